@@ -1,0 +1,35 @@
+"""chalkgrad's autograd: a scalar reverse-mode automatic differentiation engine.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> round(x.grad, 6)
+0.005363
+"""
+
+from . import ops
+from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
+from .graph import topological_order
+from .modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .value import Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "ops",
+    "maximum",
+    "minimum",
+    "sum",
+    "dot",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "AnomalyError",
+    "topological_order",
+]

@@ -1,0 +1,69 @@
+"""Functions of several Values: n-ary nodes (sum, dot, logsumexp) and what is built from them."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from . import ops
+from .value import Number, Value, apply
+
+__all__ = ["maximum", "minimum", "sum", "dot", "logsumexp", "softmax", "log_softmax"]
+
+
+def maximum(a: Value | Number, b: Value | Number) -> Value:
+    """The larger of a and b; at a tie each gets half the gradient."""
+    return apply(ops.MAXIMUM, (a, b))
+
+
+def minimum(a: Value | Number, b: Value | Number) -> Value:
+    """The smaller of a and b; at a tie each gets half the gradient."""
+    return apply(ops.MINIMUM, (a, b))
+
+
+def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - mirrors torch.sum / np.sum
+    """One node for a whole sum (not a chain of additions).
+
+    >>> sum([Value(1.0), 2, Value(3.0)]).data
+    6.0
+    """
+    values = list(values)
+    if not values:
+        return Value(0.0)
+    return apply(ops.SUM, values)
+
+
+def dot(
+    weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bias: Value | Number | None = None
+) -> Value:
+    """w·x + b as one node: a neuron's weighted sum.
+
+    >>> dot([Value(2.0), Value(-1.0)], [3.0, 4.0], bias=0.5).data
+    2.5
+    """
+    weights, inputs = list(weights), list(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs; they must match")
+    args = weights + inputs + ([] if bias is None else [bias])
+    if not args:
+        return Value(0.0)
+    return apply(ops.DOT, args)
+
+
+def logsumexp(values: Iterable[Value | Number]) -> Value:
+    """log(sum(exp(x_i))), shifted by the maximum so that inputs of 1000 do not overflow."""
+    values = list(values)
+    if not values:
+        raise ValueError("logsumexp: needs at least one value, got an empty sequence")
+    return apply(ops.LOGSUMEXP, values)
+
+
+def log_softmax(values: Iterable[Value | Number]) -> list[Value]:
+    """x_i - logsumexp(x): log-probabilities, stable for large inputs."""
+    values = [v if isinstance(v, Value) else Value(v) for v in values]
+    lse = logsumexp(values)
+    return [v - lse for v in values]
+
+
+def softmax(values: Iterable[Value | Number]) -> list[Value]:
+    """exp(x_i - logsumexp(x)): probabilities that sum to 1, stable for large inputs."""
+    return [v.exp() for v in log_softmax(values)]

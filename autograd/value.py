@@ -1,0 +1,375 @@
+"""The Value node: one float, its gradient, its parents and the op that made it.
+
+Arithmetic on Values builds a graph; ``backward()`` walks it once in reverse topological order and
+applies the chain rule, reading each node's local derivatives from the op table (:mod:`.ops`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from typing import Any, Iterable
+
+from . import ops
+from .backends import FLOAT, VALUE
+from .graph import topological_order
+from .modes import STATE, AnomalyError
+
+__all__ = ["Value"]
+
+Number = float | int
+_next_seq = itertools.count().__next__  # creation order is a topological order
+_MATH_ERRORS = (ArithmeticError, ValueError)
+
+
+class Value:
+    """A scalar that remembers how it was computed, so its gradient can be found.
+
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> x.grad          # dy/dx = 2x + 2
+    8.0
+    """
+
+    # No __dict__, no per-node closure, no set of children: a node is a handful of pointers.
+    __slots__ = ("data", "grad", "label", "_op", "parents", "_seq", "__weakref__")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = data if type(data) is float else _as_float(data, "Value")
+        self.grad: Any = 0.0
+        self.label = label if type(label) is str else _bad_label(label)
+        self._op: ops.Op | None = None
+        self.parents: tuple[Value, ...] = ()
+        self._seq = _next_seq()
+
+    # --- what a node shows -----------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """Name of the op that made this node ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def op_label(self) -> str:
+        """The op as drawn: ``+``, ``tanh``, ``**2``, ``Σ`` ("" for a leaf)."""
+        return "" if self._op is None else self._op.label
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes no op produced."""
+        return self._op is None
+
+    def __repr__(self) -> str:
+        name = f"{self.label!r}, " if self.label else ""
+        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # --- arithmetic (numbers allowed on either side) ---------------------------------------
+    def __add__(self, other: Value | Number) -> Value:
+        return _apply2(ops.ADD, self, other if type(other) is Value else _lift(other, "+"))
+
+    def __radd__(self, other: Number) -> Value:
+        return _apply2(ops.ADD, _lift(other, "+"), self)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        return _apply2(ops.SUB, self, other if type(other) is Value else _lift(other, "-"))
+
+    def __rsub__(self, other: Number) -> Value:
+        return _apply2(ops.SUB, _lift(other, "-"), self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        return _apply2(ops.MUL, self, other if type(other) is Value else _lift(other, "*"))
+
+    def __rmul__(self, other: Number) -> Value:
+        return _apply2(ops.MUL, _lift(other, "*"), self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return _apply2(ops.DIV, self, other if type(other) is Value else _lift(other, "/"))
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _apply2(ops.DIV, _lift(other, "/"), self)
+
+    def __neg__(self) -> Value:
+        return _apply1(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply1(ops.ABS, self)
+
+    def __pow__(self, exponent: Value | Number) -> Value:
+        if isinstance(exponent, Value):
+            return _pow(self, exponent)
+        return _apply1(ops.POW_CONST.bind(n=_as_float(exponent, "**")), self)
+
+    def __rpow__(self, base: Number) -> Value:
+        return _pow(_lift(base, "**"), self)
+
+    # --- elementary functions and activations ----------------------------------------------
+    def exp(self) -> Value:
+        return _apply1(ops.EXP, self)
+
+    def log(self) -> Value:
+        return _apply1(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        return _apply1(ops.SQRT, self)
+
+    def abs(self) -> Value:
+        """|x|, with abs'(0) = 0."""
+        return _apply1(ops.ABS, self)
+
+    def sin(self) -> Value:
+        return _apply1(ops.SIN, self)
+
+    def cos(self) -> Value:
+        return _apply1(ops.COS, self)
+
+    def tanh(self) -> Value:
+        return _apply1(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), computed without overflow for any x."""
+        return _apply1(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0), with relu'(0) = 0."""
+        return _apply1(ops.RELU, self)
+
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
+        """x for x > 0, alpha * x otherwise."""
+        return _apply1(ops.LEAKY_RELU.bind(alpha=_as_float(alpha, "leaky_relu")), self)
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x for x > 0, alpha * (e^x - 1) otherwise."""
+        return _apply1(ops.ELU.bind(alpha=_as_float(alpha, "elu")), self)
+
+    def selu(self) -> Value:
+        """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+        return _apply1(ops.SELU, self)
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for large |x|."""
+        return _apply1(ops.SOFTPLUS, self)
+
+    def swish(self, beta: Value | Number = 1.0) -> Value:
+        """x * sigmoid(beta * x); pass a Value as ``beta`` to train it."""
+        return _apply2(ops.SWISH, self, _lift(beta, "swish"))
+
+    # --- gradients --------------------------------------------------------------------------
+    def detach(self) -> Value:
+        """A new leaf with the same number and label, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def backward(self, gradient: Number | Value = 1.0, create_graph: bool = False) -> None:
+        """Fill ``.grad`` of every node this one depends on with d(self)/d(node), times ``gradient``.
+
+        Interior nodes hold the gradient of this call; leaves (inputs, parameters) *accumulate*
+        across calls, as in PyTorch, until reset with ``zero_grad``.  With ``create_graph=True``
+        the gradients are themselves Values, so they can be differentiated again.
+        """
+        nodes = topological_order(self, reverse=True)
+        for node in nodes:
+            if node._op is not None:
+                node.grad = 0.0
+        if create_graph:
+            seed = gradient if isinstance(gradient, Value) else Value(_as_float(gradient, "backward"))
+        else:
+            seed = _as_float(gradient, "backward")
+        self.grad = self.grad + seed
+        if create_graph or STATE.anomaly:
+            _backward_general(nodes, create_graph, STATE.anomaly)
+        else:
+            _backward_floats(nodes)
+
+
+# --- building nodes ------------------------------------------------------------------------------
+_new = object.__new__
+
+
+def _node(data: float, op: ops.Op, parents: tuple[Value, ...]) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._op = op
+    v.parents = parents
+    v._seq = _next_seq()
+    return v
+
+
+def _apply1(op: ops.Op, x: Value) -> Value:
+    try:
+        data = op.forward(FLOAT, x.data)
+    except _MATH_ERRORS as e:
+        raise _domain_error(e, op, (x,)) from None
+    if STATE.plain:
+        return _node(data, op, (x,))
+    return _checked_node(data, op, (x,))
+
+
+def _apply2(op: ops.Op, a: Value, b: Value) -> Value:
+    try:
+        data = op.forward(FLOAT, a.data, b.data)
+    except _MATH_ERRORS as e:
+        raise _domain_error(e, op, (a, b)) from None
+    if STATE.plain:
+        return _node(data, op, (a, b))
+    return _checked_node(data, op, (a, b))
+
+
+def apply(op: ops.Op, inputs: Iterable[Value | Number]) -> Value:
+    """Apply any op from the table to Values or numbers (n-ary ops take any count)."""
+    args = tuple(_lift(x, op.name) for x in inputs)
+    if op.arity is not None and len(args) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(args)}")
+    try:
+        data = op.forward(FLOAT, *[a.data for a in args])
+    except _MATH_ERRORS as e:
+        raise _domain_error(e, op, args) from None
+    return _checked_node(float(data), op, args)
+
+
+def _checked_node(data: float, op: ops.Op, parents: tuple[Value, ...]) -> Value:
+    """The slow path: inside no_grad (no parents kept) or detect_anomaly (values checked)."""
+    if STATE.anomaly and not math.isfinite(data):
+        raise AnomalyError(f"{op.name} produced {data!r} from {_describe(parents)}")
+    if not STATE.record:
+        return Value(data)
+    return _node(data, op, parents)
+
+
+def _pow(base: Value, exponent: Value) -> Value:
+    if base.data <= 0.0:
+        raise ValueError(
+            f"pow: a Value exponent needs a positive base (the derivative uses log(base)), "
+            f"got base {base.data!r}"
+        )
+    return _apply2(ops.POW, base, exponent)
+
+
+# --- backward --------------------------------------------------------------------------------------
+def _backward_floats(nodes: list[Value]) -> None:
+    """Chain rule on plain floats: the hot loop, specialised by fan-in, one table lookup per node."""
+    m = FLOAT
+    node = None
+    try:
+        for node in nodes:
+            op = node._op
+            if op is None:
+                continue
+            g = node.grad
+            ps = node.parents
+            if len(ps) == 2:
+                a, b = ps
+                da, db = op.partials(m, node.data, a.data, b.data)
+                a.grad += g * da
+                b.grad += g * db
+            elif len(ps) == 1:
+                a = ps[0]
+                a.grad += g * op.partials(m, node.data, a.data)[0]
+            else:
+                for p, d in zip(ps, op.partials(m, node.data, *[p.data for p in ps])):
+                    p.grad += g * d
+    except _MATH_ERRORS as e:
+        raise _backward_error(e, node) from None
+
+
+def _backward_general(nodes: list[Value], create_graph: bool, anomaly: bool) -> None:
+    """Chain rule on Values (create_graph: the gradients get graphs) and/or with anomaly checks."""
+    m = VALUE if create_graph else FLOAT
+    node = None
+    try:
+        for node in nodes:
+            op = node._op
+            if op is None:
+                continue
+            g = node.grad
+            ps = node.parents
+            if create_graph:
+                ds = op.partials(m, node, *ps)
+            else:
+                ds = op.partials(m, node.data, *[p.data for p in ps])
+            for p, d in zip(ps, ds):
+                p.grad = p.grad + g * d
+                if anomaly and not math.isfinite(float(p.grad)):
+                    raise AnomalyError(
+                        f"backward through {op.name} (label {node.label!r}, inputs "
+                        f"{_describe(ps)}) gave a non-finite gradient {p.grad!r} for {p!r}"
+                    )
+    except _MATH_ERRORS as e:
+        raise _backward_error(e, node) from None
+
+
+# --- conversions and messages -----------------------------------------------------------------
+def _as_float(x: Any, where: str) -> float:
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    if isinstance(x, Value):
+        raise TypeError(f"{where}: expected a number here, got {x!r} (use .data for its number)")
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {_short(x)}")
+
+
+def _lift(x: Any, where: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(float(x))
+    raise TypeError(f"{where}: expected a Value or a real number, got {type(x).__name__} {_short(x)}")
+
+
+def _bad_label(label: Any) -> str:
+    raise TypeError(f"Value: label must be a str, got {type(label).__name__} {_short(label)}")
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(values: Iterable[Value]) -> str:
+    return ", ".join(f"{v.label or v.op or 'leaf'}={v.data!r}" for v in values)
+
+
+def _domain_error(error: Exception, op: ops.Op, inputs: tuple[Value, ...]) -> Exception:
+    operands = ", ".join([repr(v.data) for v in inputs] + [f"{k}={v!r}" for k, v in op.bound])
+    why = f"{op.domain}; " if op.domain else ""
+    return type(error)(f"{op.name}({operands}): {why}{error}")
+
+
+def _backward_error(error: Exception, node: Value | None) -> Exception:
+    if node is None or node._op is None:
+        return error
+    operands = ", ".join(repr(p.data) for p in node.parents)
+    return type(error)(f"backward through {node._op.name}({operands}): derivative undefined here ({error})")
+
+
+# The VALUE backend: the op table's rules evaluated on Values build graphs (create_graph=True).
+def _data(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+VALUE.__dict__.update(
+    exp=Value.exp,
+    log=Value.log,
+    sqrt=Value.sqrt,
+    tanh=Value.tanh,
+    sin=Value.sin,
+    cos=Value.cos,
+    abs=Value.abs,
+    sigmoid=Value.sigmoid,
+    pow=lambda x, n: x ** n,
+    step=lambda a, b=0.0, tie=0.0: FLOAT.step(_data(a), _data(b), tie),
+    maximum=lambda a, b: apply(ops.MAXIMUM, (a, b)),
+    minimum=lambda a, b: apply(ops.MINIMUM, (a, b)),
+    sum=lambda xs: apply(ops.SUM, xs),
+    sumprod=lambda w, x: apply(ops.DOT, (*w, *x)),
+    max=lambda xs: max(xs, key=_data),
+    log1p=lambda x: (1.0 + x).log(),
+)

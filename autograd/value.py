@@ -160,6 +160,12 @@ class Value:
         """x * sigmoid(beta * x); pass a Value as ``beta`` to train it."""
         return _apply2(ops.SWISH, self, _lift(beta, "swish"))
 
+    def draw(self, **kwargs: Any) -> Any:
+        """Draw the graph that produced this value: same as ``autograd.draw_dot(self, **kwargs)``."""
+        from .viz import draw_dot
+
+        return draw_dot(self, **kwargs)
+
     # --- gradients --------------------------------------------------------------------------
     def detach(self) -> Value:
         """A new leaf with the same number and label, cut off from this graph."""

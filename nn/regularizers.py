@@ -1,0 +1,3 @@
+"""(being written: see issue 4)."""
+
+__all__: list[str] = []

@@ -1,3 +1,219 @@
-"""(being written: see issue 4)."""
+"""``Module``: the base class of every layer and model, in the style of ``torch.nn.Module``.
 
-__all__: list[str] = []
+A module's parameters are found by looking at its attributes in the order they were set:
+a ``Value`` is a parameter, a list of Values is a list of parameters (``w[0]``, ``w[1]``...),
+a ``Module`` or a list of Modules is a child (``layers.0``...).  Attributes whose name starts with
+``_`` are ignored.  Plain floats listed in ``_buffers`` (BatchNorm's running statistics) are state
+too: they appear in ``state_dict`` but are not trained.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from autograd import Value
+
+__all__ = ["Module", "LoadResult", "StateDictError"]
+
+
+class StateDictError(ValueError):
+    """A state dict that does not fit the model; the model was left unchanged."""
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class: parameters, train/eval mode, state dicts and a readable tree ``repr``.
+
+    Subclasses set their parameters and children as attributes and define ``__call__`` (one
+    sample).  ``forward_batch(samples)`` runs a batch; the default calls the module per sample,
+    modules that couple samples (BatchNorm) override it.
+    """
+
+    training: bool = True
+    _buffers: tuple[str, ...] = ()
+
+    # --- structure ---------------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their names (``layers.0``...), in attribute order."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+                for i, child in enumerate(value):
+                    yield f"{name}.{i}", child
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, parents first."""
+        yield self
+        for _, child in self.named_children():
+            yield from child.modules()
+
+    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, Value):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Value) for v in value):
+                for i, v in enumerate(value):
+                    yield f"{name}[{i}]", v
+
+    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        for name, v in self._own_parameters():
+            yield prefix + name, v
+        for name, child in self.named_children():
+            yield from child._walk(f"{prefix}{name}.")
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(dotted name, Value) pairs in a fixed order; also sets each Value's label to its name.
+
+        >>> from nn import MLP
+        >>> MLP(2, [3, 1], seed=0).named_parameters()[1][0]
+        'layers.0.neurons.0.w[1]'
+        """
+        pairs = list(self._walk())
+        for name, v in pairs:
+            v.label = name
+        return pairs
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in the order of ``named_parameters`` (no duplicates)."""
+        seen: set[int] = set()
+        out = []
+        for _, v in self._walk():
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    def num_parameters(self) -> int:
+        """How many trainable numbers the module has."""
+        return len(self.parameters())
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient to 0 (leaves accumulate across backward calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # --- modes -------------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and all below it to training mode (dropout on, batch statistics)."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode: dropout off, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    # --- running -----------------------------------------------------------------------------------
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
+    def forward_batch(self, samples: Sequence[Any]) -> list[Any]:
+        """Run a batch (a sequence of samples); returns one output per sample."""
+        return [self(x) for x in samples]
+
+    # --- state -------------------------------------------------------------------------------------
+    def _named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
+        for name in self._buffers:
+            values = getattr(self, name)
+            for i in range(len(values)):
+                yield f"{prefix}{name}[{i}]", values, i
+        for name, child in self.named_children():
+            yield from child._named_buffers(f"{prefix}{name}.")
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter and buffer (running statistics) as name -> float: JSON-ready."""
+        state = {name: v.data for name, v in self._walk()}
+        for name, values, i in self._named_buffers():
+            state[name] = float(values[i])
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy numbers from ``state`` into the parameters and buffers.
+
+        Everything is checked first; a missing or unexpected name (with ``strict``) or a value that
+        is not a finite real number raises ``StateDictError`` naming it, and the model is left
+        exactly as it was.  Returns the names skipped (only non-empty with ``strict=False``).
+        """
+        if not isinstance(state, Mapping):
+            raise StateDictError(
+                f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}"
+            )
+        targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
+        for name, values, i in self._named_buffers():
+            targets[name] = (values, i)
+        bad_keys = [k for k in state if not isinstance(k, str)]
+        if bad_keys:
+            raise StateDictError(f"load_state_dict: names must be strings, got {bad_keys[0]!r}")
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        if strict and missing:
+            raise StateDictError(
+                f"load_state_dict: missing {len(missing)} entr{'y' if len(missing) == 1 else 'ies'}: "
+                f"{_names(missing)} (model unchanged)"
+            )
+        if strict and unexpected:
+            raise StateDictError(
+                f"load_state_dict: unexpected {len(unexpected)} "
+                f"entr{'y' if len(unexpected) == 1 else 'ies'}: {_names(unexpected)} (model unchanged)"
+            )
+        updates = []
+        for name, (target, index) in targets.items():
+            if name not in state:
+                continue
+            x = state[name]
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise StateDictError(
+                    f"load_state_dict: {name!r} must be a real number, got {type(x).__name__} {x!r:.60} "
+                    f"(model unchanged)"
+                )
+            x = float(x)
+            if not math.isfinite(x):
+                raise StateDictError(
+                    f"load_state_dict: {name!r} is {x!r}, not a finite number (model unchanged)"
+                )
+            updates.append((target, index, x))
+        for target, index, x in updates:  # nothing can fail from here on
+            if index is None:
+                target.data = x
+            else:
+                target[index] = x
+        return LoadResult(missing, unexpected)
+
+    # --- display -----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The part inside the parentheses of this module's ``repr`` line."""
+        return ""
+
+    def _show_children(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        n = self.num_parameters()
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        head += f"  [{n} parameter{'' if n == 1 else 's'}]"
+        lines = [head]
+        if self._show_children():
+            for name, child in self.named_children():
+                sub = repr(child).splitlines()
+                lines.append(f"  ({name}): {sub[0]}")
+                lines.extend("  " + line for line in sub[1:])
+        return "\n".join(lines)
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -17,13 +17,16 @@ def reachable(roots: Iterable["Value"]) -> list["Value"]:
     """Every node the roots depend on (roots included), each once, in no particular order."""
     nodes = list(dict.fromkeys(roots))
     seen = set(nodes)
-    stack = list(nodes)
+    stack = [v for v in nodes if v.parents]
+    # Bound methods in locals: this loop runs once per node of every backward pass.
+    see, keep, push, pop = seen.add, nodes.append, stack.append, stack.pop
     while stack:
-        for parent in stack.pop().parents:
+        for parent in pop().parents:
             if parent not in seen:
-                seen.add(parent)
-                nodes.append(parent)
-                stack.append(parent)
+                see(parent)
+                keep(parent)
+                if parent.parents:
+                    push(parent)
     return nodes
 
 

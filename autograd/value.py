@@ -213,9 +213,16 @@ def _apply1(op: ops.Op, x: Value) -> Value:
         data = op.forward(FLOAT, x.data)
     except _MATH_ERRORS as e:
         raise _domain_error(e, op, (x,)) from None
-    if STATE.plain:
-        return _node(data, op, (x,))
-    return _checked_node(data, op, (x,))
+    if not STATE.plain:
+        return _checked_node(data, op, (x,))
+    v = _new(Value)  # _node, inlined: this is the hot path of every forward pass
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._op = op
+    v.parents = (x,)
+    v._seq = _next_seq()
+    return v
 
 
 def _apply2(op: ops.Op, a: Value, b: Value) -> Value:
@@ -223,9 +230,16 @@ def _apply2(op: ops.Op, a: Value, b: Value) -> Value:
         data = op.forward(FLOAT, a.data, b.data)
     except _MATH_ERRORS as e:
         raise _domain_error(e, op, (a, b)) from None
-    if STATE.plain:
-        return _node(data, op, (a, b))
-    return _checked_node(data, op, (a, b))
+    if not STATE.plain:
+        return _checked_node(data, op, (a, b))
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._op = op
+    v.parents = (a, b)
+    v._seq = _next_seq()
+    return v
 
 
 def apply(op: ops.Op, inputs: Iterable[Value | Number]) -> Value:
@@ -307,6 +321,8 @@ def _backward_general(nodes: list[Value], create_graph: bool, anomaly: bool) -> 
                         f"backward through {op.name} (label {node.label!r}, inputs "
                         f"{_describe(ps)}) gave a non-finite gradient {p.grad!r} for {p!r}"
                     )
+    except AnomalyError:
+        raise
     except _MATH_ERRORS as e:
         raise _backward_error(e, node) from None
 
@@ -325,8 +341,15 @@ def _as_float(x: Any, where: str) -> float:
 def _lift(x: Any, where: str) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
-        return Value(float(x))
+    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
+        v = _new(Value)  # a constant leaf, built without __init__'s checks: x is known to be a number
+        v.data = float(x)
+        v.grad = 0.0
+        v.label = ""
+        v._op = None
+        v.parents = ()
+        v._seq = _next_seq()
+        return v
     raise TypeError(f"{where}: expected a Value or a real number, got {type(x).__name__} {_short(x)}")
 
 

@@ -1,0 +1,110 @@
+"""Every primitive against central finite differences, and the op table on its other backends."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from op_cases import CASES, central_difference, is_close, too_close_to_a_kink
+
+from autograd import Value, ops
+from autograd.backends import FLOAT, VALUE, numpy_backend
+
+
+def points(intervals):
+    return st.tuples(*[st.floats(lo, hi, allow_nan=False) for lo, hi in intervals])
+
+
+def check_against_finite_differences(case, xs):
+    fn, _torch_fn, _intervals, kinks = CASES[case]
+    assume(not too_close_to_a_kink(xs, kinks, case))
+    inputs = [Value(x) for x in xs]
+    out = fn(*inputs)
+    out.backward()
+
+    def f(*a):
+        return fn(*[Value(x) for x in a]).data
+
+    for i, v in enumerate(inputs):
+        numeric = central_difference(f, xs, i)
+        assert is_close(v.grad, numeric, rel=1e-5, abs_=1e-6), (case, xs, i, v.grad, numeric)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gradient_matches_finite_differences(case):
+    @settings(max_examples=40, deadline=None)
+    @given(points(CASES[case][2]))
+    def run(xs):
+        check_against_finite_differences(case, xs)
+
+    run()
+
+
+def test_every_table_op_is_exercised_by_the_cases():
+    names = {"pow_const_frac": "pow_const", "rpow": "pow", "softmax": "logsumexp", "log_softmax": "logsumexp"}
+    covered = {names.get(c, c) for c in CASES}
+    assert set(ops.OPS) <= covered
+
+
+# --- the same rule on every backend ---------------------------------------------------------------
+UNARY_POINTS = [-2.5, -0.3, 0.4, 1.7]
+
+
+@pytest.mark.parametrize("name", [n for n, op in ops.OPS.items() if op.arity == 1 and not op.params
+                                  and n not in ("log", "sqrt")])
+def test_numpy_backend_agrees_with_floats(name):
+    op = ops.OPS[name]
+    nb = numpy_backend()
+    xs = np.array(UNARY_POINTS)
+    out = op.forward(nb, xs)
+    (d,) = op.partials(nb, out, xs)
+    for i, x in enumerate(UNARY_POINTS):
+        o = op.forward(FLOAT, x)
+        assert out[i] == pytest.approx(o, rel=1e-14, abs=1e-15)
+        assert np.broadcast_to(d, xs.shape)[i] == pytest.approx(op.partials(FLOAT, o, x)[0], rel=1e-14, abs=1e-15)
+
+
+def test_numpy_backend_nary_and_parametrised_ops():
+    nb = numpy_backend()
+    a, b, c = np.array([1.0, -2.0]), np.array([0.5, 3.0]), np.array([-1.0, 1.0])
+    # weights (a, b), inputs (c, a), bias 2: a*c + b*a + 2, sample by sample
+    assert ops.DOT.forward(nb, a, b, c, a, 2.0).tolist() == [1.0 * -1.0 + 0.5 * 1.0 + 2.0,
+                                                              -2.0 * 1.0 + 3.0 * -2.0 + 2.0]
+    lse = ops.LOGSUMEXP.forward(nb, a, b, c)
+    assert lse[0] == pytest.approx(math.log(math.e + math.exp(0.5) + math.exp(-1)))
+    lrelu = ops.LEAKY_RELU.bind(alpha=0.2)
+    assert lrelu.forward(nb, np.array([-1.0, 2.0])).tolist() == [-0.2, 2.0]
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp", "softplus", "selu", "sin"])
+def test_value_backend_partials_equal_float_partials(name):
+    op = ops.OPS[name]
+    x = Value(0.7)
+    out = op.forward(FLOAT, 0.7)
+    (d_float,) = op.partials(FLOAT, out, 0.7)
+    node = getattr(x, name)()
+    (d_value,) = op.partials(VALUE, node, x)
+    assert float(d_value) == pytest.approx(d_float, rel=1e-14)
+
+
+def test_ops_are_registered_once_and_bind_is_cached():
+    assert ops.get("tanh") is ops.TANH
+    assert ops.LEAKY_RELU.bind(alpha=0.3) is ops.LEAKY_RELU.bind(alpha=0.3)
+    assert ops.LEAKY_RELU.bind(alpha=0.3).label == "leaky_relu(alpha=0.3)"
+    assert ops.POW_CONST.bind(n=2).label == "**2"
+    with pytest.raises(KeyError, match="no op named 'nope'"):
+        ops.get("nope")
+    with pytest.raises(TypeError, match="unknown parameter"):
+        ops.RELU.bind(alpha=1.0)
+
+
+def test_the_derivative_of_tanh_is_written_once():
+    """A guard for the design rule: no second copy of a derivative formula in the engine."""
+    import pathlib
+
+    import autograd
+
+    root = pathlib.Path(autograd.__file__).parent
+    hits = [p for p in root.rglob("*.py") if "1.0 - out * out" in p.read_text() or "1 - out*out" in p.read_text()]
+    assert [p.name for p in hits if p.name != "ops.py"] == []

@@ -1,0 +1,419 @@
+"""Small seeded datasets for teaching, as numpy arrays: truth tables, toy 2-D shapes, a sine, digits.
+
+Every loader returns ``(X, y)``: ``X`` a float array of shape (n, features), ``y`` the labels in the
+form asked for with ``labels=``:
+
+- ``"index"`` (default): class indices 0..k-1 as ints, what ``cross_entropy`` expects;
+- ``"01"``: 0.0 / 1.0 floats (two classes only), what binary cross-entropy expects;
+- ``"sign"``: -1.0 / +1.0 floats (two classes only), what the hinge loss expects;
+- ``"onehot"``: one row of k floats per sample, e.g. for a squared loss on k outputs.
+
+:func:`to_labels` converts between them and :func:`labels_for` names the form a loss expects.
+
+>>> from nn import datasets
+>>> X, y = datasets.moons(100, noise=0.1, seed=1, labels="sign")   # micrograd's demo data
+>>> X.shape, sorted(set(y.tolist()))
+((100, 2), [-1.0, 1.0])
+
+``moons``, ``circles`` and ``blobs`` use scikit-learn's generators when it is installed (the
+``datasets`` extra) and a pure-numpy version of the same construction otherwise; the two give the
+same kind of data but not the same numbers for a given seed. ``digits`` needs scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "xor",
+    "and_",
+    "moons",
+    "circles",
+    "spirals",
+    "blobs",
+    "sine",
+    "digits",
+    "demo_moons",
+    "train_test_split",
+    "standardize",
+    "to_labels",
+    "label_kind",
+    "labels_for",
+    "LABEL_KINDS",
+]
+
+LABEL_KINDS = ("index", "01", "sign", "onehot")
+
+# Tests set this to False to exercise the numpy fallbacks on a machine that has scikit-learn.
+USE_SKLEARN = True
+
+# The label form each built-in loss expects (by the name nn.fit and the CLI accept).
+_LOSS_LABELS = {
+    "hinge": "sign",
+    "svm": "sign",
+    "cross_entropy": "index",
+    "nll": "index",
+    "binary_cross_entropy": "01",
+    "bce": "01",
+    "bce_with_logits": "01",
+    "binary_cross_entropy_with_logits": "01",
+    "mse": "real",
+    "mae": "real",
+    "huber": "real",
+}
+
+_INSTALL_HINT = "pip install 'chalkgrad[datasets]' (or: pip install scikit-learn)"
+
+
+def _sklearn() -> Any | None:
+    """scikit-learn's datasets module, or None when it is missing or switched off."""
+    if not USE_SKLEARN:
+        return None
+    try:
+        from sklearn import datasets as skd
+    except ImportError:
+        return None
+    return skd
+
+
+def _check_n(n: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{name}: n must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def _check_noise(noise: Any, name: str) -> float:
+    if not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"{name}: noise must be a finite number >= 0, got {noise!r}")
+    return float(noise)
+
+
+# --- labels ----------------------------------------------------------------------------------------
+def label_kind(y: Any) -> str:
+    """Which form labels are in: "01", "sign", "index", "onehot" or "real".
+
+    Two classes stored as 0/1 count as "01" (they are also valid class indices).
+
+    >>> label_kind([0, 1, 1]), label_kind([-1, 1]), label_kind([0, 2, 1]), label_kind([0.5, 2.0])
+    ('01', 'sign', 'index', 'real')
+    """
+    a = np.asarray(y, dtype=float)
+    if a.size == 0:
+        return "real"
+    if a.ndim == 2 and a.shape[1] > 1:
+        ok = np.isin(a, (0.0, 1.0)).all() and (a.sum(axis=1) == 1).all()
+        return "onehot" if ok else "real"
+    a = a.reshape(-1)
+    if not np.isfinite(a).all():
+        return "real"
+    values = set(np.unique(a).tolist())
+    if values <= {0.0, 1.0}:
+        return "01"
+    if values <= {-1.0, 1.0}:
+        return "sign"
+    if all(v >= 0 and v == int(v) for v in values):
+        return "index"
+    return "real"
+
+
+def labels_for(loss: str) -> str:
+    """The label form a built-in loss expects: "sign" for hinge, "index" for cross_entropy, ...
+
+    >>> labels_for("hinge"), labels_for("cross_entropy"), labels_for("mse")
+    ('sign', 'index', 'real')
+    """
+    key = loss.lower().replace("-", "_")
+    if key not in _LOSS_LABELS:
+        raise ValueError(f"labels_for: unknown loss {loss!r}; known: {', '.join(sorted(_LOSS_LABELS))}")
+    return _LOSS_LABELS[key]
+
+
+def to_labels(y: Any, kind: str, classes: int | None = None) -> np.ndarray:
+    """Convert labels between {0,1}, {-1,1}, class indices and one-hot rows.
+
+    ``kind`` is one of "index", "01", "sign", "onehot"; ``classes`` fixes the one-hot width
+    (default: largest index + 1). Two classes map 0 <-> -1 and 1 <-> +1.
+
+    >>> to_labels([0, 1, 1], "sign").tolist()
+    [-1.0, 1.0, 1.0]
+    >>> to_labels([-1, 1], "index").tolist()
+    [0, 1]
+    >>> to_labels([2, 0], "onehot").tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    if kind not in LABEL_KINDS:
+        raise ValueError(f"to_labels: kind must be one of {', '.join(LABEL_KINDS)}, got {kind!r}")
+    src = label_kind(y)
+    a = np.asarray(y, dtype=float)
+    if src == "onehot":
+        index = a.argmax(axis=1)
+    elif src == "sign":
+        index = (a.reshape(-1) > 0).astype(np.int64)
+    elif src in ("01", "index"):
+        index = a.reshape(-1).astype(np.int64)
+    else:
+        raise ValueError(
+            "to_labels: y must hold class labels (0/1, -1/+1, indices 0..k-1 or one-hot rows); "
+            f"got values like {np.unique(a)[:5].tolist()}"
+        )
+    k = int(index.max()) + 1 if index.size else 0
+    if classes is not None:
+        if classes < k:
+            raise ValueError(f"to_labels: y has class index {k - 1} but classes={classes}")
+        k = classes
+    if kind == "index":
+        return index
+    if kind == "onehot":
+        out = np.zeros((index.size, max(k, 1)))
+        out[np.arange(index.size), index] = 1.0
+        return out
+    if k > 2:
+        raise ValueError(f"to_labels: {kind!r} labels need two classes, but y has {k} (indices 0..{k - 1})")
+    return index.astype(float) if kind == "01" else np.where(index > 0, 1.0, -1.0)
+
+
+def _finish(X: np.ndarray, index: np.ndarray, labels: str) -> tuple[np.ndarray, np.ndarray]:
+    if labels not in LABEL_KINDS:
+        raise ValueError(f"labels must be one of {', '.join(LABEL_KINDS)}, got {labels!r}")
+    index = np.asarray(index, dtype=np.int64)
+    return np.asarray(X, dtype=float), to_labels(index, labels, classes=int(index.max()) + 1)
+
+
+# --- truth tables (seeds 001 and 003) --------------------------------------------------------------
+_TABLE_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+
+
+def xor(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
+    """XOR's truth table: y = 1 when x1 != x2 (not linearly separable).
+
+    >>> X, y = xor()
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    """
+    return _finish(_TABLE_X.copy(), np.array([0, 1, 1, 0]), labels)
+
+
+def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
+    """AND's truth table: y = 1 only for x = (1, 1) (the worked example of seed 003).
+
+    >>> and_()[1].tolist()
+    [0, 0, 0, 1]
+    """
+    return _finish(_TABLE_X.copy(), np.array([0, 0, 0, 1]), labels)
+
+
+# --- 2-D shapes ------------------------------------------------------------------------------------
+def moons(
+    n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "index"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``), n points, Gaussian noise.
+
+    With scikit-learn, ``moons(100, 0.1, seed=1337)`` is exactly the data of micrograd's demo.
+    """
+    n, noise = _check_n(n, "moons", 2), _check_noise(noise, "moons")
+    skd = _sklearn()
+    if skd is not None:
+        X, y = skd.make_moons(n_samples=n, noise=noise or None, random_state=seed)
+        return _finish(X, y, labels)
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, np.pi, n_out)
+    t_in = np.linspace(0, np.pi, n_in)
+    X = np.vstack(
+        [np.column_stack([np.cos(t_out), np.sin(t_out)]), np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])]
+    )
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    X = X + rng.normal(scale=noise, size=X.shape)
+    order = rng.permutation(n)
+    return _finish(X[order], y[order], labels)
+
+
+def circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None, labels: str = "index"
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1, radius ``factor``) inside a large one (class 0, radius 1)."""
+    n, noise = _check_n(n, "circles", 2), _check_noise(noise, "circles")
+    if not 0 < factor < 1:
+        raise ValueError(f"circles: factor must lie strictly between 0 and 1, got {factor!r}")
+    skd = _sklearn()
+    if skd is not None:
+        X, y = skd.make_circles(n_samples=n, noise=noise or None, factor=factor, random_state=seed)
+        return _finish(X, y, labels)
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack(
+        [np.column_stack([np.cos(t_out), np.sin(t_out)]), factor * np.column_stack([np.cos(t_in), np.sin(t_in)])]
+    )
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    X = X + rng.normal(scale=noise, size=X.shape)
+    order = rng.permutation(n)
+    return _finish(X[order], y[order], labels)
+
+
+def spirals(
+    n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = None, labels: str = "index"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms, n points in all (CS231n's spiral data); pure numpy.
+
+    Arm j sweeps the angle 4j..4(j+1) radians (plus noise) while the radius grows from 0 to 1.
+    """
+    n = _check_n(n, "spirals", 2)
+    noise = _check_noise(noise, "spirals")
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"spirals: classes must be an integer >= 2, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    sizes = [n // classes + (1 if j < n % classes else 0) for j in range(classes)]
+    parts, ys = [], []
+    for j, m in enumerate(sizes):
+        r = np.linspace(0.0, 1.0, m)
+        t = np.linspace(4.0 * j, 4.0 * (j + 1), m) + rng.normal(scale=noise, size=m)
+        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        ys.append(np.full(m, j, dtype=np.int64))
+    X, y = np.vstack(parts), np.concatenate(ys)
+    order = rng.permutation(n)
+    return _finish(X[order], y[order], labels)
+
+
+def blobs(
+    n: int = 100,
+    centers: int = 3,
+    std: float = 1.0,
+    features: int = 2,
+    seed: int | None = None,
+    labels: str = "index",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Isotropic Gaussian clusters around ``centers`` random centres in [-10, 10]^features."""
+    n = _check_n(n, "blobs", 1)
+    std = _check_noise(std, "blobs")
+    centers = _check_n(centers, "blobs (centers)", 1)
+    features = _check_n(features, "blobs (features)", 1)
+    skd = _sklearn()
+    if skd is not None:
+        X, y = skd.make_blobs(
+            n_samples=n, centers=centers, cluster_std=std, n_features=features, random_state=seed
+        )
+        return _finish(X, y, labels)
+    rng = np.random.default_rng(seed)
+    where = rng.uniform(-10.0, 10.0, size=(centers, features))
+    y = np.arange(n) % centers
+    X = where[y] + rng.normal(scale=std, size=(n, features))
+    order = rng.permutation(n)
+    return _finish(X[order], y[order], labels)
+
+
+def sine(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Regression data: x uniform in [-pi, pi] (shape (n, 1)), y = sin(x) + Gaussian noise (shape (n,))."""
+    n, noise = _check_n(n, "sine"), _check_noise(noise, "sine")
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-np.pi, np.pi, size=n))
+    return x.reshape(-1, 1), np.sin(x) + rng.normal(scale=noise, size=n)
+
+
+def digits(
+    labels: str = "index", classes: int = 10, scale: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 handwritten digits: 1797 samples of 64 pixels.
+
+    Pixels are scaled from 0..16 to 0..1 (``scale=False`` keeps them); ``classes < 10`` keeps only
+    the digits 0..classes-1. Needs scikit-learn (the ``datasets`` extra).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(
+            f"nn.datasets.digits() needs scikit-learn, which ships the 8x8 digits: {_INSTALL_HINT}"
+        ) from None
+    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= 10:
+        raise ValueError(f"digits: classes must be an integer from 2 to 10, got {classes!r}")
+    data = load_digits(n_class=classes)
+    X = data.data / 16.0 if scale else data.data.astype(float)
+    return _finish(X, data.target, labels)
+
+
+def demo_moons(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
+    """The 100 two-moons points (noise 0.1) of micrograd's demo, shipped with chalkgrad as JSON.
+
+    Needs neither scikit-learn nor a seed: this is the data ``python -m nn train`` uses by default.
+    """
+    text = resources.files("nn").joinpath("data", "moons.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return _finish(np.array(data["X"], dtype=float), np.array(data["y"]), labels)
+
+
+# --- splitting and scaling -------------------------------------------------------------------------
+def train_test_split(
+    X: Any, y: Any, test_size: float = 0.25, seed: int | None = None, stratify: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and split into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
+
+    ``test_size`` is a fraction in (0, 1) or a count; ``stratify=True`` keeps each class's share.
+
+    >>> X, y = moons(100, seed=0)
+    >>> [a.shape[0] for a in train_test_split(X, y, test_size=0.2, seed=0)]
+    [80, 20, 80, 20]
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"train_test_split: X has {n} samples but y has {len(y)}; they must match")
+    if isinstance(test_size, float) and 0 < test_size < 1:
+        n_test = int(math.ceil(test_size * n))
+    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and 0 < test_size < n:
+        n_test = int(test_size)
+    else:
+        raise ValueError(
+            f"train_test_split: test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, "
+            f"got {test_size!r}"
+        )
+    if n_test >= n:
+        raise ValueError(f"train_test_split: test_size={test_size!r} leaves no training samples out of {n}")
+    rng = np.random.default_rng(seed)
+    if stratify:
+        keys = y if y.ndim == 1 else y.argmax(axis=1)
+        test_idx = []
+        for c in np.unique(keys):
+            members = rng.permutation(np.flatnonzero(keys == c))
+            test_idx.extend(members[: int(round(len(members) * n_test / n))].tolist())
+        test = np.zeros(n, dtype=bool)
+        test[test_idx] = True
+        test_idx = rng.permutation(np.flatnonzero(test))
+        train_idx = rng.permutation(np.flatnonzero(~test))
+    else:
+        order = rng.permutation(n)
+        test_idx, train_idx = order[:n_test], order[n_test:]
+    return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
+
+
+def standardize(X: Any, *others: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+    """Shift and scale each column of X to mean 0, std 1; ``others`` get X's shift and scale.
+
+    Constant columns (std 0) are only shifted. Typical use: ``X_train, X_test = standardize(X_train, X_test)``.
+
+    >>> Z = standardize([[1.0, 5.0], [3.0, 5.0]])
+    >>> Z.tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"standardize: X must be a non-empty 2-D array (samples x features), got shape {X.shape}")
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    out = [(X - mean) / std]
+    for i, other in enumerate(others, 1):
+        other = np.asarray(other, dtype=float)
+        if other.ndim != 2 or other.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"standardize: array {i} has shape {other.shape}, expected (n, {X.shape[1]}) like X"
+            )
+        out.append((other - mean) / std)
+    return out[0] if not others else tuple(out)

@@ -6,7 +6,7 @@
 """
 
 # Each submodule lists its public names in __all__; this package re-exports them.
-from . import activations, init, losses, optim  # noqa: F401
+from . import activations, datasets, init, losses, optim, plot, train  # noqa: F401
 from .activations import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
@@ -14,3 +14,4 @@ from .module import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403
+from .train import *  # noqa: F401,F403

@@ -39,8 +39,6 @@ __all__ = [
     "evaluate",
     "predict",
     "predict_classes",
-    "loss_and_grads",
-    "batch_step",
 ]
 
 Outputs = list[Any]  # per sample: a float, or a list of floats for several outputs

@@ -20,11 +20,30 @@ class _State(threading.local):
     plain = True  # record and not anomaly: the one flag the hot path reads
 
 
+STATE = _State()
+
+# How many no_grad / enable_grad / detect_anomaly blocks are open, in any thread. The hot path reads
+# this plain list (cheap) and pays for the thread-local lookup only while some block is open.
+OPEN_BLOCKS = [0]
+_count_lock = threading.Lock()
+
+
 def _set(record: bool, anomaly: bool) -> None:
     STATE.record, STATE.anomaly, STATE.plain = record, anomaly, record and not anomaly
 
 
-STATE = _State()
+@contextmanager
+def _block(record: bool, anomaly: bool) -> Iterator[None]:
+    previous = (STATE.record, STATE.anomaly)
+    with _count_lock:
+        OPEN_BLOCKS[0] += 1
+    _set(record, anomaly)
+    try:
+        yield
+    finally:
+        _set(*previous)
+        with _count_lock:
+            OPEN_BLOCKS[0] -= 1
 
 
 def is_grad_enabled() -> bool:
@@ -42,23 +61,15 @@ def no_grad() -> Iterator[None]:
     >>> y.parents
     ()
     """
-    previous = STATE.record
-    _set(False, STATE.anomaly)
-    try:
+    with _block(False, STATE.anomaly):
         yield
-    finally:
-        _set(previous, STATE.anomaly)
 
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
     """Re-enable graph recording inside a :func:`no_grad` block."""
-    previous = STATE.record
-    _set(True, STATE.anomaly)
-    try:
+    with _block(True, STATE.anomaly):
         yield
-    finally:
-        _set(previous, STATE.anomaly)
 
 
 @contextmanager
@@ -67,9 +78,5 @@ def detect_anomaly() -> Iterator[None]:
 
     The message names the node's op, label and inputs, so the culprit can be found in the graph.
     """
-    previous = STATE.anomaly
-    _set(STATE.record, True)
-    try:
+    with _block(STATE.record, True):
         yield
-    finally:
-        _set(STATE.record, previous)

@@ -14,7 +14,34 @@ from typing import Any, Iterable
 from . import ops
 from .backends import FLOAT, VALUE
 from .graph import topological_order
-from .modes import STATE, AnomalyError
+from .modes import OPEN_BLOCKS, STATE, AnomalyError
+from .ops import (  # the primitives, as globals: one lookup fewer per operation
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    DOT,
+    ELU,
+    EXP,
+    LEAKY_RELU,
+    LOG,
+    MAXIMUM,
+    MINIMUM,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    SUM,
+    SWISH,
+    TANH,
+)
 
 __all__ = ["Value"]
 
@@ -69,96 +96,96 @@ class Value:
 
     # --- arithmetic (numbers allowed on either side) ---------------------------------------
     def __add__(self, other: Value | Number) -> Value:
-        return _apply2(ops.ADD, self, other if type(other) is Value else _lift(other, "+"))
+        return _apply2(ADD, self, other if type(other) is Value else _lift(other, "+"))
 
     def __radd__(self, other: Number) -> Value:
-        return _apply2(ops.ADD, _lift(other, "+"), self)
+        return _apply2(ADD, _lift(other, "+"), self)
 
     def __sub__(self, other: Value | Number) -> Value:
-        return _apply2(ops.SUB, self, other if type(other) is Value else _lift(other, "-"))
+        return _apply2(SUB, self, other if type(other) is Value else _lift(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:
-        return _apply2(ops.SUB, _lift(other, "-"), self)
+        return _apply2(SUB, _lift(other, "-"), self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        return _apply2(ops.MUL, self, other if type(other) is Value else _lift(other, "*"))
+        return _apply2(MUL, self, other if type(other) is Value else _lift(other, "*"))
 
     def __rmul__(self, other: Number) -> Value:
-        return _apply2(ops.MUL, _lift(other, "*"), self)
+        return _apply2(MUL, _lift(other, "*"), self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        return _apply2(ops.DIV, self, other if type(other) is Value else _lift(other, "/"))
+        return _apply2(DIV, self, other if type(other) is Value else _lift(other, "/"))
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _apply2(ops.DIV, _lift(other, "/"), self)
+        return _apply2(DIV, _lift(other, "/"), self)
 
     def __neg__(self) -> Value:
-        return _apply1(ops.NEG, self)
+        return _apply1(NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _apply1(ops.ABS, self)
+        return _apply1(ABS, self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
             return _pow(self, exponent)
-        return _apply1(ops.POW_CONST.bind(n=_as_float(exponent, "**")), self)
+        return _apply1(POW_CONST.bind(n=_as_float(exponent, "**")), self)
 
     def __rpow__(self, base: Number) -> Value:
         return _pow(_lift(base, "**"), self)
 
     # --- elementary functions and activations ----------------------------------------------
     def exp(self) -> Value:
-        return _apply1(ops.EXP, self)
+        return _apply1(EXP, self)
 
     def log(self) -> Value:
-        return _apply1(ops.LOG, self)
+        return _apply1(LOG, self)
 
     def sqrt(self) -> Value:
-        return _apply1(ops.SQRT, self)
+        return _apply1(SQRT, self)
 
     def abs(self) -> Value:
         """|x|, with abs'(0) = 0."""
-        return _apply1(ops.ABS, self)
+        return _apply1(ABS, self)
 
     def sin(self) -> Value:
-        return _apply1(ops.SIN, self)
+        return _apply1(SIN, self)
 
     def cos(self) -> Value:
-        return _apply1(ops.COS, self)
+        return _apply1(COS, self)
 
     def tanh(self) -> Value:
-        return _apply1(ops.TANH, self)
+        return _apply1(TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), computed without overflow for any x."""
-        return _apply1(ops.SIGMOID, self)
+        return _apply1(SIGMOID, self)
 
     def relu(self) -> Value:
         """max(x, 0), with relu'(0) = 0."""
-        return _apply1(ops.RELU, self)
+        return _apply1(RELU, self)
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x for x > 0, alpha * x otherwise."""
-        return _apply1(ops.LEAKY_RELU.bind(alpha=_as_float(alpha, "leaky_relu")), self)
+        return _apply1(LEAKY_RELU.bind(alpha=_as_float(alpha, "leaky_relu")), self)
 
     def elu(self, alpha: float = 1.0) -> Value:
         """x for x > 0, alpha * (e^x - 1) otherwise."""
-        return _apply1(ops.ELU.bind(alpha=_as_float(alpha, "elu")), self)
+        return _apply1(ELU.bind(alpha=_as_float(alpha, "elu")), self)
 
     def selu(self) -> Value:
         """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
-        return _apply1(ops.SELU, self)
+        return _apply1(SELU, self)
 
     def softplus(self) -> Value:
         """log(1 + e^x), stable for large |x|."""
-        return _apply1(ops.SOFTPLUS, self)
+        return _apply1(SOFTPLUS, self)
 
     def swish(self, beta: Value | Number = 1.0) -> Value:
         """x * sigmoid(beta * x); pass a Value as ``beta`` to train it."""
-        return _apply2(ops.SWISH, self, _lift(beta, "swish"))
+        return _apply2(SWISH, self, _lift(beta, "swish"))
 
     def draw(self, **kwargs: Any) -> Any:
         """Draw the graph that produced this value: same as ``autograd.draw_dot(self, **kwargs)``."""
@@ -176,7 +203,10 @@ class Value:
 
         Interior nodes hold the gradient of this call; leaves (inputs, parameters) *accumulate*
         across calls, as in PyTorch, until reset with ``zero_grad``.  With ``create_graph=True``
-        the gradients are themselves Values, so they can be differentiated again.
+        the gradients are themselves Values, so they can be differentiated again; only leaves keep
+        them as Values (interior nodes get the number), because an interior node's gradient graph
+        runs through the node itself and would form a reference cycle.  A leaf's does too: set
+        ``x.grad = 0.0`` when done with it (or use :func:`autograd.grad`, which touches no ``.grad``).
         """
         nodes = topological_order(self, reverse=True)
         for node in nodes:
@@ -189,6 +219,10 @@ class Value:
         self.grad = self.grad + seed
         if create_graph or STATE.anomaly:
             _backward_general(nodes, create_graph, STATE.anomaly)
+            if create_graph:
+                for node in nodes:
+                    if node._op is not None and type(node.grad) is Value:
+                        node.grad = node.grad.data
         else:
             _backward_floats(nodes)
 
@@ -213,7 +247,7 @@ def _apply1(op: ops.Op, x: Value) -> Value:
         data = op.forward(FLOAT, x.data)
     except _MATH_ERRORS as e:
         raise _domain_error(e, op, (x,)) from None
-    if not STATE.plain:
+    if OPEN_BLOCKS[0] and not STATE.plain:
         return _checked_node(data, op, (x,))
     v = _new(Value)  # _node, inlined: this is the hot path of every forward pass
     v.data = data
@@ -230,7 +264,7 @@ def _apply2(op: ops.Op, a: Value, b: Value) -> Value:
         data = op.forward(FLOAT, a.data, b.data)
     except _MATH_ERRORS as e:
         raise _domain_error(e, op, (a, b)) from None
-    if not STATE.plain:
+    if OPEN_BLOCKS[0] and not STATE.plain:
         return _checked_node(data, op, (a, b))
     v = _new(Value)
     v.data = data
@@ -269,7 +303,7 @@ def _pow(base: Value, exponent: Value) -> Value:
             f"pow: a Value exponent needs a positive base (the derivative uses log(base)), "
             f"got base {base.data!r}"
         )
-    return _apply2(ops.POW, base, exponent)
+    return _apply2(POW, base, exponent)
 
 
 # --- backward --------------------------------------------------------------------------------------
@@ -393,12 +427,14 @@ VALUE.__dict__.update(
     cos=Value.cos,
     abs=Value.abs,
     sigmoid=Value.sigmoid,
-    pow=lambda x, n: x ** n,
+    # x**0 is the constant 1 and x**1 is x: no node, so x**2 differentiates to 2*x, then 2, then 0
+    # everywhere (a node x**0 would have the derivative 0 * x**-1, undefined at 0).
+    pow=lambda x, n: 1.0 if n == 0.0 else (x if n == 1.0 else x ** n),
     step=lambda a, b=0.0, tie=0.0: FLOAT.step(_data(a), _data(b), tie),
-    maximum=lambda a, b: apply(ops.MAXIMUM, (a, b)),
-    minimum=lambda a, b: apply(ops.MINIMUM, (a, b)),
-    sum=lambda xs: apply(ops.SUM, xs),
-    sumprod=lambda w, x: apply(ops.DOT, (*w, *x)),
+    maximum=lambda a, b: apply(MAXIMUM, (a, b)),
+    minimum=lambda a, b: apply(MINIMUM, (a, b)),
+    sum=lambda xs: apply(SUM, xs),
+    sumprod=lambda w, x: apply(DOT, (*w, *x)),
     max=lambda xs: max(xs, key=_data),
     log1p=lambda x: (1.0 + x).log(),
 )

@@ -13,11 +13,13 @@ from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, s
 from .graph import topological_order
 from .modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .value import Value
+from .viz import draw_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value",
+    "draw_dot",
     "ops",
     "maximum",
     "minimum",

@@ -285,7 +285,10 @@ def _cluster_lines(per_group: dict[str, list[str]]) -> list[str]:
 def _prepare(
     root: Value | Iterable[Value], rankdir: str, precision: int, max_nodes: int | None, where: str
 ) -> tuple[list[Value], list[Value]]:
-    roots = [root] if isinstance(root, Value) else list(root) if not isinstance(root, (str, bytes)) else None
+    try:
+        roots = [root] if isinstance(root, Value) else list(root) if not isinstance(root, str) else []
+    except TypeError:
+        roots = []
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError(f"{where}: expected a Value (or a list of Values) to draw, got {type(root).__name__}")
     if rankdir not in _RANKDIRS:

@@ -152,7 +152,7 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
     _check_size(kind, kwargs, n_state, where)
     if kwargs.get("init") is None:
         kwargs.pop("init", None)
-        if kind != "MLP":
+        if kind in ("Neuron", "Layer"):
             kwargs["init"] = "zeros"  # weights are overwritten by the state just after
     try:
         return cls(**kwargs)

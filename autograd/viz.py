@@ -17,6 +17,7 @@ import html
 import itertools
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -473,8 +474,6 @@ def _one_pass_gradients(order: list[Value]) -> list[float]:
 
 
 # --- the player ----------------------------------------------------------------------------------
-_PLAYER_IDS = itertools.count()
-
 _SCRIPT = """(function () {
   var root = document.getElementById("%(id)s");
   if (!root || root.getAttribute("data-ready")) return;
@@ -523,13 +522,14 @@ class Player:
         self.svgs = svgs
         self.interval_ms = int(interval_ms)
         self.title = title
-        self.id = f"chalkgrad-player-{next(_PLAYER_IDS)}"
 
     def __len__(self) -> int:
         return len(self.svgs)
 
     def _repr_html_(self) -> str:
-        pid, n = self.id, len(self.svgs)
+        # a fresh id per display: a notebook may show one player twice, or keep outputs of an
+        # earlier kernel session on the page, and each copy's script must find its own buttons
+        pid, n = f"chalkgrad-player-{uuid.uuid4().hex[:12]}", len(self.svgs)
         frames = "\n".join(
             f'<div class="cg-frame" data-frame="{k}" style="display:{"block" if k == 0 else "none"}">'
             f"{_scoped_svg(svg, f'{pid}-{k}-')}</div>"

@@ -144,7 +144,7 @@ def _act_spec(mod: Any, torch: Any, where: str) -> tuple[dict[str, Any], dict[st
         return {"name": "elu", "alpha": float(mod.alpha)}, {}
     if isinstance(mod, torch.nn.Softplus):
         if mod.beta != 1:
-            raise ValueError(f"from_torch: {where}: Softplus with beta={mod.beta} is not supported (beta=1 only)")
+            raise ValueError(f"from_torch: {where}: Softplus beta={mod.beta} is not supported (beta=1 only)")
         return {"name": "softplus"}, {}
     if isinstance(mod, torch.nn.SiLU):
         return {"name": "swish"}, {}

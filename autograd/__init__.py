@@ -9,9 +9,10 @@
 """
 
 from . import ops
+from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
 from .graph import topological_order
-from .modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .modes import AnomalyError, cycle_collector_paused, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .value import Value
 from .viz import draw_dot
 
@@ -33,5 +34,11 @@ __all__ = [
     "is_grad_enabled",
     "detect_anomaly",
     "AnomalyError",
+    "cycle_collector_paused",
     "topological_order",
+    "grad",
+    "value_and_grad",
+    "jacobian",
+    "hessian",
+    "hvp",
 ]

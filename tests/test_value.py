@@ -242,3 +242,20 @@ def test_graph_is_freed_without_the_cycle_collector():
 
 def test_slots_no_dict():
     assert not hasattr(Value(1.0), "__dict__")
+
+
+def test_cycle_collector_paused_restores_state():
+    from autograd import cycle_collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cycle_collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycle_collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector the user had switched off stays off
+    finally:
+        gc.enable()

@@ -19,11 +19,14 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import FLOAT
 from .graph import topological_order
 from .value import Value
+
+if TYPE_CHECKING:
+    import graphviz
 
 __all__ = [
     "draw_dot",
@@ -134,7 +137,8 @@ class _Layout:
         self.cluster = cluster
         index = {v: i for i, v in enumerate(nodes)}
         self.index = index
-        # edges: (tail id, head id, edge label, (consumer index, input position or -1 for output))
+        # edges[e] = (tail id, head id, edge label); edge_keys[e] = (index of the op's output,
+        # input position, or -1 for the op -> output edge)
         edges: list[tuple[str, str, str]] = []
         self.edge_keys: list[tuple[int, int]] = []
         self.out_edge: dict[int, int] = {}  # op node index -> its output edge
@@ -222,7 +226,7 @@ class _Layout:
             body.append(f"\t{tail} -> {head}{' [' + attrs.strip() + ']' if attrs else ''}\n")
         return body
 
-    def digraph(self, body: list[str], rankdir: str, caption: str = "") -> Any:
+    def digraph(self, body: list[str], rankdir: str, caption: str = "") -> graphviz.Digraph:
         _, Digraph, _ = _graphviz()
         graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
         if caption:
@@ -319,7 +323,7 @@ def draw_dot(
     precision: int = 4,
     cluster: bool = False,
     max_nodes: int | None = 500,
-) -> Any:
+) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph`` (SVG in Jupyter, ``.render`` to files).
 
     One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
@@ -386,7 +390,7 @@ def forward_frames(
     precision: int = 4,
     cluster: bool = False,
     max_nodes: int | None = 100,
-) -> list[Any]:
+) -> list[graphviz.Digraph]:
     """One drawing per forward step, in creation order (the engine's topological order).
 
     Step k makes the k-th node's value known (green); the current node and the edges it is
@@ -418,7 +422,7 @@ def backward_frames(
     precision: int = 4,
     cluster: bool = False,
     max_nodes: int | None = 100,
-) -> list[Any]:
+) -> list[graphviz.Digraph]:
     """One drawing per backward step, in the order ``root.backward()`` visits nodes (reverse topological).
 
     Step k makes the k-th visited node's gradient d(root)/d(node) known (red): every use of the node

@@ -1,0 +1,149 @@
+"""The forward and backward pass step by step: one drawing per step, in the engine's own order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..backends import FLOAT
+from ..value import Value
+from .dot import _BWD, _FWD, _UNKNOWN, _Layout, _num, _prepare
+
+if TYPE_CHECKING:
+    import graphviz
+
+
+def _styles(colours: dict[str, str], known: Callable[[int], bool], current: int,
+            hot_edges: set[int], layout: _Layout) -> tuple[Callable, Callable, Callable]:
+    hot_ops = {layout.edge_keys[e][0] for e in hot_edges}
+
+    def node_attr(i: int) -> str:
+        if i == current:
+            return f' style=filled fillcolor="{colours["now"]}" color="{colours["line"]}" penwidth=3'
+        if known(i):
+            return f' style=filled fillcolor="{colours["fill"]}" color="{colours["line"]}"'
+        return " " + _UNKNOWN
+
+    def op_attr(i: int) -> str:
+        if i in hot_ops:
+            return f' style=filled fillcolor="{colours["now"]}" color="{colours["line"]}" penwidth=2'
+        if known(i):
+            return f' style=filled fillcolor="{colours["fill"]}" color="{colours["line"]}"'
+        return " " + _UNKNOWN
+
+    def edge_attr(e: int) -> str:
+        if e in hot_edges:
+            return f' color="{colours["line"]}" penwidth=3'
+        consumer, _ = layout.edge_keys[e]
+        return "" if known(consumer) else ' color="#c8c8c8"'
+
+    return node_attr, op_attr, edge_attr
+
+
+def _name(layout: _Layout, i: int) -> str:
+    v = layout.nodes[i]
+    return v.label or _num(v.data, layout.precision)
+
+
+def _call(layout: _Layout, i: int) -> str:
+    v = layout.nodes[i]
+    args = [_name(layout, layout.index[p]) for p in v.parents]
+    if len(args) > 6:
+        args = args[:3] + ["…"] + args[-2:]
+    return f"{v.op_label}({', '.join(args)})"
+
+
+def forward_frames(
+    root: Value,
+    rankdir: str = "LR",
+    precision: int = 4,
+    cluster: bool = False,
+    max_nodes: int | None = 100,
+) -> list[graphviz.Digraph]:
+    """One drawing per forward step, in creation order (the engine's topological order).
+
+    Step k makes the k-th node's value known (green); the current node and the edges it is
+    computed through are highlighted.  Values not yet known are greyed out.
+    """
+    roots, nodes = _prepare(root, rankdir, precision, max_nodes, "forward_frames")
+    layout = _Layout(roots, nodes, precision, cluster)
+    incoming: dict[int, set[int]] = {}
+    for e, (consumer, _) in enumerate(layout.edge_keys):
+        incoming.setdefault(consumer, set()).add(e)
+    frames = []
+    n = len(nodes)
+    for step, v in enumerate(nodes):
+        if v._op is None:
+            what = f"{v.label or 'constant'} = {_num(v.data, precision)} is given"
+        else:
+            what = f"{v.label + ' = ' if v.label else ''}{_call(layout, step)} = {_num(v.data, precision)}"
+        node_attr, op_attr, edge_attr = _styles(
+            _FWD, lambda i, s=step: i <= s, step, incoming.get(step, set()), layout
+        )
+        body = layout.lines(lambda i: layout.record(i, True, False), node_attr, op_attr, edge_attr)
+        frames.append(layout.digraph(body, rankdir, f"forward pass, step {step + 1}/{n}: {what}"))
+    return frames
+
+
+def backward_frames(
+    root: Value,
+    rankdir: str = "LR",
+    precision: int = 4,
+    cluster: bool = False,
+    max_nodes: int | None = 100,
+) -> list[graphviz.Digraph]:
+    """One drawing per backward step, in the order ``root.backward()`` visits nodes (reverse topological).
+
+    Step k makes the k-th visited node's gradient d(root)/d(node) known (red): every use of the node
+    has already sent its share back, along the highlighted edges.  The gradients shown are those of
+    one backward pass from ``root``, computed from the op table without touching ``.grad``; the last
+    frame has every gradient known.
+    """
+    roots, nodes = _prepare(root, rankdir, precision, max_nodes, "backward_frames")
+    if len(roots) != 1:
+        raise ValueError("backward_frames: needs a single root Value (the one backward() is called on)")
+    layout = _Layout(roots, nodes, precision, cluster)
+    order = nodes[::-1]  # exactly Value.backward's order: topological_order(root, reverse=True)
+    grads = _one_pass_gradients(order)
+    index = layout.index
+    used: dict[int, set[int]] = {}  # node -> edges its gradient arrives through
+    for e, (consumer, k) in enumerate(layout.edge_keys):
+        if k >= 0:
+            parent = index[nodes[consumer].parents[k]]
+            used.setdefault(parent, set()).update((e, layout.out_edge[consumer]))
+    rank = {index[v]: s for s, v in enumerate(order)}
+    frames = []
+    n = len(nodes)
+    for step, v in enumerate(order):
+        i = index[v]
+        g = _num(grads[i], precision)
+        name = v.label or (v.op_label and f"{v.op_label}(…)") or _num(v.data, precision)
+        if step == 0:
+            what = f"d{name}/d{name} = 1 (the seed)"
+        else:
+            uses = sum(1 for e in used.get(i, ()) if layout.edge_keys[e][1] >= 0)
+            what = f"gradient of {name} = {g}, summed over its {uses} use{'s' if uses != 1 else ''}"
+        node_attr, op_attr, edge_attr = _styles(
+            _BWD, lambda j, s=step: rank[j] <= s, i, used.get(i, set()), layout
+        )
+        body = layout.lines(lambda j: layout.record(j, True, True, grads[j]), node_attr, op_attr, edge_attr)
+        frames.append(layout.digraph(body, rankdir, f"backward pass, step {step + 1}/{n}: {what}"))
+    return frames
+
+
+def _one_pass_gradients(order: list[Value]) -> list[float]:
+    """d(root)/d(node) for one backward pass, by topological index; reads the op table, writes nothing."""
+    index = {v: len(order) - 1 - s for s, v in enumerate(order)}
+    grads = [0.0] * len(order)
+    grads[index[order[0]]] = 1.0
+    for v in order:
+        op = v._op
+        if op is None:
+            continue
+        g = grads[index[v]]
+        for p, d in zip(v.parents, op.partials(FLOAT, v.data, *[p.data for p in v.parents])):
+            grads[index[p]] += g * d
+    return grads
+
+
+# --- the player ----------------------------------------------------------------------------------

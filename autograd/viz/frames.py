@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..backends import FLOAT
 from ..value import Value
 from .dot import _BWD, _FWD, _UNKNOWN, _Layout, _num, _prepare
 
@@ -132,18 +131,21 @@ def backward_frames(
 
 
 def _one_pass_gradients(order: list[Value]) -> list[float]:
-    """d(root)/d(node) for one backward pass, by topological index; reads the op table, writes nothing."""
-    index = {v: len(order) - 1 - s for s, v in enumerate(order)}
-    grads = [0.0] * len(order)
-    grads[index[order[0]]] = 1.0
+    """d(root)/d(node) for one backward pass, by topological index (``order`` is root first).
+
+    Runs the engine's own ``backward`` on zeroed gradients, then puts every ``.grad`` back as it
+    was, so drawing never changes what the user's nodes hold.
+    """
+    saved = [v.grad for v in order]
     for v in order:
-        op = v._op
-        if op is None:
-            continue
-        g = grads[index[v]]
-        for p, d in zip(v.parents, op.partials(FLOAT, v.data, *[p.data for p in v.parents])):
-            grads[index[p]] += g * d
-    return grads
+        v.grad = 0.0
+    try:
+        order[0].backward()
+        grads = [v.grad for v in order]
+    finally:
+        for v, g in zip(order, saved):
+            v.grad = g
+    return grads[::-1]
 
 
 # --- the player ----------------------------------------------------------------------------------

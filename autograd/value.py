@@ -231,7 +231,7 @@ class Value:
 _new = object.__new__
 
 
-def _node(data: float, op: ops.Op, parents: tuple[Value, ...]) -> Value:
+def _node(data: float, op: ops.Op | None, parents: tuple[Value, ...]) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -376,14 +376,7 @@ def _lift(x: Any, where: str) -> Value:
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
-        v = _new(Value)  # a constant leaf, built without __init__'s checks: x is known to be a number
-        v.data = float(x)
-        v.grad = 0.0
-        v.label = ""
-        v._op = None
-        v.parents = ()
-        v._seq = _next_seq()
-        return v
+        return _node(float(x), None, ())  # a constant leaf: x is known to be a number, skip __init__
     raise TypeError(f"{where}: expected a Value or a real number, got {type(x).__name__} {_short(x)}")
 
 

@@ -1,0 +1,421 @@
+"""The command line: ``python -m nn train | predict | info``.
+
+``python -m nn train`` (no arguments) trains micrograd's two-moons demo on the data shipped with
+chalkgrad and writes the model, its history and its pictures to ``runs/moons``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+__all__ = ["main", "build_parser", "DATASETS"]
+
+# Per-dataset defaults: each is a setting that trains well in eager mode in well under a minute
+# (digits: a couple of minutes). Command-line options override them one by one.
+DATASETS: dict[str, dict[str, Any]] = {
+    "moons": dict(hidden=[16, 16], activation="relu", loss="hinge", optimizer="sgd", lr=1.0, schedule="linear",
+                  epochs=100, batch_size=None, l2=1e-4, samples=None, noise=0.1, test_split=0.0),
+    "circles": dict(hidden=[16, 16], activation="relu", loss="hinge", optimizer="sgd", lr=1.0, schedule="linear",
+                    epochs=100, batch_size=None, l2=1e-4, samples=100, noise=0.05, test_split=0.0),
+    "xor": dict(hidden=[4], activation="tanh", loss="hinge", optimizer="sgd", lr=0.5, schedule="constant",
+                epochs=200, batch_size=None, l2=0.0, samples=None, noise=0.0, test_split=0.0),
+    "blobs": dict(hidden=[8], activation="relu", loss="cross_entropy", optimizer="adam", lr=0.02,
+                  schedule="constant", epochs=50, batch_size=None, l2=0.0, samples=150, noise=1.0, test_split=0.0),
+    "spirals": dict(hidden=[16, 16], activation="relu", loss="cross_entropy", optimizer="adam", lr=0.01,
+                    schedule="constant", epochs=40, batch_size=32, l2=0.0, samples=300, noise=0.2, test_split=0.0),
+    "digits": dict(hidden=[32], activation="relu", loss="cross_entropy", optimizer="adam", lr=0.01,
+                   schedule="constant", epochs=10, batch_size=32, l2=0.0, samples=None, noise=0.0, test_split=0.2),
+}
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "linear", "inverse_time", "cosine")
+
+
+class CliError(Exception):
+    """A problem to report in one line (exit status 2), never with a traceback."""
+
+
+def _defaults_table() -> str:
+    lines = ["defaults per dataset (any option given on the command line wins):"]
+    for name, d in DATASETS.items():
+        batch = "full" if d["batch_size"] is None else d["batch_size"]
+        extra = f", l2 {d['l2']:g}" if d["l2"] else ""
+        extra += f", test split {d['test_split']:g}" if d["test_split"] else ""
+        lines.append(
+            f"  {name:8} hidden {' '.join(map(str, d['hidden']))}, {d['activation']}, {d['loss']}, {d['optimizer']} "
+            f"lr {d['lr']:g} ({d['schedule']}), {d['epochs']} epochs, batch {batch}{extra}"
+        )
+    lines.append("examples:\n  python -m nn train\n  python -m nn train --dataset spirals --hidden 32 32 "
+                 "--optimizer adam --lr 0.01 --epochs 50 --batch-size 16 --out runs/spirals")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m nn`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nn",
+        description="Train, inspect and run chalkgrad models from the command line.",
+        epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo "
+        "(MLP 2-16-16-1, hinge loss + L2, SGD with a linear schedule) and writes runs/moons/.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{train,predict,info}")
+    sub.required = True
+
+    train = sub.add_parser(
+        "train",
+        help="train an MLP on a toy dataset and write model.json, history.json and pictures",
+        description="Train an MLP on a dataset; options left out take the dataset's defaults "
+        "(listed below). Writes DIR/model.json, DIR/history.json, DIR/loss.png, "
+        "DIR/graph.svg and, for 2-D data, DIR/decision_boundary.png.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_defaults_table(),
+    )
+    train.set_defaults(subparser=train)
+    train.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="what to learn (default: moons)")
+    train.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
+                       help="hidden layer sizes, e.g. --hidden 16 16")
+    train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, ... "
+                       "")
+    train.add_argument("--loss", help="hinge, perceptron, binary_cross_entropy, cross_entropy, "
+                       "multiclass_hinge, squared_error")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="")
+    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--schedule", choices=SCHEDULES,
+                       help="learning-rate schedule over the steps; linear goes to lr/10")
+    train.add_argument("--epochs", type=_positive_int, help="passes over the data")
+    train.add_argument("--batch-size", type=_positive_int, metavar="K",
+                       help="mini-batch size; leave out for full batch, 1 for SGD")
+    train.add_argument("--l2", type=_nonneg_float, help="L2 penalty lam/2 * sum w^2")
+    train.add_argument("--samples", type=_positive_int, metavar="N",
+                       help="dataset size")
+    train.add_argument("--noise", type=_nonneg_float, help="noise of the generated data")
+    train.add_argument("--test-split", type=float, metavar="F",
+                       help="fraction held out to report test accuracy")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the weights, the data and the shuffling (default: 0)")
+    train.add_argument("--out", metavar="DIR", help="output directory (default: runs/<dataset>)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
+
+    predict = sub.add_parser("predict", help="print a saved model's output for one input",
+                             description="Print a saved model's output for one sample.")
+    predict.add_argument("model", help="a model.json written by 'train' or nn.save")
+    predict.add_argument("inputs", type=float, nargs="+", metavar="X", help="the sample's numbers")
+
+    info = sub.add_parser("info", help="print a saved model's architecture and parameter count",
+                          description="Print a saved model's architecture and parameter count.")
+    info.add_argument("model", help="a model.json written by 'train' or nn.save")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args, args.subparser)
+        if args.command == "predict":
+            return _predict(args)
+        return _info(args)
+    except CliError as error:
+        print(f"python -m nn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# --- train ------------------------------------------------------------------------------------------
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import nn
+    from nn import datasets
+
+    cfg = dict(DATASETS[args.dataset])
+    for key in cfg:
+        value = getattr(args, key, None)
+        if value is not None:
+            cfg[key] = value
+    if not 0.0 <= cfg["test_split"] < 1.0:
+        parser.error(f"argument --test-split: must be a fraction in [0, 1), got {cfg['test_split']}")
+    try:
+        loss_fn = nn.losses.get(cfg["loss"])
+        act = nn.activations.get_activation(cfg["activation"])
+    except (KeyError, ValueError, TypeError) as error:
+        parser.error(str(error.args[0] if error.args else error))
+    loss_name = loss_fn.__name__
+    kind = _LABELS.get(loss_name, "index")
+
+    try:
+        X, y_index = _load(args.dataset, cfg, args.seed)
+    except ImportError as error:
+        raise CliError(str(error)) from None
+    classes = int(y_index.max()) + 1
+    if kind in ("sign", "01") and classes > 2:
+        parser.error(f"--loss {loss_name} is for two classes, but {args.dataset} has {classes}; "
+                     "use cross_entropy or multiclass_hinge")
+    y = datasets.to_labels(y_index, kind if kind != "real" else "index")
+    n_out = 1 if kind in ("sign", "01") else classes
+    if kind == "real":  # a squared loss on class scores: learn one-hot targets
+        y = datasets.to_labels(y_index, "onehot") if classes > 2 else datasets.to_labels(y_index, "sign")
+        n_out = classes if classes > 2 else 1
+
+    X_test = y_test = None
+    if cfg["test_split"] > 0:
+        X, X_test, y, y_test = datasets.train_test_split(X, y, test_size=cfg["test_split"], seed=args.seed,
+                                                          stratify=True)
+    model = nn.MLP(X.shape[1], [*cfg["hidden"], n_out], activation=act, seed=args.seed)
+    optimizer = _optimizer(nn, cfg["optimizer"], model, cfg["lr"])
+    schedule = _schedule(nn, cfg["schedule"], cfg["lr"], cfg["epochs"], len(X), cfg["batch_size"])
+    regularizer = (lambda ps, lam=cfg["l2"]: nn.l2(ps, lam)) if cfg["l2"] else None
+
+    out = args.out or os.path.join("runs", args.dataset)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"cannot create output directory {out!r}: {error.strerror or error}") from None
+
+    data_desc = "the 100 shipped two-moons points" if args.dataset == "moons" and cfg["samples"] is None else (
+        f"{args.dataset}: {len(X) + (0 if X_test is None else len(X_test))} samples")
+    print(f"data: {data_desc}, {X.shape[1]} features, {classes} classes"
+          + (f", {len(X_test)} held out for testing" if X_test is not None else ""))
+    print(model)
+    batch = "full batch" if cfg["batch_size"] is None else f"batches of {cfg['batch_size']}"
+    reg = f" + L2 {cfg['l2']:g}" if cfg["l2"] else ""
+    print(f"loss {loss_name}{reg}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['schedule']}), "
+          f"{cfg['epochs']} epochs, {batch}")
+
+    sys.stdout.flush()  # the progress lines go to stderr; keep the two in order in logs
+    start = time.perf_counter()
+    try:
+        history = nn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=cfg["epochs"],
+                         batch_size=cfg["batch_size"], schedule=schedule, regularizer=regularizer,
+                         progress=not args.no_progress, seed=args.seed)
+    except nn.DivergenceError as error:
+        raise CliError(str(error)) from None
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    seconds = time.perf_counter() - start
+
+    train_acc = nn.evaluate(model, X, y)["accuracy"]
+    print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
+    test_acc = None
+    if X_test is not None:
+        test_acc = nn.evaluate(model, X_test, y_test)["accuracy"]
+        print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
+
+    written = []
+    try:
+        nn.save(model, os.path.join(out, "model.json"))
+        written.append("model.json")
+        record = history.to_dict()
+        record["run"] = {
+            "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
+            "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+        }
+        with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=1)
+            f.write("\n")
+        written.append("history.json")
+        notes = _pictures(nn, model, X, y, history, loss_fn, out, written)
+    except OSError as error:
+        raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
+    print(f"wrote {', '.join(written)} to {out}")
+    for note in notes:
+        print(note)
+    return 0
+
+
+_LABELS = {"hinge": "sign", "perceptron": "sign", "binary_cross_entropy": "01", "cross_entropy": "index",
+           "multiclass_hinge": "index", "multiclass_perceptron": "index"}
+
+
+def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
+    from nn import datasets
+
+    n, noise = cfg["samples"], cfg["noise"]
+    if name == "moons":
+        return datasets.demo_moons() if n is None else datasets.moons(n, noise=noise, seed=seed)
+    if name == "circles":
+        return datasets.circles(n or 100, noise=noise, seed=seed)
+    if name == "xor":
+        return datasets.xor()
+    if name == "blobs":
+        return datasets.blobs(n or 150, centers=3, std=noise or 1.0, seed=seed)
+    if name == "spirals":
+        return datasets.spirals(n or 300, classes=3, noise=noise, seed=seed)
+    X, y = datasets.digits()
+    if n is not None:
+        X, y = X[:n], y[:n]
+    return X, y
+
+
+def _optimizer(nn: Any, name: str, model: Any, lr: float) -> Any:
+    params = model.parameters()
+    if name == "momentum":
+        return nn.optim.SGD(params, lr=lr, momentum=0.9)
+    cls = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}[name]
+    return getattr(nn.optim, cls)(params, lr=lr)
+
+
+def _schedule(nn: Any, name: str, lr: float, epochs: int, n: int, batch_size: int | None) -> Any:
+    steps = epochs * (1 if batch_size is None else -(-n // batch_size))
+    if name == "constant":
+        return None
+    if name == "linear":
+        return nn.schedules.Linear(lr, lr / 10, steps)
+    if name == "cosine":
+        return nn.schedules.Cosine(lr, steps)
+    return nn.schedules.InverseTime(lr, lr * steps / 10)  # decays after the first tenth
+
+
+def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str,
+              written: list[str]) -> list[str]:
+    notes = []
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ["pictures skipped: matplotlib is not installed (pip install 'chalkgrad[plot]')"]
+    fig = nn.plot.loss_curves(history)
+    fig.savefig(os.path.join(out, "loss.png"), dpi=100)
+    plt.close(fig)
+    written.append("loss.png")
+    if X.shape[1] == 2:
+        fig = nn.plot.decision_boundary(model, X, y)
+        fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
+        plt.close(fig)
+        written.append("decision_boundary.png")
+    note = _graph(model, X, y, loss_fn, os.path.join(out, "graph.svg"))
+    if note:
+        notes.append(note)
+    else:
+        written.append("graph.svg")
+    return notes
+
+
+def _graph(model: Any, X: Any, y: Any, loss_fn: Any, path: str) -> str:
+    """Draw the loss graph of sample 0 (after one backward pass), clustered by module."""
+    try:
+        from autograd.viz import draw_dot
+    except ImportError:
+        return "graph.svg skipped: autograd.viz is not available"
+    from autograd import Value
+
+    model.eval()
+    x = [Value(float(v), label=f"x[{i}]") for i, v in enumerate(X[0])]
+    target = y[0].tolist() if hasattr(y[0], "tolist") else y[0]
+    loss = loss_fn(model(x), target)
+    loss.label = "loss"
+    for p in model.parameters():
+        p.grad = 0.0
+    loss.backward()
+    try:
+        dot = draw_dot(loss, cluster=True)
+        svg = dot.pipe(format="svg")
+    except ValueError as error:  # too many nodes to draw legibly
+        return f"graph.svg skipped: {error}"
+    except Exception as error:  # graphviz's 'dot' program missing or failing
+        return f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
+    finally:
+        for p in model.parameters():
+            p.grad = 0.0
+        model.train()
+    with open(path, "wb") as f:
+        f.write(svg if isinstance(svg, bytes) else svg.encode("utf-8"))
+    return ""
+
+
+# --- predict and info --------------------------------------------------------------------------------
+def _load_model(path: str) -> Any:
+    import nn
+
+    try:
+        model = nn.load(path)
+    except FileNotFoundError:
+        raise CliError(f"no such model file: {path!r}") from None
+    except IsADirectoryError:
+        raise CliError(f"{path!r} is a directory, not a model file") from None
+    except OSError as error:
+        raise CliError(f"cannot read {path!r}: {error.strerror or error}") from None
+    except (ValueError, TypeError, KeyError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CliError(f"{path!r} is not a usable model file: {message}") from None
+    model.eval()
+    return model
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from autograd import no_grad
+
+    model = _load_model(args.model)
+    nin = getattr(model, "nin", None)
+    if nin is not None and len(args.inputs) != nin:
+        raise CliError(f"the model takes {nin} input{'s' if nin != 1 else ''}, got {len(args.inputs)}: "
+                       f"{' '.join(f'{v:g}' for v in args.inputs)}")
+    with no_grad():
+        try:
+            out = model(list(args.inputs))
+        except (ValueError, ArithmeticError) as error:
+            raise CliError(str(error)) from None
+    if isinstance(out, list):
+        values = [v.data for v in out]
+        best = max(range(len(values)), key=values.__getitem__)
+        print("outputs: " + " ".join(f"{v:.6g}" for v in values))
+        print(f"class: {best} (the largest output)")
+    else:
+        print(f"output: {out.data:.6g}")
+        print(f"sign: {'+1' if out.data > 0 else '-1'} (class {int(out.data > 0)} for a score or logit)")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    n = model.num_parameters()
+    print(model)
+    print(f"parameters: {n}")
+    nin = getattr(model, "nin", None)
+    nouts = getattr(model, "nouts", None)
+    if nin is not None and nouts:
+        print(f"inputs: {nin}, outputs: {list(nouts)[-1]}")
+    return 0
+
+
+# --- argument types -------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value

@@ -1,0 +1,370 @@
+"""nn.fit: micrograd's demo, XOR, spirals, digits; batch variants, early stopping, bad inputs, progress."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+from nn import datasets
+
+
+def sgd(model, lr=0.1):
+    return nn.optim.SGD(model.parameters(), lr=lr)
+
+
+def snapshot(model):
+    return [p.data for p in model.parameters()]
+
+
+# --- acceptance -----------------------------------------------------------------------------------------
+def test_micrograd_demo_reaches_100_percent():
+    X, y = datasets.demo_moons(labels="sign")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 1.0), epochs=100,
+                     regularizer=lambda ps: nn.l2(ps, 1e-4), schedule=nn.schedules.Linear(1.0, 0.1, 100),
+                     progress=False)
+    assert len(history) == 100 and history.stop_reason == "completed"
+    assert nn.evaluate(model, X, y)["accuracy"] == 1.0
+    # the learning rate of step t is micrograd's 1.0 - 0.9 t/100 (one step per epoch at full batch)
+    assert history.lr == pytest.approx([1.0 - 0.9 * t / 100 for t in range(100)])
+    assert history.loss[-1] < 0.1 * history.loss[0]
+
+
+def test_xor_is_learned_by_nine_of_ten_seeds():
+    X, y = datasets.xor(labels="sign")
+    solved = 0
+    for seed in range(10):
+        model = nn.MLP(2, [4, 1], activation="tanh", seed=seed)
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 0.5), epochs=500, progress=False)
+        solved += nn.evaluate(model, X, y)["accuracy"] == 1.0
+    assert solved >= 9
+
+
+def test_xor_with_squared_error_on_01_targets():
+    X, y = datasets.xor(labels="01")
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=1)
+    history = nn.fit(model, X, y, loss="squared_error", optimizer=sgd(model, 0.2), epochs=500, progress=False)
+    assert history.accuracy[-1] == 1.0  # outputs thresholded at 0.5 for 0/1 targets
+    assert np.all(np.abs(nn.predict(model, X) - y) < 0.5)
+
+
+def test_spirals_three_classes_train():
+    X, y = datasets.spirals(150, classes=3, seed=0)
+    model = nn.MLP(2, [16, 16, 3], seed=0)
+    history = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.Adam(model.parameters(), lr=0.02),
+                     epochs=30, batch_size=16, seed=0, progress=False)
+    assert history.accuracy[-1] >= 0.9
+    assert nn.evaluate(model, X, y)["accuracy"] >= 0.9
+
+
+@pytest.mark.slow
+def test_digits_reach_95_percent_on_held_out_data():
+    # Eager mode (about 20-30 s here): the full 8x8 digits, a 64-32-10 tanh MLP, Adam, 6 epochs.
+    pytest.importorskip("sklearn", reason="digits() needs scikit-learn (the datasets extra)")
+    X, y = datasets.digits()
+    Xtr, Xte, ytr, yte = datasets.train_test_split(X, y, test_size=0.2, seed=0, stratify=True)
+    Xtr, Xte = datasets.standardize(Xtr, Xte)
+    model = nn.MLP(64, [32, 10], activation="tanh", seed=0)
+    nn.fit(model, Xtr, ytr, loss="cross_entropy", optimizer=nn.optim.Adam(model.parameters(), lr=0.005),
+           epochs=6, batch_size=32, seed=0, progress=False)
+    assert nn.evaluate(model, Xte, yte)["accuracy"] >= 0.95
+
+
+# --- the three variants ---------------------------------------------------------------------------------
+def _recording_loss(order):
+    def loss(prediction, target):
+        order.append(target)
+        return nn.squared_error(prediction, target)
+    return loss
+
+
+@pytest.mark.parametrize("batch_size, steps_per_epoch", [(None, 1), (1, 10), (3, 4), (100, 1)])
+def test_batch_sizes_give_the_right_number_of_steps(batch_size, steps_per_epoch):
+    X = np.linspace(-1, 1, 10).reshape(-1, 1)
+    y = np.arange(10) / 10.0
+    model = nn.MLP(1, [1], seed=0)
+    seen_t = []
+    sched = lambda t: seen_t.append(t) or 0.01  # noqa: E731
+    order = []
+    nn.fit(model, X, y, loss=_recording_loss(order), optimizer=sgd(model), epochs=3, batch_size=batch_size,
+           schedule=sched, seed=0, progress=False, metrics=())
+    assert seen_t == list(range(3 * steps_per_epoch))
+    epochs = [order[i * 10 + 1 : (i + 1) * 10 + 1] for i in range(3)]  # order[0] is fit's probe of sample 0
+    assert all(sorted(e) == sorted(y.tolist()) for e in epochs), "each epoch sees every sample once"
+    if batch_size is None:
+        assert epochs[0] == epochs[1] == y.tolist()
+    elif batch_size < 10:
+        assert epochs[0] != epochs[1], "reshuffled every epoch"
+
+
+def test_full_batch_fit_is_plain_gradient_descent():
+    X, y = datasets.and_(labels="sign")
+    a = nn.MLP(2, [3, 1], activation="tanh", seed=5)
+    b = nn.MLP(2, [3, 1], activation="tanh", seed=5)
+    nn.fit(a, X, y, loss="hinge", optimizer=sgd(a, 0.3), epochs=5, progress=False,
+           regularizer=lambda ps: nn.l2(ps, 0.01))
+    opt = sgd(b, 0.3)
+    for _ in range(5):
+        total = nn.mean_loss(nn.hinge, [b(x) for x in X.tolist()], y.tolist()) + nn.l2(b.parameters(), 0.01)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+    assert snapshot(a) == snapshot(b)
+
+
+def test_same_seed_same_run_and_minibatches_learn():
+    X, y = datasets.moons(60, noise=0.1, seed=0, labels="sign")
+    runs = []
+    for _ in range(2):
+        model = nn.MLP(2, [8, 1], seed=1)
+        h = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 0.1), epochs=8, batch_size=8, seed=7,
+                   progress=False)
+        runs.append((h.loss, snapshot(model)))
+    assert runs[0] == runs[1]
+    assert runs[0][0][-1] < runs[0][0][0]
+
+
+def test_history_records_and_round_trips(tmp_path):
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    h = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 0.5), epochs=4, val_data=(X, y), progress=False)
+    assert h.keys() == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"]
+    assert h["epoch"] == [1, 2, 3, 4] and all(t >= 0 for t in h.time)
+    assert h.val_loss[-1] == pytest.approx(nn.evaluate(model, X, y, loss="hinge")["loss"])
+    path = tmp_path / "history.json"
+    h.save(path)
+    back = nn.History.load(path)
+    assert back.records == h.records and back.stop_reason == "completed"
+    assert "4 epochs" in repr(h)
+    with pytest.raises(KeyError, match="no 'nope'"):
+        h["nope"]
+
+
+def test_val_split_holds_out_data():
+    X, y = datasets.moons(50, seed=0, labels="sign")
+    model = nn.MLP(2, [4, 1], seed=0)
+    order = []
+    h = nn.fit(model, X, y, loss=_recording_loss(order), optimizer=sgd(model), epochs=1, val_split=0.2,
+               progress=False, seed=0)
+    assert len(order) == 1 + 40 + 10  # probe, 40 training samples, 10 validation samples
+    assert "val_loss" in h
+
+
+def test_callbacks_see_logs_and_can_stop():
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    seen = []
+
+    def cb(epoch, logs):
+        seen.append((epoch, sorted(logs)))
+        return epoch == 3
+
+    h = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=50, callbacks=[cb], progress=False)
+    assert len(h) == 3 and h.stop_reason == "callback"
+    assert seen[0] == (1, ["accuracy", "epoch", "loss", "lr", "time"])
+
+
+def test_custom_metric_and_regression_without_accuracy():
+    X, y = datasets.sine(40, noise=0.0, seed=0)
+    model = nn.MLP(1, [8, 1], activation="tanh", seed=0)
+
+    def mae(outputs, targets):
+        return float(np.mean(np.abs(np.array(outputs) - np.array(targets))))
+
+    h = nn.fit(model, X, y, loss="mse", optimizer=nn.optim.Adam(model.parameters(), lr=0.05), epochs=30,
+               metrics=("accuracy", mae), progress=False)
+    assert "accuracy" not in h  # real-valued targets: no accuracy
+    assert h.mae[-1] < h.mae[0]
+
+
+# --- early stopping -------------------------------------------------------------------------------------
+def test_early_stopping_restores_the_best_weights():
+    # Validation labels are the opposite of the training labels: as training succeeds the validation
+    # loss rises, so the best epoch is early and the run stops `patience` epochs later.
+    X, y = datasets.moons(40, noise=0.1, seed=0, labels="sign")
+    model = nn.MLP(2, [8, 1], seed=3)
+    states = {}
+    h = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 0.2), epochs=200, val_data=(X, -y),
+               early_stopping=nn.EarlyStopping(patience=4), progress=False,
+               callbacks=[lambda epoch, logs: states.__setitem__(epoch, model.state_dict())])
+    best = int(np.argmin(h.val_loss)) + 1
+    assert h.stop_reason == "early_stopping" and h.best_epoch == best and h.restored_best
+    assert len(h) == best + 4 < 200
+    assert model.state_dict() == states[best] != states[len(h)]
+
+
+def test_early_stopping_as_patience_and_without_restore():
+    X, y = datasets.moons(40, noise=0.1, seed=0, labels="sign")
+    model = nn.MLP(2, [8, 1], seed=3)
+    h = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 0.2), epochs=200, val_data=(X, -y),
+               early_stopping=nn.EarlyStopping(patience=2, restore_best=False), progress=False)
+    assert not h.restored_best and len(h) == h.best_epoch + 2
+    with pytest.raises(ValueError, match="early_stopping watches the validation loss"):
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=2, early_stopping=3, progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        nn.EarlyStopping(patience=0)
+
+
+# --- bad inputs -----------------------------------------------------------------------------------------
+@pytest.fixture
+def moons_model():
+    X, y = datasets.moons(20, seed=0, labels="sign")
+    model = nn.MLP(2, [4, 1], seed=0)
+    return X, y, model
+
+
+def _fit(model, X, y, **kw):
+    kw.setdefault("loss", "hinge")
+    kw.setdefault("epochs", 2)
+    return nn.fit(model, X, y, optimizer=kw.pop("optimizer", sgd(model)), progress=False, **kw)
+
+
+def test_length_mismatch(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match="X has 20 samples but y has 19 labels"):
+        _fit(model, X, y[:19])
+
+
+def test_wrong_sample_width(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match=r"samples have 3 features but the model expects 2 inputs"):
+        _fit(model, np.hstack([X, X[:, :1]]), y)
+    with pytest.raises(ValueError, match="different widths: sample 0 has 2 values, sample 1 has 3"):
+        _fit(model, [[0.0, 1.0], [1.0, 2.0, 3.0]], [1, -1])
+
+
+def test_non_finite_inputs(moons_model):
+    X, y, model = moons_model
+    X = X.copy()
+    X[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite value in sample 5"):
+        _fit(model, X, y)
+    with pytest.raises(ValueError, match="y has a NaN"):
+        _fit(model, moons_model[0], np.where(np.arange(20) == 3, np.inf, y))
+
+
+def test_01_labels_for_hinge_name_the_fix(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match=r"hinge' expects labels -1/\+1, but y holds \{0, 1\}.*to_labels\(y, 'sign'\)"):
+        _fit(model, X, datasets.to_labels(y, "01"))
+
+
+def test_sign_labels_for_cross_entropy(moons_model):
+    X, y, _ = moons_model
+    model = nn.MLP(2, [4, 2], seed=0)
+    with pytest.raises(ValueError, match=r"cross_entropy' expects class indices 0..1.*\{-1, 1\}.*'index'"):
+        _fit(model, X, y, loss="cross_entropy")
+    with pytest.raises(ValueError, match="the model has 2 outputs\\), but y has class 2"):
+        _fit(model, X, np.arange(20) % 3, loss="cross_entropy")
+
+
+def test_sign_labels_for_binary_cross_entropy(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match=r"expects labels 0/1.*to_labels\(y, '01'\)"):
+        _fit(model, X, y, loss="bce")
+
+
+def test_unknown_loss_and_bad_arguments(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match="no loss named 'nope'"):
+        _fit(model, X, y, loss="nope")
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        _fit(model, X, y, epochs=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        _fit(model, X, y, batch_size=0)
+    with pytest.raises(ValueError, match="val_split"):
+        _fit(model, X, y, val_split=1.0)
+    with pytest.raises(TypeError, match="optimizer must be an nn.optim"):
+        _fit(model, X, y, optimizer="sgd")
+    with pytest.raises(ValueError, match="progress must be"):
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=1, progress="loud")
+
+
+def test_custom_loss_that_rejects_the_output(moons_model):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match="loss .* cannot take the model's output"):
+        _fit(model, X, y, loss=lambda p, t: nn.cross_entropy(p, int(t)))
+
+
+def test_divergence_stops_and_keeps_the_last_finite_parameters():
+    X = np.array([[1.0], [2.0], [3.0]])
+    y = np.array([1.0, 2.0, 3.0])
+    model = nn.MLP(1, [1], seed=0)
+    states = {0: snapshot(model)}
+    with pytest.raises(nn.DivergenceError, match=r"diverged at epoch (\d+), batch 1.*last finite parameters") as info:
+        nn.fit(model, X, y, loss="mse", optimizer=sgd(model, 5.0), epochs=10_000, progress=False,
+               callbacks=[lambda e, logs: states.__setitem__(e, snapshot(model))])
+    err = info.value
+    assert isinstance(err, ValueError) and err.history.stop_reason == "diverged"
+    assert len(err.history) == err.epoch - 1 > 3
+    assert all(math.isfinite(v) for v in snapshot(model))
+    assert snapshot(model) == states[err.epoch - 1]  # the step that blew up was undone
+
+
+def test_divergence_from_a_non_finite_loss():
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [2, 1], seed=0)
+    calls = []
+
+    def loss(prediction, target):  # finite at first, then infinite
+        calls.append(1)
+        return nn.hinge(prediction, target) * (float("inf") if len(calls) > 9 else 1.0)
+
+    states = {}
+    with pytest.raises(nn.DivergenceError, match="at epoch 3, batch 1: the loss is (inf|nan)"):
+        nn.fit(model, X, y, loss=loss, optimizer=sgd(model), epochs=5, progress=False,
+               callbacks=[lambda e, logs: states.__setitem__(e, snapshot(model))])
+    assert snapshot(model) == states[2]  # calls: 1 probe + 4 per epoch, so epoch 3 is the first infinite one
+
+
+# --- evaluation helpers ---------------------------------------------------------------------------------
+def test_predict_batch_matches_one_sample_at_a_time():
+    X, _ = datasets.blobs(100, centers=3, seed=0)
+    model = nn.MLP(2, [8, 8, 3], activation="tanh", seed=0)
+    fast = nn.predict(model, X)
+    slow = np.array([[v.data for v in model(x)] for x in X.tolist()])
+    assert fast.shape == (100, 3) and np.allclose(fast, slow, rtol=0, atol=1e-12)
+    assert np.array_equal(nn.predict_classes(model, X), slow.argmax(axis=1))
+    single = nn.MLP(2, [4, 1], seed=0)
+    assert nn.predict(single, X).shape == (100,)
+    assert set(nn.predict_classes(single, X).tolist()) <= {0, 1}
+    assert isinstance(nn.predict(single, X[:1])[0], float)
+
+
+def test_predict_keeps_the_model_mode_and_builds_no_graph():
+    model = nn.MLP(2, [4, 1], seed=0)
+    nn.predict(model, np.zeros((80, 2)))
+    assert model.training
+    assert all(isinstance(p, Value) and p.grad == 0.0 for p in model.parameters())
+
+
+# --- progress output ------------------------------------------------------------------------------------
+def test_no_output_with_progress_false(capsys):
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [4, 1], seed=0)
+    nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=20, progress=False)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_plain_lines_when_not_a_terminal(capsys):
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [4, 1], seed=0)
+    nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=20, progress=True)
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and "\r" not in err
+    assert lines[0].startswith("epoch  1/20  loss ") and lines[-1].startswith("epoch 20/20")
+    assert 2 < len(lines) <= 12 and "accuracy" in lines[-1]
+
+
+def test_tqdm_bar_on_request(capsys):
+    X, y = datasets.xor(labels="sign")
+    model = nn.MLP(2, [4, 1], seed=0)
+    nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=5, progress="bar")
+    err = capsys.readouterr().err
+    assert "5/5" in err and "epoch" in err and "loss=" in err

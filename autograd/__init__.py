@@ -13,6 +13,7 @@ from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
 from .graph import topological_order
 from .modes import AnomalyError, cycle_collector_paused, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .tape import Tape, TraceMismatch, trace
 from .value import Value
 from .viz import draw_dot
 
@@ -41,4 +42,7 @@ __all__ = [
     "jacobian",
     "hessian",
     "hvp",
+    "trace",
+    "Tape",
+    "TraceMismatch",
 ]

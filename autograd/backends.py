@@ -54,6 +54,50 @@ VALUE = SimpleNamespace()
 _NUMPY = None
 
 
+class Block:
+    """Arguments of many n-ary nodes stacked in one array, for the tape's batch evaluator.
+
+    ``spec`` names the axes in einsum letters: ``n`` (position within the node's inputs), ``k``
+    (which node; absent when all nodes share the row, like a layer's input vector) and ``b``
+    (sample; absent for parameters, which are the same for every sample).
+    """
+
+    __slots__ = ("array", "spec")
+
+    def __init__(self, spec: str) -> None:
+        self.array = None
+        self.spec = spec
+
+
+class Lane:
+    """Input ``index`` of a :class:`Block`: what an n-ary rule receives in place of one array."""
+
+    __slots__ = ("block", "index")
+
+    def __init__(self, block: Block, index: int) -> None:
+        self.block, self.index = block, index
+
+
+def contract(a: Block, b: Block, out: str | None = None):
+    """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
+    import numpy as np
+
+    sa, sb = a.spec, b.spec
+    if out is None:
+        out = "k" + ("b" if "b" in sa + sb else "")
+    shared = set(sa) & set(sb)
+    if len(shared) == 1 and len(sa) == 2 and len(sb) <= 2 and not shared & set(out):
+        # One index summed, the rest free: a matrix product (BLAS) instead of einsum's loops.
+        (c,) = shared
+        fa, fb = sa.replace(c, ""), sb.replace(c, "")
+        if sorted(out) == sorted(fa + fb):
+            x = a.array if sa[1] == c else a.array.T
+            y = b.array if sb[0] == c else b.array.T
+            r = x @ y
+            return r if out == fa + fb else r.T
+    return np.einsum(f"{sa},{sb}->{out}", a.array, b.array)
+
+
 def numpy_backend() -> SimpleNamespace:
     """The backend over numpy arrays (created on first use, so numpy is imported only then)."""
     global _NUMPY
@@ -61,7 +105,21 @@ def numpy_backend() -> SimpleNamespace:
         import numpy as np
 
         def step(a, b=0.0, tie=0.0):
+            if tie == 0.0:
+                return np.greater(a, b).astype(float)
             return np.where(a > b, 1.0, np.where(a == b, tie, 0.0))
+
+        def stacked(xs):
+            # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
+            # beside a batch's (k, B)) broadcast first.
+            if len({np.shape(x) for x in xs}) > 1:
+                xs = np.broadcast_arrays(*xs)
+            return np.asarray(xs, dtype=float)
+
+        def sumprod(w, x):
+            if w and type(w[0]) is Lane:  # lanes of stacked blocks: one contraction (matmul/einsum)
+                return contract(w[0].block, x[0].block)
+            return np.sum(np.multiply(stacked(w), stacked(x)), axis=0)
 
         nb = SimpleNamespace(
             exp=np.exp,
@@ -76,9 +134,9 @@ def numpy_backend() -> SimpleNamespace:
             maximum=np.maximum,
             minimum=np.minimum,
             step=step,
-            sum=lambda xs: np.sum(np.asarray(xs, dtype=float), axis=0),
-            sumprod=lambda w, x: np.sum(np.multiply(np.asarray(w, float), np.asarray(x, float)), axis=0),
-            max=lambda xs: np.max(np.asarray(xs, dtype=float), axis=0),
+            sum=lambda xs: np.sum(stacked(xs), axis=0),
+            sumprod=sumprod,
+            max=lambda xs: np.max(stacked(xs), axis=0),
         )
         nb.sigmoid = lambda x: ops.SIGMOID.forward(nb, x)
         _NUMPY = nb

@@ -1,0 +1,271 @@
+"""Batch evaluation: a tape over B samples at once, vectorised across nodes as well as samples.
+
+Nodes are grouped by (depth, op, fan-in, which inputs vary per sample); a group's inputs are
+gathered into stacked arrays and the op table's rules run once on the numpy backend, so a replay
+costs a few numpy calls per group, not per node.  Values that vary per sample live in ``V``
+(rows x B); parameters, constants and everything computed only from them live in ``I`` (one
+number each) and broadcast.  ``dot`` groups pass their weights and inputs as lanes of two stacked
+blocks, which the backend contracts in one matmul (a layer of neurons sharing one input vector) or
+einsum; the partials the table returns (d/dw_i = x_i, d/dx_i = w_i) are contracted the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import Block, Lane, contract, numpy_backend
+from .trace import Recording
+
+__all__ = ["BatchPlan"]
+
+
+def _ix(np, rows):
+    """An index for rows of V or I: a slice (a view, no copy) when the rows are consecutive."""
+    rows = np.asarray(rows, dtype=np.intp)
+    flat = rows.ravel()
+    if flat.size and (flat == np.arange(flat[0], flat[0] + flat.size)).all():
+        sl = slice(int(flat[0]), int(flat[0]) + flat.size)
+        return sl if rows.ndim == 1 else (sl, rows.shape)
+    return rows
+
+
+def _take(a, ix):
+    return a[ix] if type(ix) is not tuple else a[ix[0]].reshape(ix[1] + a.shape[1:])
+
+
+class _Scatter:
+    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed."""
+
+    __slots__ = ("targets", "perm", "starts")
+
+    def __init__(self, np, targets, shift: int = 0) -> None:
+        targets = np.asarray(targets, dtype=np.intp).ravel() - shift
+        self.perm = self.starts = None
+        if len(np.unique(targets)) == len(targets):
+            self.targets = _ix(np, targets)
+        else:
+            perm = np.argsort(targets, kind="stable")
+            sorted_t = targets[perm]
+            starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
+            self.targets, self.perm, self.starts = _ix(np, sorted_t[starts]), perm, starts
+
+    def __call__(self, np, dest, c) -> None:
+        if self.perm is None:
+            dest[self.targets] += c
+        else:
+            dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
+
+
+class _Group:
+    __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
+                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n")
+
+
+class BatchPlan:
+    """The grouped schedule of one recording (built once, replayed for any batch size)."""
+
+    def __init__(self, rec: Recording, input_grads: bool = True) -> None:
+        import numpy as np
+
+        self.rec = rec
+        n_in, n_p, n_c, first = rec.n_inputs, len(rec.params), len(rec.consts), rec.first_node
+        n = rec.n_slots
+        vary = [True] * n_in + [False] * (n_p + n_c) + [False] * rec.n_nodes
+        needs = [input_grads] * n_in + [True] * n_p + [False] * n_c + [False] * rec.n_nodes
+        depth = [0] * n
+        groups: dict[tuple, list[int]] = {}
+        for i in range(rec.n_nodes):
+            s = first + i
+            ps = rec.parents(i)
+            pat = tuple(vary[p] for p in ps)
+            vary[s] = any(pat)
+            needs[s] = any(needs[p] for p in ps)
+            depth[s] = 1 + max((depth[p] for p in ps), default=0)
+            groups.setdefault((depth[s], rec.codes[i], len(ps), pat), []).append(i)
+        ordered = sorted(groups.items(), key=lambda kv: kv[0][0])
+        # Rows: inputs first in V, parameters then constants first in I, then each group's nodes
+        # consecutively, so that a group's outputs (and often the next group's inputs) are slices.
+        row = [0] * n
+        nv, ni = n_in, n_p + n_c
+        for s in range(n_in):
+            row[s] = s
+        for s in range(n_in, first):
+            row[s] = s - n_in
+        for _, nodes in ordered:
+            for i in nodes:
+                s = first + i
+                if vary[s]:
+                    row[s], nv = nv, nv + 1
+                else:
+                    row[s], ni = ni, ni + 1
+        self.n_var, self.n_inv = nv, ni
+        self.shift = 0 if input_grads else n_in  # without input gradients, V's gradient skips them
+        self.vary, self.row, self.needs = vary, row, needs
+        self.consts = np.asarray(rec.consts, dtype=float)
+        self.groups = [self._group(np, key, idx) for key, idx in ordered]
+
+    # --- planning -------------------------------------------------------------------------------
+    def _group(self, np, key, nodes) -> _Group:
+        rec, row = self.rec, self.row
+        _, code, r, pat = key
+        g = _Group()
+        g.op, g.nodes, g.k, g.n = rec.ops[code], nodes, len(nodes), r
+        first = rec.first_node
+        g.vary = any(pat)
+        out = np.array([row[first + i] for i in nodes], dtype=np.intp)
+        g.out = _ix(np, out)
+        g.gout = _ix(np, out - (self.shift if g.vary else 0))
+        slots = np.array([list(rec.parents(i)) for i in nodes], dtype=np.intp).reshape(len(nodes), r).T
+        rows = np.array(row, dtype=np.intp)[slots] if r else slots  # (r, k)
+        needs = np.array(self.needs, dtype=bool)[slots] if r else np.zeros((0, g.k), bool)
+        nw = r // 2
+        if (g.op.name == "dot" and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
+            g.kind = "dot"
+            g.bw, g.wsrc, w_sc = self._block(np, rows[:nw], pat[0], needs[:nw].any())
+            g.bx, g.xsrc, x_sc = self._block(np, rows[nw:2 * nw], pat[nw], needs[nw:2 * nw].any())
+            g.lanes = tuple(Lane(g.bw, j) for j in range(nw)) + tuple(Lane(g.bx, j) for j in range(nw))
+            g.bias = None
+            b_sc = None
+            if r % 2:
+                g.bias = (pat[-1], _ix(np, rows[-1]))
+                b_sc = self._scatter(np, rows[-1], pat[-1]) if needs[-1].any() else None
+            g.scatters = (w_sc, x_sc, b_sc)
+            return g
+        g.kind = "generic"
+        vpos = [j for j in range(r) if pat[j]]
+        ipos = [j for j in range(r) if not pat[j]]
+        g.vidx = _ix(np, rows[vpos]) if vpos else None
+        g.iidx = _ix(np, rows[ipos]) if ipos else None
+        g.pos = [(True, vpos.index(j)) if pat[j] else (False, ipos.index(j)) for j in range(r)]
+        g.scatters = []
+        for space in (True, False):
+            js = [j for j in range(r) if pat[j] == space and needs[j].any()]
+            if js:
+                g.scatters.append((space, js, self._scatter(np, rows[js], space)))
+        return g
+
+    def _scatter(self, np, rows, varies: bool) -> _Scatter:
+        return _Scatter(np, rows, self.shift if varies else 0)
+
+    def _block(self, np, rows, varies: bool, needs_grad: bool):
+        """A block of n positions x k nodes; a row of inputs shared by all k nodes is kept once."""
+        k = rows.shape[1]
+        shared = k > 1 and bool((rows == rows[:, :1]).all())
+        spec = "n" + ("" if shared else "k") + ("b" if varies else "")
+        rows = rows[:, 0] if shared else rows
+        sc = self._scatter(np, rows, varies) if needs_grad else None
+        return Block(spec), (varies, _ix(np, rows)), sc
+
+    # --- replay -----------------------------------------------------------------------------------
+    def run(self, columns: list, grad: bool, reduce: str = "sum") -> tuple[Any, Any, Any]:
+        """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads)."""
+        import numpy as np
+
+        nb = numpy_backend()
+        rec = self.rec
+        B = len(columns[0]) if columns else 1
+        V = np.empty((self.n_var, B))
+        if columns:
+            V[:rec.n_inputs] = columns
+        Inv = np.empty(self.n_inv)
+        n_p = len(rec.params)
+        Inv[:n_p] = [p.data for p in rec.params]  # parameters are read live at every replay
+        Inv[n_p:n_p + len(self.consts)] = self.consts
+        saved = []
+        with np.errstate(divide="raise", over="raise", invalid="raise"):
+            for g in self.groups:
+                try:
+                    saved.append(self._forward(np, nb, g, V, Inv))
+                except FloatingPointError as e:
+                    raise self._explain(np, g, V, Inv, e) from None
+            outs = [V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]]) for s in rec.outputs]
+            if not grad:
+                return np.array(outs), None, None
+            GV = np.zeros((self.n_var - self.shift, B))
+            GI = np.zeros(self.n_inv)
+            for s in rec.outputs:
+                if self.vary[s]:
+                    if self.row[s] >= self.shift:  # (an input as output, its gradient unwanted)
+                        GV[self.row[s] - self.shift] += 1.0
+                else:
+                    GI[self.row[s]] += B  # an output the same for every sample: B seeds of 1
+            for g, (args, out) in zip(reversed(self.groups), reversed(saved)):
+                try:
+                    self._backward(np, nb, g, args, out, GV, GI)
+                except FloatingPointError as e:
+                    raise ValueError(
+                        f"batch backward through {g.op.label}: derivative undefined for some sample ({e})"
+                    ) from None
+        pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p]
+        return np.array(outs), (GV[:rec.n_inputs] if not self.shift else None), pg
+
+    def _forward(self, np, nb, g: _Group, V, Inv):
+        if g.kind == "dot":
+            g.bw.array = _take(V if g.wsrc[0] else Inv, g.wsrc[1])
+            g.bx.array = _take(V if g.xsrc[0] else Inv, g.xsrc[1])
+            args = g.lanes
+            if g.bias is not None:
+                b = V[g.bias[1]] if g.bias[0] else Inv[g.bias[1]]
+                args = args + (b[:, None] if g.vary and not g.bias[0] else b,)
+        else:
+            xv = _take(V, g.vidx) if g.vidx is not None else None
+            xi = _take(Inv, g.iidx) if g.iidx is not None else None
+            if xi is not None and g.vary:
+                xi = xi[:, :, None]
+            args = tuple(xv[j] if v else xi[j] for v, j in g.pos)
+        out = g.op.forward(nb, *args)
+        if g.vary:
+            V[g.out] = out
+        else:
+            Inv[g.out] = out
+        return args, out
+
+    def _backward(self, np, nb, g: _Group, args, out, GV, GI) -> None:
+        G = GV[g.gout] if g.vary else GI[g.gout]
+        ds = g.op.partials(nb, out, *args)
+        if g.kind == "dot":
+            nw = len(g.lanes) // 2
+            gblk = Block("kb" if g.vary else "k")
+            gblk.array = G
+            for (sc, blk, src, d0) in ((g.scatters[0], g.bw, g.wsrc, 0), (g.scatters[1], g.bx, g.xsrc, nw)):
+                if sc is None:
+                    continue
+                d = ds[d0]
+                if type(d) is not Lane or ds[d0 + nw - 1].block is not d.block:
+                    raise TypeError(f"batch: {g.op.name} partials are not lanes of one block")
+                c = contract(gblk, d.block, blk.spec)
+                sc(np, GV if src[0] else GI, c.reshape((-1,) + c.shape[2:]) if "k" in blk.spec else c)
+            if g.scatters[2] is not None:
+                c = G if (type(ds[-1]) is float and ds[-1] == 1.0) else G * ds[-1]
+                if g.vary and not g.bias[0]:
+                    c = c.sum(axis=1)
+                g.scatters[2](np, GV if g.bias[0] else GI, c)
+            return
+        for space, js, sc in g.scatters:
+            cs = [G if (type(ds[j]) is float and ds[j] == 1.0) else G * ds[j] for j in js]
+            c = cs[0] if len(cs) == 1 else np.concatenate(cs)
+            if g.vary and not space:
+                c = c.sum(axis=1)  # a parameter's gradient: summed over the batch
+            sc(np, GV if space else GI, c)
+
+    def _explain(self, np, g: _Group, V, Inv, error: Exception) -> Exception:
+        """Turn a numpy floating-point error into the eager engine's message for one sample."""
+        from ..backends import FLOAT
+        from ..value import _MATH_ERRORS
+
+        rec = self.rec
+        B = V.shape[1]
+        for b in range(B):
+            for i in g.nodes:
+                vals = [V[self.row[p], b] if self.vary[p] else Inv[self.row[p]] for p in rec.parents(i)]
+                kind = ValueError
+                try:
+                    r = g.op.forward(FLOAT, *[float(v) for v in vals])
+                    if r == r and abs(r) != float("inf"):
+                        continue
+                    reason = "result is not finite"
+                except _MATH_ERRORS as e:
+                    kind, reason = type(e), f"{g.op.domain + '; ' if g.op.domain else ''}{e}"
+                operands = ", ".join([repr(float(v)) for v in vals] + [f"{k}={v!r}" for k, v in g.op.bound])
+                return kind(f"batch sample {b}: {g.op.name}({operands}): {reason}")
+        return ValueError(f"batch: {g.op.name} failed ({error})")

@@ -1,0 +1,157 @@
+"""Code generation: a tape as straight-line Python, forward then backward, one line per node.
+
+Each line is the op table's rule evaluated on the symbolic backend, so the source is the chain
+rule unrolled, and running it performs the same float operations, in the same order, as the eager
+engine's ``backward`` (results agree bit for bit, up to the sign of a zero).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, render
+from .trace import Recording
+
+__all__ = ["generate"]
+
+_NON_IDENT = re.compile(r"\W+")
+
+
+class _Names:
+    """Unique Python names, taken from labels where they make one."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set(RESERVED) | {"params"}
+
+    def take(self, label: str, fallback: str) -> str:
+        base = _NON_IDENT.sub("_", label).strip("_") if label else ""
+        if not base:
+            base = fallback
+        if base[0].isdigit():
+            base = "_" + base
+        name, k = base, 2
+        while name in self.used or "g_" + name in self.used:
+            name, k = f"{base}_{k}", k + 1
+        self.used.update((name, "g_" + name))
+        return name
+
+
+def _cse(roots: list[Any]) -> list[Sym]:
+    """Sub-expressions used more than once, in an order where each comes after its parts."""
+    count: dict[int, int] = {}
+    objs: dict[int, Sym] = {}
+    order: list[Sym] = []
+    stack = [(r, False) for r in reversed(roots) if type(r) is Sym]
+    while stack:  # iterative post-order over the expression DAG
+        x, done = stack.pop()
+        if done:
+            order.append(x)
+            continue
+        count[id(x)] = count.get(id(x), 0) + 1
+        if count[id(x)] > 1:
+            continue
+        objs[id(x)] = x
+        stack.append((x, True))
+        stack.extend((a, False) for a in reversed(x.args) if type(a) is Sym)
+    return [x for x in order if count[id(x)] > 1 and x.kind not in ("name", "tuple")]
+
+
+def _emit(lines: list[str], exprs: list[Any], temps: dict, counter: list[int]) -> None:
+    for t in _cse(exprs):
+        if id(t) in temps:
+            continue
+        name = f"_{counter[0]}"
+        counter[0] += 1
+        lines.append(f"    {name} = {render(t, temps)}")
+        temps[id(t)] = name
+
+
+def generate(rec: Recording) -> tuple[str, dict]:
+    """Source of ``forward(*inputs)`` and ``value_and_grad(*inputs)`` for ``rec``, and its namespace."""
+    names = _Names()
+    n_in, first = rec.n_inputs, rec.first_node
+    slot_name: dict[int, str] = {}
+    sym: dict[int, Any] = {}
+    for s in range(n_in):
+        slot_name[s] = names.take(rec.input_names[s], f"x{s}")
+    for i in range(len(rec.params)):
+        s = n_in + i
+        slot_name[s] = names.take(rec.labels.get(s, ""), f"p{i}")
+    for i, c in enumerate(rec.consts):
+        sym[n_in + len(rec.params) + i] = c  # constants are literals in the code
+    for i in range(rec.n_nodes):
+        s = first + i
+        slot_name[s] = names.take(rec.labels.get(s, ""), f"t{i}")
+    for s, nm in slot_name.items():
+        sym[s] = Sym.name(nm)
+
+    # needs_grad: a slot that depends on an input or a parameter (constants and their folds do not).
+    needs = [s < first - len(rec.consts) for s in range(first)] + [False] * rec.n_nodes
+
+    fwd: list[str] = []
+    counter = [0]
+    node_syms: list[tuple] = []
+    for i in range(rec.n_nodes):
+        s = first + i
+        op = rec.ops[rec.codes[i]]
+        ins = [sym[p] for p in rec.parents(i)]
+        needs[s] = any(needs[p] for p in rec.parents(i))
+        expr = op.forward(SYM, *ins)
+        temps: dict = {}
+        _emit(fwd, [expr], temps, counter)
+        fwd.append(f"    {slot_name[s]} = {render(expr, temps)}")
+        if type(expr) is not Sym:
+            sym[s] = expr  # folded constant: later lines use the number itself
+        node_syms.append((op, ins))
+
+    args = ", ".join(slot_name[s] for s in range(n_in))
+    head = [f"    {slot_name[n_in + i]} = params[{i}].data" for i in range(len(rec.params))]
+    outs = [render(sym[s]) for s in rec.outputs]
+    ret = outs[0] if rec.single else "(" + ", ".join(outs) + ",)"
+
+    bwd: list[str] = []
+    assigned: set[int] = set()
+    for s in dict.fromkeys(rec.outputs):
+        if needs[s]:
+            bwd.append(f"    g_{slot_name[s]} = {literal(rec.outputs.tolist().count(s))}")
+            assigned.add(s)
+    for i in reversed(range(rec.n_nodes)):
+        s = first + i
+        if s not in assigned:
+            continue  # no gradient reaches this node
+        op, ins = node_syms[i]
+        parents = rec.parents(i)
+        ds = op.partials(SYM, sym[s], *ins)
+        g = Sym.name("g_" + slot_name[s])
+        contribs = []
+        for p, d in zip(parents, ds):
+            if not needs[p] or (type(d) is not Sym and d == 0.0):
+                continue
+            contribs.append((p, g if d == 1.0 and type(d) is not Sym else g * d))
+        temps = {}
+        _emit(bwd, [c for _, c in contribs], temps, counter)
+        for p, c in contribs:
+            gp = "g_" + slot_name[p]
+            if type(d := c) is Sym and d.kind == "op" and d.text == "*" and type(d.args[1]) is float \
+                    and d.args[1] == -1.0 and d.args[0] is g:
+                c, sign = g, "-"
+            else:
+                sign = "+"
+            text = render(c, temps)
+            if p in assigned:
+                bwd.append(f"    {gp} {sign}= {text}")
+            else:
+                bwd.append(f"    {gp} = {'-' if sign == '-' else ''}{text}")
+                assigned.add(p)
+
+    grads_in = [f"g_{slot_name[s]}" if s in assigned else "0.0" for s in range(n_in)]
+    tail = [
+        f"    params[{i}].grad += g_{slot_name[n_in + i]}"
+        for i in range(len(rec.params)) if n_in + i in assigned
+    ]
+    src = [f"def forward({args}):", *head, *fwd, f"    return {ret}", "", ""]
+    src += [f"def value_and_grad({args}):", "    # forward", *head, *fwd]
+    src += ["    # backward: the chain rule, node by node in reverse", *bwd, *tail]
+    src.append(f"    return {ret}, (" + ", ".join(grads_in) + ("," if len(grads_in) == 1 else "") + ")")
+    return "\n".join(src) + "\n", dict(NAMESPACE, params=rec.params)

@@ -1,0 +1,258 @@
+"""The symbolic backend: the op table's rules evaluated on symbols write Python source.
+
+A :class:`Sym` is an expression tree built by operator overloading (``a * b`` makes a ``*`` node).
+Evaluating ``op.forward(SYM, Sym.name("x"))`` or ``op.partials(SYM, ...)`` with it yields the
+expression the rule computes, rendered as Python text by :func:`render`.  Numbers mixed with
+symbols stay literals, and a rule applied to numbers only is computed on the spot with the float
+backend (constant folding), so the generated code runs the very float operations the eager
+engine runs.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from types import SimpleNamespace
+from typing import Any
+
+from ..backends import FLOAT
+
+__all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE"]
+
+# Binding strength, as in Python's grammar: higher binds tighter.
+_PREC = {"if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "/": 12, "neg": 13, "**": 14, "atom": 20}
+
+
+class Sym:
+    """A symbolic expression: a name, a call, or an operator applied to symbols and numbers."""
+
+    __slots__ = ("kind", "text", "args")
+
+    def __init__(self, kind: str, text: str, args: tuple = ()) -> None:
+        self.kind = kind  # "name" | "op" (text is the operator) | "neg" | "call" | "if"
+        self.text = text
+        self.args = args
+
+    @staticmethod
+    def name(text: str) -> Sym:
+        """A variable of the generated code."""
+        return Sym("name", text)
+
+    def __repr__(self) -> str:
+        return f"Sym({render(self)!r})"
+
+    def _bin(self, op: str, other: Any, flip: bool = False) -> Any:
+        a, b = (other, self) if flip else (self, other)
+        return Sym("op", op, (a, b))
+
+    def __add__(self, o):
+        return self._bin("+", o)
+
+    def __radd__(self, o):
+        return self._bin("+", o, True)
+
+    def __sub__(self, o):
+        return self._bin("-", o)
+
+    def __rsub__(self, o):
+        return self._bin("-", o, True)
+
+    def __mul__(self, o):
+        return self._bin("*", o)
+
+    def __rmul__(self, o):
+        return self._bin("*", o, True)
+
+    def __truediv__(self, o):
+        return self._bin("/", o)
+
+    def __rtruediv__(self, o):
+        return self._bin("/", o, True)
+
+    def __pow__(self, o):
+        return self._bin("**", o)
+
+    def __rpow__(self, o):
+        return self._bin("**", o, True)
+
+    def __neg__(self):
+        return Sym("neg", "-", (self,))
+
+
+def _is_sym(*xs: Any) -> bool:
+    return any(type(x) is Sym for x in xs)
+
+
+def literal(x: float) -> str:
+    """A float as Python source (``inf`` and ``nan`` are names of the generated namespace)."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return repr(x)
+
+
+def _call(fname: str, *args: Any) -> Sym:
+    return Sym("call", fname, args)
+
+
+def _fn(fname: str):
+    float_fn = getattr(FLOAT, fname)
+
+    def apply(*args):
+        return _call(fname, *args) if _is_sym(*args) else float_fn(*args)
+
+    apply.__name__ = fname
+    return apply
+
+
+def _atomic(x: Any) -> bool:
+    return type(x) is not Sym or x.kind == "name"
+
+
+def _pow(x, n):
+    if not _is_sym(x, n):
+        return FLOAT.pow(x, n)
+    # An integral constant exponent can never make a complex number: plain ** is safe and fast.
+    if type(n) is float and n == math.floor(n) and abs(n) < 2**53:
+        return Sym("op", "**", (x, n))
+    return _call("pow", x, n)
+
+
+def _step(a, b=0.0, tie=0.0):
+    if not _is_sym(a, b):
+        return FLOAT.step(a, b, tie)
+    if not (_atomic(a) and _atomic(b)):
+        return _call("step", a, b, tie)
+    if tie == 0.0:
+        return Sym("if", "", (1.0, Sym("op", ">", (a, b)), 0.0))
+    return Sym("if", "", (1.0, Sym("op", ">", (a, b)), Sym("if", "", (tie, Sym("op", "==", (a, b)), 0.0))))
+
+
+def _maximum(a, b):
+    if not _is_sym(a, b):
+        return FLOAT.maximum(a, b)
+    if _atomic(a) and _atomic(b):  # inline the float backend's `a if a >= b else b`
+        return Sym("if", "", (a, Sym("op", ">=", (a, b)), b))
+    return _call("maximum", a, b)
+
+
+def _minimum(a, b):
+    if not _is_sym(a, b):
+        return FLOAT.minimum(a, b)
+    if _atomic(a) and _atomic(b):
+        return Sym("if", "", (a, Sym("op", "<=", (a, b)), b))
+    return _call("minimum", a, b)
+
+
+def _sum(xs):
+    xs = list(xs)
+    if not _is_sym(*xs):
+        return FLOAT.sum(xs)
+    if len(xs) > 16:  # long sums as one builtin call, which adds left to right like the chain
+        return _call("sum", Sym("tuple", "", tuple(xs)))
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _sumprod(w, x):
+    w, x = list(w), list(x)
+    if not _is_sym(*w, *x):
+        return FLOAT.sumprod(w, x)
+    if len(w) > 16:
+        return _call("sumprod", Sym("tuple", "", tuple(w)), Sym("tuple", "", tuple(x)))
+    out = w[0] * x[0]
+    for a, b in zip(w[1:], x[1:]):
+        out = out + a * b
+    return out
+
+
+def _max(xs):
+    xs = list(xs)
+    return _call("max", *xs) if _is_sym(*xs) else FLOAT.max(xs)
+
+
+SYM = SimpleNamespace(
+    **{f: _fn(f) for f in ("exp", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs")},
+    pow=_pow,
+    maximum=_maximum,
+    minimum=_minimum,
+    step=_step,
+    sum=_sum,
+    sumprod=_sumprod,
+    max=_max,
+)
+SYM.sigmoid = lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x)
+
+# What the names used by generated code mean: the float backend, so replay runs the same floats.
+NAMESPACE: dict[str, Any] = {
+    **{f: getattr(FLOAT, f) for f in ("exp", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs")},
+    "pow": FLOAT.pow,
+    "maximum": FLOAT.maximum,
+    "minimum": FLOAT.minimum,
+    "step": FLOAT.step,
+    "sum": FLOAT.sum,
+    "sumprod": FLOAT.sumprod,
+    "max": max,
+    "sigmoid": FLOAT.sigmoid,
+    "inf": math.inf,
+    "nan": math.nan,
+}
+RESERVED = frozenset(NAMESPACE) | frozenset(keyword.kwlist) | {"self", "None", "True", "False"}
+
+
+def _prec(x: Any) -> int:
+    if type(x) is not Sym:
+        return _PREC["neg"] if (type(x) is float and (x < 0 or math.copysign(1, x) < 0)) else _PREC["atom"]
+    if x.kind == "op":
+        return _PREC["cmp"] if x.text in (">", ">=", "<=", "==") else _PREC[x.text]
+    if x.kind == "neg":
+        return _PREC["neg"]
+    if x.kind == "if":
+        return _PREC["if"]
+    return _PREC["atom"]
+
+
+def render(x: Any, names: dict | None = None) -> str:
+    """Python source for ``x``; ``names`` maps shared sub-expressions (by id) to temporaries."""
+    names = names or {}
+    return _render(x, names, top=True)
+
+
+def _render(x: Any, names: dict, top: bool = False) -> str:
+    if type(x) is not Sym:
+        return literal(x)
+    if not top and id(x) in names:
+        return names[id(x)]
+    k = x.kind
+    if k == "name":
+        return x.text
+    if k == "call":
+        return f"{x.text}(" + ", ".join(_render(a, names) for a in x.args) + ")"
+    if k == "tuple":
+        return "(" + ", ".join(_render(a, names) for a in x.args) + ",)"
+    if k == "neg":
+        a = x.args[0]
+        s = _render(a, names)
+        return f"-{s}" if _prec_named(a, names) > _PREC["neg"] else f"-({s})"
+    if k == "if":
+        val, cond, other = x.args
+        return f"{_wrap(val, names, _PREC['if'] + 1)} if {_render(cond, names)} else {_wrap(other, names, _PREC['if'])}"
+    a, b = x.args
+    p = _prec(x)
+    if x.text == "**":  # right-associative, and -a ** b means -(a ** b)
+        return f"{_wrap(a, names, p + 1)} ** {_wrap(b, names, p)}"
+    # Float + and * are not associative: a right operand of equal strength keeps its brackets.
+    return f"{_wrap(a, names, p)} {x.text} {_wrap(b, names, p + 1)}"
+
+
+def _prec_named(x: Any, names: dict) -> int:
+    return _PREC["atom"] if type(x) is Sym and id(x) in names else _prec(x)
+
+
+def _wrap(x: Any, names: dict, need: int) -> str:
+    s = _render(x, names)
+    return s if _prec_named(x, names) >= need else f"({s})"

@@ -1,0 +1,274 @@
+"""The Tape: a traced graph replayed without building nodes, per sample or over whole batches."""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from typing import Any, Callable
+
+from ..backends import FLOAT
+from .codegen import generate
+from .trace import Recording, TraceMismatch, describe_difference, record, structure
+
+__all__ = ["Tape", "trace"]
+
+_MATH_ERRORS = (ArithmeticError, ValueError)
+
+
+def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str = "auto") -> Tape:
+    """Run ``fn`` once on Values made from the example inputs and return its replayable :class:`Tape`.
+
+    Values that existed before the call (model parameters) are read live from ``.data`` at every
+    replay and receive gradients in ``.grad``; numbers become constants.  Python control flow on
+    ``.data`` is fixed to the example's branch, as in ``jax.jit``; ``check=True`` re-runs ``fn``
+    eagerly at every call and raises :class:`TraceMismatch` if the graph changed.
+
+    >>> from autograd import Value, trace
+    >>> w = Value(3.0, label="w")
+    >>> tape = trace(lambda x: (w * x).tanh(), 0.5)
+    >>> round(tape(0.1), 6)
+    0.291313
+    """
+    if mode not in ("auto", "python", "numpy"):
+        raise ValueError(f"trace: mode must be 'auto', 'python' or 'numpy', got {mode!r}")
+    return Tape(fn, record(fn, example_inputs), check=check, mode=mode)
+
+
+class Tape:
+    """A flat recording of one graph: ``tape(*inputs)``, ``value_and_grad``, ``batch``, ``source``.
+
+    Single-sample calls run :attr:`source`, straight-line Python generated from the op table
+    (mode ``"python"``); a graph of many similar nodes can instead replay through the grouped numpy
+    evaluator with a batch of one (mode ``"numpy"``; ``"auto"`` picks numpy above 5,000 nodes).
+    """
+
+    def __init__(self, fn: Callable, rec: Recording, check: bool = False, mode: str = "auto") -> None:
+        self.fn = fn
+        self.recording = rec
+        self.check = check
+        self.mode = mode if mode != "auto" else ("numpy" if rec.n_nodes > 5000 else "python")
+        self._n = rec.n_inputs
+        self._source: str | None = None
+        self._forward = self._vg = None
+        self._plans: dict[bool, Any] = {}
+        self._structure = structure(rec) if check else None
+
+    # --- what the tape holds --------------------------------------------------------------------
+    @property
+    def input_names(self) -> list[str]:
+        """Names of the inputs, in call order (the traced function's parameter names)."""
+        return list(self.recording.input_names)
+
+    @property
+    def params(self) -> list:
+        """Captured Values (parameters), read live and given gradients, in tape order."""
+        return list(self.recording.params)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of op nodes recorded."""
+        return self.recording.n_nodes
+
+    @property
+    def source(self) -> str:
+        """Straight-line Python of the forward pass and of forward + backward (what replay runs)."""
+        if self._source is None:
+            self._source, _ = generate(self.recording)
+        return self._source
+
+    def __repr__(self) -> str:
+        r = self.recording
+        return (f"<Tape of {getattr(self.fn, '__name__', 'fn')}: {r.n_inputs} inputs, {len(r.params)} "
+                f"parameters, {len(r.consts)} constants, {r.n_nodes} nodes, {len(r.outputs)} outputs>")
+
+    def nbytes(self) -> int:
+        """Bytes held by the recording's arrays (the tape proper, without generated code)."""
+        r = self.recording
+        total = sum(sys.getsizeof(a) for a in (r.consts, r.codes, r.offsets, r.args, r.outputs))
+        total += sys.getsizeof(r.params) + sys.getsizeof(r.ops) + sys.getsizeof(r.labels)
+        return total
+
+    def numpy_calls(self) -> int:
+        """Number of op-rule evaluations (numpy groups) of one batch replay: nodes -> groups."""
+        return len(self._plan(True).groups)
+
+    # --- single sample ------------------------------------------------------------------------
+    def _compile(self) -> None:
+        src, namespace = generate(self.recording)
+        self._source = src
+        code = compile(src, f"<tape of {getattr(self.fn, '__name__', 'fn')}>", "exec")
+        exec(code, namespace)  # our own generated code, built from the op table
+        self._forward, self._vg = namespace["forward"], namespace["value_and_grad"]
+
+    def _inputs(self, inputs: tuple) -> tuple:
+        if len(inputs) != self._n:
+            raise TypeError(
+                f"tape of {getattr(self.fn, '__name__', 'fn')}: expected {self._n} input(s) "
+                f"({', '.join(self.recording.input_names)}), got {len(inputs)}"
+            )
+        for x in inputs:
+            if type(x) is not float:
+                return tuple(_number(x, nm) for x, nm in zip(inputs, self.recording.input_names))
+        return inputs
+
+    def __call__(self, *inputs: float) -> float | tuple[float, ...]:
+        """The outputs for these inputs, as floats (a tuple when ``fn`` returned several)."""
+        inputs = self._inputs(inputs)
+        if self.check:
+            self._check(inputs)
+        if self.mode == "numpy":
+            out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
+            vals = tuple(float(o[0]) for o in out)
+            return vals[0] if self.recording.single else vals
+        if self._forward is None:
+            self._compile()
+        try:
+            return self._forward(*inputs)
+        except _MATH_ERRORS:
+            self._interpret(inputs, grad=False)
+            raise
+
+    def value_and_grad(self, *inputs: float) -> tuple[Any, tuple[float, ...]]:
+        """(outputs, d(sum of outputs)/d(each input)); parameters' ``.grad`` accumulate, as eager.
+
+        >>> from autograd import trace
+        >>> tape = trace(lambda a, b: a * b + b ** 3, -41.0, 2.0)
+        >>> tape.value_and_grad(-41.0, 2.0)
+        (-74.0, (2.0, -29.0))
+        """
+        inputs = self._inputs(inputs)
+        if self.check:
+            self._check(inputs)
+        if self.mode == "numpy":
+            out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
+            vals = tuple(float(o[0]) for o in out)
+            return (vals[0] if self.recording.single else vals), tuple(float(g[0]) for g in gin)
+        if self._vg is None:
+            self._compile()
+        try:
+            return self._vg(*inputs)
+        except _MATH_ERRORS:
+            self._interpret(inputs, grad=True)
+            raise
+
+    # --- batches ----------------------------------------------------------------------------------
+    def _plan(self, input_grads: bool):
+        plan = self._plans.get(input_grads)
+        if plan is None:
+            from .batch import BatchPlan
+
+            plan = self._plans[input_grads] = BatchPlan(self.recording, input_grads)
+        return plan
+
+    def _columns(self, columns: tuple) -> list:
+        import numpy as np
+
+        name = getattr(self.fn, "__name__", "fn")
+        if len(columns) != self._n:
+            raise TypeError(
+                f"tape of {name}: expected {self._n} column(s) ({', '.join(self.recording.input_names)}), "
+                f"got {len(columns)}"
+            )
+        cols = []
+        for c, nm in zip(columns, self.recording.input_names):
+            a = np.asarray(c, dtype=float)
+            if a.ndim != 1:
+                raise ValueError(f"tape of {name}: input {nm!r} must be a 1-D array of shape (B,), "
+                                 f"got shape {a.shape}")
+            cols.append(a)
+        if cols and len({len(a) for a in cols}) > 1:
+            shapes = ", ".join(f"{nm}: {a.shape}" for nm, a in zip(self.recording.input_names, cols))
+            raise ValueError(f"tape of {name}: all inputs need the same batch size B, got {shapes}")
+        if cols and len(cols[0]) == 0:
+            raise ValueError(f"tape of {name}: empty batch (B = 0)")
+        return cols
+
+    def _batch_run(self, cols, grad: bool, reduce: str = "sum", input_grads: bool = True,
+                   accumulate: bool = True):
+        out, gin, pg = self._plan(input_grads or not grad).run(cols, grad, reduce)
+        if grad and accumulate:
+            for p, g in zip(self.recording.params, pg.tolist()):
+                p.grad += g
+        return out, gin, pg
+
+    def batch(self, *columns: Any) -> Any:
+        """Outputs for B samples at once: one array of shape (B,) per input, one per output."""
+        cols = self._columns(columns)
+        if self.check:
+            self._check_batch(cols)
+        out, _, _ = self._batch_run(cols, grad=False)
+        return out[0] if self.recording.single else tuple(out)
+
+    def batch_value_and_grad(self, *columns: Any, reduce: str = "sum", input_grads: bool = True) -> tuple:
+        """(outputs per sample, input gradients per sample, parameter gradients over the batch).
+
+        Parameter gradients are summed over the samples (``reduce="sum"``, what B eager
+        ``backward`` calls accumulate) or averaged (``reduce="mean"``), added to each parameter's
+        ``.grad`` and returned as an array in :attr:`params` order.  ``input_grads=False`` skips
+        the per-sample input gradients (returned as ``None``).
+        """
+        if reduce not in ("sum", "mean"):
+            raise ValueError(f"batch_value_and_grad: reduce must be 'sum' or 'mean', got {reduce!r}")
+        cols = self._columns(columns)
+        if self.check:
+            self._check_batch(cols)
+        out, gin, pg = self._batch_run(cols, grad=True, reduce=reduce, input_grads=input_grads)
+        values = out[0] if self.recording.single else tuple(out)
+        grads = tuple(gin) if input_grads else None
+        return values, grads, pg
+
+    # --- checks and errors --------------------------------------------------------------------
+    def _check(self, inputs: tuple) -> None:
+        now = record(self.fn, inputs, self.recording.input_names)
+        if structure(now) != self._structure:
+            raise TraceMismatch(
+                f"tape of {getattr(self.fn, '__name__', 'fn')}: on inputs {inputs} the function builds a "
+                f"different graph than when traced: {describe_difference(self.recording, now)}. Python "
+                "control flow on .data is fixed at trace time; use ops (relu, abs, maximum) or re-trace."
+            )
+
+    def _check_batch(self, cols: list) -> None:
+        for b in range(len(cols[0]) if cols else 0):
+            self._check(tuple(float(c[b]) for c in cols))
+
+    def _interpret(self, inputs: tuple, grad: bool) -> None:
+        """Replay node by node on floats to name the node where the generated code failed."""
+        rec = self.recording
+        vals = list(inputs) + [p.data for p in rec.params] + list(rec.consts)
+        names = rec.labels
+        for i in range(rec.n_nodes):
+            op = rec.ops[rec.codes[i]]
+            xs = [vals[p] for p in rec.parents(i)]
+            try:
+                vals.append(op.forward(FLOAT, *xs))
+            except _MATH_ERRORS as e:
+                raise type(e)(_message(op, xs, rec.first_node + i, names, e)) from None
+        if not grad:
+            return
+        grads = [0.0] * len(vals)
+        for s in rec.outputs:
+            grads[s] += 1.0
+        for i in reversed(range(rec.n_nodes)):
+            op = rec.ops[rec.codes[i]]
+            s = rec.first_node + i
+            xs = [vals[p] for p in rec.parents(i)]
+            try:
+                for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
+                    grads[p] += grads[s] * d
+            except _MATH_ERRORS as e:
+                msg = _message(op, xs, s, names, e).replace(": ", ": backward: derivative undefined; ", 1)
+                raise type(e)(msg) from None
+
+
+def _message(op, xs, slot, labels, error) -> str:
+    operands = ", ".join([repr(x) for x in xs] + [f"{k}={v!r}" for k, v in op.bound])
+    where = f"tape node {labels[slot]!r}" if slot in labels else f"tape slot {slot}"
+    why = f"{op.domain}; " if op.domain else ""
+    return f"{where}: {op.name}({operands}): {why}{error}"
+
+
+def _number(x: Any, name: str) -> float:
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"tape: input {name!r} must be a real number, got {type(x).__name__} {x!r:.60}")
+

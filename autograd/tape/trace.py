@@ -1,0 +1,199 @@
+"""Recording: run a function once on Values and flatten the graph it builds into a tape.
+
+Like ``jax.jit``, tracing sees only the operations the example executes: Python ``if``/``for``
+on ``.data`` pick one branch for good, and a number read from ``.data`` (``Value(x.data * 2)``)
+becomes a constant.  Ops such as ``relu``, ``abs`` and ``maximum`` are recorded as ops, so they
+stay right for every input; ``Tape(check=True)`` re-runs the function eagerly at each call and
+raises :class:`TraceMismatch` when the graph differs from the recorded one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from array import array
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..graph import topological_order
+from ..modes import enable_grad
+from ..value import Value
+
+__all__ = ["Recording", "record", "TraceMismatch", "input_names"]
+
+
+class TraceMismatch(ValueError):
+    """The function, run eagerly on these inputs, built a different graph than the traced one."""
+
+
+@dataclass
+class Recording:
+    """A flat graph: slots are inputs, then captured Values, then constants, then op nodes.
+
+    Node ``i`` (slot ``first_node + i``) applies ``ops[codes[i]]`` to the slots
+    ``args[offsets[i]:offsets[i + 1]]``; all slot indices refer to earlier slots.
+    """
+
+    input_names: list[str]
+    params: list[Value]
+    consts: array  # 'd'
+    ops: list
+    codes: array  # 'H': index into ops, one per node
+    offsets: array  # 'I': n_nodes + 1 offsets into args
+    args: array  # 'I': parent slots, concatenated
+    outputs: array  # 'I': output slots
+    single: bool  # fn returned one Value (not a sequence)
+    labels: dict  # slot -> label, only for labelled slots
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.input_names)
+
+    @property
+    def first_node(self) -> int:
+        return len(self.input_names) + len(self.params) + len(self.consts)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.codes)
+
+    @property
+    def n_slots(self) -> int:
+        return self.first_node + len(self.codes)
+
+    def parents(self, i: int) -> array:
+        """Parent slots of node ``i``."""
+        return self.args[self.offsets[i]:self.offsets[i + 1]]
+
+    def slot_kind(self, s: int) -> str:
+        """'input', 'param', 'const' or 'node'."""
+        n_in, n_p = len(self.input_names), len(self.params)
+        if s < n_in:
+            return "input"
+        if s < n_in + n_p:
+            return "param"
+        return "const" if s < self.first_node else "node"
+
+
+def input_names(fn: Callable, n: int) -> list[str]:
+    """Names of ``fn``'s first ``n`` positional parameters (``x0, x1, ...`` when it has none)."""
+    try:
+        params = [
+            p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    names = params[:n] if len(params) >= n else []
+    return names or [f"x{i}" for i in range(n)]
+
+
+def _as_float(x: Any, name: str) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"trace: input {name!r} must be a real number, got {type(x).__name__} {x!r:.60}")
+
+
+def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None) -> Recording:
+    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns."""
+    names = names or input_names(fn, len(inputs))
+    start = Value(0.0)._seq  # every Value made from here on belongs to this trace
+    xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
+    with enable_grad():
+        out = fn(*xs)
+    single = not isinstance(out, (list, tuple))
+    outs = [out] if single else list(out)
+    if not outs:
+        raise ValueError("trace: the function returned an empty sequence; it must return Values")
+    outs = [o if isinstance(o, Value) else Value(_as_float(o, "output")) for o in outs]
+
+    # Walk children before parents to keep only what the outputs need: a Value that existed before
+    # tracing is a leaf of the tape (a parameter), whatever history it has.
+    order = topological_order(outs, reverse=True)
+    needed = {id(o) for o in outs}
+    for v in order:
+        if id(v) in needed and v._op is not None and v._seq > start:
+            needed.update(id(p) for p in v.parents)
+    order.reverse()
+
+    slot = {id(x): i for i, x in enumerate(xs)}
+    params: list[Value] = []
+    consts: list[float] = []
+    nodes: list[Value] = []
+    labels = {i: x.label for i, x in enumerate(xs)}
+    for v in order:
+        if id(v) not in needed or id(v) in slot:
+            continue
+        if v._seq < start:
+            params.append(v)
+        elif v._op is None:
+            consts.append(v)
+        else:
+            nodes.append(v)
+    n_in = len(xs)
+    for i, v in enumerate(params):
+        slot[id(v)] = n_in + i
+    for i, v in enumerate(consts):
+        slot[id(v)] = n_in + len(params) + i
+    first = n_in + len(params) + len(consts)
+    op_index: dict[int, int] = {}
+    ops: list = []
+    codes, offsets, args = array("H"), array("I", [0]), array("I")
+    for i, v in enumerate(nodes):
+        slot[id(v)] = first + i
+        k = op_index.get(id(v._op))
+        if k is None:
+            k = op_index[id(v._op)] = len(ops)
+            ops.append(v._op)
+        codes.append(k)
+        args.extend(slot[id(p)] for p in v.parents)
+        offsets.append(len(args))
+    for v in params + consts + nodes:
+        if v.label:
+            labels[slot[id(v)]] = v.label
+    return Recording(
+        input_names=list(names),
+        params=params,
+        consts=array("d", (c.data for c in consts)),
+        ops=ops,
+        codes=codes,
+        offsets=offsets,
+        args=args,
+        outputs=array("I", (slot[id(o)] for o in outs)),
+        single=single,
+        labels=labels,
+    )
+
+
+def structure(rec: Recording) -> tuple:
+    """Everything that makes two recordings the same graph (labels aside)."""
+    return (
+        tuple(id(p) for p in rec.params),
+        tuple(rec.consts),
+        tuple(op.name + repr(op.bound) for op in rec.ops),
+        tuple(rec.codes),
+        tuple(rec.args),
+        tuple(rec.outputs),
+        rec.single,
+    )
+
+
+def describe_difference(traced: Recording, now: Recording) -> str:
+    """The first place where two recordings differ, in words."""
+    if traced.params != now.params and [id(p) for p in traced.params] != [id(p) for p in now.params]:
+        return f"it reads {len(now.params)} captured Values instead of the {len(traced.params)} traced"
+    if tuple(traced.consts) != tuple(now.consts):
+        for i, (a, b) in enumerate(zip(traced.consts, now.consts)):
+            if a != b:
+                return f"constant #{i} is {b!r} instead of the traced {a!r} (a number read from .data?)"
+        return f"it uses {len(now.consts)} constants instead of {len(traced.consts)}"
+    for i in range(min(traced.n_nodes, now.n_nodes)):
+        a, b = traced.ops[traced.codes[i]], now.ops[now.codes[i]]
+        if a.label != b.label or list(traced.parents(i)) != list(now.parents(i)):
+            return (f"node #{i} is {b.label!r} of slots {list(now.parents(i))}, "
+                    f"traced: {a.label!r} of {list(traced.parents(i))}")
+    if traced.n_nodes != now.n_nodes:
+        return f"it has {now.n_nodes} nodes instead of the traced {traced.n_nodes}"
+    return "its outputs differ"

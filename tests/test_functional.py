@@ -83,6 +83,14 @@ def test_no_perturbation_confusion():
     assert grad(lambda a: grad(lambda u, v: u * v)(a, a))(3.0) == 1.0
 
 
+def test_every_transform_nests_inside_grad():
+    assert grad(lambda x: hessian(lambda y: y**4)(x)[0][0])(1.0) == 24.0
+    assert grad(lambda x: jacobian(lambda y: [y**3, y])(x)[0][0])(2.0) == 12.0
+    assert grad(lambda x: hvp(lambda y: y**4)(x, 2.0))(1.0) == 48.0
+    assert grad(lambda v: hvp(lambda y: y**4)(1.0, v))(2.0) == 12.0  # linear in v
+    assert grad(lambda x: value_and_grad(lambda y: y**4)(x)[0])(1.0) == 4.0
+
+
 def test_mixed_partials_by_nesting_match_hessian():
     f = lambda x, y: (x * y).sin() + x**2 * y  # noqa: E731
     dxy = grad(lambda y: grad(f, argnums=0)(1.2, y))(0.7)

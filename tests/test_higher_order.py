@@ -216,7 +216,7 @@ def test_op_without_a_second_derivative_rule_says_so():
 
 
 # --- random graphs -----------------------------------------------------------------------------------
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(expressions(n_inputs=3, max_nodes=8, ops=BUILTIN_OPS))
 def test_random_graphs_first_and_second_derivatives_match_finite_differences(case):
     f, inputs = case
@@ -298,7 +298,7 @@ def _close(ours, theirs, rel=1e-10):
     return all(abs(a - b) <= rel * max(abs(b), 1e-3 * scale) for a, b in zip(ours, theirs))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(expressions(n_inputs=3, max_nodes=8, ops=BUILTIN_OPS))
 def test_random_graphs_match_pytorch_create_graph_float64(case):
     torch = pytest.importorskip("torch", reason="PyTorch parity needs the parity extra")

@@ -1,0 +1,144 @@
+"""python -m nn: train / predict / info end to end in subprocesses, argument and file errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nn
+from nn import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, "-m", "nn", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """`python -m nn train` with no arguments, in an empty directory."""
+    cwd = tmp_path_factory.mktemp("demo")
+    return cwd, run("train", cwd=cwd)
+
+
+def test_train_with_no_arguments_is_micrograds_demo(demo_run):
+    cwd, proc = demo_run
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    out = proc.stdout
+    assert "MLP(2 -> [16, 16, 1], relu -> identity)  [337 parameters]" in out
+    assert "final training accuracy: 100.0 %" in out
+    assert "epoch 100/100" in proc.stderr  # plain progress lines (not a terminal)
+    assert "wrote model.json, history.json, loss.png, decision_boundary.png, graph.svg to runs/moons" in out
+
+
+def test_train_writes_files_that_load_back(demo_run):
+    cwd, _ = demo_run
+    out = cwd / "runs" / "moons"
+    model = nn.load(out / "model.json")
+    assert model.num_parameters() == 337
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["records"]["loss"]) == 100 and history["records"]["accuracy"][-1] == 1.0
+    assert history["run"]["dataset"] == "moons" and history["run"]["train_accuracy"] == 1.0
+    assert nn.History.from_dict(history).records == history["records"]
+    image = pytest.importorskip("matplotlib.image", reason="matplotlib (the plot extra) is not installed")
+    for name in ("decision_boundary.png", "loss.png"):
+        pixels = image.imread(out / name)
+        assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.std() > 0
+    svg = (out / "graph.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
+    assert "cluster" in svg and "layers.0" in svg
+
+
+def test_predict_and_info(demo_run):
+    cwd, _ = demo_run
+    path = cwd / "runs" / "moons" / "model.json"
+    proc = run("predict", str(path), "0.5", "-0.2", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    model = nn.load(path)
+    expected = model([0.5, -0.2]).data
+    assert proc.stdout.splitlines()[0] == f"output: {expected:.6g}"
+    proc = run("info", str(path), cwd=cwd)
+    assert proc.returncode == 0 and "parameters: 337" in proc.stdout and "inputs: 2, outputs: 1" in proc.stdout
+
+
+def test_train_multiclass_options(tmp_path):
+    proc = run("train", "--dataset", "spirals", "--samples", "60", "--hidden", "6", "--activation", "tanh",
+               "--optimizer", "adam", "--lr", "0.05", "--epochs", "3", "--batch-size", "10", "--seed", "1",
+               "--no-progress", "--out", str(tmp_path / "sp"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # --no-progress
+    assert "MLP(2 -> [6, 3], tanh -> identity)" in proc.stdout and "final training accuracy:" in proc.stdout
+    history = json.loads((tmp_path / "sp" / "history.json").read_text())
+    assert len(history["records"]["loss"]) == 3 and history["run"]["batch_size"] == 10
+    assert nn.load(tmp_path / "sp" / "model.json").nouts == [6, 3]
+    proc = run("predict", str(tmp_path / "sp" / "model.json"), "0.1", "0.2", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.splitlines()[1].startswith("class: ")
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": "other"}', None])
+def test_bad_model_files_give_one_line_and_status_2(tmp_path, content):
+    path = tmp_path / "model.json"
+    if content is not None:
+        path.write_text(content)
+    proc = run("predict", str(path), "1", "2", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("python -m nn predict: error: ")
+    assert ("no such model file" if content is None else "not a usable model file") in proc.stderr
+
+
+# --- in-process checks of the argument handling (fast) --------------------------------------------------
+@pytest.mark.parametrize("argv, message", [
+    ([], "required"),
+    (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+    (["train", "--epochs", "0"], "argument --epochs: must be at least 1"),
+    (["train", "--lr", "abc"], "argument --lr: expected a number"),
+    (["train", "--lr", "nan"], "expected a finite number"),
+    (["train", "--loss", "nope"], "no loss named 'nope'"),
+    (["train", "--activation", "nope"], "nope"),
+    (["train", "--dataset", "spirals", "--loss", "hinge"], "hinge is for two classes, but spirals has 3"),
+    (["train", "--test-split", "1.5"], "--test-split: must be a fraction"),
+    (["predict", "m.json"], "the following arguments are required: X"),
+    (["predict", "m.json", "one"], "invalid float value: 'one'"),
+])
+def test_bad_arguments_are_argparse_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_lists_commands_and_defaults(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for word in ("--dataset", "--hidden", "--batch-size", "--out", "defaults per dataset", "moons    hidden 16 16"):
+        assert word in text
+
+
+def test_predict_with_the_wrong_number_of_inputs(tmp_path, capsys):
+    model = nn.MLP(3, [2, 1], seed=0)
+    nn.save(model, tmp_path / "m.json")
+    assert cli.main(["predict", str(tmp_path / "m.json"), "1", "2"]) == 2
+    assert capsys.readouterr().err.strip() == "python -m nn predict: error: the model takes 3 inputs, got 2: 1 2"
+    assert cli.main(["predict", str(tmp_path / "m.json"), "1", "2", "3"]) == 0
+    assert cli.main(["info", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_unwritable_output_directory(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cli.main(["train", "--dataset", "xor", "--epochs", "1", "--out", str(blocker / "sub")]) == 2
+    assert "cannot create output directory" in capsys.readouterr().err

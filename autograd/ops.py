@@ -124,8 +124,9 @@ DIV = _op("div", "/", 2, lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -
           domain="the divisor must be non-zero")
 NEG = _op("neg", "-", 1, lambda m, x: -x, lambda m, out, x: (-1.0,))
 # x ** n for a constant n: the exponent is a parameter, not an input, so it has no gradient.
+# x ** 0 is the constant 1, slope 0 everywhere (0 * 0 ** -1 would fail at x = 0).
 POW_CONST = _op("pow_const", "**", 1, lambda m, x, n: m.pow(x, n),
-                lambda m, out, x, n: (n * m.pow(x, n - 1.0),), params=("n",),
+                lambda m, out, x, n: (n * m.pow(x, n - 1.0) if n != 0.0 else 0.0,), params=("n",),
                 domain="0 ** negative is undefined and a negative base needs an integer exponent")
 # a ** b with both inputs variable: defined for a positive base only (as in PyTorch's real case).
 POW = _op("pow", "**", 2, lambda m, a, b: m.pow(a, b),

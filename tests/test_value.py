@@ -259,3 +259,10 @@ def test_cycle_collector_paused_restores_state():
         assert not gc.isenabled()  # a collector the user had switched off stays off
     finally:
         gc.enable()
+
+
+def test_power_zero_has_slope_zero_even_at_zero():
+    x = Value(0.0)
+    y = x ** 0
+    y.backward()
+    assert (y.data, x.grad) == (1.0, 0.0)

@@ -73,17 +73,21 @@ def loss_and_grads(
 
 
 def batch_step(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], compile: bool = False
+    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], compile: bool | None = False
 ) -> Callable[[list, list], tuple[float, Outputs]]:
     """The function ``step(xs, ys) -> (objective, outputs)`` that fit calls once per batch.
 
     ``compile=False`` builds and walks a fresh graph per batch (:func:`loss_and_grads`).
-    ``compile=True`` is reserved for the tape compiler (autograd.tape), which plugs in here.
+    ``compile=True`` replays traced tapes over the batch (:mod:`nn.compiled`), falling back to the
+    eager step with a warning when the model cannot (BatchNorm in training); ``None``: compile
+    when the model allows it, silently eager otherwise.
     """
-    if compile:
-        raise NotImplementedError(
-            "fit(compile=True): the tape compiler (autograd.tape) is not wired into fit yet; use compile=False"
-        )
+    if compile or compile is None:
+        from .compiled import compiled_step
+
+        step = compiled_step(model, loss, regularizer, params, explicit=bool(compile))
+        if step is not None:
+            return step
     return lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys)
 
 
@@ -211,7 +215,7 @@ def fit(
     progress: bool | str = True,
     callbacks: Iterable[Callable] = (),
     seed: int | None = None,
-    compile: bool = False,
+    compile: bool | None = False,
 ) -> History:
     """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
 
@@ -229,6 +233,10 @@ def fit(
       "bar", "plain" or False (silent).
     - ``callbacks``: functions ``cb(epoch, logs)`` after each epoch; returning True stops training.
     - ``seed``: for the shuffling and the validation split.
+    - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
+      faster; warns and trains eagerly when the model cannot); None compiles when the model allows
+      it; False (default) builds a graph per batch.  The loss is traced once per distinct target,
+      so a loss function with Python side effects runs only at trace time.
 
     Raises ValueError for X/y of different lengths, samples of the wrong width, labels the loss
     cannot take, and :class:`DivergenceError` when the loss becomes non-finite (the model keeps its

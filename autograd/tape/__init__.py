@@ -6,7 +6,8 @@
     t0 = a * b
 """
 
+from .loss import CompiledLoss, compile_loss
 from .tape import Tape, trace
 from .trace import TraceMismatch
 
-__all__ = ["trace", "Tape", "TraceMismatch"]
+__all__ = ["trace", "Tape", "TraceMismatch", "CompiledLoss", "compile_loss"]

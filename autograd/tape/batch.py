@@ -183,7 +183,7 @@ class BatchPlan:
                 return np.array(outs), None, None
             GV = np.zeros((self.n_var - self.shift, B))
             GI = np.zeros(self.n_inv)
-            for s in rec.outputs:
+            for s in rec.seeded:
                 if self.vary[s]:
                     if self.row[s] >= self.shift:  # (an input as output, its gradient unwanted)
                         GV[self.row[s] - self.shift] += 1.0

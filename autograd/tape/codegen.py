@@ -112,9 +112,10 @@ def generate(rec: Recording) -> tuple[str, dict]:
 
     bwd: list[str] = []
     assigned: set[int] = set()
-    for s in dict.fromkeys(rec.outputs):
+    seeded = rec.seeded
+    for s in dict.fromkeys(seeded):
         if needs[s]:
-            bwd.append(f"    g_{slot_name[s]} = {literal(rec.outputs.tolist().count(s))}")
+            bwd.append(f"    g_{slot_name[s]} = {literal(seeded.count(s))}")
             assigned.add(s)
     for i in reversed(range(rec.n_nodes)):
         s = first + i

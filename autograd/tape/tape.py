@@ -15,13 +15,15 @@ __all__ = ["Tape", "trace"]
 _MATH_ERRORS = (ArithmeticError, ValueError)
 
 
-def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str = "auto") -> Tape:
+def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str = "auto",
+          has_aux: bool = False) -> Tape:
     """Run ``fn`` once on Values made from the example inputs and return its replayable :class:`Tape`.
 
     Values that existed before the call (model parameters) are read live from ``.data`` at every
     replay and receive gradients in ``.grad``; numbers become constants.  Python control flow on
     ``.data`` is fixed to the example's branch, as in ``jax.jit``; ``check=True`` re-runs ``fn``
-    eagerly at every call and raises :class:`TraceMismatch` if the graph changed.
+    eagerly at every call and raises :class:`TraceMismatch` if the graph changed.  With
+    ``has_aux=True`` ``fn`` returns ``(output, aux)`` and only ``output`` is differentiated.
 
     >>> from autograd import Value, trace
     >>> w = Value(3.0, label="w")
@@ -31,7 +33,7 @@ def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str =
     """
     if mode not in ("auto", "python", "numpy"):
         raise ValueError(f"trace: mode must be 'auto', 'python' or 'numpy', got {mode!r}")
-    return Tape(fn, record(fn, example_inputs), check=check, mode=mode)
+    return Tape(fn, record(fn, example_inputs, has_aux=has_aux), check=check, mode=mode)
 
 
 class Tape:
@@ -118,12 +120,12 @@ class Tape:
             self._check(inputs)
         if self.mode == "numpy":
             out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
-            vals = tuple(float(o[0]) for o in out)
-            return vals[0] if self.recording.single else vals
+            return self._shape(tuple(float(o[0]) for o in out))
         if self._forward is None:
             self._compile()
         try:
-            return self._forward(*inputs)
+            out = self._forward(*inputs)
+            return self._shape(out) if self.recording.has_aux else out
         except _MATH_ERRORS:
             self._interpret(inputs, grad=False)
             raise
@@ -141,15 +143,23 @@ class Tape:
             self._check(inputs)
         if self.mode == "numpy":
             out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
-            vals = tuple(float(o[0]) for o in out)
-            return (vals[0] if self.recording.single else vals), tuple(float(g[0]) for g in gin)
+            return self._shape(tuple(float(o[0]) for o in out)), tuple(float(g[0]) for g in gin)
         if self._vg is None:
             self._compile()
         try:
+            if self.recording.has_aux:
+                out, grads = self._vg(*inputs)
+                return self._shape(out), grads
             return self._vg(*inputs)
         except _MATH_ERRORS:
             self._interpret(inputs, grad=True)
             raise
+
+    def _shape(self, outs: Any) -> Any:
+        """Outputs as fn returned them: one, a tuple, or (output, aux tuple)."""
+        if self.recording.has_aux:
+            return outs[0], tuple(outs[1:])
+        return outs[0] if self.recording.single else tuple(outs)
 
     # --- batches ----------------------------------------------------------------------------------
     def _plan(self, input_grads: bool):
@@ -197,7 +207,7 @@ class Tape:
         if self.check:
             self._check_batch(cols)
         out, _, _ = self._batch_run(cols, grad=False)
-        return out[0] if self.recording.single else tuple(out)
+        return self._shape(out)
 
     def batch_value_and_grad(self, *columns: Any, reduce: str = "sum", input_grads: bool = True) -> tuple:
         """(outputs per sample, input gradients per sample, parameter gradients over the batch).
@@ -213,13 +223,13 @@ class Tape:
         if self.check:
             self._check_batch(cols)
         out, gin, pg = self._batch_run(cols, grad=True, reduce=reduce, input_grads=input_grads)
-        values = out[0] if self.recording.single else tuple(out)
+        values = self._shape(out)
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
     # --- checks and errors --------------------------------------------------------------------
     def _check(self, inputs: tuple) -> None:
-        now = record(self.fn, inputs, self.recording.input_names)
+        now = record(self.fn, inputs, self.recording.input_names, self.recording.has_aux)
         if structure(now) != self._structure:
             raise TraceMismatch(
                 f"tape of {getattr(self.fn, '__name__', 'fn')}: on inputs {inputs} the function builds a "
@@ -246,7 +256,7 @@ class Tape:
         if not grad:
             return
         grads = [0.0] * len(vals)
-        for s in rec.outputs:
+        for s in rec.seeded:
             grads[s] += 1.0
         for i in reversed(range(rec.n_nodes)):
             op = rec.ops[rec.codes[i]]

@@ -44,6 +44,13 @@ class Recording:
     outputs: array  # 'I': output slots
     single: bool  # fn returned one Value (not a sequence)
     labels: dict  # slot -> label, only for labelled slots
+    n_grad: int = -1  # outputs differentiated (the first n_grad); -1: all
+    has_aux: bool = False  # fn returned (output, aux): outputs[1:] are aux, not differentiated
+
+    @property
+    def seeded(self) -> list[int]:
+        """Output slots whose gradient value_and_grad computes (each seeded with 1)."""
+        return list(self.outputs if self.n_grad < 0 else self.outputs[:self.n_grad])
 
     @property
     def n_inputs(self) -> int:
@@ -96,13 +103,22 @@ def _as_float(x: Any, name: str) -> float:
     raise TypeError(f"trace: input {name!r} must be a real number, got {type(x).__name__} {x!r:.60}")
 
 
-def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None) -> Recording:
-    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns."""
+def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, has_aux: bool = False) -> Recording:
+    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns.
+
+    With ``has_aux`` ``fn`` returns ``(output, aux)``: only ``output`` is differentiated, ``aux``
+    (a Value or a sequence of them) is carried along, e.g. a model's predictions beside its loss.
+    """
     names = names or input_names(fn, len(inputs))
     start = Value(0.0)._seq  # every Value made from here on belongs to this trace
     xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
     with enable_grad():
         out = fn(*xs)
+    if has_aux:
+        if not (isinstance(out, (list, tuple)) and len(out) == 2):
+            raise TypeError("trace(has_aux=True): the function must return a pair (output, aux)")
+        aux = out[1]
+        out = [out[0], *(aux if isinstance(aux, (list, tuple)) else [aux])]
     single = not isinstance(out, (list, tuple))
     outs = [out] if single else list(out)
     if not outs:
@@ -164,6 +180,8 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None) 
         outputs=array("I", (slot[id(o)] for o in outs)),
         single=single,
         labels=labels,
+        n_grad=1 if has_aux else -1,
+        has_aux=has_aux,
     )
 
 
@@ -177,6 +195,7 @@ def structure(rec: Recording) -> tuple:
         tuple(rec.args),
         tuple(rec.outputs),
         rec.single,
+        rec.n_grad,
     )
 
 

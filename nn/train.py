@@ -336,8 +336,9 @@ def fit(
                     if not all(math.isfinite(p.data) for p in params):
                         raise FloatingPointError("a parameter became non-finite after the step")
                 except (ArithmeticError, ValueError) as error:
-                    # By now inputs, labels and the loss were checked, so this is the numbers blowing up.
                     _restore(params, saved)
+                    if not _numeric_failure(error):
+                        raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
                     what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
                     raise _diverged(history, epoch, lo // size + 1, what) from error
                 t_step += 1
@@ -635,14 +636,28 @@ def _check_model_input(model: Any, X: np.ndarray, where: str) -> int:
     return len(out) if isinstance(out, list) else 1
 
 
+def _numeric_failure(error: Exception) -> bool:
+    """An overflow, a NaN/inf or a domain error (log of a negative...): the numbers blew up."""
+    if isinstance(error, ArithmeticError):
+        return True
+    text = str(error).lower()
+    return any(word in text for word in ("nan", "inf", "finite", "overflow", "domain"))
+
+
 def _probe_loss(model: Any, loss_fn: Callable, loss_name: str | None, X: np.ndarray, y0: list) -> None:
     """Run the loss on sample 0 so a loss/target mismatch is reported as such, not as divergence."""
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
     try:
         with no_grad():
             loss_fn(_forward_batch(model, X[:1].tolist())[0], y0[0])
     except (TypeError, ValueError, IndexError) as error:
         name = f"'{loss_name}'" if loss_name else getattr(loss_fn, "__name__", "the loss")
         raise ValueError(f"fit: loss {name} cannot take the model's output with target {y0[0]!r}: {error}") from error
+    finally:
+        if was_training:
+            model.train()
 
 
 def _forward_batch(model: Any, xs: list) -> list:

@@ -368,3 +368,19 @@ def test_tqdm_bar_on_request(capsys):
     nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=5, progress="bar")
     err = capsys.readouterr().err
     assert "5/5" in err and "epoch" in err and "loss=" in err
+
+
+def test_dropout_and_batchnorm_models_train_and_usage_errors_pass_through():
+    X, y = datasets.moons(40, seed=0, labels="sign")
+    for kw in (dict(batchnorm=True), dict(dropout=0.2)):
+        model = nn.MLP(2, [8, 8, 1], seed=0, **kw)
+        h = nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.Adam(model.parameters(), lr=0.01), epochs=15,
+                   batch_size=8, val_split=0.25, seed=0, progress=False)
+        assert model.training and h.loss[-1] < h.loss[0]
+        model.eval()
+        slow = np.array([model(x).data for x in X.tolist()])
+        assert np.allclose(nn.predict(model, X), slow, rtol=0, atol=1e-12)  # batch replay = one by one
+    model = nn.MLP(2, [8, 1], seed=0, batchnorm=True)
+    with pytest.raises(ValueError, match="BatchNorm: training needs a batch of at least 2") as info:
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=1, batch_size=1, progress=False)
+    assert not isinstance(info.value, nn.DivergenceError)

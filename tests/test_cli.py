@@ -85,6 +85,18 @@ def test_train_multiclass_options(tmp_path):
     assert proc.returncode == 0 and proc.stdout.splitlines()[1].startswith("class: ")
 
 
+def test_train_digits_without_2d_pictures(tmp_path):
+    pytest.importorskip("sklearn", reason="digits() needs scikit-learn (the datasets extra)")
+    proc = run("train", "--dataset", "digits", "--samples", "300", "--epochs", "2", "--hidden", "8",
+               "--out", str(tmp_path / "d"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy:" in proc.stdout and "compiled" in proc.stdout
+    written = sorted(p.name for p in (tmp_path / "d").iterdir())
+    assert "decision_boundary.png" not in written  # 64-D inputs
+    assert {"model.json", "history.json", "loss.png"} <= set(written)
+    assert json.loads((tmp_path / "d" / "history.json").read_text())["run"]["input_scaling"]["mean"]
+
+
 @pytest.mark.parametrize("content", ["not json", '{"format": "other"}', None])
 def test_bad_model_files_give_one_line_and_status_2(tmp_path, content):
     path = tmp_path / "model.json"

@@ -517,3 +517,12 @@ def test_player_buttons_work_in_headless_chromium(tmp_path):
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     assert second == again  # screenshots are deterministic ...
     assert first != second  # ... so this difference is the visible frame changing
+
+
+def test_backward_frames_hide_gradients_not_yet_computed():
+    x = Value(2.0, label="x")
+    y = (x * x).tanh()
+    frames = backward_frames(y)
+    n_values = len(frames)
+    # step k knows k+1 gradients; the others are shown as "grad ?"
+    assert [f.source.count("grad ?") for f in frames] == [n_values - 1 - k for k in range(n_values)]

@@ -163,14 +163,16 @@ class _Layout:
             group.append(g)
         return group
 
-    def record(self, i: int, data: bool, grad: bool, grad_value: Any = None) -> str:
+    def record(self, i: int, data: bool, grad: bool | str, grad_value: Any = None) -> str:
         v = self.nodes[i]
         fields = []
         if self.names[i]:
             fields.append(self.names[i].translate(_RECORD))
         if data:
             fields.append(f"data {_num(v.data, self.precision)}")
-        if grad:
+        if grad == "unknown":  # a backward frame before this node's gradient is computed
+            fields.append("grad ?")
+        elif grad:
             fields.append(f"grad {_num(v.grad if grad_value is None else grad_value, self.precision)}")
         return "{" + (" | ".join(fields) or " ") + "}"
 

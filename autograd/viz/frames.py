@@ -125,7 +125,10 @@ def backward_frames(
         node_attr, op_attr, edge_attr = _styles(
             _BWD, lambda j, s=step: rank[j] <= s, i, used.get(i, set()), layout
         )
-        body = layout.lines(lambda j: layout.record(j, True, True, grads[j]), node_attr, op_attr, edge_attr)
+        body = layout.lines(
+            lambda j, s=step: layout.record(j, True, True if rank[j] <= s else "unknown", grads[j]),
+            node_attr, op_attr, edge_attr,
+        )
         frames.append(layout.digraph(body, rankdir, f"backward pass, step {step + 1}/{n}: {what}"))
     return frames
 

@@ -165,3 +165,16 @@ def test_the_good_document_itself_loads(tmp_path):
     # Guards the bad-file table: each failure comes from its one edit, not from a broken base.
     (tmp_path / "ok.json").write_text(json.dumps(_good_doc()))
     assert nn.load(tmp_path / "ok.json").state_dict() == _good_doc()["state"]
+
+
+def test_saved_file_has_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    import nn
+
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], seed=0), path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask

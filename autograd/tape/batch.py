@@ -102,7 +102,9 @@ class BatchPlan:
         self.shift = 0 if input_grads else n_in  # without input gradients, V's gradient skips them
         self.vary, self.row, self.needs = vary, row, needs
         self.consts = np.asarray(rec.consts, dtype=float)
+        self._rows, self._needs = np.array(row, dtype=np.intp), np.array(needs, dtype=bool)
         self.groups = [self._group(np, key, idx) for key, idx in ordered]
+        del self._rows, self._needs
 
     # --- planning -------------------------------------------------------------------------------
     def _group(self, np, key, nodes) -> _Group:
@@ -116,8 +118,8 @@ class BatchPlan:
         g.out = _ix(np, out)
         g.gout = _ix(np, out - (self.shift if g.vary else 0))
         slots = np.array([list(rec.parents(i)) for i in nodes], dtype=np.intp).reshape(len(nodes), r).T
-        rows = np.array(row, dtype=np.intp)[slots] if r else slots  # (r, k)
-        needs = np.array(self.needs, dtype=bool)[slots] if r else np.zeros((0, g.k), bool)
+        rows = self._rows[slots] if r else slots  # (r, k)
+        needs = self._needs[slots] if r else np.zeros((0, g.k), bool)
         nw = r // 2
         if (g.op.name == "dot" and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
             g.kind = "dot"

@@ -41,14 +41,15 @@ class Tape:
 
     Single-sample calls run :attr:`source`, straight-line Python generated from the op table
     (mode ``"python"``); a graph of many similar nodes can instead replay through the grouped numpy
-    evaluator with a batch of one (mode ``"numpy"``; ``"auto"`` picks numpy above 5,000 nodes).
+    evaluator with a batch of one (mode ``"numpy"``; ``"auto"`` picks numpy for graphs of over
+    5,000 nodes that form at least 8 times fewer groups of same-op, same-depth nodes).
     """
 
     def __init__(self, fn: Callable, rec: Recording, check: bool = False, mode: str = "auto") -> None:
         self.fn = fn
         self.recording = rec
         self.check = check
-        self.mode = mode if mode != "auto" else ("numpy" if rec.n_nodes > 5000 else "python")
+        self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
         self._source: str | None = None
         self._forward = self._vg = None
@@ -268,6 +269,19 @@ class Tape:
             except _MATH_ERRORS as e:
                 msg = _message(op, xs, s, names, e).replace(": ", ": backward: derivative undefined; ", 1)
                 raise type(e)(msg) from None
+
+
+def _auto_mode(rec: Recording) -> str:
+    if rec.n_nodes <= 5000:
+        return "python"
+    first = rec.first_node
+    depth = [0] * rec.n_slots
+    keys = set()
+    for i in range(rec.n_nodes):
+        d = 1 + max((depth[p] for p in rec.parents(i)), default=0)
+        depth[first + i] = d
+        keys.add((d, rec.codes[i]))
+    return "numpy" if rec.n_nodes >= 8 * len(keys) else "python"
 
 
 def _message(op, xs, slot, labels, error) -> str:

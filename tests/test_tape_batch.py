@@ -1,0 +1,139 @@
+"""The tape over whole batches: grouped numpy replay equals the eager engine sample by sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_tape import close, eager, small_expressions
+
+import autograd
+import nn
+from autograd import Value, trace
+
+try:
+    from autograd.testing.strategies import expressions
+except ImportError:  # pragma: no cover
+    expressions = None
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _batched_equals_eager(f, inputs, offsets, params=()):
+    """Samples near the drawn point (domain-safe: the strategies keep a margin around it)."""
+    cols = [np.array([x + d for d in offsets]) for x in inputs]
+    tape = trace(f, *inputs)
+    for p in params:
+        p.grad = 0.0
+    values, grads, pgrads = tape.batch_value_and_grad(*cols)
+    assert np.array_equal(pgrads, [p.grad for p in tape.params])
+    traced = [p.grad for p in params]
+    assert np.allclose(tape.batch(*cols), values, rtol=0, atol=0)
+    total = np.zeros(len(params))
+    for b in range(len(offsets)):
+        value, g, pg = eager(f, [c[b] for c in cols], params)
+        assert close(values[b], value, 1e-11), (values[b], value)
+        for i, gi in enumerate(g):
+            assert abs(grads[i][b] - gi) <= 1e-10 * max(1.0, abs(gi)), (grads[i][b], gi, tape.source)
+        total += pg
+    assert np.allclose(traced, total, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(expressions is None, reason="autograd.testing.strategies not available")
+@SETTINGS
+@given(st.data())
+def test_random_graphs_batched_equal_eager(data):
+    f, inputs = data.draw(expressions(n_inputs=3, max_nodes=12))
+    _batched_equals_eager(f, inputs, [0.0, 1e-4, -2e-4, 3e-4])
+
+
+@SETTINGS
+@given(small_expressions(n_inputs=2), st.lists(st.floats(-1, 1), min_size=2, max_size=2))
+def test_random_graphs_with_parameters_batched_equal_eager(case, pdata):
+    f, inputs = case
+    params = [Value(v) for v in pdata]
+    g = lambda a, b: f(a * params[0], b + params[1]) * params[0]  # noqa: E731
+    _batched_equals_eager(g, inputs, [0.0, 0.3, -0.5, 1.1, 2.0], params)
+
+
+def test_parameter_gradients_sum_or_mean_over_the_batch():
+    w = Value(0.5)
+    tape = trace(lambda x: (w * x).tanh(), 1.0)
+    xs = np.array([0.1, -0.4, 2.0])
+    _, _, total = tape.batch_value_and_grad(xs)
+    assert close(w.grad, total[0]) and close(total[0], sum(x * (1 - np.tanh(0.5 * x) ** 2) for x in xs))
+    w.grad = 0.0
+    _, _, mean = tape.batch_value_and_grad(xs, reduce="mean")
+    assert close(mean[0], total[0] / 3) and close(w.grad, mean[0])
+    with pytest.raises(ValueError, match="reduce must be"):
+        tape.batch_value_and_grad(xs, reduce="max")
+
+
+def test_wrong_columns_are_clear_errors():
+    tape = trace(lambda a, b: a * b, 1.0, 2.0)
+    with pytest.raises(TypeError, match=r"expected 2 column\(s\) \(a, b\), got 1"):
+        tape.batch(np.ones(3))
+    with pytest.raises(ValueError, match=r"input 'a' must be a 1-D array of shape \(B,\), got shape \(3, 2\)"):
+        tape.batch(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match=r"same batch size B.*a: \(3,\), b: \(4,\)"):
+        tape.batch_value_and_grad(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="empty batch"):
+        tape.batch([], [])
+    assert tape.batch([1, 2], [3.0, 4.0]).tolist() == [3.0, 8.0]  # lists are fine
+
+
+def test_domain_errors_in_a_batch_name_the_sample():
+    tape = trace(lambda x: x.log() + 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"batch sample 2: log\(-3\.0\)"):
+        tape.batch(np.array([1.0, 2.0, -3.0]))
+    with pytest.raises(ZeroDivisionError, match="sample 1"):
+        trace(lambda x: 1.0 / x, 1.0).batch(np.array([1.0, 0.0]))
+
+
+def test_check_mode_checks_every_sample():
+    tape = trace(lambda x: x * 2.0 if x.data > 0 else -x, 1.0, check=True)
+    assert tape.batch(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
+    with pytest.raises(autograd.TraceMismatch):
+        tape.batch(np.array([1.0, -2.0]))
+
+
+def test_moons_mlp_replays_in_a_handful_of_numpy_groups():
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+
+    def sample_loss(x0, x1, y):
+        return (1 + -y * model([x0, x1])).relu()
+
+    tape = trace(sample_loss, 0.5, -0.5, 1.0)
+    assert tape.n_nodes == 16 + 16 + 16 + 16 + 1 + 4
+    groups = tape._plan(False).groups
+    assert len(groups) == tape.numpy_calls() == 9  # neg(y), then layer by layer, then the hinge
+    dots = [g for g in groups if g.op.name == "dot"]
+    assert [g.k for g in dots] == [16, 16, 1]
+    assert dots[0].bw.spec == "nk" and dots[0].bx.spec == "nb"  # weights x shared inputs: one matmul
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    y = np.sign(X[:, 0])
+    values, _, _ = tape.batch_value_and_grad(X[:, 0], X[:, 1], y, input_grads=False)
+    expected = [sample_loss(Value(a), Value(b), Value(c)).data for (a, b), c in zip(X, y)]
+    assert np.allclose(values, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_has_aux_and_constant_outputs_in_a_batch():
+    w = Value(2.0)
+    tape = trace(lambda x: ((w * x) ** 2, [w * x, Value(7.0)]), 3.0, has_aux=True)
+    (loss, (pred, seven)), grads, pg = tape.batch_value_and_grad(np.array([3.0, 1.0]))
+    assert loss.tolist() == [36.0, 4.0] and pred.tolist() == [6.0, 2.0] and seven.tolist() == [7.0, 7.0]
+    assert grads[0].tolist() == [24.0, 8.0] and pg.tolist() == [40.0]
+
+
+def test_shared_weights_and_duplicate_parents_scatter_correctly():
+    w = [Value(0.3), Value(-0.2)]
+
+    def f(a, b):
+        # The same weights in several dot nodes, an input used twice in one node, and sums of repeats.
+        h1 = autograd.dot(w, [a, a])
+        h2 = autograd.dot(w, [b, a], 0.1)
+        h3 = autograd.dot([h1, h2], [h2, h1])
+        return autograd.sum([h1, h1, h3]) + autograd.logsumexp([h1, h2, h3])
+
+    _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)

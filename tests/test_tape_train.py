@@ -1,0 +1,91 @@
+"""Training through the tape (nn.fit(compile=True)) equals eager training."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+from autograd.tape import compile_loss
+from nn import datasets
+
+
+def _train(compiled, optimizer, epochs=10, batch_size=None, dropout=0.0, **fit_kw):
+    X, y = datasets.demo_moons(labels="sign")
+    model = nn.MLP(2, [16, 16, 1], seed=0, dropout=dropout)
+    params = model.parameters()
+    opt = nn.optim.SGD(params, lr=0.5) if optimizer == "sgd" else nn.optim.Adam(params, lr=0.02)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, batch_size=batch_size,
+                     regularizer=lambda ps: nn.l2(ps, 1e-4), progress=False, seed=3, compile=compiled, **fit_kw)
+    return np.array([p.data for p in params]), history
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_ten_epochs_through_the_tape_equal_eager(optimizer, batch_size):
+    eager, h1 = _train(False, optimizer, batch_size=batch_size)
+    taped, h2 = _train(True, optimizer, batch_size=batch_size)
+    assert np.abs(eager - taped).max() <= 1e-9
+    assert np.allclose(h1.loss, h2.loss, rtol=1e-12) and h1.accuracy == h2.accuracy
+    assert np.abs(eager - _train(False, optimizer, epochs=9, batch_size=batch_size)[0]).max() > 1e-6
+
+
+def test_dropout_masks_are_fresh_each_replay_and_match_eager():
+    eager, h1 = _train(False, "sgd", epochs=4, dropout=0.3)
+    taped, h2 = _train(True, "sgd", epochs=4, dropout=0.3)
+    assert np.abs(eager - taped).max() <= 1e-9  # the same masks, drawn in the eager order
+    assert np.allclose(h1.loss, h2.loss, rtol=1e-12)
+    X, y = datasets.demo_moons(labels="sign")
+    model = nn.MLP(2, [16, 16, 1], seed=0, dropout=0.5)
+    frozen = nn.optim.SGD(model.parameters(), lr=0.0)
+    h = nn.fit(model, X, y, loss="hinge", optimizer=frozen, epochs=3, progress=False, compile=True)
+    assert len(set(h.loss)) == 3, "a frozen model's loss changes only if the masks do"
+
+
+def test_batchnorm_trains_eagerly_with_a_clear_warning():
+    X, y = datasets.demo_moons(labels="sign")
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [8, 1], seed=0, batchnorm=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+                   progress=False, compile=compiled)
+        runs.append([p.data for p in model.parameters()])
+        messages = [str(w.message) for w in caught]
+        assert any("BatchNorm" in m and "eagerly" in m for m in messages) == compiled
+    assert runs[0] == runs[1]
+
+
+def test_cross_entropy_on_digits_traces_one_tape_per_class():
+    pytest.importorskip("sklearn", reason="load_digits needs scikit-learn")
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X, y = d.data[:120] / 16.0, d.target[:120]
+    results = []
+    for compiled in (False, True):
+        model = nn.MLP(64, [12, 10], seed=1)
+        nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.Adam(model.parameters(), lr=0.01),
+               epochs=3, progress=False, compile=compiled)
+        results.append(np.array([p.data for p in model.parameters()]))
+    assert np.abs(results[0] - results[1]).max() <= 1e-9
+
+
+def test_compile_loss_resets_and_fills_gradients():
+    w = [Value(0.5), Value(-1.0)]
+    step = compile_loss(lambda x, y, noise: (((w[0] * x[0] + w[1]) - y) ** 2, w[0] * x[0]), w, 1,
+                        penalty=lambda: 0.5 * w[0] * w[0])
+    for p in w:
+        p.grad = 123.0  # stale: must be replaced, as the eager step does
+    objective, outs = step([[1.0], [2.0]], [0.0, 1.0])
+    # mean((0.5x - 1 - y)^2) + 0.25: residuals -0.5, -1.0
+    assert objective == pytest.approx((0.25 + 1.0) / 2 + 0.125)
+    assert outs == [0.5, 1.0]
+    assert w[0].grad == pytest.approx((2 * -0.5 * 1 + 2 * -1.0 * 2) / 2 + 0.5)
+    assert w[1].grad == pytest.approx((2 * -0.5 + 2 * -1.0) / 2)
+    with pytest.raises(ValueError, match="1 features"):
+        step([[1.0, 2.0]], [0.0])

@@ -395,6 +395,8 @@ def _describe(values: Iterable[Value]) -> str:
 
 def _domain_error(error: Exception, op: ops.Op, inputs: tuple[Value, ...]) -> Exception:
     operands = ", ".join([repr(v.data) for v in inputs] + [f"{k}={v!r}" for k, v in op.bound])
+    if isinstance(error, OverflowError):
+        return OverflowError(f"{op.name}({operands}): the result is too large for a float ({error})")
     why = f"{op.domain}; " if op.domain else ""
     return type(error)(f"{op.name}({operands}): {why}{error}")
 

@@ -266,3 +266,11 @@ def test_power_zero_has_slope_zero_even_at_zero():
     y = x ** 0
     y.backward()
     assert (y.data, x.grad) == (1.0, 0.0)
+
+
+def test_overflow_says_overflow_not_domain():
+    with pytest.raises(OverflowError, match=r"pow_const\(-5.8e\+169, n=2.0\): the result is too large") as info:
+        Value(-5.8e169) ** 2
+    assert "negative" not in str(info.value)
+    with pytest.raises(OverflowError, match=r"exp\(1000.0\): the result is too large"):
+        Value(1000.0).exp()

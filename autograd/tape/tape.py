@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+from functools import partial
 from typing import Any, Callable
 
 from ..backends import FLOAT
@@ -102,6 +103,26 @@ class Tape:
         code = compile(src, f"<tape of {getattr(self.fn, '__name__', 'fn')}>", "exec")
         exec(code, namespace)  # our own generated code, built from the op table
         self._forward, self._vg = namespace["forward"], namespace["value_and_grad"]
+        if not (self.check or self.recording.has_aux):
+            # The hot path: an entry with the inputs' own names shadows the method, so a replay on
+            # floats is one type check and the generated function; anything else takes the method.
+            names = [f"_x{i}" for i in range(self._n)]
+            args = ", ".join(names)
+            guard = " and ".join([f"type({x}) is float" for x in names] + ["not _rest"])
+            entry = (f"def _entry({''.join(x + '=_missing, ' for x in names)}*_rest):\n"
+                     f"    if {guard}:\n        try:\n"
+                     f"            return value_and_grad({args})\n        except _errors:\n"
+                     f"            _fail(({args}{',' if len(names) == 1 else ''}))\n"
+                     f"    return _slow(*[x for x in ({args}{',' if len(names) == 1 else ''}) if x is not _missing],"
+                     f" *_rest)\n")
+            namespace.update(_errors=_MATH_ERRORS, _slow=partial(Tape.value_and_grad, self), _fail=self._fail,
+                             _missing=object())
+            exec(compile(entry, "<tape entry>", "exec"), namespace)
+            self.value_and_grad = namespace["_entry"]
+
+    def _fail(self, inputs: tuple) -> None:
+        self._interpret(inputs, grad=True)
+        raise  # noqa: PLE0704 - re-raised inside the entry's except block when no node is blamed
 
     def _inputs(self, inputs: tuple) -> tuple:
         if len(inputs) != self._n:
@@ -253,7 +274,7 @@ class Tape:
             try:
                 vals.append(op.forward(FLOAT, *xs))
             except _MATH_ERRORS as e:
-                raise type(e)(_message(op, xs, rec.first_node + i, names, e)) from None
+                raise type(e)(_message(op, xs, rec.first_node + i, names, e, rec.first_node)) from None
         if not grad:
             return
         grads = [0.0] * len(vals)
@@ -267,7 +288,8 @@ class Tape:
                 for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
                     grads[p] += grads[s] * d
             except _MATH_ERRORS as e:
-                msg = _message(op, xs, s, names, e).replace(": ", ": backward: derivative undefined; ", 1)
+                msg = _message(op, xs, s, names, e, rec.first_node)
+                msg = msg.replace(": ", ": backward: derivative undefined; ", 1)
                 raise type(e)(msg) from None
 
 
@@ -284,9 +306,9 @@ def _auto_mode(rec: Recording) -> str:
     return "numpy" if rec.n_nodes >= 8 * len(keys) else "python"
 
 
-def _message(op, xs, slot, labels, error) -> str:
+def _message(op, xs, slot, labels, error, first) -> str:
     operands = ", ".join([repr(x) for x in xs] + [f"{k}={v!r}" for k, v in op.bound])
-    where = f"tape node {labels[slot]!r}" if slot in labels else f"tape slot {slot}"
+    where = f"tape node {labels[slot]!r}" if slot in labels else f"tape node t{slot - first}"
     why = f"{op.domain}; " if op.domain else ""
     return f"{where}: {op.name}({operands}): {why}{error}"
 

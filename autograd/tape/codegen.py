@@ -67,8 +67,11 @@ def _emit(lines: list[str], exprs: list[Any], temps: dict, counter: list[int]) -
         temps[id(t)] = name
 
 
-def generate(rec: Recording) -> tuple[str, dict]:
-    """Source of ``forward(*inputs)`` and ``value_and_grad(*inputs)`` for ``rec``, and its namespace."""
+def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
+    """Source of ``forward(*inputs)`` and/or ``value_and_grad(*inputs)`` for ``rec``, and its namespace.
+
+    ``which`` is ``"both"``, ``"forward"`` or ``"value_and_grad"``.
+    """
     names = _Names()
     n_in, first = rec.n_inputs, rec.first_node
     slot_name: dict[int, str] = {}
@@ -151,8 +154,13 @@ def generate(rec: Recording) -> tuple[str, dict]:
         f"    params[{i}].grad += g_{slot_name[n_in + i]}"
         for i in range(len(rec.params)) if n_in + i in assigned
     ]
-    src = [f"def forward({args}):", *head, *fwd, f"    return {ret}", "", ""]
-    src += [f"def value_and_grad({args}):", "    # forward", *head, *fwd]
-    src += ["    # backward: the chain rule, node by node in reverse", *bwd, *tail]
-    src.append(f"    return {ret}, (" + ", ".join(grads_in) + ("," if len(grads_in) == 1 else "") + ")")
-    return "\n".join(src) + "\n", dict(NAMESPACE, params=rec.params)
+    forward = [f"def forward({args}):", *head, *fwd, f"    return {ret}"]
+    vg = [f"def value_and_grad({args}):", "    # forward", *head, *fwd]
+    vg += ["    # backward: the chain rule, node by node in reverse", *bwd, *tail]
+    vg.append(f"    return {ret}, (" + ", ".join(grads_in) + ("," if len(grads_in) == 1 else "") + ")")
+    if which == "forward":
+        vg = []
+    elif which == "value_and_grad":
+        forward = []
+    src = "\n".join(forward) + ("\n\n\n" if forward and vg else "") + "\n".join(vg) + "\n"
+    return src, dict(NAMESPACE, params=rec.params)

@@ -52,7 +52,6 @@ class Tape:
         self.check = check
         self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
-        self._source: str | None = None
         self._forward = self._vg = None
         self._plans: dict[bool, Any] = {}
         self._structure = structure(rec) if check else None
@@ -76,9 +75,7 @@ class Tape:
     @property
     def source(self) -> str:
         """Straight-line Python of the forward pass and of forward + backward (what replay runs)."""
-        if self._source is None:
-            self._source, _ = generate(self.recording)
-        return self._source
+        return generate(self.recording)[0]  # regenerated on demand: only the compiled code is kept
 
     def __repr__(self) -> str:
         r = self.recording
@@ -97,12 +94,15 @@ class Tape:
         return len(self._plan(True).groups)
 
     # --- single sample ------------------------------------------------------------------------
-    def _compile(self) -> None:
-        src, namespace = generate(self.recording)
-        self._source = src
+    def _compile(self, which: str) -> None:
+        # Each function is compiled when first needed, and its source text is not kept.
+        src, namespace = generate(self.recording, which)
         code = compile(src, f"<tape of {getattr(self.fn, '__name__', 'fn')}>", "exec")
         exec(code, namespace)  # our own generated code, built from the op table
-        self._forward, self._vg = namespace["forward"], namespace["value_and_grad"]
+        if which == "forward":
+            self._forward = namespace["forward"]
+            return
+        self._vg = namespace["value_and_grad"]
         if not (self.check or self.recording.has_aux):
             # The hot path: an entry with the inputs' own names shadows the method, so a replay on
             # floats is one type check and the generated function; anything else takes the method.
@@ -144,7 +144,7 @@ class Tape:
             out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
             return self._shape(tuple(float(o[0]) for o in out))
         if self._forward is None:
-            self._compile()
+            self._compile("forward")
         try:
             out = self._forward(*inputs)
             return self._shape(out) if self.recording.has_aux else out
@@ -167,7 +167,7 @@ class Tape:
             out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
             return self._shape(tuple(float(o[0]) for o in out)), tuple(float(g[0]) for g in gin)
         if self._vg is None:
-            self._compile()
+            self._compile("value_and_grad")
         try:
             if self.recording.has_aux:
                 out, grads = self._vg(*inputs)

@@ -331,3 +331,20 @@ def test_matches_pytorch_float64_on_the_tiny_graph():
     g.backward()
     value, grads = trace(tiny, -41.0, 2.0).value_and_grad(-41.0, 2.0)
     assert value == g.item() and grads == (a.grad.item(), b.grad.item())
+
+
+def test_backward_domain_errors_name_the_node():
+    tape = trace(lambda x: x.sqrt() + x, 1.0)
+    assert tape(0.0) == 0.0
+    with pytest.raises(ZeroDivisionError, match=r"backward: derivative undefined; sqrt\(0\.0\)"):
+        tape.value_and_grad(0.0)
+
+
+def test_the_fast_entry_falls_back_for_other_numbers():
+    tape = trace(tiny, 1.0, 2.0)
+    tape.value_and_grad(1.0, 2.0)  # compiles
+    assert tape.value_and_grad(-41, 2) == (612.5, (-35.0, 1050.0))
+    with pytest.raises(TypeError, match="expected 2"):
+        tape.value_and_grad(1.0)
+    with pytest.raises(TypeError, match="must be a real number"):
+        tape.value_and_grad(Value(1.0), 2.0)

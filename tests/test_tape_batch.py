@@ -137,3 +137,21 @@ def test_shared_weights_and_duplicate_parents_scatter_correctly():
         return autograd.sum([h1, h1, h3]) + autograd.logsumexp([h1, h2, h3])
 
     _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)
+
+
+def test_parameters_updated_between_batch_replays_are_seen():
+    w = Value(1.0)
+    tape = trace(lambda x: w * x, 0.0)
+    xs = np.array([1.0, 2.0])
+    assert tape.batch(xs).tolist() == [1.0, 2.0]
+    w.data = -3.0
+    assert tape.batch(xs).tolist() == [-3.0, -6.0]
+
+
+def test_divergence_through_the_tape_is_reported_and_the_model_kept():
+    X, y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.raises(nn.DivergenceError, match="epoch"):
+        nn.fit(model, X, y, loss="mse", optimizer=nn.optim.SGD(model.parameters(), lr=1e160), epochs=5,
+               progress=False, compile=True)
+    assert all(np.isfinite(p.data) and p.grad == 0.0 for p in model.parameters())

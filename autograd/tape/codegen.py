@@ -8,6 +8,7 @@ engine's ``backward`` (results agree bit for bit, up to the sign of a zero).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, render
@@ -26,7 +27,8 @@ class _Names:
 
     def take(self, label: str, fallback: str) -> str:
         base = _NON_IDENT.sub("_", label).strip("_") if label else ""
-        if not base:
+        # Python folds identifiers to NFKC ("ℌ" is "H"): such a label could alias another name.
+        if not base or unicodedata.normalize("NFKC", base) != base:
             base = fallback
         if base[0].isdigit():
             base = "_" + base
@@ -61,7 +63,7 @@ def _emit(lines: list[str], exprs: list[Any], temps: dict, counter: list[int]) -
     for t in _cse(exprs):
         if id(t) in temps:
             continue
-        name = f"_{counter[0]}"
+        name = f"_c{counter[0]}"  # labels never yield a name starting with "_" and a letter
         counter[0] += 1
         lines.append(f"    {name} = {render(t, temps)}")
         temps[id(t)] = name

@@ -5,9 +5,10 @@ import math
 import weakref
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from autograd import Value, grad, hessian, log_softmax, ops
+from autograd.backends import FLOAT
 from autograd.functional import gradients
 from autograd.graph import reachable
 from autograd.testing import gradcheck, gradgradcheck
@@ -291,6 +292,16 @@ def _torch_first_and_second(torch, f, inputs):
     return [0.0 if g is None else g.item() for g in first], rows
 
 
+def _has_pow_with_zero_exponent(f, inputs):
+    values = list(inputs)
+    for op, idx in f.steps:
+        args = [values[i] for i in idx]
+        if op.name == "pow" and args[1] == 0.0:
+            return True
+        values.append(op.forward(FLOAT, *args))
+    return False
+
+
 def _close(ours, theirs, rel=1e-10):
     # Relative to the size of the derivatives involved: entries that cancel to ~0 are compared
     # against that scale, not against their own (rounding-sized) magnitude.
@@ -303,6 +314,9 @@ def _close(ours, theirs, rel=1e-10):
 def test_random_graphs_match_pytorch_create_graph_float64(case):
     torch = pytest.importorskip("torch", reason="PyTorch parity needs the parity extra")
     f, inputs = case
+    # PyTorch masks d(a**b)/da to a constant 0 where b == 0 (torch.where), which also zeroes its
+    # derivative with respect to b there: its Hessian is then wrong and not even symmetric.
+    assume(not _has_pow_with_zero_exponent(f, inputs))
     t_first, t_hessian = _torch_first_and_second(torch, f, inputs)
     first = grad(f, argnums=(0, 1, 2))(*inputs)
     h = hessian(f)(*inputs)

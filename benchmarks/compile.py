@@ -259,6 +259,20 @@ def bench_digits(repeat: int) -> dict[str, float]:
     return out
 
 
+# --- 4. nn.fit ------------------------------------------------------------------------------------------
+def bench_fit(epochs: int = 20) -> dict[str, float]:
+    X, y = datasets.demo_moons(labels="sign")
+    out = {}
+    for name, compiled in (("tape", True), ("chalkgrad eager", False)):
+        model = nn.MLP(2, [16, 16, 1], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        t0 = time.perf_counter()
+        nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, regularizer=lambda ps: nn.l2(ps, 1e-4),
+               progress=False, compile=compiled)
+        out[name] = (time.perf_counter() - t0) / epochs
+    return out
+
+
 # --- memory -----------------------------------------------------------------------------------------------
 def memory_per_node(n: int = 20_000) -> dict[str, float]:
     from engine import build, random_program
@@ -330,6 +344,7 @@ def main() -> None:
         digits = bench_digits(repeat)
     except ImportError:
         digits = {}
+    fit = bench_fit(5 if args.quick else 20)
     mem = memory_per_node()
 
     print()
@@ -351,10 +366,13 @@ def main() -> None:
         t = digits["tape"]
         print(f"| digits epoch (64-32-10, 1,797 samples) | {fmt(t)} | - | - | "
               f"{ratio(digits.get('PyTorch'), t, False)} | - |")
+    t = fit["tape"]
+    print(f"| nn.fit epoch (moons, full batch, hinge + L2, SGD), compile=True | {fmt(t)} | - | - | - | "
+          f"{ratio(fit['chalkgrad eager'], t, True)} |")
     print()
     print("Absolute times: " + "; ".join(
         f"{name}: " + ", ".join(f"{k} {fmt(v)}" for k, v in d.items())
-        for name, d in (("tiny", tiny_t), ("moons step", moons), ("digits epoch", digits))))
+        for name, d in (("tiny", tiny_t), ("moons step", moons), ("digits epoch", digits), ("fit epoch", fit))))
     print(f"Moons MLP tape: {info['nodes']} nodes per sample replayed as {info['groups']} groups (op-rule "
           f"evaluations); one forward+backward replay over the 100 samples makes {info['numpy']} numpy "
           "function/ufunc/method calls (plus array indexing).")

@@ -49,7 +49,7 @@ class Tape:
     def __init__(self, fn: Callable, rec: Recording, check: bool = False, mode: str = "auto") -> None:
         self.fn = fn
         self.recording = rec
-        self.check = check
+        self._check_mode = check
         self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
         self._forward = self._vg = None
@@ -57,6 +57,11 @@ class Tape:
         self._structure = structure(rec) if check else None
 
     # --- what the tape holds --------------------------------------------------------------------
+    @property
+    def check(self) -> bool:
+        """True when every call re-runs ``fn`` eagerly and compares graphs (fixed at trace time)."""
+        return self._check_mode
+
     @property
     def input_names(self) -> list[str]:
         """Names of the inputs, in call order (the traced function's parameter names)."""

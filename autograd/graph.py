@@ -14,19 +14,18 @@ _seq = attrgetter("_seq")
 
 
 def reachable(roots: Iterable["Value"]) -> list["Value"]:
-    """Every node the roots depend on (roots included), each once, in no particular order."""
+    """Every node the roots depend on (roots included), each once, in breadth-first order."""
     nodes = list(dict.fromkeys(roots))
     seen = set(nodes)
-    stack = [v for v in nodes if v.parents]
-    # Bound methods in locals: this loop runs once per node of every backward pass.
-    see, keep, push, pop = seen.add, nodes.append, stack.append, stack.pop
-    while stack:
-        for parent in pop().parents:
+    # Appending to a list while iterating over it is well defined in Python: the loop also visits
+    # what it appends, so the list is its own queue. Bound methods in locals: this loop runs once
+    # per node of every backward pass.
+    see, keep = seen.add, nodes.append
+    for node in nodes:
+        for parent in node.parents:
             if parent not in seen:
                 see(parent)
                 keep(parent)
-                if parent.parents:
-                    push(parent)
     return nodes
 
 

@@ -182,7 +182,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave PyTorch out (its import makes the heap, and so every full collection, larger)")
     args = parser.parse_args()
+    if args.no_torch:
+        sys.modules["torch"] = None  # makes `import torch` fail, so engines() skips it
     prog = random_program(args.nodes)
     n = len(prog) + 8 + 20
     found = engines()

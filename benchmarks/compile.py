@@ -274,12 +274,20 @@ def bench_fit(epochs: int = 20) -> dict[str, float]:
 
 
 # --- memory -----------------------------------------------------------------------------------------------
-def memory_per_node(n: int = 20_000) -> dict[str, float]:
-    from engine import build, random_program
+def random_graph(xs: list, n: int, seed: int = 0):
+    """About n nodes of + - * tanh relu over recent nodes, squashed with tanh when they grow."""
+    rng = random.Random(seed)
+    nodes = list(xs)
+    while len(nodes) < n:
+        pick = lambda: nodes[rng.randrange(max(0, len(nodes) - 50), len(nodes))]  # noqa: E731
+        r = rng.random()
+        v = pick().tanh() if r < 0.2 else pick().relu() if r < 0.3 else \
+            pick() + pick() if r < 0.55 else pick() - pick() if r < 0.75 else pick() * pick()
+        nodes.append(v.tanh() if abs(v.data) > 5 else v)
+    return autograd.sum(nodes[-20:]).tanh()
 
-    prog = random_program(n)
-    unary = {"tanh": lambda v: v.tanh(), "relu": lambda v: v.relu(), "exp": lambda v: (v * 0.01).exp()}
 
+def memory_per_node(n: int = 16_000) -> dict[str, float]:
     def measure(make):
         gc.collect()
         tracemalloc.start()
@@ -289,13 +297,8 @@ def memory_per_node(n: int = 20_000) -> dict[str, float]:
         tracemalloc.stop()
         return obj, used
 
-    def graph(*xs):
-        it = iter(xs)
-        root, _ = build(lambda _x: next(it), prog, unary)
-        return root
-
-    rng = random.Random(1)  # the leaves engine.build draws, so that nothing overflows
-    leaves = [rng.uniform(-0.5, 0.5) for _ in range(8)]
+    leaves = [0.1 * i - 0.35 for i in range(8)]
+    graph = lambda *xs: random_graph(list(xs), n)  # noqa: E731
     root, eager = measure(lambda: graph(*[autograd.Value(x) for x in leaves]))
     nodes = sum(not v.is_leaf for v in autograd.topological_order(root))
     del root

@@ -102,9 +102,12 @@ def compiled_step(
             rows.extend(map(list, zip(*cols)))
         return rows
 
+    from .train import loss_and_grads
+
     penalty = (lambda: regularizer(params)) if regularizer is not None else None
     return CompiledLoss(sample_fn, params, nin, penalty=penalty, n_noise=n_noise,
-                        draw_noise=draw if n_noise else None)
+                        draw_noise=draw if n_noise else None,
+                        fallback=lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys))
 
 
 class _Ones(list):

@@ -89,3 +89,18 @@ def test_compile_loss_resets_and_fills_gradients():
     assert w[1].grad == pytest.approx((2 * -0.5 + 2 * -1.0) / 2)
     with pytest.raises(ValueError, match="1 features"):
         step([[1.0, 2.0]], [0.0])
+
+
+def test_regression_with_many_distinct_targets_falls_back_to_eager():
+    X = np.linspace(-1, 1, 80).reshape(-1, 1)
+    y = np.sin(3 * X[:, 0])  # 80 distinct targets: more than the 64 tapes allowed
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(1, [8, 1], seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            nn.fit(model, X, y, loss="mse", optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=3,
+                   progress=False, compile=compiled)
+        runs.append([p.data for p in model.parameters()])
+        assert any("distinct targets" in str(w.message) for w in caught) == compiled
+    assert runs[0] == runs[1]

@@ -25,6 +25,8 @@ class CompiledLoss:
       or a list of Values (returned per sample as floats, like the eager loop).
     - ``penalty() -> Value`` of the parameters only (e.g. L2), added once per batch.
     - ``draw_noise(B)`` returns an array (n_noise, B) of fresh random inputs for a batch.
+    - ``fallback(xs, ys)``: the eager step, taken (with a warning) once the targets need more
+      than ``max_tapes`` tapes; without it that raises ``ValueError``.
 
     After a call every parameter's ``.grad`` holds d(objective)/d(parameter) for that batch
     (reset first, as the eager step does), so any optimiser steps unchanged.
@@ -39,12 +41,14 @@ class CompiledLoss:
         n_noise: int = 0,
         draw_noise: Callable[[int], Any] | None = None,
         max_tapes: int = 64,
+        fallback: Callable[[Sequence, Sequence], tuple[float, list]] | None = None,
     ) -> None:
         if n_noise and draw_noise is None:
             raise ValueError("CompiledLoss: n_noise > 0 needs draw_noise(B)")
         self.sample_fn, self.params, self.n_inputs = sample_fn, list(params), n_inputs
         self.n_noise, self.draw_noise, self.max_tapes = n_noise, draw_noise, max_tapes
         self.tapes: dict[Any, Tape] = {}
+        self.fallback, self.eager = fallback, False
         self.penalty = None
         if penalty is not None:
             self.penalty = trace(penalty)
@@ -75,10 +79,18 @@ class CompiledLoss:
                 f"compile: expected a non-empty batch of samples with {self.n_inputs} features and one "
                 f"target each, got X of shape {X.shape} and {len(ys)} targets"
             )
-        noise = np.asarray(self.draw_noise(B), dtype=float).reshape(self.n_noise, B) if self.n_noise else None
         groups: dict[Any, list[int]] = {}
         for i, y in enumerate(ys):
             groups.setdefault(_key(y), []).append(i)
+        if self.fallback is not None and (self.eager or len(self.tapes.keys() | groups.keys()) > self.max_tapes):
+            if not self.eager:
+                import warnings
+
+                warnings.warn(f"compile: more than {self.max_tapes} distinct targets (one tape each); "
+                              "training eagerly from here on", stacklevel=2)
+                self.eager = True
+            return self.fallback(xs, ys)
+        noise = np.asarray(self.draw_noise(B), dtype=float).reshape(self.n_noise, B) if self.n_noise else None
         for p in self.params:
             p.grad = 0.0
         losses = np.empty(B)

@@ -215,7 +215,7 @@ def fit(
     progress: bool | str = True,
     callbacks: Iterable[Callable] = (),
     seed: int | None = None,
-    compile: bool | None = False,
+    compile: bool | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
 
@@ -234,8 +234,8 @@ def fit(
     - ``callbacks``: functions ``cb(epoch, logs)`` after each epoch; returning True stops training.
     - ``seed``: for the shuffling and the validation split.
     - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
-      faster; warns and trains eagerly when the model cannot); None compiles when the model allows
-      it; False (default) builds a graph per batch.  The loss is traced once per distinct target,
+      faster; warns and trains eagerly when the model cannot); None (default) compiles when the model
+      allows it, silently; False builds a graph per batch.  The loss is traced once per distinct target,
       so a loss function with Python side effects runs only at trace time.
 
     Raises ValueError for X/y of different lengths, samples of the wrong width, labels the loss

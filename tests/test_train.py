@@ -90,8 +90,9 @@ def test_batch_sizes_give_the_right_number_of_steps(batch_size, steps_per_epoch)
     seen_t = []
     sched = lambda t: seen_t.append(t) or 0.01  # noqa: E731
     order = []
+    # The recording loss has Python side effects, which a traced loss runs only once: train eagerly.
     nn.fit(model, X, y, loss=_recording_loss(order), optimizer=sgd(model), epochs=3, batch_size=batch_size,
-           schedule=sched, seed=0, progress=False, metrics=())
+           schedule=sched, seed=0, progress=False, metrics=(), compile=False)
     assert seen_t == list(range(3 * steps_per_epoch))
     epochs = [order[i * 10 + 1 : (i + 1) * 10 + 1] for i in range(3)]  # order[0] is fit's probe of sample 0
     assert all(sorted(e) == sorted(y.tolist()) for e in epochs), "each epoch sees every sample once"
@@ -105,8 +106,9 @@ def test_full_batch_fit_is_plain_gradient_descent():
     X, y = datasets.and_(labels="sign")
     a = nn.MLP(2, [3, 1], activation="tanh", seed=5)
     b = nn.MLP(2, [3, 1], activation="tanh", seed=5)
+    # Bitwise equality holds for the eager path; test_tape_train checks the compiled one to 1e-9.
     nn.fit(a, X, y, loss="hinge", optimizer=sgd(a, 0.3), epochs=5, progress=False,
-           regularizer=lambda ps: nn.l2(ps, 0.01))
+           regularizer=lambda ps: nn.l2(ps, 0.01), compile=False)
     opt = sgd(b, 0.3)
     for _ in range(5):
         total = nn.mean_loss(nn.hinge, [b(x) for x in X.tolist()], y.tolist()) + nn.l2(b.parameters(), 0.01)
@@ -148,7 +150,7 @@ def test_val_split_holds_out_data():
     X, y = datasets.moons(50, seed=0, labels="sign")
     model = nn.MLP(2, [4, 1], seed=0)
     order = []
-    h = nn.fit(model, X, y, loss=_recording_loss(order), optimizer=sgd(model), epochs=1, val_split=0.2,
+    h = nn.fit(model, X, y, loss=_recording_loss(order), optimizer=sgd(model), epochs=1, val_split=0.2, compile=False,
                progress=False, seed=0)
     assert len(order) == 1 + 40 + 10  # probe, 40 training samples, 10 validation samples
     assert "val_loss" in h
@@ -316,8 +318,8 @@ def test_divergence_from_a_non_finite_loss():
 
     states = {}
     with pytest.raises(nn.DivergenceError, match="at epoch 3, batch 1: the loss is (inf|nan)"):
-        nn.fit(model, X, y, loss=loss, optimizer=sgd(model), epochs=5, progress=False,
-               callbacks=[lambda e, logs: states.__setitem__(e, snapshot(model))])
+        nn.fit(model, X, y, loss=loss, optimizer=sgd(model), epochs=5, progress=False, compile=False,
+               callbacks=[lambda e, logs: states.__setitem__(e, snapshot(model))])  # a stateful loss: eager
     assert snapshot(model) == states[2]  # calls: 1 probe + 4 per epoch, so epoch 3 is the first infinite one
 
 

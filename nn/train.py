@@ -700,35 +700,16 @@ def _replayable(model: Any) -> bool:
 
 
 def _replay(model: Any, xs: list) -> list:
-    """Evaluate many samples at once: build one sample's graph with input leaves, then run each
-    node's forward rule from the op table on numpy columns (one array per node, not one graph per row)."""
-    from autograd.backends import numpy_backend
+    """Evaluate many samples at once: trace one sample's graph and replay it over numpy columns."""
+    from autograd import trace
 
-    nb = numpy_backend()
     columns = np.asarray(xs, dtype=float).T
-    inputs = [Value(0.0) for _ in range(columns.shape[0])]
-    out = model(inputs)
-    roots = out if isinstance(out, list) else [out]
-    values: dict[int, Any] = {id(v): col for v, col in zip(inputs, columns)}
-    n = len(xs)
-    from autograd.graph import topological_order
-
-    # Masked branches (np.where) may overflow harmlessly; a non-finite *result* sends the caller
-    # down the per-sample path, which names the failing op.
-    with np.errstate(all="ignore"):
-        for node in topological_order(roots):
-            if id(node) in values:
-                continue
-            if node._op is None:  # a parameter or constant: one column of the same number
-                values[id(node)] = np.broadcast_to(node.data, n)
-            else:
-                values[id(node)] = node._op.forward(nb, *[values[id(p)] for p in node.parents])
-    cols = [np.broadcast_to(np.asarray(values[id(r)], dtype=float), (n,)) for r in roots]
+    tape = trace(lambda *inputs: model(list(inputs)), *columns[:, 0].tolist())
+    out = tape.batch(*columns)
+    cols = [np.asarray(c, dtype=float) for c in (out if isinstance(out, tuple) else (out,))]
     if not all(np.isfinite(c).all() for c in cols):
         raise FloatingPointError("non-finite output in the batch replay")
-    if isinstance(out, list):
-        return np.column_stack(cols).tolist()
-    return cols[0].tolist()
+    return np.column_stack(cols).tolist() if isinstance(out, tuple) else cols[0].tolist()
 
 
 def _eval_loss(loss_fn: Callable, regularizer: Callable | None, params: list, outs: list, ys: list) -> float:

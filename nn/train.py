@@ -5,7 +5,7 @@
 >>> X, y = datasets.demo_moons(labels="sign")
 >>> model = nn.MLP(2, [16, 16, 1], seed=0)                        # doctest: +SKIP
 >>> history = nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=1.0),
-...                  epochs=100, regularizer=lambda ps: nn.l2(ps, 1e-4),
+...                  epochs=100, regularizer=lambda ps: nn.l2(ps, 2e-4),
 ...                  schedule=nn.schedules.Linear(1.0, 0.1, 100))  # doctest: +SKIP
 >>> history.accuracy[-1]                                          # doctest: +SKIP
 1.0

@@ -25,7 +25,7 @@ def test_micrograd_demo_reaches_100_percent():
     X, y = datasets.demo_moons(labels="sign")
     model = nn.MLP(2, [16, 16, 1], seed=0)
     history = nn.fit(model, X, y, loss="hinge", optimizer=sgd(model, 1.0), epochs=100,
-                     regularizer=lambda ps: nn.l2(ps, 1e-4), schedule=nn.schedules.Linear(1.0, 0.1, 100),
+                     regularizer=lambda ps: nn.l2(ps, 2e-4), schedule=nn.schedules.Linear(1.0, 0.1, 100),
                      progress=False)
     assert len(history) == 100 and history.stop_reason == "completed"
     assert nn.evaluate(model, X, y)["accuracy"] == 1.0

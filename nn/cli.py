@@ -315,7 +315,7 @@ def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, o
 
 
 def _graph(model: Any, X: Any, y: Any, loss_fn: Any, path: str) -> str:
-    """Draw the loss graph of sample 0 (after one backward pass), clustered by module."""
+    """Draw the loss graph of sample 0 (after one backward pass), boxed by module, weights as tables."""
     try:
         from autograd.viz import draw_dot
     except ImportError:
@@ -331,7 +331,7 @@ def _graph(model: Any, X: Any, y: Any, loss_fn: Any, path: str) -> str:
         p.grad = 0.0
     loss.backward()
     try:
-        dot = draw_dot(loss, cluster=True)
+        dot = draw_dot(loss, cluster=True, compact=True, rankdir="TB")  # layers top to bottom
         svg = dot.pipe(format="svg")
     except ValueError as error:  # too many nodes to draw legibly
         return f"graph.svg skipped: {str(error).split('. ')[0].removeprefix('draw_dot: ')}"

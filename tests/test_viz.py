@@ -39,8 +39,8 @@ def neuron():
     return x, w, b, o
 
 
-_STMT = re.compile(r"^\s*([no]\d+) \[(.*)\]$", re.M)
-_EDGE = re.compile(r"^\s*([no]\d+) -> ([no]\d+)(?: \[(.*)\])?$", re.M)
+_STMT = re.compile(r"^\s*([now]\d+) \[(.*)\]$", re.M)
+_EDGE = re.compile(r"^\s*([now]\d+) -> ([no]\d+)(?: \[(.*)\])?$", re.M)
 _ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
 
 
@@ -220,7 +220,7 @@ def cluster_membership(source: str) -> tuple[dict[str, list[str]], list[str]]:
         elif line.strip() == "}" and path:
             path.pop()
         else:
-            m = re.match(r"^\s*([no]\d+) \[", line)
+            m = re.match(r"^\s*([now]\d+) \[", line)
             if m:
                 where[m.group(1)] = list(path)
     return where, clusters
@@ -526,3 +526,38 @@ def test_backward_frames_hide_gradients_not_yet_computed():
     n_values = len(frames)
     # step k knows k+1 gradients; the others are shown as "grad ?"
     assert [f.source.count("grad ?") for f in frames] == [n_values - 1 - k for k in range(n_values)]
+
+
+def test_compact_draws_each_neurons_weights_as_one_table():
+    loss = tiny_mlp()
+    plain, compact = draw_dot(loss, cluster=True).source, draw_dot(loss, cluster=True, compact=True).source
+    n_plain, ops_plain, e_plain = counts(plain)
+    st = statements(compact)
+    tables = {k: v["label"] for k, v in st.items() if k[0] == "w"}
+    assert len(tables) == 3  # one per neuron: 2 + 1
+    n_weights = 2 * 2 + 2 * 1  # every weight is a row of its neuron's table, not a node of its own
+    assert counts(compact) == (n_plain - n_weights, ops_plain, e_plain - n_weights + 3)
+    for label in tables.values():
+        assert label.startswith("{w[0] | data") and "} | {w[1] | data" in label and label.count("grad ") == 2
+    table_edges = [(t, h, a) for t, h, a in edges(compact) if t[0] == "w"]
+    assert sorted((t[1:], h[1:], a["label"]) for t, h, a in table_edges) == sorted((k[1:], k[1:], "w") for k in tables)
+    where, _ = cluster_membership(compact)  # each table sits in its neuron's box
+    assert all(where[k][-1].startswith("layers.") and where[k][-1].count(".") == 3 for k in tables)
+    # top to bottom: rows must stack vertically, so the whole table is wrapped once more
+    tb = statements(draw_dot(loss, cluster=True, compact=True, rankdir="TB").source)
+    assert all(v["label"].startswith("{{w[0] |") for k, v in tb.items() if k[0] == "w")
+
+
+def test_compact_leaves_shared_or_unlabelled_weights_alone():
+    w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    y = F.dot([w, 3.0], [x, x]) * w  # w is used twice; the constant 3.0 has no label
+    source = draw_dot(y, compact=True).source
+    assert not any(k[0] == "w" for k in statements(source))
+    assert counts(source) == counts(draw_dot(y).source)
+
+
+@needs_dot
+def test_compact_clustered_mlp_renders():
+    svg = draw_dot(tiny_mlp(), cluster=True, compact=True, rankdir="TB").pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    assert texts.count("w[0]") == 3 and texts.count("w[1]") == 3

@@ -109,8 +109,10 @@ def _graphviz() -> tuple[Any, type, type]:
 class _Layout:
     """Everything about a graph's drawing that does not change from frame to frame."""
 
-    def __init__(self, roots: Sequence[Value], nodes: list[Value], precision: int, cluster: bool) -> None:
+    def __init__(self, roots: Sequence[Value], nodes: list[Value], precision: int, cluster: bool,
+                 compact: bool = False, rankdir: str = "LR") -> None:
         self.roots = roots
+        self.rankdir = rankdir
         self.nodes = nodes
         self.precision = precision
         self.cluster = cluster
@@ -140,6 +142,22 @@ class _Layout:
         self.edges = edges
         self.names = [v.label for v in nodes]
         self.groups = self._clusters() if cluster else None
+        self.merged = self._weight_vectors() if compact else {}
+
+    def _weight_vectors(self) -> dict[int, int]:
+        """Labelled weight leaves used by a single ``dot`` node -> that node: drawn as one table."""
+        uses: dict[int, int] = {}
+        for tail, _, _ in self.edges:
+            if tail[0] == "n":
+                uses[int(tail[1:])] = uses.get(int(tail[1:]), 0) + 1
+        merged = {}
+        for i, v in enumerate(self.nodes):
+            if v._op is not None and v._op.name == "dot":
+                for p in v.parents[: len(v.parents) // 2]:
+                    j = self.index[p]
+                    if p._op is None and p.label and uses[j] == 1:
+                        merged[j] = i
+        return merged
 
     def _clusters(self) -> list[str]:
         """Module path of every node ('' = top level); also shortens names to the part after it.
@@ -176,6 +194,11 @@ class _Layout:
             fields.append(f"grad {_num(v.grad if grad_value is None else grad_value, self.precision)}")
         return "{" + (" | ".join(fields) or " ") + "}"
 
+    def _table(self, members: list[int], record: Callable[[int], str]) -> str:
+        """One record whose rows are the members' own records (rows stack along the rank axis)."""
+        rows = " | ".join(record(j) for j in sorted(members))
+        return rows if self.rankdir in ("LR", "RL") else "{" + rows + "}"
+
     def lines(
         self,
         record: Callable[[int], str],
@@ -188,7 +211,15 @@ class _Layout:
         per_group: dict[str, list[str]] = {}
         top: list[str] = []
         roots = set(self.roots)
+        tables: dict[int, list[int]] = {}  # dot node -> the weight leaves drawn as its table
+        for j, i in self.merged.items():
+            tables.setdefault(i, []).append(j)
+        for i, members in tables.items():
+            out = top if not self.cluster else per_group.setdefault(self.groups[i], [])
+            out.append(f'\tw{i} [label="{self._table(members, record)}"]\n')
         for i, v in enumerate(nodes):
+            if i in self.merged:
+                continue
             extra = node_attr(i) if node_attr else ""
             if v in roots and "penwidth" not in extra:
                 extra += " penwidth=2"
@@ -201,6 +232,11 @@ class _Layout:
                 out.append(f'\to{i} [label="{label}" shape=ellipse{op_attr(i) if op_attr else ""}]\n')
         body = top if not self.cluster else _cluster_lines(per_group)
         for e, (tail, head, label) in enumerate(self.edges):
+            if tail[0] == "n" and int(tail[1:]) in self.merged:
+                i = self.merged[int(tail[1:])]
+                if tables.pop(i, None) is not None:  # one edge for the whole table
+                    body.append(f'\tw{i} -> o{i} [label="w"]\n')
+                continue
             attrs = f' label="{label}"' if label else ""
             if edge_attr:
                 attrs += edge_attr(e)
@@ -304,12 +340,15 @@ def draw_dot(
     precision: int = 4,
     cluster: bool = False,
     max_nodes: int | None = 500,
+    compact: bool = False,
 ) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph`` (SVG in Jupyter, ``.render`` to files).
 
     One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
     boxes values whose labels are module paths (``layers.0.neurons.3.w[1]``) by module; a graph of
-    more than ``max_nodes`` values raises ``ValueError`` (``None``: no limit).
+    more than ``max_nodes`` values raises ``ValueError`` (``None``: no limit).  ``compact=True``
+    draws the labelled weights of each ``dot`` node as one table with one row per weight, which
+    keeps a whole MLP readable (with ``cluster=True`` and ``rankdir="TB"``: layers top to bottom).
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x")
@@ -319,7 +358,7 @@ def draw_dot(
     True
     """
     roots, nodes = _prepare(root, rankdir, precision, max_nodes, "draw_dot")
-    layout = _Layout(roots, nodes, precision, cluster)
+    layout = _Layout(roots, nodes, precision, cluster, compact, rankdir)
     body = layout.lines(lambda i: layout.record(i, show_data, show_grad))
     return layout.digraph(body, rankdir)
 

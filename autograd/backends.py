@@ -39,8 +39,9 @@ FLOAT = SimpleNamespace(
     cos=math.cos,
     abs=abs,
     pow=_float_pow,
-    maximum=lambda a, b: a if a >= b else b,
-    minimum=lambda a, b: a if a <= b else b,
+    # NaN propagates, as in numpy and PyTorch (a != a only for NaN): relu(nan) is nan, not 0.
+    maximum=lambda a, b: a if a >= b or a != a else b,
+    minimum=lambda a, b: a if a <= b or a != a else b,
     step=_float_step,
     sum=sum,  # left to right, like a plain loop (not fsum)
     sumprod=lambda w, x: sum(map(operator.mul, w, x)),

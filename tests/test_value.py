@@ -274,3 +274,11 @@ def test_overflow_says_overflow_not_domain():
     assert "negative" not in str(info.value)
     with pytest.raises(OverflowError, match=r"exp\(1000.0\): the result is too large"):
         Value(1000.0).exp()
+
+
+def test_nan_propagates_through_relu_and_maximum_like_numpy():
+    nan = float("nan")
+    assert math.isnan(Value(nan).relu().data)
+    assert math.isnan(maximum(Value(nan), 1.0).data) and math.isnan(maximum(Value(1.0), nan).data)
+    assert math.isnan(minimum(Value(nan), 1.0).data) and math.isnan(minimum(Value(1.0), nan).data)
+    assert math.isnan(Value(nan).leaky_relu().data) and math.isnan(Value(nan).elu().data)

@@ -180,7 +180,13 @@ class Module:
                     f"load_state_dict: {name!r} must be a real number, got {type(x).__name__} {x!r:.60} "
                     f"(model unchanged)"
                 )
-            x = float(x)
+            try:
+                x = float(x)
+            except (OverflowError, ValueError):  # an int or Fraction beyond the float range
+                raise StateDictError(
+                    f"load_state_dict: {name!r} ({type(x).__name__}) is beyond the float range (|x| > "
+                    f"1.8e308), not a finite number (model unchanged)"
+                ) from None
             if not math.isfinite(x):
                 raise StateDictError(
                     f"load_state_dict: {name!r} is {x!r}, not a finite number (model unchanged)"

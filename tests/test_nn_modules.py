@@ -6,6 +6,7 @@ import json
 import math
 import random
 import statistics
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -194,6 +195,11 @@ def test_state_dict_round_trip_and_json_ready():
         (lambda s: s.update({"layers.2.neurons.0.b": float("nan")}), "'layers.2.neurons.0.b' is nan"),
         (lambda s: s.update({"norms.0.gamma[0]": float("inf")}), "'norms.0.gamma\\[0\\]' is inf"),
         (lambda s: s.update({3: 1.0}), "names must be strings"),
+        # Past the float range: float() raises OverflowError, which must become a StateDictError.
+        (lambda s: s.update({"layers.2.neurons.0.b": 10**400}), "'layers.2.neurons.0.b' \\(int\\) is beyond the float"),
+        (lambda s: s.update({"layers.2.neurons.0.b": -(10**400)}), "\\(int\\) is beyond the float range"),
+        (lambda s: s.update({"norms.0.gamma[0]": Fraction(10**400, 3)}),
+         "'norms.0.gamma\\[0\\]' \\(Fraction\\) is beyond"),
     ],
 )
 def test_bad_state_dict_raises_and_leaves_model_untouched(edit, message):

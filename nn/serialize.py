@@ -89,11 +89,15 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(
             f"nn.load: {os.fspath(path)!r} is not a chalkgrad model (not UTF-8 text)"
         ) from None
+    where = f"nn.load: {os.fspath(path)!r}"
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # '[' * 10**5: json's parser recurses once per level
+        raise ModelFileError(f"{where} is not a chalkgrad model (JSON nested too deeply)") from None
     except (json.JSONDecodeError, ValueError) as e:
-        raise ModelFileError(f"nn.load: {os.fspath(path)!r} is not valid JSON ({e})") from None
-    where = f"nn.load: {os.fspath(path)!r}"
+        raise ModelFileError(f"{where} is not valid JSON ({e})") from None
+    if _depth(doc) > _MAX_DEPTH:  # the checks below repr and compare values, which recurse too
+        raise ModelFileError(f"{where} is not a chalkgrad model (JSON nested more than {_MAX_DEPTH} levels)")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a chalkgrad model file (no \"format\": \"{FORMAT}\")")
     if doc.get("version") != FORMAT_VERSION:
@@ -122,6 +126,22 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(f"{where}: {e}") from None
     model.train(training)
     return model
+
+
+_MAX_DEPTH = 8  # a model file is 3 levels deep: document, architecture, activation spec
+
+
+def _depth(doc: Any) -> int:
+    """How deeply lists and objects nest in ``doc`` (iterative: a forged file must not recurse)."""
+    deepest, stack = 0, [(doc, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, (dict, list)):
+            level += 1
+            deepest = max(deepest, level)
+            if level <= _MAX_DEPTH:
+                stack.extend((v, level) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def _reject_constant(name: str) -> Any:
@@ -168,7 +188,8 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
 
 
 def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
-    # A forged architecture (nin = 10**9) must fail on its numbers, not by exhausting memory.
+    # A forged architecture (nin = 10**9, maxout k = 10**7) must fail on its numbers, not by
+    # exhausting memory: count every number the constructor would create before calling it.
     ints = lambda *keys: [kwargs.get(k) for k in keys]
     if kind == "MLP":
         nouts = kwargs.get("nouts")
@@ -176,14 +197,30 @@ def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
             raise ModelFileError(f"{where}: MLP layer sizes must be integers, got {sizes!r:.60}")
         weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        hidden, last = sum(sizes[1:-1]), sizes[-1] if len(sizes) > 1 else 0
+        weights += hidden * _activation_size(kwargs.get("activation", {"name": "relu"}))
+        weights += last * _activation_size(kwargs.get("output_activation"))
     elif kind == "Layer":
         nin, nout = ints("nin", "nout")
-        weights = nin * nout
-    elif kind in ("Neuron", "BatchNorm"):
-        (weights,) = ints("nin" if kind == "Neuron" else "n")
+        weights = nin * nout + nout * _activation_size(kwargs.get("activation"))
+    elif kind == "Neuron":
+        (nin,) = ints("nin")
+        weights = nin + _activation_size(kwargs.get("activation"))
+    elif kind == "BatchNorm":
+        (weights,) = ints("n")
     else:
         weights = 0
     if weights > n_state:
         raise ModelFileError(
             f"{where}: the architecture needs at least {weights} weights but the state holds {n_state}"
         )
+
+
+def _activation_size(spec: Any) -> int:
+    """Trainable numbers per neuron of a saved activation (maxout: 2k, swish: 1)."""
+    if not isinstance(spec, dict):
+        return 0
+    if spec.get("name") == "maxout":
+        k = spec.get("k", 2)
+        return 2 * k if isinstance(k, int) and not isinstance(k, bool) and k > 0 else 0
+    return 1 if spec.get("name") == "swish" else 0

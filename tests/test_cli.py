@@ -109,6 +109,30 @@ def test_bad_model_files_give_one_line_and_status_2(tmp_path, content):
     assert ("no such model file" if content is None else "not a usable model file") in proc.stderr
 
 
+def _forged(edit):
+    doc = {"format": "chalkgrad.nn", "version": 1, "architecture": nn.MLP(2, [3, 1], seed=0).config(),
+           "training": False, "state": nn.MLP(2, [3, 1], seed=0).state_dict()}
+    edit(doc)
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param("[" * 200_000 + "]" * 200_000, "nested too deeply", id="deeply-nested"),
+    pytest.param(_forged(lambda d: d["state"].update({"layers.1.neurons.0.b": 10**400})), "beyond the float range",
+                 id="huge-int"),
+    pytest.param(_forged(lambda d: d["architecture"].update(output_activation={"name": "maxout", "k": 3_000_000})),
+                 "needs at least 6000009 weights", id="maxout-k"),
+])
+def test_forged_model_files_fail_at_once_in_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "forged.json"
+    path.write_text(content)
+    for argv in (["info", str(path)], ["predict", str(path), "1", "2"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"python -m nn {argv[0]}: error: ") and len(err.strip().splitlines()) == 1
+        assert message in err
+
+
 # --- in-process checks of the argument handling (fast) --------------------------------------------------
 @pytest.mark.parametrize("argv, message", [
     ([], "required"),

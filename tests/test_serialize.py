@@ -119,6 +119,14 @@ BAD_FILES = [
     (_edit(lambda d: d["architecture"].update(nouts=[3, 0])), "cannot build MLP"),
     (_edit(lambda d: d["architecture"].update(nin=10**9)), "needs at least 3000000003 weights"),
     (_edit(lambda d: d["architecture"].update(activation={"name": "os.system"})), "unknown activation"),
+    # maxout's k trainable slopes and intercepts per neuron count too: 9 weights + 2 * 300000.
+    (_edit(lambda d: d["architecture"].update(output_activation={"name": "maxout", "k": 300000})),
+     "needs at least 600009 weights but the state holds 13"),
+    (_edit(lambda d: d["architecture"].update(activation={"name": "maxout", "k": 50000})),
+     "needs at least 300009 weights"),
+    pytest.param("[" * 200_000 + "]" * 200_000, "JSON nested too deeply", id="200000-nested-lists"),
+    (_edit(lambda d: d["architecture"].update(activation=json.loads("[" * 500 + "]" * 500))),
+     "nested more than 8 levels"),
     (_edit(lambda d: d["state"].pop("layers.1.neurons.0.b")), "missing 1 entry"),
     (_edit(lambda d: d["state"].update(extra=1.0)), "unexpected 1 entry: 'extra'"),
     (_edit(lambda d: d["state"].update({"layers.1.neurons.0.b": "1.5"})), "must be a real number"),
@@ -126,6 +134,7 @@ BAD_FILES = [
     (_edit(lambda d: d["state"].update({"layers.1.neurons.0.b": 1e300})).replace("1e+300", "1e400"),
      "is inf, not a finite"),
     (_edit(lambda d: d["state"].update({"layers.1.neurons.0.b": float("inf")})), "Infinity is not a finite"),
+    (_edit(lambda d: d["state"].update({"layers.1.neurons.0.b": 10**400})), "\\(int\\) is beyond the float range"),
     (json.dumps(_good_doc()).replace(json.dumps(_good_doc()["state"]["layers.1.neurons.0.b"]), "NaN", 1),
      "NaN is not a finite number"),
 ]

@@ -7,31 +7,63 @@ is drawn afresh for every batch, from the layer's own generator in the eager ord
 sample by sample), so compiled and eager training draw the same masks.  BatchNorm in training
 mode needs the statistics of the whole batch, which a per-sample tape cannot see: such models
 train eagerly, with a warning when ``compile=True`` was asked for explicitly.
+
+``compile=None`` (fit's default) compiles only what is known to give the eager numbers: nn's own
+losses (pure Value arithmetic, no branch on the prediction), models made of ``nn.layers``, and at
+most :data:`MAX_TAPES` distinct targets.  A custom loss may branch on ``prediction.data``, which a
+tape would freeze at trace time, so it trains eagerly unless ``compile=True`` says otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from autograd import Value
 from autograd.tape import CompiledLoss
 
 from .layers import BatchNorm, Dropout
 
-__all__ = ["compiled_step", "why_not_compiled"]
+__all__ = ["compiled_step", "why_not_compiled", "MAX_TAPES"]
+
+MAX_TAPES = 64  # distinct targets, one tape each; past that the compiled step trains eagerly
 
 
-def why_not_compiled(model: Any, explicit: bool) -> str:
-    """Why this model cannot train through the tape ("" when it can)."""
+def why_not_compiled(
+    model: Any, explicit: bool, loss: Callable | None = None, targets: Sequence[Any] | None = None
+) -> str:
+    """Why this model (and loss, and targets) cannot train through the tape ("" when it can).
+
+    With ``explicit=False`` (``compile=None``) only the safe cases compile: nn's own losses, models
+    of ``nn.layers`` modules, at most ``MAX_TAPES`` distinct targets.
+    """
     modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
     if any(isinstance(m, BatchNorm) and m.training for m in modules):
         return ("BatchNorm in training mode normalises with the statistics of the whole batch, which a "
                 "per-sample tape cannot see")
-    if not explicit and not all(type(m).__module__ == "nn.layers" for m in modules):
+    if explicit:
+        return ""
+    if not all(type(m).__module__ == "nn.layers" for m in modules):
         return "it has modules outside nn.layers (their Python control flow could differ per sample)"
+    if loss is not None and not _is_nn_loss(loss):
+        return ("the loss is a custom function: traced once per target, a branch on the prediction would be "
+                "frozen (pass compile=True if it has none)")
+    if targets is not None and len({_target_key(y) for y in targets}) > MAX_TAPES:
+        return f"more than {MAX_TAPES} distinct targets (one tape each)"
     return ""
+
+
+def _is_nn_loss(loss: Callable) -> bool:
+    from .losses import LOSSES
+
+    return any(loss is fn for fn in LOSSES.values())
+
+
+def _target_key(y: Any) -> Any:
+    if isinstance(y, (list, tuple)):
+        return tuple(_target_key(v) for v in y)
+    return y.tolist() if hasattr(y, "tolist") else y
 
 
 class _TapeDropout(Dropout):
@@ -67,10 +99,19 @@ def _tracing_dropouts(model: Any, feed: list) -> Iterator[list]:
 
 
 def compiled_step(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], explicit: bool = True
+    model: Any,
+    loss: Callable,
+    regularizer: Callable | None,
+    params: list[Value],
+    explicit: bool = True,
+    targets: Sequence[Any] | None = None,
 ) -> Callable | None:
-    """``step(xs, ys) -> (objective, outputs)`` through tapes, or None when the model cannot (warned if explicit)."""
-    reason = why_not_compiled(model, explicit)
+    """``step(xs, ys) -> (objective, outputs)`` through tapes, or None when the model cannot (warned if explicit).
+
+    ``explicit=False`` (fit's ``compile=None``) compiles only the safe cases (see
+    :func:`why_not_compiled`), given the training ``targets``, and never warns.
+    """
+    reason = why_not_compiled(model, explicit, loss, targets)
     if reason:
         if explicit:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
@@ -106,7 +147,7 @@ def compiled_step(
 
     penalty = (lambda: regularizer(params)) if regularizer is not None else None
     return CompiledLoss(sample_fn, params, nin, penalty=penalty, n_noise=n_noise,
-                        draw_noise=draw if n_noise else None,
+                        draw_noise=draw if n_noise else None, max_tapes=MAX_TAPES,
                         fallback=lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys))
 
 

@@ -73,19 +73,25 @@ def loss_and_grads(
 
 
 def batch_step(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], compile: bool | None = False
+    model: Any,
+    loss: Callable,
+    regularizer: Callable | None,
+    params: list[Value],
+    compile: bool | None = False,
+    targets: Sequence[Any] | None = None,
 ) -> Callable[[list, list], tuple[float, Outputs]]:
     """The function ``step(xs, ys) -> (objective, outputs)`` that fit calls once per batch.
 
     ``compile=False`` builds and walks a fresh graph per batch (:func:`loss_and_grads`).
     ``compile=True`` replays traced tapes over the batch (:mod:`nn.compiled`), falling back to the
     eager step with a warning when the model cannot (BatchNorm in training); ``None``: compile
-    when the model allows it, silently eager otherwise.
+    only when that is known to give the eager numbers (one of nn's own losses, a model of nn layers,
+    at most 64 distinct ``targets``), silently eager otherwise.
     """
     if compile or compile is None:
         from .compiled import compiled_step
 
-        step = compiled_step(model, loss, regularizer, params, explicit=bool(compile))
+        step = compiled_step(model, loss, regularizer, params, explicit=bool(compile), targets=targets)
         if step is not None:
             return step
     return lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys)
@@ -232,19 +238,25 @@ def fit(
     - ``progress``: True (a tqdm bar in a terminal, one plain line per ~10 % of epochs elsewhere),
       "bar", "plain" or False (silent).
     - ``callbacks``: functions ``cb(epoch, logs)`` after each epoch; returning True stops training.
-    - ``seed``: for the shuffling and the validation split.
+    - ``seed``: for the shuffling and the validation split (None, or an integer >= 0).
     - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
-      faster; warns and trains eagerly when the model cannot); None (default) compiles when the model
-      allows it, silently; False builds a graph per batch.  The loss is traced once per distinct target,
-      so a loss function with Python side effects runs only at trace time.
+      faster; warns and trains eagerly when the model cannot); False builds a graph per batch.
+      None (default) compiles only when that is safe: one of nn's own losses (a name or an
+      ``nn.losses`` function), a model made of ``nn.layers`` without BatchNorm, at most 64 distinct
+      targets; otherwise it trains eagerly, silently.  The loss is traced once per distinct target,
+      so a custom loss with Python branches on the prediction (``if p.data < 1``) or side effects
+      would be frozen at trace time: a custom loss trains eagerly unless you pass ``compile=True``.
 
     Raises ValueError for X/y of different lengths, samples of the wrong width, labels the loss
-    cannot take, and :class:`DivergenceError` when the loss becomes non-finite (the model keeps its
-    last finite parameters).
+    cannot take, a BatchNorm model whose batches would hold a single sample, and
+    :class:`DivergenceError` when the loss becomes non-finite (the model keeps its last finite
+    parameters and running statistics: the whole state before the failed step).
     """
     epochs = _check_int("epochs", epochs, 1)
     if batch_size is not None:
         batch_size = _check_int("batch_size", batch_size, 1)
+    if seed is not None:
+        seed = _check_int("seed", seed, 0)
     if not isinstance(val_split, numbers.Real) or not 0.0 <= val_split < 1.0:
         raise ValueError(f"fit: val_split must be a fraction in [0, 1), got {val_split!r}")
     loss_fn, loss_name = _resolve_loss(loss)
@@ -304,15 +316,17 @@ def fit(
     ys_all = task.targets(ya)
     xs_val = Xv.tolist() if Xv is not None else None
     ys_val = task.targets(yv) if yv is not None else None
-    step = batch_step(model, loss_fn, regularizer, params, compile=compile)
+    n = len(xs_all)
+    size = n if batch_size is None else min(batch_size, n)
+    _check_batchnorm_batches(model, n, size, batch_size)
+    step = batch_step(model, loss_fn, regularizer, params, compile=compile, targets=ys_all)
+    buffers = _buffers(model)
 
     history = History()
     bar = _Progress(epochs, progress)
     best = (math.inf, None, 0)  # (val_loss, state, epoch)
     waited = 0
     t_step = 0
-    n = len(xs_all)
-    size = n if batch_size is None else min(batch_size, n)
     if hasattr(model, "train"):
         model.train()
     try:
@@ -327,7 +341,10 @@ def fit(
                 ys = [ys_all[i] for i in idx]
                 if schedule is not None:
                     optimizer.lr = schedule(t_step)
+                # The whole state before the step: parameters and running statistics (the forward
+                # pass of a BatchNorm model moves them), so a failed step leaves no trace.
                 saved = [p.data for p in params]
+                saved_buffers = [values[i] for values, i in buffers]
                 try:
                     value, batch_outs = step(xs, ys)
                     if not math.isfinite(value):
@@ -335,8 +352,10 @@ def fit(
                     optimizer.step()  # refuses non-finite gradients, changing nothing
                     if not all(math.isfinite(p.data) for p in params):
                         raise FloatingPointError("a parameter became non-finite after the step")
+                    if not all(math.isfinite(values[i]) for values, i in buffers):
+                        raise FloatingPointError("a running statistic (BatchNorm) became non-finite")
                 except (ArithmeticError, ValueError) as error:
-                    _restore(params, saved)
+                    _restore(params, saved, buffers, saved_buffers)
                     if not _numeric_failure(error):
                         raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
                     what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
@@ -439,26 +458,40 @@ class _Task:
         "multiclass_perceptron": "index",
     }
 
+    _REGRESSION = ("squared_error", "half_squared_error", "absolute_error")
+
     def __init__(self, loss_name: str | None, y: np.ndarray, n_out: int, where: str) -> None:
         from .datasets import label_kind
 
         self.kind = label_kind(y)
         self.n_out = n_out
-        self.threshold = 0.0
         want = self._KINDS.get(loss_name or "")
         shown = _values_preview(y)
-        if want == "sign" and self.kind != "sign":
-            fix = "nn.datasets.to_labels(y, 'sign')" if self.kind in ("01", "index", "onehot") else "labels -1/+1"
-            raise ValueError(
-                f"{where}: loss '{loss_name}' expects labels -1/+1, but y holds {shown}; convert with {fix}"
-            )
-        if want == "01":
-            if self.kind == "sign":
+        values = set(np.unique(y).tolist())
+        if want in ("sign", "01") and y.ndim == 2:
+            # A binary loss on several outputs sums over them: one label per output, per sample.
+            ok = values <= {-1.0, 1.0} if want == "sign" else bool(((y >= 0) & (y <= 1)).all())
+            form = "-1/+1" if want == "sign" else "0/1 (or probabilities in [0, 1])"
+            fix = f"; convert with nn.datasets.to_labels(y, '{want}')" if self.kind == "onehot" and n_out == 1 else ""
+            if not ok or y.shape[1] != n_out:
+                raise ValueError(
+                    f"{where}: loss '{loss_name}' expects labels {form}, one per model output "
+                    f"({n_out}), but y holds rows of width {y.shape[1]} with values like {sorted(values)[:4]}{fix}"
+                )
+        elif want == "sign":
+            if not values <= {-1.0, 1.0}:  # {1} alone is also "01": either form accepts it
+                fix = "nn.datasets.to_labels(y, 'sign')" if self.kind in ("01", "index", "onehot") else "labels -1/+1"
+                raise ValueError(
+                    f"{where}: loss '{loss_name}' expects labels -1/+1, but y holds {shown}; convert with {fix}"
+                )
+            self.kind = "sign"
+        elif want == "01":
+            if values <= {-1.0, 1.0} and -1.0 in values:
                 raise ValueError(
                     f"{where}: loss '{loss_name}' expects labels 0/1 (or probabilities in [0, 1]), but y holds "
                     f"{shown}; convert with nn.datasets.to_labels(y, '01')"
                 )
-            if y.ndim == 1 and not ((y >= 0) & (y <= 1)).all():
+            if not ((y >= 0) & (y <= 1)).all():
                 raise ValueError(
                     f"{where}: loss '{loss_name}' expects labels 0/1 or probabilities in [0, 1], got {shown}"
                 )
@@ -479,10 +512,11 @@ class _Task:
                     f"{where}: loss '{loss_name}' expects class indices 0..{n_out - 1} (the model has {n_out} "
                     f"output{'s' if n_out != 1 else ''}), but y has class {top}"
                 )
-        if want is None and self.kind == "01" and loss_name != "binary_cross_entropy" and n_out == 1:
-            self.threshold = 0.5  # 0/1 targets regressed directly (e.g. squared error on XOR)
-        if loss_name == "binary_cross_entropy":
-            self.threshold = 0.0  # the model outputs logits
+        # One output is a score or a logit, positive for class 1 (as predict_classes), unless nn's
+        # squared or absolute error regressed 0/1 targets directly (e.g. XOR): then 0.5 splits them.
+        self.threshold = 0.0
+        if loss_name in self._REGRESSION and self.kind == "01" and n_out == 1:
+            self.threshold = 0.5
         self.want = want
 
     @property
@@ -727,10 +761,40 @@ def _penalty(regularizer: Callable, params: list[Value]) -> Value:
     return penalty
 
 
-def _restore(params: list[Value], saved: list[float]) -> None:
+def _buffers(model: Any) -> list[tuple[list, int]]:
+    """(list, index) of every buffer entry (BatchNorm's running statistics), updated in place."""
+    named = getattr(model, "_named_buffers", None)
+    return [(values, i) for _, values, i in named()] if callable(named) else []
+
+
+def _restore(params: list[Value], saved: list[float], buffers: list[tuple[list, int]] = (),
+             saved_buffers: list[float] = ()) -> None:
     for p, v in zip(params, saved):
         p.data = v
         p.grad = 0.0
+    for (values, i), v in zip(buffers, saved_buffers):
+        values[i] = v
+
+
+def _check_batchnorm_batches(model: Any, n: int, size: int, batch_size: int | None) -> None:
+    """BatchNorm in training needs every batch to hold 2+ samples: say so before the first epoch."""
+    from .layers import BatchNorm
+
+    modules = model.modules() if callable(getattr(model, "modules", None)) else ()
+    if not any(isinstance(m, BatchNorm) for m in modules):
+        return
+    last = n % size or size
+    if last >= 2:
+        return
+    if size == 1:
+        why = f"batch_size={batch_size} gives batches of 1" if batch_size is not None else "there is 1 training sample"
+    else:
+        why = (f"batch_size={batch_size} splits the {n} training samples into {n // size} batches of {size} "
+               f"and a last batch of 1")
+    raise ValueError(
+        f"fit: BatchNorm: training needs a batch of at least 2 samples, but {why}; choose a batch_size "
+        f"with n % batch_size != 1 (n = {n} training samples)"
+    )
 
 
 def _diverged(history: History, epoch: int, batch: int, what: str) -> DivergenceError:

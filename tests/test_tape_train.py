@@ -11,6 +11,7 @@ import nn
 from autograd import Value
 from autograd.tape import compile_loss
 from nn import datasets
+from nn.compiled import why_not_compiled
 
 
 def _train(compiled, optimizer, epochs=10, batch_size=None, dropout=0.0, **fit_kw):
@@ -95,12 +96,38 @@ def test_regression_with_many_distinct_targets_falls_back_to_eager():
     X = np.linspace(-1, 1, 80).reshape(-1, 1)
     y = np.sin(3 * X[:, 0])  # 80 distinct targets: more than the 64 tapes allowed
     runs = []
-    for compiled in (False, True):
+    for compiled in (False, True, None):
         model = nn.MLP(1, [8, 1], seed=0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             nn.fit(model, X, y, loss="mse", optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=3,
                    progress=False, compile=compiled)
         runs.append([p.data for p in model.parameters()])
-        assert any("distinct targets" in str(w.message) for w in caught) == compiled
-    assert runs[0] == runs[1]
+        # compile=None falls back silently (it never compiles past 64 targets); only compile=True warns
+        assert any("distinct targets" in str(w.message) for w in caught) == (compiled is True)
+        assert caught == [] or compiled is True
+    assert runs[0] == runs[1] == runs[2]
+
+
+def _branchy(p, t):
+    # A custom loss with a Python branch on the prediction: a tape freezes the branch taken at trace time.
+    return (p - t) ** 2 if p.data * t < 1 else p * 0.0
+
+
+def test_custom_loss_trains_eagerly_unless_compile_is_true():
+    X, y = datasets.demo_moons(labels="sign")
+    runs = {}
+    for compiled in (False, None, True):
+        model = nn.MLP(2, [8, 1], seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the default's eager choice is silent
+            nn.fit(model, X, y, loss=_branchy, optimizer=nn.optim.SGD(model.parameters(), lr=0.05), epochs=5,
+                   batch_size=20, seed=0, progress=False, compile=compiled)
+        runs[compiled] = np.array([p.data for p in model.parameters()])
+    assert np.array_equal(runs[None], runs[False])
+    assert np.abs(runs[True] - runs[False]).max() > 1e-3  # why the default must not compile it
+    # nn's own losses, by name or as functions, still compile by default (the tape's numbers, not eager's)
+    for loss in ("mse", nn.squared_error):
+        assert why_not_compiled(nn.MLP(2, [8, 1]), explicit=False, loss=nn.losses.get(loss)) == ""
+    assert "custom function" in why_not_compiled(nn.MLP(2, [8, 1]), explicit=False, loss=_branchy)
+    assert why_not_compiled(nn.MLP(2, [8, 1]), explicit=True, loss=_branchy) == ""

@@ -386,3 +386,88 @@ def test_dropout_and_batchnorm_models_train_and_usage_errors_pass_through():
     with pytest.raises(ValueError, match="BatchNorm: training needs a batch of at least 2") as info:
         nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=1, batch_size=1, progress=False)
     assert not isinstance(info.value, nn.DivergenceError)
+
+
+# --- label forms, accuracy thresholds, BatchNorm state (review fixes) ----------------------------------
+def test_evaluate_without_a_loss_thresholds_logits_at_zero():
+    # One output, 0/1 labels: the output is a logit or a score (as predict_classes), not a probability.
+    model = nn.MLP(1, [1], seed=0)
+    model.load_state_dict({"layers.0.neurons.0.w[0]": 1.0, "layers.0.neurons.0.b": 0.0})
+    X = np.array([[0.2], [0.3], [-0.2], [0.7]])
+    y = np.array([1.0, 1.0, 0.0, 1.0])
+    assert nn.predict_classes(model, X).tolist() == [1, 1, 0, 1]
+    assert nn.evaluate(model, X, y)["accuracy"] == 1.0
+    assert nn.evaluate(model, X, y, loss="bce")["accuracy"] == 1.0
+    # nn's squared error on 0/1 targets regresses them directly: 0.5 splits the classes.
+    assert nn.evaluate(model, X, y, loss="mse")["accuracy"] == 0.5
+
+
+def test_labels_that_fit_both_binary_forms_are_accepted_by_either():
+    X, y = datasets.moons(20, seed=0, labels="sign")
+    positives = X[y > 0], y[y > 0]  # {1}: both "01" and "-1/+1"
+    for loss in ("hinge", "perceptron", "bce"):
+        model = nn.MLP(2, [4, 1], seed=0)
+        assert nn.evaluate(model, *positives, loss=loss)["accuracy"] == np.mean(nn.predict(model, positives[0]) > 0)
+        _fit(model, *positives, loss=loss)
+    with pytest.raises(ValueError, match=r"expects labels 0/1.*\{-1\}"):
+        _fit(nn.MLP(2, [4, 1], seed=0), X[y < 0], y[y < 0], loss="bce")
+
+
+def test_binary_losses_take_one_label_per_output():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    Y = np.array([[-1.0, 1.0], [1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
+    model = nn.MLP(2, [8, 2], seed=0)
+    h = _fit(model, X, Y, loss="hinge", epochs=30, optimizer=sgd(model, 0.2))
+    assert h.loss[-1] < h.loss[0]
+    expected = np.mean([nn.hinge(list(map(Value, o)), t).data for o, t in zip(nn.predict(model, X).tolist(), Y)])
+    assert nn.evaluate(model, X, Y, loss="hinge")["loss"] == pytest.approx(expected)
+    _fit(nn.MLP(2, [4, 2], seed=0), X, (Y + 1) / 2, loss="bce")
+    with pytest.raises(ValueError, match=r"expects labels -1/\+1, one per model output \(3\).*rows of width 2"):
+        _fit(nn.MLP(2, [4, 3], seed=0), X, Y)
+    with pytest.raises(ValueError, match=r"expects labels -1/\+1, one per model output.*\[0.0, 1.0, 2.0\]"):
+        _fit(nn.MLP(2, [4, 2], seed=0), X, [[0, 2], [1, 1], [1, 1], [1, 1]])
+
+
+def test_divergence_restores_batchnorm_running_statistics():
+    X, y = datasets.demo_moons(labels="sign")
+    model = nn.MLP(2, [8, 1], batchnorm=True, seed=0)
+    before_step = []  # the schedule runs just before each step: record the whole state there
+
+    def schedule(t):
+        before_step.append(model.state_dict())
+        return 1e6
+
+    with pytest.raises(nn.DivergenceError):
+        nn.fit(model, X, y, loss="mse", optimizer=sgd(model, 1e6), epochs=50, batch_size=20, progress=False,
+               seed=0, schedule=schedule)
+    assert len(before_step) > 1 and model.state_dict() == before_step[-1]  # running statistics included
+    assert any(k.startswith("norms.0.running_") for k in before_step[-1])
+
+
+def test_batchnorm_with_a_last_batch_of_one_fails_before_training():
+    X, y = datasets.moons(101, seed=0, labels="sign")
+    model = nn.MLP(2, [4, 1], batchnorm=True, seed=0)
+    before = model.state_dict()
+    steps = []
+    with pytest.raises(ValueError, match=r"batch_size=10 splits the 101 training samples into 10 batches of 10 "
+                                         r"and a last batch of 1"):
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=3, batch_size=10, progress=False,
+               schedule=lambda t: steps.append(t) or 0.1)
+    assert steps == [] and model.state_dict() == before
+    with pytest.raises(ValueError, match="BatchNorm: training needs a batch of at least 2 samples, but batch_size=1"):
+        nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=1, batch_size=1, progress=False)
+    nn.fit(model, X, y, loss="hinge", optimizer=sgd(model), epochs=1, batch_size=10, val_split=0.01, seed=0,
+           progress=False)  # 100 training samples: batches of 10
+
+
+@pytest.mark.parametrize("seed", [-5, 1.5, "0", True])
+def test_bad_seed_names_the_argument(moons_model, seed):
+    X, y, model = moons_model
+    with pytest.raises(ValueError, match=f"fit: seed must be an integer >= 0, got {seed!r}"):
+        _fit(model, X, y, seed=seed, batch_size=10)
+
+
+def test_numpy_integer_seed(moons_model):
+    X, y, _ = moons_model
+    runs = [_fit(nn.MLP(2, [4, 1], seed=0), X, y, seed=s, batch_size=5).loss for s in (3, np.int64(3))]
+    assert runs[0] == runs[1]

@@ -355,7 +355,8 @@ def train_test_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
 
-    ``test_size`` is a fraction in (0, 1) or a count; ``stratify=True`` keeps each class's share.
+    ``test_size`` is a fraction in (0, 1) (rounded up) or a count; ``stratify=True`` keeps each
+    class's share to within one sample, and the test part still has exactly that size.
 
     >>> X, y = moons(100, seed=0)
     >>> [a.shape[0] for a in train_test_split(X, y, test_size=0.2, seed=0)]
@@ -379,10 +380,18 @@ def train_test_split(
     rng = np.random.default_rng(seed)
     if stratify:
         keys = y if y.ndim == 1 else y.argmax(axis=1)
+        classes = np.unique(keys)
+        members = [rng.permutation(np.flatnonzero(keys == c)) for c in classes]
+        # Each class's share of n_test, floored, then the samples left over go to the largest
+        # remainders (ties: the smaller class index): the counts add up to exactly n_test.
+        quotas = np.array([len(m) * n_test / n for m in members])
+        counts = np.floor(quotas).astype(np.int64)
+        order = sorted(range(len(members)), key=lambda i: -(quotas[i] - counts[i]))
+        for i in order[: n_test - int(counts.sum())]:
+            counts[i] += 1
         test_idx = []
-        for c in np.unique(keys):
-            members = rng.permutation(np.flatnonzero(keys == c))
-            test_idx.extend(members[: int(round(len(members) * n_test / n))].tolist())
+        for m, k in zip(members, counts):
+            test_idx.extend(m[:k].tolist())
         test = np.zeros(n, dtype=bool)
         test[test_idx] = True
         test_idx = rng.permutation(np.flatnonzero(test))

@@ -193,6 +193,24 @@ def test_stratified_split_keeps_class_shares():
     assert np.bincount(yte).tolist() == [16, 4] and np.bincount(ytr).tolist() == [64, 16]
 
 
+@pytest.mark.parametrize("counts, test_size", [
+    ([10, 10, 10], 2),  # per-class rounding gave 3 (1 of each class)
+    ([1, 1, 1, 1, 1], 0.2),  # per-class rounding gave 0: an empty test set
+    ([7, 5, 1], 0.5),
+    ([33, 33, 34], 0.25),
+    ([2, 3], 4),
+])
+def test_stratified_split_has_exactly_the_test_size(counts, test_size):
+    y = np.repeat(np.arange(len(counts)), counts)
+    X = np.arange(len(y), dtype=float).reshape(-1, 1)
+    n_test = test_size if isinstance(test_size, int) else int(np.ceil(test_size * len(y)))
+    Xtr, Xte, ytr, yte = datasets.train_test_split(X, y, test_size=test_size, seed=0, stratify=True)
+    assert len(Xte) == len(yte) == n_test and len(Xtr) == len(y) - n_test
+    assert sorted(np.concatenate([Xtr, Xte])[:, 0].tolist()) == X[:, 0].tolist()
+    shares = np.array(counts) * n_test / len(y)  # each class within one sample of its share
+    assert np.all(np.abs(np.bincount(yte, minlength=len(counts)) - shares) < 1)
+
+
 @pytest.mark.parametrize("size", [0.0, 1.0, 0, 20, -0.5, "half"])
 def test_split_rejects_bad_sizes(size):
     with pytest.raises(ValueError, match="test_size"):

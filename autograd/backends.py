@@ -1,9 +1,10 @@
 """Backends: the elementary functions the op table's rules are written in.
 
-A backend is a namespace with ``exp, log, log1p, sqrt, tanh, sin, cos, abs, pow, maximum, minimum,
-step, sum, sumprod, max`` and ``sigmoid``.  ``step(a, b=0, tie=0)`` is the one non-smooth
-primitive: 1 where a > b, ``tie`` where a == b, 0 where a < b, always a *constant* (its derivative
-is zero), which is what makes relu'' = 0 and the tie-splitting of maximum come out right.
+A backend is a namespace with ``exp, expm1, log, log1p, sqrt, tanh, sin, cos, abs, pow,
+pow_positive, finite_or, maximum, minimum, step, sum, sumprod, max`` and ``sigmoid``.
+``step(a, b=0, tie=0)`` is the one non-smooth primitive: 1 where a > b, ``tie`` where a == b,
+0 where a < b, always a *constant* (its derivative is zero), which is what makes relu'' = 0 and
+the tie-splitting of maximum come out right.
 
 Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives; filled
 in by :mod:`autograd.value`), and :func:`numpy_backend` (batch evaluation, numpy imported on use).
@@ -19,10 +20,20 @@ from . import ops
 
 
 def _float_pow(x: float, n: float) -> float:
-    if x < 0.0 and n != math.floor(n):
+    if x < 0.0 and math.isfinite(n) and not n.is_integer():
         # Python would return a complex number here; a real engine must refuse.
         raise ValueError("a negative base needs an integer exponent")
     return x ** n
+
+
+def _float_pow_positive(a: float, b: float) -> float:
+    if not a > 0.0:  # its derivative with respect to b is a ** b * log(a)
+        raise ValueError("math domain error")
+    return a ** b
+
+
+def _finite_or(x: float, default: float) -> float:
+    return x if math.isfinite(x) else default
 
 
 def _float_step(a: float, b: float = 0.0, tie: float = 0.0) -> float:
@@ -38,7 +49,10 @@ FLOAT = SimpleNamespace(
     sin=math.sin,
     cos=math.cos,
     abs=abs,
+    expm1=math.expm1,
     pow=_float_pow,
+    pow_positive=_float_pow_positive,
+    finite_or=_finite_or,
     # NaN propagates, as in numpy and PyTorch (a != a only for NaN): relu(nan) is nan, not 0.
     maximum=lambda a, b: a if a >= b or a != a else b,
     minimum=lambda a, b: a if a <= b or a != a else b,
@@ -110,6 +124,11 @@ def numpy_backend() -> SimpleNamespace:
                 return np.greater(a, b).astype(float)
             return np.where(a > b, 1.0, np.where(a == b, tie, 0.0))
 
+        def pow_positive(a, b):
+            if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
+                raise FloatingPointError("invalid value encountered in pow: the base must be positive")
+            return np.power(a, b)
+
         def stacked(xs):
             # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
             # beside a batch's (k, B)) broadcast first.
@@ -131,7 +150,10 @@ def numpy_backend() -> SimpleNamespace:
             sin=np.sin,
             cos=np.cos,
             abs=np.abs,
+            expm1=np.expm1,
             pow=np.power,
+            pow_positive=pow_positive,
+            finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
             maximum=np.maximum,
             minimum=np.minimum,
             step=step,

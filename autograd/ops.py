@@ -129,7 +129,7 @@ POW_CONST = _op("pow_const", "**", 1, lambda m, x, n: m.pow(x, n),
                 lambda m, out, x, n: (n * m.pow(x, n - 1.0) if n != 0.0 else 0.0,), params=("n",),
                 domain="0 ** negative is undefined and a negative base needs an integer exponent")
 # a ** b with both inputs variable: defined for a positive base only (as in PyTorch's real case).
-POW = _op("pow", "**", 2, lambda m, a, b: m.pow(a, b),
+POW = _op("pow", "**", 2, lambda m, a, b: m.pow_positive(a, b),
           lambda m, out, a, b: (b * out / a, out * m.log(a)), domain="the base must be positive")
 
 # --- elementary functions ---------------------------------------------------------------------
@@ -163,18 +163,19 @@ LEAKY_RELU = _op(
     lambda m, out, x, alpha: (m.step(x) + alpha * (1.0 - m.step(x)),),
     params=("alpha",),
 )
-# On the negative side elu(x) = alpha (e^x - 1), so its slope alpha e^x equals out + alpha:
-# no exp of a large positive x is ever evaluated.
+# On the negative side elu(x) = alpha (e^x - 1) and its slope is alpha e^x. Both use min(x, 0),
+# so no exp of a large positive x is ever evaluated; expm1 keeps tiny negative x exact, and the
+# slope is computed directly (out + alpha would cancel to 0 for x below about -37).
 ELU = _op(
     "elu", "elu", 1,
-    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * (m.exp(m.minimum(x, 0.0)) - 1.0),
-    lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * (out + alpha),),
+    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.expm1(m.minimum(x, 0.0)),
+    lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * alpha * m.exp(m.minimum(x, 0.0)),),
     params=("alpha",),
 )
 SELU = _op(
     "selu", "selu", 1,
-    lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * (m.exp(m.minimum(x, 0.0)) - 1.0)),
-    lambda m, out, x: (SELU_SCALE * m.step(x) + (1.0 - m.step(x)) * (out + SELU_SCALE * SELU_ALPHA),),
+    lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
+    lambda m, out, x: (SELU_SCALE * (m.step(x) + (1.0 - m.step(x)) * SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
 )
 # softplus(x) = log(1 + e^x) written so that neither branch overflows.
 SOFTPLUS = _op(
@@ -222,7 +223,9 @@ DOT = _op("dot", "w·x+b", None, _dot_forward, _dot_partials)
 
 
 def _logsumexp_forward(m, *xs):
-    top = m.max(xs)  # shift by the maximum so that exp never overflows
+    # Shift by the maximum so that exp never overflows; an infinite maximum is not subtracted
+    # (inf - inf would be NaN): +inf then gives +inf, and all -inf gives log(0), a domain error.
+    top = m.finite_or(m.max(xs), 0.0)
     return top + m.log(m.sum([m.exp(x - top) for x in xs]))
 
 

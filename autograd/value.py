@@ -130,11 +130,11 @@ class Value:
 
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
-            return _pow(self, exponent)
+            return _apply2(POW, self, exponent)  # a positive base only: see ops.POW
         return _apply1(POW_CONST.bind(n=_as_float(exponent, "**")), self)
 
     def __rpow__(self, base: Number) -> Value:
-        return _pow(_lift(base, "**"), self)
+        return _apply2(POW, _lift(base, "**"), self)
 
     # --- elementary functions and activations ----------------------------------------------
     def exp(self) -> Value:
@@ -218,11 +218,13 @@ class Value:
             seed = _as_float(gradient, "backward")
         self.grad = self.grad + seed
         if create_graph or STATE.anomaly:
-            _backward_general(nodes, create_graph, STATE.anomaly)
-            if create_graph:
-                for node in nodes:
-                    if node._op is not None and type(node.grad) is Value:
-                        node.grad = node.grad.data
+            try:
+                _backward_general(nodes, create_graph, STATE.anomaly)
+            finally:  # also after an error: an interior Value gradient would be a reference cycle
+                if create_graph:
+                    for node in nodes:
+                        if node._op is not None and type(node.grad) is Value:
+                            node.grad = node.grad.data
         else:
             _backward_floats(nodes)
 
@@ -295,15 +297,6 @@ def _checked_node(data: float, op: ops.Op, parents: tuple[Value, ...]) -> Value:
     if not STATE.record:
         return Value(data)
     return _node(data, op, parents)
-
-
-def _pow(base: Value, exponent: Value) -> Value:
-    if base.data <= 0.0:
-        raise ValueError(
-            f"pow: a Value exponent needs a positive base (the derivative uses log(base)), "
-            f"got base {base.data!r}"
-        )
-    return _apply2(POW, base, exponent)
 
 
 # --- backward --------------------------------------------------------------------------------------
@@ -404,7 +397,7 @@ def _domain_error(error: Exception, op: ops.Op, inputs: tuple[Value, ...]) -> Ex
 def _backward_error(error: Exception, node: Value | None) -> Exception:
     if node is None or node._op is None:
         return error
-    operands = ", ".join(repr(p.data) for p in node.parents)
+    operands = ", ".join([repr(p.data) for p in node.parents] + [f"{k}={v!r}" for k, v in node._op.bound])
     return type(error)(f"backward through {node._op.name}({operands}): derivative undefined here ({error})")
 
 
@@ -432,4 +425,7 @@ VALUE.__dict__.update(
     sumprod=lambda w, x: apply(DOT, (*w, *x)),
     max=lambda xs: max(xs, key=_data),
     log1p=lambda x: (1.0 + x).log(),
+    expm1=lambda x: x.exp() - 1.0,
+    pow_positive=lambda a, b: a ** b,
+    finite_or=lambda x, default: x if math.isfinite(_data(x)) else default,
 )

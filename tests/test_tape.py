@@ -348,3 +348,16 @@ def test_the_fast_entry_falls_back_for_other_numbers():
         tape.value_and_grad(1.0)
     with pytest.raises(TypeError, match="must be a real number"):
         tape.value_and_grad(Value(1.0), 2.0)
+
+
+def test_tape_refuses_a_non_positive_base_like_eager():
+    import numpy as np
+
+    tp = trace(lambda a, b: a ** b, 2.0, 3.0)
+    for base in (-2.0, 0.0):
+        with pytest.raises(ValueError, match="pow"):
+            tp(base, 3.0)
+        with pytest.raises(ValueError):
+            tp.value_and_grad(base, 3.0)
+    with pytest.raises(ValueError):
+        tp.batch(np.array([2.0, -2.0]), np.array([3.0, 3.0]))

@@ -282,3 +282,54 @@ def test_nan_propagates_through_relu_and_maximum_like_numpy():
     assert math.isnan(maximum(Value(nan), 1.0).data) and math.isnan(maximum(Value(1.0), nan).data)
     assert math.isnan(minimum(Value(nan), 1.0).data) and math.isnan(minimum(Value(1.0), nan).data)
     assert math.isnan(Value(nan).leaky_relu().data) and math.isnan(Value(nan).elu().data)
+
+
+def test_elu_and_selu_slopes_stay_accurate_far_left_and_near_zero():
+    from autograd.ops import SELU_ALPHA, SELU_SCALE
+
+    for x0 in (-38.0, -30.0, -1e-300):
+        x = Value(x0)
+        x.elu(0.7).backward()
+        assert x.grad == pytest.approx(0.7 * math.exp(x0), rel=1e-14)
+        y = Value(x0)
+        out = y.selu()
+        out.backward()
+        assert y.grad == pytest.approx(SELU_SCALE * SELU_ALPHA * math.exp(x0), rel=1e-14)
+        assert out.data == pytest.approx(SELU_SCALE * SELU_ALPHA * math.expm1(x0), rel=1e-14)
+    assert Value(-1e-300).selu().data < 0.0  # expm1, not exp - 1
+
+
+def test_logsumexp_with_infinite_inputs():
+    inf = float("inf")
+    assert logsumexp([Value(inf), Value(1.0)]).data == inf
+    assert logsumexp([Value(-inf), Value(0.0)]).data == 0.0
+    with pytest.raises(ValueError, match="logsumexp"):  # log of an empty sum, never a silent NaN
+        logsumexp([Value(-inf), Value(-inf)])
+
+
+def test_power_with_infinite_or_nan_exponent_follows_python():
+    assert (Value(-8.0) ** float("inf")).data == (-8.0) ** float("inf")
+    assert math.isnan((Value(-8.0) ** float("nan")).data)
+
+
+def test_failed_create_graph_backward_leaves_no_cycles():
+    gc.disable()
+    try:
+        x = Value(0.0)
+        a = x * x
+        b = a.tanh()
+        y = b + (x * 0.0).sqrt() * 0.0 + b * b
+        with pytest.raises(ZeroDivisionError):
+            y.backward(create_graph=True)
+        assert type(b.grad) is float
+        x.grad = 0.0
+        probe = weakref.ref(a)
+        del a, b, y
+        assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_backward_error_names_bound_parameters():
+    with pytest.raises(ZeroDivisionError, match=r"pow_const\(0.0, n=0.5\)"):
+        (Value(0.0) ** 0.5).backward()

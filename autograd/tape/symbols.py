@@ -115,7 +115,7 @@ def _pow(x, n):
     if not _is_sym(x, n):
         return FLOAT.pow(x, n)
     # An integral constant exponent can never make a complex number: plain ** is safe and fast.
-    if type(n) is float and n == math.floor(n) and abs(n) < 2**53:
+    if type(n) is float and math.isfinite(n) and n == math.floor(n) and abs(n) < 2**53:
         return Sym("op", "**", (x, n))
     return _call("pow", x, n)
 
@@ -133,16 +133,12 @@ def _step(a, b=0.0, tie=0.0):
 def _maximum(a, b):
     if not _is_sym(a, b):
         return FLOAT.maximum(a, b)
-    if _atomic(a) and _atomic(b):  # inline the float backend's `a if a >= b else b`
-        return Sym("if", "", (a, Sym("op", ">=", (a, b)), b))
-    return _call("maximum", a, b)
+    return _call("maximum", a, b)  # the float backend's, so NaN propagates exactly as in eager
 
 
 def _minimum(a, b):
     if not _is_sym(a, b):
         return FLOAT.minimum(a, b)
-    if _atomic(a) and _atomic(b):
-        return Sym("if", "", (a, Sym("op", "<=", (a, b)), b))
     return _call("minimum", a, b)
 
 
@@ -176,7 +172,8 @@ def _max(xs):
 
 
 SYM = SimpleNamespace(
-    **{f: _fn(f) for f in ("exp", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs")},
+    **{f: _fn(f) for f in ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs", "pow_positive",
+                           "finite_or")},
     pow=_pow,
     maximum=_maximum,
     minimum=_minimum,
@@ -189,7 +186,8 @@ SYM.sigmoid = lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x)
 
 # What the names used by generated code mean: the float backend, so replay runs the same floats.
 NAMESPACE: dict[str, Any] = {
-    **{f: getattr(FLOAT, f) for f in ("exp", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs")},
+    **{f: getattr(FLOAT, f) for f in ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs",
+                                      "pow_positive", "finite_or")},
     "pow": FLOAT.pow,
     "maximum": FLOAT.maximum,
     "minimum": FLOAT.minimum,

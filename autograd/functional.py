@@ -22,6 +22,7 @@ theirs) and leave no reference cycles behind: every graph they build is freed wh
 
 from __future__ import annotations
 
+import math
 import numbers
 import threading
 from contextlib import contextmanager
@@ -30,8 +31,8 @@ from typing import Any, Callable, Iterator, Sequence
 from . import ops
 from .backends import FLOAT, VALUE
 from .graph import topological_order
-from .modes import enable_grad
-from .value import Value, apply
+from .modes import STATE, enable_grad
+from .value import Value, anomalous_gradient, apply
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients"]
 
@@ -83,6 +84,7 @@ def gradients(
     if output not in live:
         return [0.0] * len(inputs)
     grads: dict[Value, Any] = {output: 1.0}
+    anomaly = STATE.anomaly
     for node in reversed(order):
         op = node._op
         g = grads.get(node)
@@ -97,6 +99,8 @@ def gradients(
                     if contribution is not None:
                         before = grads.get(p)
                         grads[p] = contribution if before is None else before + contribution
+                        if anomaly and not math.isfinite(float(grads[p])):
+                            raise anomalous_gradient(node, p, grads[p])
         else:
             try:
                 ds = op.partials(FLOAT, node.data, *[p.data for p in ps])
@@ -105,6 +109,8 @@ def gradients(
             for p, d in zip(ps, ds):
                 if p in live:
                     grads[p] = grads.get(p, 0.0) + g * d
+                    if anomaly and not math.isfinite(grads[p]):
+                        raise anomalous_gradient(node, p, grads[p])
     return [grads.get(x, 0.0) for x in inputs]
 
 
@@ -167,6 +173,8 @@ def _resolve(argnums: tuple[int, ...] | None, nargs: int, where: str) -> list[in
                 f"{where}: argnums={a} is out of range for a function called with {nargs} "
                 f"argument(s) (valid: 0..{nargs - 1})"
             )
+        if a % nargs in out:
+            raise ValueError(f"{where}: argnums={argnums!r} names argument {a % nargs} twice; name each once")
         out.append(a % nargs)
     return out
 

@@ -344,14 +344,19 @@ def _backward_general(nodes: list[Value], create_graph: bool, anomaly: bool) -> 
             for p, d in zip(ps, ds):
                 p.grad = p.grad + g * d
                 if anomaly and not math.isfinite(float(p.grad)):
-                    raise AnomalyError(
-                        f"backward through {op.name} (label {node.label!r}, inputs "
-                        f"{_describe(ps)}) gave a non-finite gradient {p.grad!r} for {p!r}"
-                    )
+                    raise anomalous_gradient(node, p, p.grad)
     except AnomalyError:
         raise
     except _MATH_ERRORS as e:
         raise _backward_error(e, node) from None
+
+
+def anomalous_gradient(node: Value, parent: Value, grad: Any) -> AnomalyError:
+    """The error detect_anomaly raises when backward through ``node`` gives ``parent`` a non-finite gradient."""
+    return AnomalyError(
+        f"backward through {node.op} (label {node.label!r}, inputs {_describe(node.parents)}) "
+        f"gave a non-finite gradient {grad!r} for {parent!r}"
+    )
 
 
 # --- conversions and messages -----------------------------------------------------------------

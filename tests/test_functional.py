@@ -250,3 +250,23 @@ def test_undefined_derivative_names_the_op_and_point():
         grad(lambda x: x.sqrt())(0.0)
     with pytest.raises(ZeroDivisionError, match=r"pow_const\(0\.0, n=0\.5\)"):
         hessian(lambda x, y: x**1.5 + y)(0.0, 1.0)
+
+
+def test_repeated_argnums_are_refused():
+    from autograd import grad, hessian
+
+    with pytest.raises(ValueError, match="twice"):
+        grad(lambda x, y: x * x * y, argnums=(0, 0))(3.0, 2.0)
+    with pytest.raises(ValueError, match="twice"):
+        hessian(lambda x, y: x * x * y, argnums=(0, -2))(3.0, 2.0)
+
+
+def test_detect_anomaly_covers_the_transforms():
+    from autograd import AnomalyError, detect_anomaly, grad, hessian
+
+    with detect_anomaly():
+        with pytest.raises(AnomalyError, match="log"):
+            grad(lambda x: x.log())(1e-310)
+        with pytest.raises(AnomalyError):
+            hessian(lambda x: x.log())(1e-160)
+    assert grad(lambda x: x.log())(1e-310) == float("inf")  # outside the block, IEEE as usual

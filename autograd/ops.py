@@ -130,7 +130,8 @@ POW_CONST = _op("pow_const", "**", 1, lambda m, x, n: m.pow(x, n),
                 domain="0 ** negative is undefined and a negative base needs an integer exponent")
 # a ** b with both inputs variable: defined for a positive base only (as in PyTorch's real case).
 POW = _op("pow", "**", 2, lambda m, a, b: m.pow_positive(a, b),
-          lambda m, out, a, b: (b * out / a, out * m.log(a)), domain="the base must be positive")
+          lambda m, out, a, b: (b * m.pow_positive(a, b - 1.0), out * m.log(a)),
+          domain="the base must be positive")
 
 # --- elementary functions ---------------------------------------------------------------------
 EXP = _op("exp", "exp", 1, lambda m, x: m.exp(x), lambda m, out, x: (out,))

@@ -209,24 +209,31 @@ class Value:
         ``x.grad = 0.0`` when done with it (or use :func:`autograd.grad`, which touches no ``.grad``).
         """
         nodes = topological_order(self, reverse=True)
+        leaves = []  # with their gradients before this call: a failed backward puts them back
         for node in nodes:
             if node._op is not None:
                 node.grad = 0.0
+            else:
+                leaves.append((node, node.grad))
         if create_graph:
             seed = gradient if isinstance(gradient, Value) else Value(_as_float(gradient, "backward"))
         else:
             seed = _as_float(gradient, "backward")
-        self.grad = self.grad + seed
-        if create_graph or STATE.anomaly:
-            try:
+        try:
+            self.grad = self.grad + seed
+            if create_graph or STATE.anomaly:
                 _backward_general(nodes, create_graph, STATE.anomaly)
-            finally:  # also after an error: an interior Value gradient would be a reference cycle
-                if create_graph:
-                    for node in nodes:
-                        if node._op is not None and type(node.grad) is Value:
-                            node.grad = node.grad.data
-        else:
-            _backward_floats(nodes)
+            else:
+                _backward_floats(nodes)
+        except BaseException:
+            for leaf, grad in leaves:  # never leave parameters with half a gradient
+                leaf.grad = grad
+            raise
+        finally:  # an interior Value gradient would be a reference cycle through its own node
+            if create_graph:
+                for node in nodes:
+                    if node._op is not None and type(node.grad) is Value:
+                        node.grad = node.grad.data
 
 
 # --- building nodes ------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def test_detect_anomaly_names_op_and_inputs():
     y = x.sqrt()  # finite value, but its slope 0.5/sqrt(x) = 5e99 times a seed of 1e300 is not
     with detect_anomaly(), pytest.raises(AnomalyError, match="sqrt.*x=1e-200.*non-finite gradient"):
         y.backward(1e300)
-    x.grad = 0.0  # the failed call had already written inf into x.grad, which is how it was caught
+    assert x.grad == 0.0  # the failed call put the leaf's gradient back
     y.backward(1.0)  # the same graph is fine with a finite seed
     assert x.grad == pytest.approx(5e99)
 
@@ -333,3 +333,18 @@ def test_failed_create_graph_backward_leaves_no_cycles():
 def test_backward_error_names_bound_parameters():
     with pytest.raises(ZeroDivisionError, match=r"pow_const\(0.0, n=0.5\)"):
         (Value(0.0) ** 0.5).backward()
+
+
+def test_a_failed_backward_leaves_leaf_gradients_as_they_were():
+    x = Value(0.0)
+    x.grad = 0.25
+    y = x + (x * 0.0).sqrt()  # sqrt'(0) is undefined: backward fails after x got part of its gradient
+    with pytest.raises(ZeroDivisionError):
+        y.backward()
+    assert x.grad == 0.25
+
+
+def test_pow_gradient_does_not_underflow_with_its_output():
+    a, b = Value(1e-170), Value(2.0)
+    (a ** b).backward()
+    assert a.grad == pytest.approx(2e-170, rel=1e-12)

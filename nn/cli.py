@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -78,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(subparser=train)
     train.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="what to learn (default: moons)")
-    train.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
+    train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 16 16")
     train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, ... "
                        "")
     train.add_argument("--loss", help="hinge, perceptron, binary_cross_entropy, cross_entropy, "
-                       "multiclass_hinge, squared_error")
+                       "multiclass_hinge, squared_error (on -1/+1 or one-hot targets)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="")
     train.add_argument("--lr", type=_positive_float, help="learning rate")
     train.add_argument("--schedule", choices=SCHEDULES,
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--noise", type=_nonneg_float, help="noise of the generated data")
     train.add_argument("--test-split", type=float, metavar="F",
                        help="fraction held out to report test accuracy")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=_nonneg_int, default=0,
                        help="seed of the weights, the data and the shuffling (default: 0)")
     train.add_argument("--out", metavar="DIR", help="output directory (default: runs/<dataset>)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
@@ -108,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="build and walk one graph per batch (default: compile when the model allows it)")
 
     predict = sub.add_parser("predict", help="print a saved model's output for one input",
-                             description="Print a saved model's output for one sample.")
+                             description="Print a saved model's output for one sample. When a "
+                             "history.json written by 'train' beside the model holds an input scaling "
+                             "(--dataset digits standardizes its inputs), the sample is scaled the same way first.")
     predict.add_argument("model", help="a model.json written by 'train' or nn.save")
-    predict.add_argument("inputs", type=float, nargs="+", metavar="X", help="the sample's numbers")
+    predict.add_argument("inputs", type=_float, nargs="+", metavar="X", help="the sample's numbers (raw, unscaled)")
 
     info = sub.add_parser("info", help="print a saved model's architecture and parameter count",
                           description="Print a saved model's architecture and parameter count.")
@@ -154,12 +157,14 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except (KeyError, ValueError, TypeError) as error:
         parser.error(str(error.args[0] if error.args else error))
     loss_name = loss_fn.__name__
-    kind = _LABELS.get(loss_name, "index")
+    kind = _LABELS.get(loss_name, "real")
 
     try:
         X, y_index = _load(args.dataset, cfg, args.seed)
     except ImportError as error:
         raise CliError(str(error)) from None
+    except ValueError as error:  # e.g. --samples 1: the generator needs more
+        raise CliError(f"--dataset {args.dataset} --samples {cfg['samples']}: {error}") from None
     classes = int(y_index.max()) + 1
     if kind in ("sign", "01") and classes > 2:
         parser.error(f"--loss {loss_name} is for two classes, but {args.dataset} has {classes}; "
@@ -172,8 +177,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     X_test = y_test = None
     if cfg["test_split"] > 0:
-        X, X_test, y, y_test = datasets.train_test_split(X, y, test_size=cfg["test_split"], seed=args.seed,
-                                                          stratify=True)
+        try:
+            X, X_test, y, y_test = datasets.train_test_split(X, y, test_size=cfg["test_split"], seed=args.seed,
+                                                              stratify=True)
+        except ValueError as error:  # a split that leaves no training data
+            raise CliError(f"--test-split {cfg['test_split']:g} of {len(X)} samples: {error}") from None
     scaling = None
     if cfg["standardize"]:  # statistics of the training part only; saved in history.json for predict
         scaling = {"mean": X.mean(axis=0).tolist(), "std": X.std(axis=0).tolist()}
@@ -214,12 +222,15 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise CliError(str(error)) from None
     seconds = time.perf_counter() - start
 
-    train_acc = nn.evaluate(model, X, y)["accuracy"]
-    print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
-    test_acc = None
-    if X_test is not None:
-        test_acc = nn.evaluate(model, X_test, y_test)["accuracy"]
-        print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
+    try:  # the loss tells evaluate how to read one output (a logit, a score, a 0/1 regression)
+        train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
+        print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
+        test_acc = None
+        if X_test is not None:
+            test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
+            print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
+    except ValueError as error:
+        raise CliError(str(error)) from None
 
     written = []
     try:
@@ -244,8 +255,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+# The label form each loss trains on; "real": a squared or absolute error regressing class scores,
+# -1/+1 for two classes and one-hot rows for more.
 _LABELS = {"hinge": "sign", "perceptron": "sign", "binary_cross_entropy": "01", "cross_entropy": "index",
-           "multiclass_hinge": "index", "multiclass_perceptron": "index"}
+           "multiclass_hinge": "index", "multiclass_perceptron": "index", "squared_error": "real",
+           "half_squared_error": "real", "absolute_error": "real"}
 
 
 def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
@@ -373,9 +387,15 @@ def _predict(args: argparse.Namespace) -> int:
     if nin is not None and len(args.inputs) != nin:
         raise CliError(f"the model takes {nin} input{'s' if nin != 1 else ''}, got {len(args.inputs)}: "
                        f"{' '.join(f'{v:g}' for v in args.inputs)}")
+    inputs = list(args.inputs)
+    scaling = _input_scaling(args.model, len(inputs))
+    if scaling is not None:
+        mean, std = scaling
+        inputs = [(x - m) / (s if s > 0 else 1.0) for x, m, s in zip(inputs, mean, std)]
+        print("inputs standardized with the training statistics in history.json")
     with no_grad():
         try:
-            out = model(list(args.inputs))
+            out = model(inputs)
         except (ValueError, ArithmeticError) as error:
             raise CliError(str(error)) from None
     if isinstance(out, list):
@@ -387,6 +407,35 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"output: {out.data:.6g}")
         print(f"sign: {'+1' if out.data > 0 else '-1'} (class {int(out.data > 0)} for a score or logit)")
     return 0
+
+
+def _input_scaling(model_path: str, width: int) -> tuple[list[float], list[float]] | None:
+    """The mean and std that 'train' standardized the inputs with (history.json beside the model)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "history.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise CliError(f"cannot read the input scaling in {path!r}: {type(error).__name__}") from None
+    run = record.get("run") if isinstance(record, dict) else None
+    scaling = run.get("input_scaling") if isinstance(run, dict) else None
+    if scaling is None:
+        return None
+    columns = [scaling.get(k) for k in ("mean", "std")] if isinstance(scaling, dict) else []
+    try:
+        if len(columns) != 2 or not all(isinstance(c, list) and len(c) == width for c in columns):
+            raise ValueError
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for c in columns for v in c):
+            raise ValueError
+        mean, std = ([float(v) for v in c] for c in columns)  # OverflowError for a huge int
+        if not all(math.isfinite(v) for v in mean + std):
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise CliError(f"{path!r}: run.input_scaling must hold 'mean' and 'std' lists of {width} finite "
+                       "numbers") from None
+    return mean, std
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -409,6 +458,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 

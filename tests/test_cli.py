@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nn
@@ -145,7 +146,11 @@ def test_forged_model_files_fail_at_once_in_one_line(tmp_path, capsys, content, 
     (["train", "--dataset", "spirals", "--loss", "hinge"], "hinge is for two classes, but spirals has 3"),
     (["train", "--test-split", "1.5"], "--test-split: must be a fraction"),
     (["predict", "m.json"], "the following arguments are required: X"),
-    (["predict", "m.json", "one"], "invalid float value: 'one'"),
+    (["predict", "m.json", "one"], "argument X: expected a number, got 'one'"),
+    (["predict", "m.json", "1", "nan"], "argument X: expected a finite number, got 'nan'"),
+    (["predict", "m.json", "inf", "1"], "argument X: expected a finite number, got 'inf'"),
+    (["train", "--seed", "-5"], "argument --seed: must be >= 0, got -5"),
+    (["train", "--hidden"], "argument --hidden: expected at least one argument"),
 ])
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -178,3 +183,88 @@ def test_unwritable_output_directory(tmp_path, capsys):
     blocker.write_text("x")
     assert cli.main(["train", "--dataset", "xor", "--epochs", "1", "--out", str(blocker / "sub")]) == 2
     assert "cannot create output directory" in capsys.readouterr().err
+
+
+# --- train: every loss, every dataset size, errors in one line (in-process) -----------------------------
+def _train_in_process(tmp_path, capsys, *argv):
+    status = cli.main(["train", *argv, "--no-progress", "--out", str(tmp_path / "run")])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "mse", "half_squared_error", "absolute_error"])
+@pytest.mark.parametrize("dataset", ["xor", "blobs"])
+def test_train_with_squared_and_absolute_losses(tmp_path, capsys, loss, dataset):
+    # Two classes regress -1/+1 scores (one output), more classes one-hot rows (one output each).
+    status, out, err = _train_in_process(tmp_path, capsys, "--dataset", dataset, "--loss", loss, "--epochs", "3",
+                                         "--lr", "0.05")
+    assert status == 0, err
+    assert "final training accuracy:" in out
+    assert nn.load(tmp_path / "run" / "model.json").nouts[-1] == (1 if dataset == "xor" else 3)
+
+
+def test_printed_accuracy_reads_bce_outputs_as_logits(tmp_path, capsys):
+    status, out, err = _train_in_process(tmp_path, capsys, "--loss", "binary_cross_entropy", "--epochs", "30")
+    assert status == 0, err
+    model = nn.load(tmp_path / "run" / "model.json")
+    X, y = nn.datasets.demo_moons(labels="01")
+    expected = np.mean(nn.predict_classes(model, X) == y)
+    assert nn.evaluate(model, X, y, loss="bce")["accuracy"] == expected
+    assert f"final training accuracy: {100 * expected:.1f} %" in out
+    assert json.loads((tmp_path / "run" / "history.json").read_text())["run"]["train_accuracy"] == expected
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dataset", "xor", "--test-split", "0.9"], "--test-split 0.9 of 4 samples: train_test_split: test_size=0.9 "
+                                                  "leaves no training samples out of 4"),
+    (["--samples", "1"], "--dataset moons --samples 1: moons: n must be an integer >= 2, got 1"),
+    (["--dataset", "spirals", "--samples", "1"], "spirals"),
+])
+def test_train_input_errors_are_one_line_with_status_2(tmp_path, capsys, argv, message):
+    status, out, err = _train_in_process(tmp_path, capsys, *argv, "--epochs", "1")
+    assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("python -m nn train: error: ") and message in err
+
+
+def test_tiny_splits_train_and_test(tmp_path, capsys):
+    # Hinge labels that are all +1 (one class in the training part), and a one-sample test part.
+    status, out, err = _train_in_process(tmp_path, capsys, "--dataset", "circles", "--samples", "3",
+                                         "--test-split", "0.5", "--epochs", "2")
+    assert status == 0, err
+    assert "(1 samples" in out and "test accuracy:" in out and "(2 samples)" in out
+
+
+def test_digits_with_five_samples(tmp_path, capsys):
+    pytest.importorskip("sklearn", reason="digits() needs scikit-learn (the datasets extra)")
+    status, out, err = _train_in_process(tmp_path, capsys, "--dataset", "digits", "--samples", "5", "--epochs", "1")
+    assert status == 0, err
+    assert "4 samples" in out and "test accuracy:" in out and "(1 samples)" in out
+
+
+def _model_with_history(tmp_path, scaling):
+    model = nn.MLP(2, [3, 2], seed=0)
+    nn.save(model, tmp_path / "model.json")
+    (tmp_path / "history.json").write_text(json.dumps({"records": {}, "run": {"input_scaling": scaling}}))
+    return model
+
+
+def test_predict_applies_the_saved_input_scaling(tmp_path, capsys):
+    model = _model_with_history(tmp_path, {"mean": [1.0, 2.0], "std": [2.0, 0.0]})
+    assert cli.main(["predict", str(tmp_path / "model.json"), "3", "4"]) == 0
+    out = capsys.readouterr().out
+    model.eval()
+    expected = [v.data for v in model([1.0, 2.0])]  # (3 - 1) / 2, and a constant column only shifted
+    assert "standardized with the training statistics in history.json" in out
+    assert "outputs: " + " ".join(f"{v:.6g}" for v in expected) in out
+    _model_with_history(tmp_path, None)  # a run without scaling: inputs as given
+    assert cli.main(["predict", str(tmp_path / "model.json"), "3", "4"]) == 0
+    assert "outputs: " + " ".join(f"{v.data:.6g}" for v in model([3.0, 4.0])) in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scaling", [{"mean": [1.0], "std": [1.0]}, {"mean": [1.0, 10**400], "std": [1, 1]},
+                                     {"mean": [1.0, "2"], "std": [1, 1]}, [1, 2]])
+def test_predict_with_a_bad_saved_scaling(tmp_path, capsys, scaling):
+    _model_with_history(tmp_path, scaling)
+    assert cli.main(["predict", str(tmp_path / "model.json"), "3", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "input_scaling must hold 'mean' and 'std' lists of 2 finite numbers" in err

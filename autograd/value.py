@@ -371,7 +371,7 @@ def _as_float(x: Any, where: str) -> float:
     if type(x) is float:
         return x
     if isinstance(x, numbers.Real):
-        return float(x)
+        return _real_to_float(x, where)
     if isinstance(x, Value):
         raise TypeError(f"{where}: expected a number here, got {x!r} (use .data for its number)")
     raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {_short(x)}")
@@ -380,9 +380,18 @@ def _as_float(x: Any, where: str) -> float:
 def _lift(x: Any, where: str) -> Value:
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
-        return _node(float(x), None, ())  # a constant leaf: x is known to be a number, skip __init__
+    if type(x) is float:  # a constant leaf: a number, so no __init__ checks
+        return _node(x, None, ())
+    if isinstance(x, numbers.Real):
+        return _node(_real_to_float(x, where), None, ())
     raise TypeError(f"{where}: expected a Value or a real number, got {type(x).__name__} {_short(x)}")
+
+
+def _real_to_float(x: Any, where: str) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # an int (or Fraction) beyond the float range
+        raise OverflowError(f"{where}: {_short(x)} is too large for a float") from None
 
 
 def _bad_label(label: Any) -> str:

@@ -348,3 +348,10 @@ def test_pow_gradient_does_not_underflow_with_its_output():
     a, b = Value(1e-170), Value(2.0)
     (a ** b).backward()
     assert a.grad == pytest.approx(2e-170, rel=1e-12)
+
+
+def test_integers_beyond_the_float_range_name_the_operation():
+    with pytest.raises(OverflowError, match=r"Value: 1000000.* is too large"):
+        Value(10**400)
+    with pytest.raises(OverflowError, match=r"\+: 1000000.* is too large"):
+        Value(1.0) + 10**400

@@ -561,3 +561,15 @@ def test_compact_clustered_mlp_renders():
     svg = draw_dot(tiny_mlp(), cluster=True, compact=True, rankdir="TB").pipe(format="svg", encoding="utf-8")
     texts = svg_texts(svg)
     assert texts.count("w[0]") == 3 and texts.count("w[1]") == 3
+
+
+@needs_dot
+def test_odd_labels_render_literally_in_drawings_and_frame_captions():
+    x = Value(1.0, label="end\\")
+    y = x * 2.0
+    y.label = "a\\Gb\x00c"
+    svg = draw_dot(y).pipe(format="svg", encoding="utf-8")  # NUL would make dot reject the file
+    assert "a\\Gbc" in " ".join(svg_texts(svg))
+    frame = forward_frames(y)[-1]
+    texts = " ".join(svg_texts(frame.pipe(format="svg", encoding="utf-8")))
+    assert "a\\Gbc" in texts and "chalkgrad" not in texts  # \G is not replaced by the graph's name

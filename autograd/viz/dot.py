@@ -46,9 +46,10 @@ class GraphvizNotInstalledError(RuntimeError):
 # --- escaping ---------------------------------------------------------------------------------
 # Inside a DOT string only \" is read by the parser; other backslashes reach the label, where \\
 # is a backslash and \n a line break.  Record labels also give { } | < > a meaning.
-_PLAIN = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": ""})
+# NUL cannot appear in DOT at all; the rest would be read as DOT syntax or escape sequences.
+_PLAIN = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": ""})
 _RECORD = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", **{c: "\\" + c for c in "{}|<>"}}
+    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": "", **{c: "\\" + c for c in "{}|<>"}}
 )
 
 # "layers.0.neurons.3.w[1]" -> module "layers.0.neurons.3", name "w[1]"; "3.14" and "w[0.5]" do not
@@ -246,7 +247,8 @@ class _Layout:
     def digraph(self, body: list[str], rankdir: str, caption: str = "") -> graphviz.Digraph:
         _, Digraph, _ = _graphviz()
         graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
-        if caption:
+        if caption:  # graphviz quotes it but keeps backslashes, which DOT reads as escapes (\G, \N)
+            caption = caption.replace("\\", "\\\\").replace("\0", "")
             graph_attr.update(label=caption, labelloc="t", fontsize="13")
         return Digraph(
             name="chalkgrad",

@@ -23,13 +23,19 @@ SAFE_OPS = ("add", "sub", "mul", "tanh", "sigmoid", "relu", "sin", "cos", "softp
 
 
 @st.composite
-def small_expressions(draw, n_inputs=3, max_nodes=10):
-    """Random DAGs over ops defined everywhere (our own strategy, used beside the shared one)."""
+def small_expressions(draw, n_inputs=3, max_nodes=10, repeats=False):
+    """Random DAGs over ops defined everywhere (our own strategy, used beside the shared one).
+
+    With ``repeats`` a step may be drawn again with the same operands: identical nodes side by side.
+    """
     inputs = [draw(st.floats(-2, 2, allow_nan=False)) for _ in range(n_inputs)]
     steps = []
-    for k in range(draw(st.integers(1, max_nodes))):
-        name = draw(st.sampled_from(SAFE_OPS + ("sum", "dot")))
-        n = n_inputs + k
+    for _ in range(draw(st.integers(1, max_nodes))):
+        n = n_inputs + len(steps)
+        if repeats and steps and draw(st.booleans()):
+            steps.append(steps[-1])
+            continue
+        name = draw(st.sampled_from(SAFE_OPS + ("sum", "dot") + ("dot",) * (4 if repeats else 0)))
         pick = st.integers(max(0, n - 6), n - 1)
         if name in ("sum", "dot"):
             steps.append((name, [draw(pick) for _ in range(draw(st.integers(2, 5)))]))
@@ -50,7 +56,8 @@ def small_expressions(draw, n_inputs=3, max_nodes=10):
                 nodes.append(autograd.dot(args[:h], args[h:2 * h] or args[:h], args[-1] if len(args) % 2 else None))
             else:
                 nodes.append(autograd.value.apply(op, args))
-        return (nodes[-1] * 0.5).tanh() + nodes[-1] * 0.1
+        out = autograd.sum(nodes[n_inputs:]) if repeats else nodes[-1]  # repeats: every node used
+        return (out * 0.5).tanh() + out * 0.1
 
     return f, inputs
 

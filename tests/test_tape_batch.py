@@ -59,6 +59,32 @@ def test_random_graphs_with_parameters_batched_equal_eager(case, pdata):
     _batched_equals_eager(g, inputs, [0.0, 0.3, -0.5, 1.1, 2.0], params)
 
 
+@SETTINGS
+@given(small_expressions(n_inputs=2, repeats=True), st.lists(st.floats(-1, 1), min_size=2, max_size=2))
+def test_random_graphs_with_identical_nodes_batched_equal_eager(case, pdata):
+    # Identical nodes at one depth form one group whose operands are all shared (a dot read twice).
+    f, inputs = case
+    params = [Value(v) for v in pdata]
+    g = lambda a, b: f(a, b) + f(autograd.dot(params, [a, b]), b * params[1])  # noqa: E731
+    _batched_equals_eager(g, inputs, [0.0, 0.3, -0.5, 1.1], params)
+    _batched_equals_eager(f, inputs, [0.0, 0.3, -0.5])
+
+
+@pytest.mark.parametrize("with_params", [True, False])
+def test_identical_dot_nodes_at_one_depth(with_params):
+    w = [Value(0.5), Value(-1.0)]
+
+    def f(a, b):
+        ws = w if with_params else [a, b]
+        return autograd.dot(ws, [a, b]) * autograd.dot(ws, [a, b])
+
+    _batched_equals_eager(f, [1.0, 2.0], [0.0, 1.0, -0.5], w if with_params else ())
+    tape = trace(f, 1.0, 2.0, mode="numpy")
+    value, grads, _ = eager(f, [1.0, 2.0])
+    v, g = tape.value_and_grad(1.0, 2.0)
+    assert close(tape(1.0, 2.0), value) and close(v, value) and all(map(close, g, grads))
+
+
 def test_parameter_gradients_sum_or_mean_over_the_batch():
     w = Value(0.5)
     tape = trace(lambda x: (w * x).tanh(), 1.0)

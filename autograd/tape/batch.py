@@ -56,6 +56,11 @@ class _Scatter:
             dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
 
 
+def _shared(rows) -> bool:
+    """True when all k nodes (columns of ``rows``, n x k) read the same n slots, e.g. a layer's input."""
+    return rows.shape[1] > 1 and bool((rows == rows[:, :1]).all())
+
+
 class _Group:
     __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
                  "lanes", "wsrc", "xsrc", "bias", "scatters", "n")
@@ -123,8 +128,13 @@ class BatchPlan:
         nw = r // 2
         if (g.op.name == "dot" and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
             g.kind = "dot"
-            g.bw, g.wsrc, w_sc = self._block(np, rows[:nw], pat[0], needs[:nw].any())
-            g.bx, g.xsrc, x_sc = self._block(np, rows[nw:2 * nw], pat[nw], needs[nw:2 * nw].any())
+            share_w, share_x = _shared(rows[:nw]), _shared(rows[nw:2 * nw])
+            if share_w and share_x:
+                # Identical nodes (the same weights and inputs): one block keeps its k axis, or the
+                # contraction would have no node axis for its k outputs.
+                share_w = False
+            g.bw, g.wsrc, w_sc = self._block(np, rows[:nw], pat[0], needs[:nw].any(), share_w)
+            g.bx, g.xsrc, x_sc = self._block(np, rows[nw:2 * nw], pat[nw], needs[nw:2 * nw].any(), share_x)
             g.lanes = tuple(Lane(g.bw, j) for j in range(nw)) + tuple(Lane(g.bx, j) for j in range(nw))
             g.bias = None
             b_sc = None
@@ -149,10 +159,8 @@ class BatchPlan:
     def _scatter(self, np, rows, varies: bool) -> _Scatter:
         return _Scatter(np, rows, self.shift if varies else 0)
 
-    def _block(self, np, rows, varies: bool, needs_grad: bool):
+    def _block(self, np, rows, varies: bool, needs_grad: bool, shared: bool):
         """A block of n positions x k nodes; a row of inputs shared by all k nodes is kept once."""
-        k = rows.shape[1]
-        shared = k > 1 and bool((rows == rows[:, :1]).all())
         spec = "n" + ("" if shared else "k") + ("b" if varies else "")
         rows = rows[:, 0] if shared else rows
         sc = self._scatter(np, rows, varies) if needs_grad else None

@@ -142,8 +142,9 @@ class Optimizer:
         except (TypeError, ValueError) as e:
             raise ValueError(f"{where}: bad hyperparameter: {e}") from None
         t = state_dict["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"{where}: 't' must be an int >= 0, got {t!r}")
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= _MAX_T:
+            shown = f"{t!r}" if not isinstance(t, numbers.Integral) or abs(t) <= 2**64 else "a larger int"
+            raise ValueError(f"{where}: 't' must be an int in 0..2**53 (a step count), got {shown}")
         st = state_dict["state"]
         if not isinstance(st, dict) or set(st) != set(self._slots):
             got = sorted(st) if isinstance(st, dict) else type(st).__name__
@@ -158,8 +159,10 @@ class Optimizer:
                     f"parameter), got {n}"
                 )
             for i, x in enumerate(values):
-                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-                    raise ValueError(f"{where}: state[{k!r}][{i}] must be a finite number, got {x!r}")
+                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(_as_float(x)):
+                    shown = f"{x!r:.40}" if math.isfinite(_as_float(x)) or not isinstance(x, numbers.Integral) else (
+                        "an int beyond the float range")
+                    raise ValueError(f"{where}: state[{k!r}][{i}] must be a finite number, got {shown}")
             new_state[k] = [float(x) for x in values]
         for k in self._hyper:
             setattr(self, k, getattr(checked, k))
@@ -409,7 +412,7 @@ def _grad(name: str, i: int, p: Value) -> float:
         g = g.data
     if isinstance(g, bool) or not isinstance(g, numbers.Real):
         raise TypeError(f"{name}.step: gradient of parameter {_who(i, p)} is {g!r}, not a number")
-    g = float(g)
+    g = _as_float(g)
     if not math.isfinite(g):
         raise ValueError(
             f"{name}.step: gradient of parameter {_who(i, p)} is {g!r}; no parameter was updated "
@@ -425,10 +428,21 @@ def _who(i: int, p: Value) -> str:
 def _nonneg(name: str, what: str, x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name}: {what} must be a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
+    x = _as_float(x)
     if not (math.isfinite(x) and x >= 0.0):
         raise ValueError(f"{name}: {what} must be finite and >= 0, got {x!r}")
     return x
+
+
+_MAX_T = 2**53  # steps; beyond it t has no exact float and beta ** t would overflow the conversion
+
+
+def _as_float(x: Any) -> float:
+    """float(x), with an int or Fraction beyond the float range as +-inf instead of an OverflowError."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _unit(owner: Any, what: str, x: Any, closed: bool = False) -> float:

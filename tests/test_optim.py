@@ -280,7 +280,12 @@ def test_state_dict_round_trips_through_json(cls, kwargs):
         (lambda d: d["hyperparameters"].update(lr=-1.0), "bad hyperparameter: Adam: lr must be finite and >= 0"),
         (lambda d: d["hyperparameters"].update(betas=[0.9, 1.0]), r"betas\[1\] must be in \[0, 1\), got 1.0"),
         (lambda d: d["hyperparameters"].pop("eps"), "hyperparameters must have exactly the keys"),
-        (lambda d: d.update(t=-2), "'t' must be an int >= 0, got -2"),
+        (lambda d: d.update(t=-2), r"'t' must be an int in 0..2\*\*53 \(a step count\), got -2"),
+        # Ints past the float range: an OverflowError later (beta ** t, float(x)) unless refused here.
+        (lambda d: d.update(t=10**400), "'t' must be an int in 0..2\\*\\*53 .*got a larger int"),
+        (lambda d: d.update(t=2**53 + 1), "got 9007199254740993"),
+        (lambda d: d["hyperparameters"].update(lr=10**400), "bad hyperparameter: Adam: lr must be finite"),
+        (lambda d: d["state"]["m"].__setitem__(2, -(10**400)), r"\[2\] must be a finite number, got an int"),
         (lambda d: d["state"]["m"].pop(), r"state\['m'\] must be a list of 3 numbers \(one per parameter\), got 2"),
         (lambda d: d["state"]["v"].__setitem__(1, math.nan), r"state\['v'\]\[1\] must be a finite number, got nan"),
         (lambda d: d["state"]["v"].__setitem__(0, "0.1"), r"state\['v'\]\[0\] must be a finite number, got '0.1'"),

@@ -15,6 +15,7 @@ BatchNorm in training mode, since batch statistics couple the samples.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -51,13 +52,22 @@ def default_init(activation: ActivationLike) -> str:
     return _DEFAULT_INIT.get(get_activation(activation).name, "glorot_normal")
 
 
-def _rng(seed: int | None, rng: random.Random | None) -> random.Random:
+def _rng(seed: int | None, rng: random.Random | None, owner: str = "") -> random.Random:
     # Never the global `random` module: a model's seed must not disturb (or depend on) other code.
     if rng is not None:
         if seed is not None:
             raise TypeError("pass either seed= or rng=, not both")
         return rng
-    return random.Random(seed)
+    return random.Random(_seed(seed, owner))
+
+
+def _seed(seed: Any, owner: str) -> int | None:
+    """None or a plain int (numpy integers too, e.g. from a numpy loop); anything else names seed."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{owner or 'seed'}: seed must be an integer or None, got {type(seed).__name__} {seed!r:.40}")
+    return int(seed)
 
 
 def _count(n: Any, what: str) -> int:
@@ -96,7 +106,7 @@ class Neuron(Module):
     ) -> None:
         self.nin = _count(nin, "Neuron: nin")
         draw = get_init(init)
-        gen = _rng(seed, rng)
+        gen = _rng(seed, rng, type(self).__name__)
         self.activation: Activation = get_activation(activation)
         self.init = _init_name(init)
         self.w = [Value(float(draw(nin, fan_out, gen))) for _ in range(nin)]
@@ -150,7 +160,7 @@ class Layer(Module):
     ) -> None:
         self.nin = _count(nin, "Layer: nin")
         self.nout = _count(nout, "Layer: nout")
-        gen = _rng(seed, rng)
+        gen = _rng(seed, rng, type(self).__name__)
         act = get_activation(activation)
         self.neurons = [Neuron(nin, act, init, bias, fan_out=nout, rng=gen) for _ in range(nout)]
         self.named_parameters()
@@ -201,7 +211,7 @@ class Dropout(Module):
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
         self.p = float(p)
-        self._rng = _rng(seed, rng)
+        self._rng = _rng(seed, rng, "Dropout")
 
     def __call__(self, x: Sample) -> list[Any]:
         if not self.training or self.p == 0.0:
@@ -325,6 +335,7 @@ class MLP(Module):
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
         nouts = [_count(n, "MLP: each layer size") for n in nouts]
         Dropout(dropout)  # validates p with the usual message before anything is built
+        seed = _seed(seed, "MLP")
         gen = random.Random(seed)
         hidden_act = get_activation(activation)
         out_act = get_activation(output_activation)

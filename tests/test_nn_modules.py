@@ -124,6 +124,23 @@ def test_seed_is_reproducible_and_leaves_global_random_alone():
     assert random.getstate() == before
 
 
+def test_numpy_integer_seeds_work_and_other_seeds_name_the_argument(tmp_path):
+    np = pytest.importorskip("numpy", reason="numpy integers need numpy")
+    for make in (lambda s: MLP(3, [4, 2], seed=s, dropout=0.5), lambda s: Layer(3, 2, seed=s),
+                 lambda s: Neuron(3, seed=s)):
+        assert make(np.int64(3)).state_dict() == make(3).state_dict()
+    model = MLP(3, [4, 2], seed=np.int64(3))
+    assert type(model.config()["seed"]) is int
+    nn.save(model, tmp_path / "m.json")  # the seed is saved as a JSON int
+    assert nn.load(tmp_path / "m.json").config() == model.config()
+    with pytest.raises(TypeError, match="MLP: seed must be an integer or None, got float 1.5"):
+        MLP(3, [2], seed=1.5)
+    with pytest.raises(TypeError, match="Layer: seed must be an integer or None, got float 1.5"):
+        Layer(3, 2, seed=1.5)
+    with pytest.raises(TypeError, match="Dropout: seed must be an integer or None, got str"):
+        Dropout(0.5, seed="a")
+
+
 def test_zero_grad_train_eval():
     model = MLP(2, [3, 1], dropout=0.2, batchnorm=True, seed=0)
     model.forward_batch([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])[0].backward()

@@ -368,3 +368,38 @@ def test_tape_refuses_a_non_positive_base_like_eager():
             tp.value_and_grad(base, 3.0)
     with pytest.raises(ValueError):
         tp.batch(np.array([2.0, -2.0]), np.array([3.0, 3.0]))
+
+
+@pytest.mark.parametrize("use", ["call", "value_and_grad", "slow", "error", "batch", "check", "numpy", "has_aux"])
+def test_a_dropped_tape_is_freed_by_reference_counting(use):
+    import weakref
+
+    import numpy as np
+
+    def build():
+        w = Value(2.0)
+        f = (lambda a: ((a * w).log(), a)) if use == "has_aux" else (lambda a: (a * w).log())
+        tape = trace(f, 1.0, check=use == "check", mode="numpy" if use == "numpy" else "auto",
+                     has_aux=use == "has_aux")
+        tape(0.3)
+        if use != "call":
+            tape.value_and_grad(3.0)
+        if use == "slow":
+            tape.value_and_grad(3)
+        if use == "error":
+            with pytest.raises(ValueError):
+                tape.value_and_grad(-1.0)
+            with pytest.raises(ValueError):
+                tape(-1.0)
+        if use == "batch":
+            tape.batch_value_and_grad(np.array([1.0, 2.0]))
+        return weakref.ref(tape), weakref.ref(w)
+
+    enabled = gc.isenabled()
+    gc.disable()  # no cycle collector: only reference counting may free the tape
+    try:
+        refs = build()
+        assert [r() is None for r in refs] == [True, True]
+    finally:
+        if enabled:
+            gc.enable()

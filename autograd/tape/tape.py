@@ -100,17 +100,22 @@ class Tape:
 
     # --- single sample ------------------------------------------------------------------------
     def _compile(self, which: str) -> None:
-        # Each function is compiled when first needed, and its source text is not kept.
-        src, namespace = generate(self.recording, which)
+        # Each function is compiled when first needed, and its source text is not kept.  No
+        # reference cycles: a generated function is popped from its own globals, and the fast
+        # entry holds the recording, never the tape, so dropping a tape frees it (and releases its
+        # captured Values) by reference counting alone.
+        rec = self.recording
+        src, namespace = generate(rec, which)
         code = compile(src, f"<tape of {getattr(self.fn, '__name__', 'fn')}>", "exec")
         exec(code, namespace)  # our own generated code, built from the op table
         if which == "forward":
-            self._forward = namespace["forward"]
+            self._forward = namespace.pop("forward")
             return
-        self._vg = namespace["value_and_grad"]
-        if not (self.check or self.recording.has_aux):
+        self._vg = vg = namespace.pop("value_and_grad")
+        if not (self.check or rec.has_aux):
             # The hot path: an entry with the inputs' own names shadows the method, so a replay on
-            # floats is one type check and the generated function; anything else takes the method.
+            # floats is one type check and the generated function; anything else takes the slow
+            # path (input conversion, then the same function).
             names = [f"_x{i}" for i in range(self._n)]
             args = ", ".join(names)
             guard = " and ".join([f"type({x}) is float" for x in names] + ["not _rest"])
@@ -120,25 +125,14 @@ class Tape:
                      f"            _fail(({args}{',' if len(names) == 1 else ''}))\n"
                      f"    return _slow(*[x for x in ({args}{',' if len(names) == 1 else ''}) if x is not _missing],"
                      f" *_rest)\n")
-            namespace.update(_errors=_MATH_ERRORS, _slow=partial(Tape.value_and_grad, self), _fail=self._fail,
-                             _missing=object())
-            exec(compile(entry, "<tape entry>", "exec"), namespace)
-            self.value_and_grad = namespace["_entry"]
-
-    def _fail(self, inputs: tuple) -> None:
-        self._interpret(inputs, grad=True)
-        raise  # noqa: PLE0704 - re-raised inside the entry's except block when no node is blamed
+            name = getattr(self.fn, "__name__", "fn")
+            scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
+                         _fail=partial(_fail, rec), _missing=object())
+            exec(compile(entry, "<tape entry>", "exec"), scope)
+            self.value_and_grad = scope.pop("_entry")
 
     def _inputs(self, inputs: tuple) -> tuple:
-        if len(inputs) != self._n:
-            raise TypeError(
-                f"tape of {getattr(self.fn, '__name__', 'fn')}: expected {self._n} input(s) "
-                f"({', '.join(self.recording.input_names)}), got {len(inputs)}"
-            )
-        for x in inputs:
-            if type(x) is not float:
-                return tuple(_number(x, nm) for x, nm in zip(inputs, self.recording.input_names))
-        return inputs
+        return _inputs(self.recording, getattr(self.fn, "__name__", "fn"), inputs)
 
     def __call__(self, *inputs: float) -> float | tuple[float, ...]:
         """The outputs for these inputs, as floats (a tuple when ``fn`` returned several)."""
@@ -269,33 +263,63 @@ class Tape:
             self._check(tuple(float(c[b]) for c in cols))
 
     def _interpret(self, inputs: tuple, grad: bool) -> None:
-        """Replay node by node on floats to name the node where the generated code failed."""
-        rec = self.recording
-        vals = list(inputs) + [p.data for p in rec.params] + list(rec.consts)
-        names = rec.labels
-        for i in range(rec.n_nodes):
-            op = rec.ops[rec.codes[i]]
-            xs = [vals[p] for p in rec.parents(i)]
-            try:
-                vals.append(op.forward(FLOAT, *xs))
-            except _MATH_ERRORS as e:
-                raise type(e)(_message(op, xs, rec.first_node + i, names, e, rec.first_node)) from None
-        if not grad:
-            return
-        grads = [0.0] * len(vals)
-        for s in rec.seeded:
-            grads[s] += 1.0
-        for i in reversed(range(rec.n_nodes)):
-            op = rec.ops[rec.codes[i]]
-            s = rec.first_node + i
-            xs = [vals[p] for p in rec.parents(i)]
-            try:
-                for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
-                    grads[p] += grads[s] * d
-            except _MATH_ERRORS as e:
-                msg = _message(op, xs, s, names, e, rec.first_node)
-                msg = msg.replace(": ", ": backward: derivative undefined; ", 1)
-                raise type(e)(msg) from None
+        _interpret(self.recording, inputs, grad)
+
+
+def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
+    """Replay node by node on floats to name the node where the generated code failed."""
+    vals = list(inputs) + [p.data for p in rec.params] + list(rec.consts)
+    names = rec.labels
+    for i in range(rec.n_nodes):
+        op = rec.ops[rec.codes[i]]
+        xs = [vals[p] for p in rec.parents(i)]
+        try:
+            vals.append(op.forward(FLOAT, *xs))
+        except _MATH_ERRORS as e:
+            raise type(e)(_message(op, xs, rec.first_node + i, names, e, rec.first_node)) from None
+    if not grad:
+        return
+    grads = [0.0] * len(vals)
+    for s in rec.seeded:
+        grads[s] += 1.0
+    for i in reversed(range(rec.n_nodes)):
+        op = rec.ops[rec.codes[i]]
+        s = rec.first_node + i
+        xs = [vals[p] for p in rec.parents(i)]
+        try:
+            for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
+                grads[p] += grads[s] * d
+        except _MATH_ERRORS as e:
+            msg = _message(op, xs, s, names, e, rec.first_node)
+            msg = msg.replace(": ", ": backward: derivative undefined; ", 1)
+            raise type(e)(msg) from None
+
+
+def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
+    """The inputs as floats, checked against the recording (count, real numbers)."""
+    if len(inputs) != rec.n_inputs:
+        raise TypeError(
+            f"tape of {name}: expected {rec.n_inputs} input(s) ({', '.join(rec.input_names)}), got {len(inputs)}"
+        )
+    for x in inputs:
+        if type(x) is not float:
+            return tuple(_number(x, nm) for x, nm in zip(inputs, rec.input_names))
+    return inputs
+
+
+def _replay_vg(rec: Recording, name: str, vg: Callable, *inputs: Any) -> tuple:
+    """The fast entry's slow path: convert the inputs, then run the generated ``value_and_grad``."""
+    inputs = _inputs(rec, name, inputs)
+    try:
+        return vg(*inputs)
+    except _MATH_ERRORS:
+        _interpret(rec, inputs, grad=True)
+        raise
+
+
+def _fail(rec: Recording, inputs: tuple) -> None:
+    _interpret(rec, inputs, grad=True)
+    raise  # noqa: PLE0704 - re-raised inside the entry's except block when no node is blamed
 
 
 def _auto_mode(rec: Recording) -> str:

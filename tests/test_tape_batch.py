@@ -119,6 +119,19 @@ def test_domain_errors_in_a_batch_name_the_sample():
         trace(lambda x: 1.0 / x, 1.0).batch(np.array([1.0, 0.0]))
 
 
+def test_backward_errors_in_a_batch_are_eager_errors_naming_the_sample():
+    tape = trace(lambda a, b: a.sqrt() * b, 1.0, 1.0)
+    with pytest.raises(ZeroDivisionError) as eager_error:
+        Value(0.0).sqrt().backward()
+    for grads in (True, False):
+        with pytest.raises(ZeroDivisionError, match=r"^batch sample 2: backward through sqrt\(0\.0\)") as e:
+            tape.batch_value_and_grad(np.array([1.0, 4.0, 0.0, 0.0]), np.ones(4), input_grads=grads)
+        assert str(e.value) == "batch sample 2: " + str(eager_error.value)
+    # A gradient that overflows (float arithmetic would give inf) names the sample too.
+    with pytest.raises(ValueError, match=r"batch sample 1: backward through log\(1e-200\).*not finite"):
+        trace(lambda a: a.log() * 1e300, 1.0).batch_value_and_grad(np.array([1.0, 1e-200]))
+
+
 def test_check_mode_checks_every_sample():
     tape = trace(lambda x: x * 2.0 if x.data > 0 else -x, 1.0, check=True)
     assert tape.batch(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backends import Block, Lane, contract, numpy_backend
+from ..backends import FLOAT, Block, Lane, contract, numpy_backend
+from .errors import backward_error, call_text, forward_error
 from .trace import Recording
+
+_MATH_ERRORS = (ArithmeticError, ValueError)
 
 __all__ = ["BatchPlan"]
 
@@ -203,9 +206,7 @@ class BatchPlan:
                 try:
                     self._backward(np, nb, g, args, out, GV, GI)
                 except FloatingPointError as e:
-                    raise ValueError(
-                        f"batch backward through {g.op.label}: derivative undefined for some sample ({e})"
-                    ) from None
+                    raise self._explain_backward(g, V, Inv, GV, GI, e) from None
         pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p]
         return np.array(outs), (GV[:rec.n_inputs] if not self.shift else None), pg
 
@@ -258,24 +259,45 @@ class BatchPlan:
                 c = c.sum(axis=1)  # a parameter's gradient: summed over the batch
             sc(np, GV if space else GI, c)
 
-    def _explain(self, np, g: _Group, V, Inv, error: Exception) -> Exception:
-        """Turn a numpy floating-point error into the eager engine's message for one sample."""
-        from ..backends import FLOAT
-        from ..value import _MATH_ERRORS
+    def _at(self, V, Inv, s: int, b: int) -> float:
+        return V[self.row[s], b] if self.vary[s] else Inv[self.row[s]]
 
+    def _explain(self, np, g: _Group, V, Inv, error: Exception) -> Exception:
+        """Turn a numpy floating-point error into the eager engine's error for one sample."""
         rec = self.rec
-        B = V.shape[1]
-        for b in range(B):
+        for b in range(V.shape[1]):
             for i in g.nodes:
-                vals = [V[self.row[p], b] if self.vary[p] else Inv[self.row[p]] for p in rec.parents(i)]
-                kind = ValueError
+                vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
                 try:
-                    r = g.op.forward(FLOAT, *[float(v) for v in vals])
-                    if r == r and abs(r) != float("inf"):
-                        continue
-                    reason = "result is not finite"
+                    r = g.op.forward(FLOAT, *vals)
                 except _MATH_ERRORS as e:
-                    kind, reason = type(e), f"{g.op.domain + '; ' if g.op.domain else ''}{e}"
-                operands = ", ".join([repr(float(v)) for v in vals] + [f"{k}={v!r}" for k, v in g.op.bound])
-                return kind(f"batch sample {b}: {g.op.name}({operands}): {reason}")
+                    return forward_error(f"batch sample {b}", g.op, vals, e)
+                if r != r or abs(r) == float("inf"):
+                    return ValueError(f"batch sample {b}: {call_text(g.op, vals)}: result is not finite")
         return ValueError(f"batch: {g.op.name} failed ({error})")
+
+    def _explain_backward(self, g: _Group, V, Inv, GV, GI, error: Exception) -> Exception:
+        """The eager engine's error for the first sample whose backward through ``g`` fails."""
+        rec, first = self.rec, self.rec.first_node
+        for b in range(V.shape[1]):
+            for i in g.nodes:
+                s = first + i
+                vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
+                try:
+                    ds = g.op.partials(FLOAT, float(self._at(V, Inv, s, b)), *vals)
+                except _MATH_ERRORS as e:
+                    return backward_error(f"batch sample {b}", g.op, vals, e)
+                if self.vary[s]:
+                    gs = GV[self.row[s] - self.shift, b]
+                else:
+                    gs = GI[self.row[s]]
+                for d in ds:
+                    c = float(gs) * d
+                    if c != c or abs(c) == float("inf"):
+                        # numpy raised where float arithmetic would give inf or nan: like a
+                        # forward result that is not finite, an error rather than a silent inf.
+                        return ValueError(
+                            f"batch sample {b}: backward through {call_text(g.op, vals)}: the gradient "
+                            f"{float(gs)!r} * {d!r} is not finite"
+                        )
+        return ValueError(f"batch: backward through {g.op.name} failed ({error})")

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..backends import FLOAT
 from .codegen import generate
+from .errors import backward_error, forward_error
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
 
 __all__ = ["Tape", "trace"]
@@ -276,7 +277,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
         try:
             vals.append(op.forward(FLOAT, *xs))
         except _MATH_ERRORS as e:
-            raise type(e)(_message(op, xs, rec.first_node + i, names, e, rec.first_node)) from None
+            raise forward_error(_where(rec.first_node + i, names, rec.first_node), op, xs, e) from None
     if not grad:
         return
     grads = [0.0] * len(vals)
@@ -290,9 +291,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
             for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
                 grads[p] += grads[s] * d
         except _MATH_ERRORS as e:
-            msg = _message(op, xs, s, names, e, rec.first_node)
-            msg = msg.replace(": ", ": backward: derivative undefined; ", 1)
-            raise type(e)(msg) from None
+            raise backward_error(_where(s, names, rec.first_node), op, xs, e) from None
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
@@ -335,11 +334,8 @@ def _auto_mode(rec: Recording) -> str:
     return "numpy" if rec.n_nodes >= 8 * len(keys) else "python"
 
 
-def _message(op, xs, slot, labels, error, first) -> str:
-    operands = ", ".join([repr(x) for x in xs] + [f"{k}={v!r}" for k, v in op.bound])
-    where = f"tape node {labels[slot]!r}" if slot in labels else f"tape node t{slot - first}"
-    why = f"{op.domain}; " if op.domain else ""
-    return f"{where}: {op.name}({operands}): {why}{error}"
+def _where(slot: int, labels: dict, first: int) -> str:
+    return f"tape node {labels[slot]!r}" if slot in labels else f"tape node t{slot - first}"
 
 
 def _number(x: Any, name: str) -> float:

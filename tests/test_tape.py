@@ -208,6 +208,21 @@ def test_control_flow_is_fixed_at_trace_time_and_check_catches_it():
         checked.value_and_grad(-0.5)
 
 
+def test_check_names_a_different_captured_value():
+    w1, w2 = Value(1.0), Value(2.0)
+    tape = trace(lambda a: a * (w1 if a.data > 0 else w2), 1.0, check=True)
+    with pytest.raises(TraceMismatch, match=r"captured Value #0 is Value\(data=2\.0.* instead of the traced "
+                                            r"Value\(data=1\.0.*different Value object"):
+        tape(-1.0)
+
+
+def test_a_function_returning_no_value_is_named_as_such():
+    for out in (None, "x", True):
+        with pytest.raises(TypeError, match="trace: the function must return Values or real numbers, got "):
+            trace(lambda a, out=out: out, 1.0)
+    assert trace(lambda a: 3, 1.0)(5.0) == 3.0
+
+
 def test_check_catches_a_number_read_from_data():
     tape = trace(lambda x: x * Value(x.data), 2.0, check=True)
     assert tape(2.0) == 4.0

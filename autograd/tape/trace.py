@@ -123,7 +123,11 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
     outs = [out] if single else list(out)
     if not outs:
         raise ValueError("trace: the function returned an empty sequence; it must return Values")
-    outs = [o if isinstance(o, Value) else Value(_as_float(o, "output")) for o in outs]
+    for o in outs:
+        if not isinstance(o, Value) and (not isinstance(o, numbers.Real) or isinstance(o, bool)):
+            raise TypeError(f"trace: the function must return Values or real numbers, got {type(o).__name__} "
+                            f"{o!r:.60}")
+    outs = [o if isinstance(o, Value) else Value(float(o)) for o in outs]
 
     # Walk children before parents to keep only what the outputs need: a Value that existed before
     # tracing is a leaf of the tape (a parameter), whatever history it has.
@@ -201,8 +205,11 @@ def structure(rec: Recording) -> tuple:
 
 def describe_difference(traced: Recording, now: Recording) -> str:
     """The first place where two recordings differ, in words."""
-    if traced.params != now.params and [id(p) for p in traced.params] != [id(p) for p in now.params]:
+    if len(traced.params) != len(now.params):
         return f"it reads {len(now.params)} captured Values instead of the {len(traced.params)} traced"
+    for i, (a, b) in enumerate(zip(traced.params, now.params)):
+        if a is not b:
+            return f"captured Value #{i} is {b!r} instead of the traced {a!r} (a different Value object)"
     if tuple(traced.consts) != tuple(now.consts):
         for i, (a, b) in enumerate(zip(traced.consts, now.consts)):
             if a != b:

@@ -109,6 +109,24 @@ def test_wrong_columns_are_clear_errors():
     with pytest.raises(ValueError, match="empty batch"):
         tape.batch([], [])
     assert tape.batch([1, 2], [3.0, 4.0]).tolist() == [3.0, 8.0]  # lists are fine
+    assert tape.batch(np.arange(2, dtype=np.int8), [0.5, np.float32(4)]).tolist() == [0.0, 4.0]
+
+
+@pytest.mark.parametrize("column, shown", [
+    (np.array(["1", "2"]), "dtype <U1"),
+    (np.array([1 + 2j, 2.0]), "dtype complex128"),
+    (np.array([True, False]), "dtype bool"),
+    ([True, 2.0], "bool True"),
+    (np.array([Value(1.0), 2.0], dtype=object), "Value"),
+])
+def test_batch_columns_take_what_single_samples_take(column, shown, recwarn):
+    tape = trace(lambda a, b: a * b, 1.0, 2.0)
+    for call in (tape.batch, tape.batch_value_and_grad):
+        with pytest.raises(TypeError, match=rf"input 'b' must hold real numbers, got .*{shown}"):
+            call(np.ones(2), column)
+    with pytest.raises(TypeError, match="input 'b' must be a real number"):
+        tape(1.0, column[0])  # the single-sample rule the columns follow
+    assert not recwarn.list  # no ComplexWarning: nothing was cast
 
 
 def test_domain_errors_in_a_batch_name_the_sample():

@@ -203,7 +203,7 @@ class Tape:
             )
         cols = []
         for c, nm in zip(columns, self.recording.input_names):
-            a = np.asarray(c, dtype=float)
+            a = _column(np, c, f"tape of {name}: input {nm!r}")
             if a.ndim != 1:
                 raise ValueError(f"tape of {name}: input {nm!r} must be a 1-D array of shape (B,), "
                                  f"got shape {a.shape}")
@@ -336,6 +336,20 @@ def _auto_mode(rec: Recording) -> str:
 
 def _where(slot: int, labels: dict, first: int) -> str:
     return f"tape node {labels[slot]!r}" if slot in labels else f"tape node t{slot - first}"
+
+
+def _column(np: Any, c: Any, where: str) -> Any:
+    """``c`` as a float array; like single-sample inputs, only real numbers (not bools) are accepted."""
+    a = np.asarray(c)
+    kind = a.dtype.kind
+    if kind == "O" or (a.ndim == 1 and not isinstance(c, np.ndarray) and kind in "iuf"):
+        # Elements as given (a list may mix in bools that numpy would quietly turn into floats).
+        for x in a.ravel() if kind == "O" else c:
+            if not isinstance(x, numbers.Real) or isinstance(x, (bool, np.bool_)):
+                raise TypeError(f"{where} must hold real numbers, got {type(x).__name__} {x!r:.60}")
+    elif kind not in "iuf":
+        raise TypeError(f"{where} must hold real numbers, got an array of dtype {a.dtype}")
+    return a.astype(float, copy=False)
 
 
 def _number(x: Any, name: str) -> float:

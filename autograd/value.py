@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from . import ops
 from .backends import FLOAT, VALUE
+from .errors import backward_error, forward_error
 from .graph import topological_order
 from .modes import OPEN_BLOCKS, STATE, AnomalyError
 from .ops import (  # the primitives, as globals: one lookup fewer per operation
@@ -408,18 +409,13 @@ def _describe(values: Iterable[Value]) -> str:
 
 
 def _domain_error(error: Exception, op: ops.Op, inputs: tuple[Value, ...]) -> Exception:
-    operands = ", ".join([repr(v.data) for v in inputs] + [f"{k}={v!r}" for k, v in op.bound])
-    if isinstance(error, OverflowError):
-        return OverflowError(f"{op.name}({operands}): the result is too large for a float ({error})")
-    why = f"{op.domain}; " if op.domain else ""
-    return type(error)(f"{op.name}({operands}): {why}{error}")
+    return forward_error(op, [v.data for v in inputs], error)
 
 
 def _backward_error(error: Exception, node: Value | None) -> Exception:
     if node is None or node._op is None:
         return error
-    operands = ", ".join([repr(p.data) for p in node.parents] + [f"{k}={v!r}" for k, v in node._op.bound])
-    return type(error)(f"backward through {node._op.name}({operands}): derivative undefined here ({error})")
+    return backward_error(node._op, [p.data for p in node.parents], error)
 
 
 # The VALUE backend: the op table's rules evaluated on Values build graphs (create_graph=True).

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import FLOAT, Block, Lane, contract, numpy_backend
-from .errors import backward_error, call_text, forward_error
+from ..errors import backward_error, call_text, forward_error
 from .trace import Recording
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
@@ -271,7 +271,7 @@ class BatchPlan:
                 try:
                     r = g.op.forward(FLOAT, *vals)
                 except _MATH_ERRORS as e:
-                    return forward_error(f"batch sample {b}", g.op, vals, e)
+                    return forward_error(g.op, vals, e, f"batch sample {b}")
                 if r != r or abs(r) == float("inf"):
                     return ValueError(f"batch sample {b}: {call_text(g.op, vals)}: result is not finite")
         return ValueError(f"batch: {g.op.name} failed ({error})")
@@ -286,7 +286,7 @@ class BatchPlan:
                 try:
                     ds = g.op.partials(FLOAT, float(self._at(V, Inv, s, b)), *vals)
                 except _MATH_ERRORS as e:
-                    return backward_error(f"batch sample {b}", g.op, vals, e)
+                    return backward_error(g.op, vals, e, f"batch sample {b}")
                 if self.vary[s]:
                     gs = GV[self.row[s] - self.shift, b]
                 else:

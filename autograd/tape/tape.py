@@ -8,8 +8,8 @@ from functools import partial
 from typing import Any, Callable
 
 from ..backends import FLOAT
+from ..errors import backward_error, forward_error
 from .codegen import generate
-from .errors import backward_error, forward_error
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
 
 __all__ = ["Tape", "trace"]
@@ -277,7 +277,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
         try:
             vals.append(op.forward(FLOAT, *xs))
         except _MATH_ERRORS as e:
-            raise forward_error(_where(rec.first_node + i, names, rec.first_node), op, xs, e) from None
+            raise forward_error(op, xs, e, _where(rec.first_node + i, names, rec.first_node)) from None
     if not grad:
         return
     grads = [0.0] * len(vals)
@@ -291,7 +291,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
             for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
                 grads[p] += grads[s] * d
         except _MATH_ERRORS as e:
-            raise backward_error(_where(s, names, rec.first_node), op, xs, e) from None
+            raise backward_error(op, xs, e, _where(s, names, rec.first_node)) from None
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:

@@ -8,6 +8,8 @@
 # Each submodule lists its public names in __all__; this package re-exports them.
 from . import activations, datasets, init, losses, optim, plot, train  # noqa: F401
 from .activations import *  # noqa: F401,F403
+from .evaluate import *  # noqa: F401,F403
+from .history import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403

@@ -53,7 +53,7 @@ def decision_boundary(
     outputs: the argmax. Labels may be 0/1, -1/+1, class indices or one-hot rows.
     """
     from .datasets import to_labels
-    from .train import predict
+    from .evaluate import predict
 
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:

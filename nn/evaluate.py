@@ -1,0 +1,52 @@
+"""Using a trained model: outputs for many samples (batched through the tape when possible), classes, metrics."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .checks import _as_samples, _as_targets, _check_model_input, _resolve_loss, _resolve_metrics, _Task
+from .outputs import _eval_loss, _predict_lists
+
+__all__ = ["evaluate", "predict", "predict_classes"]
+
+
+# --- evaluation -------------------------------------------------------------------------------------
+def predict(model: Any, X: Any) -> np.ndarray:
+    """The model's raw outputs for every row of X, without building graphs (eval mode).
+
+    Shape (n,) for a model with one output, (n, k) for k outputs.
+    """
+    Xa = _as_samples("predict", "X", X)
+    return np.array(_predict_lists(model, Xa.tolist()), dtype=float)
+
+
+def predict_classes(model: Any, X: Any, threshold: float = 0.0) -> np.ndarray:
+    """Class indices: argmax for several outputs, ``output > threshold`` for one (0 for scores and
+    logits; use 0.5 for a model trained on 0/1 with a squared loss)."""
+    out = predict(model, X)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(axis=1)
+    return (out.reshape(-1) > threshold).astype(np.int64)
+
+
+def evaluate(
+    model: Any, X: Any, y: Any, loss: str | Callable | None = None, metrics: Sequence[str | Callable] = ("accuracy",)
+) -> dict[str, float]:
+    """``{"loss": ..., "accuracy": ...}`` on (X, y) without training (the loss only if given)."""
+    Xa = _as_samples("evaluate", "X", X)
+    ya = _as_targets("evaluate", "y", y, len(Xa), "X")
+    n_out = _check_model_input(model, Xa, "evaluate")
+    loss_fn, loss_name = _resolve_loss(loss) if loss is not None else (None, None)
+    task = _Task(loss_name, ya, n_out, "evaluate")
+    outs = _predict_lists(model, Xa.tolist())
+    ys = task.targets(ya)
+    result = {}
+    if loss_fn is not None:
+        result["loss"] = _eval_loss(loss_fn, None, [], outs, ys)
+    for name, fn in _resolve_metrics(metrics, task):
+        result[name] = fn(outs, ys)
+    return result
+
+

@@ -1,0 +1,116 @@
+"""A training run's record (History) and the early-stopping rule fit applies to it."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from typing import Any
+
+__all__ = ["History", "EarlyStopping"]
+
+
+# --- History ----------------------------------------------------------------------------------------
+class History:
+    """Per-epoch records of a training run: ``history["loss"]``, ``history.val_loss``, ``.lr``, ``.time``.
+
+    Keys: ``epoch`` (1, 2, ...), ``loss`` (mean objective over the epoch's batches, penalty
+    included), ``lr`` (learning rate at the epoch's last step), ``time`` (seconds), each metric
+    (``accuracy``, measured on the same forward passes as the loss) and, with validation data,
+    ``val_loss`` and ``val_<metric>`` (measured after the epoch).
+    """
+
+    def __init__(self, records: dict[str, list] | None = None, **info: Any) -> None:
+        self.records: dict[str, list] = {k: list(v) for k, v in (records or {}).items()}
+        self.stop_reason: str = info.get("stop_reason", "")
+        self.best_epoch: int | None = info.get("best_epoch")
+        self.restored_best: bool = bool(info.get("restored_best", False))
+
+    def append(self, logs: dict[str, float]) -> None:
+        """Add one epoch's numbers."""
+        for key, value in logs.items():
+            self.records.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list:
+        try:
+            return self.records[key]
+        except KeyError:
+            raise KeyError(f"History has no {key!r}; it has {', '.join(self.records)}") from None
+
+    def __getattr__(self, key: str) -> list:
+        if key.startswith("_") or key in ("records",):
+            raise AttributeError(key)
+        try:
+            return self.records[key]
+        except KeyError:
+            raise AttributeError(f"History has no {key!r}; it has {', '.join(self.records)}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def __len__(self) -> int:
+        return len(self.records.get("epoch", []))
+
+    def keys(self) -> list[str]:
+        """The recorded series' names."""
+        return list(self.records)
+
+    def last(self) -> dict[str, float]:
+        """The last epoch's numbers."""
+        return {k: v[-1] for k, v in self.records.items() if v}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"records": {...}, "stop_reason": ..., "best_epoch": ...}``."""
+        return {
+            "records": self.records,
+            "stop_reason": self.stop_reason,
+            "best_epoch": self.best_epoch,
+            "restored_best": self.restored_best,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
+            raise ValueError("History.from_dict: expected a dict with a 'records' dict")
+        return cls(data["records"], **{k: v for k, v in data.items() if k != "records"})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as JSON."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=1)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        """Read a History written by :meth:`save`."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Loss and metric curves as a matplotlib figure (see :func:`nn.plot.loss_curves`)."""
+        from .plot import loss_curves
+
+        return loss_curves(self, **kwargs)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if k not in ("epoch", "time"))
+        return f"History({len(self)} epochs{', ' + last if last else ''})"
+
+
+class EarlyStopping:
+    """Stop when the validation loss has not improved by ``min_delta`` for ``patience`` epochs
+    (seed 004), then (``restore_best``) put back the parameters of the best epoch."""
+
+    def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 1, got {patience!r}")
+        if not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"EarlyStopping: min_delta must be a finite number >= 0, got {min_delta!r}")
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.restore_best = bool(restore_best)
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, restore_best={self.restore_best})"

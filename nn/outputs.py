@@ -1,0 +1,81 @@
+"""A model's outputs and loss over many samples: one graph per sample, or one tape over the batch."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from . import losses as _losses
+
+__all__ = []
+
+
+def _forward_batch(model: Any, xs: list) -> list:
+    batch = getattr(model, "forward_batch", None)
+    return batch(xs) if batch is not None else [model(x) for x in xs]
+
+
+def _to_floats(o: Any) -> Any:
+    if isinstance(o, Value):
+        return o.data
+    if isinstance(o, (list, tuple)):
+        return [v.data if isinstance(v, Value) else float(v) for v in o]
+    return float(o)
+
+
+def _predict_lists(model: Any, xs: list) -> list:
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()
+    try:
+        if len(xs) >= _REPLAY_MIN and _replayable(model):
+            try:
+                return _replay(model, xs)
+            except (ArithmeticError, ValueError, TypeError, KeyError):
+                pass  # e.g. an overflow in one row: the per-sample path reports it precisely
+        with no_grad():
+            return [_to_floats(o) for o in _forward_batch(model, xs)]
+    finally:
+        if was_training:
+            model.train()
+
+
+_REPLAY_MIN = 64
+
+
+def _replayable(model: Any) -> bool:
+    """True for models built only from nn.layers modules, whose graph is the same for every input."""
+    modules = getattr(model, "modules", None)
+    return callable(modules) and all(type(m).__module__ == "nn.layers" for m in modules())
+
+
+def _replay(model: Any, xs: list) -> list:
+    """Evaluate many samples at once: trace one sample's graph and replay it over numpy columns."""
+    from autograd import trace
+
+    columns = np.asarray(xs, dtype=float).T
+    tape = trace(lambda *inputs: model(list(inputs)), *columns[:, 0].tolist())
+    out = tape.batch(*columns)
+    cols = [np.asarray(c, dtype=float) for c in (out if isinstance(out, tuple) else (out,))]
+    if not all(np.isfinite(c).all() for c in cols):
+        raise FloatingPointError("non-finite output in the batch replay")
+    return np.column_stack(cols).tolist() if isinstance(out, tuple) else cols[0].tolist()
+
+
+def _eval_loss(loss_fn: Callable, regularizer: Callable | None, params: list, outs: list, ys: list) -> float:
+    with no_grad():
+        value = _losses.mean_loss(loss_fn, outs, ys).data
+        if regularizer is not None:
+            value += _penalty(regularizer, params).data
+    return value
+
+
+def _penalty(regularizer: Callable, params: list[Value]) -> Value:
+    penalty = regularizer(params)
+    if not isinstance(penalty, (Value, numbers.Real)):
+        raise TypeError(f"fit: the regularizer must return a Value, got {type(penalty).__name__}")
+    return penalty

@@ -1,0 +1,42 @@
+"""fit's progress display: a tqdm bar in a terminal, a plain line per tenth of the run elsewhere."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = []
+
+
+class _Progress:
+    """A tqdm bar in an interactive terminal; plain lines (about ten) in logs, CI and notebooks."""
+
+    def __init__(self, epochs: int, progress: bool | str) -> None:
+        self.epochs = epochs
+        self.bar = None
+        stream = sys.stderr
+        if progress is True:
+            interactive = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
+            progress = "bar" if interactive else "plain"
+        if progress not in (False, None, "bar", "plain"):
+            raise ValueError(f"fit: progress must be True, False, 'bar' or 'plain', got {progress!r}")
+        self.mode = progress or None
+        self.every = max(1, epochs // 10)
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=epochs, unit="epoch", file=stream, dynamic_ncols=True, leave=True)
+
+    def update(self, epoch: int, logs: dict[str, float]) -> None:
+        shown = {k: v for k, v in logs.items() if k not in ("epoch", "time")}
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+            self.bar.update(1)
+        elif self.mode == "plain" and (epoch % self.every == 0 or epoch == self.epochs or epoch == 1):
+            parts = "  ".join(f"{k} {v:.4g}" for k, v in shown.items())
+            print(f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  {parts}  ({logs['time']:.2f}s)",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -149,7 +149,7 @@ def test_forged_model_files_fail_at_once_in_one_line(tmp_path, capsys, content, 
     (["predict", "m.json", "one"], "argument X: expected a number, got 'one'"),
     (["predict", "m.json", "1", "nan"], "argument X: expected a finite number, got 'nan'"),
     (["predict", "m.json", "inf", "1"], "argument X: expected a finite number, got 'inf'"),
-    (["train", "--seed", "-5"], "argument --seed: must be >= 0, got -5"),
+    (["train", "--seed", "-5"], "argument --seed: must be at least 0, got -5"),
     (["train", "--hidden"], "argument --hidden: expected at least one argument"),
 ])
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):

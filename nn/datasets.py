@@ -225,12 +225,18 @@ def moons(
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
     t_in = np.linspace(0, np.pi, n_in)
-    X = np.vstack(
-        [np.column_stack([np.cos(t_out), np.sin(t_out)]), np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])]
-    )
-    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    return _two_classes(outer, np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)]), noise, rng, labels)
+
+
+def _two_classes(
+    class0: np.ndarray, class1: np.ndarray, noise: float, rng: np.random.Generator, labels: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The numpy fallbacks' common end: stack the two classes, add noise, shuffle (that rng order)."""
+    X = np.vstack([class0, class1])
+    y = np.concatenate([np.zeros(len(class0), dtype=np.int64), np.ones(len(class1), dtype=np.int64)])
     X = X + rng.normal(scale=noise, size=X.shape)
-    order = rng.permutation(n)
+    order = rng.permutation(len(X))
     return _finish(X[order], y[order], labels)
 
 
@@ -250,13 +256,8 @@ def circles(
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    X = np.vstack(
-        [np.column_stack([np.cos(t_out), np.sin(t_out)]), factor * np.column_stack([np.cos(t_in), np.sin(t_in)])]
-    )
-    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
-    X = X + rng.normal(scale=noise, size=X.shape)
-    order = rng.permutation(n)
-    return _finish(X[order], y[order], labels)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    return _two_classes(outer, factor * np.column_stack([np.cos(t_in), np.sin(t_in)]), noise, rng, labels)
 
 
 def spirals(

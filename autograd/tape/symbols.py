@@ -130,18 +130,6 @@ def _step(a, b=0.0, tie=0.0):
     return Sym("if", "", (1.0, Sym("op", ">", (a, b)), Sym("if", "", (tie, Sym("op", "==", (a, b)), 0.0))))
 
 
-def _maximum(a, b):
-    if not _is_sym(a, b):
-        return FLOAT.maximum(a, b)
-    return _call("maximum", a, b)  # the float backend's, so NaN propagates exactly as in eager
-
-
-def _minimum(a, b):
-    if not _is_sym(a, b):
-        return FLOAT.minimum(a, b)
-    return _call("minimum", a, b)
-
-
 def _sum(xs):
     xs = list(xs)
     if not _is_sym(*xs):
@@ -172,11 +160,10 @@ def _max(xs):
 
 
 SYM = SimpleNamespace(
+    # maximum/minimum call the float backend's, so NaN propagates exactly as in eager
     **{f: _fn(f) for f in ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs", "pow_positive",
-                           "finite_or")},
+                           "finite_or", "maximum", "minimum")},
     pow=_pow,
-    maximum=_maximum,
-    minimum=_minimum,
     step=_step,
     sum=_sum,
     sumprod=_sumprod,

@@ -151,7 +151,7 @@ class Value:
 def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
-    ps = inputs if type(inputs) is tuple else tuple(inputs)
+    ps: tuple[Any, ...] = inputs if type(inputs) is tuple else tuple(inputs)
     try:  # fan-in 2 and 1 spelled out: this runs for every node of every forward pass
         if len(ps) == 2 and type(ps[0]) is Value and type(ps[1]) is Value:
             data = op.forward(FLOAT, ps[0].data, ps[1].data)

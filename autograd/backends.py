@@ -151,6 +151,14 @@ def numpy_backend() -> SimpleNamespace:
                 raise FloatingPointError("invalid value encountered in pow: the base must be positive")
             return np.power(a, b)
 
+        def power(x, n):
+            # as the float backend: a negative base with a fractional exponent is refused, also where
+            # numpy would quietly give a number ((-inf) ** -1.5 is 0 in numpy)
+            if math.isfinite(n) and not float(n).is_integer() and np.any(np.less(x, 0.0)):
+                raise FloatingPointError("invalid value encountered in power: a negative base needs an integer "
+                                         "exponent")
+            return np.power(x, n)
+
         def stacked(xs):
             # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
             # beside a batch's (k, B)) broadcast first.
@@ -173,7 +181,7 @@ def numpy_backend() -> SimpleNamespace:
             cos=np.cos,
             abs=np.abs,
             expm1=np.expm1,
-            pow=np.power,
+            pow=power,
             pow_positive=pow_positive,
             finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
             maximum=np.maximum,

@@ -174,7 +174,8 @@ LEAKY_RELU = _op(
 # slope is computed directly (out + alpha would cancel to 0 for x below about -37).
 ELU = _op(
     "elu", "elu", 1,
-    lambda m, x, alpha: m.select(x, x, alpha * m.expm1(m.minimum(x, 0.0))),
+    # the value at 0 is x (0 on both sides; an infinite alpha must not make it inf * 0), the slope alpha
+    lambda m, x, alpha: m.select(-x, alpha * m.expm1(m.minimum(x, 0.0)), x),
     lambda m, out, x, alpha: (m.select(x, 1.0, alpha * m.exp(m.minimum(x, 0.0))),),
     params=("alpha",),
 )
@@ -199,7 +200,9 @@ SWISH = _op(
 
 def _swish_partials(m, out, x, beta):
     s = m.sigmoid(beta * x)
-    return (s + beta * out * (1.0 - s), x * out * (1.0 - s))
+    # out * (1 - s) first: x * out could overflow to inf and meet a 1 - s of exactly 0 (swish(1e300,
+    # beta=inf)), where the limit, x^2 sigmoid'(beta x), is 0 as PyTorch computes it
+    return (s + beta * (out * (1.0 - s)), x * (out * (1.0 - s)))
 
 
 # --- comparisons: ties split the gradient equally ---------------------------------------------

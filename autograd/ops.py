@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -132,7 +134,8 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if x == int(x) else repr(x)
+    # 2.0 -> "2"; inf, nan and 1e300 as repr gives them (int(inf) fails, int(1e300) has 301 digits)
+    return str(int(x)) if math.isfinite(x) and x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def defop(
@@ -249,23 +252,26 @@ def _sigmoid(m: Any, x: Any) -> Any:
 SIGMOID = defop("sigmoid", symbol="σ", forward=_sigmoid, partials=lambda m, out, x: (out * (1.0 - out),))
 # relu'(0) = 0 by convention (as PyTorch).
 RELU = defop("relu", forward=lambda m, x: m.maximum(x, 0.0), partials=lambda m, out, x: (m.step(x),))
+# The piecewise ops pick a side with m.select rather than mixing both sides with 0/1 weights, so an
+# infinite alpha on the unused side cannot make 0 * inf = NaN (elu(2, alpha=inf) is 2, as PyTorch).
 LEAKY_RELU = defop(
     "leaky_relu", params=("alpha",),
-    forward=lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.minimum(x, 0.0),
-    partials=lambda m, out, x, alpha: (m.step(x) + alpha * (1.0 - m.step(x)),),
+    forward=lambda m, x, alpha: m.select(x, x, alpha * x),
+    partials=lambda m, out, x, alpha: (m.select(x, 1.0, alpha),),
 )
 # On the negative side elu(x) = alpha (e^x - 1) and its slope is alpha e^x. Both use min(x, 0),
 # so no exp of a large positive x is ever evaluated; expm1 keeps tiny negative x exact, and the
 # slope is computed directly (out + alpha would cancel to 0 for x below about -37).
 ELU = defop(
     "elu", params=("alpha",),
-    forward=lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.expm1(m.minimum(x, 0.0)),
-    partials=lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * alpha * m.exp(m.minimum(x, 0.0)),),
+    # the value at 0 is x (0 on both sides; an infinite alpha must not make it inf * 0), the slope alpha
+    forward=lambda m, x, alpha: m.select(-x, alpha * m.expm1(m.minimum(x, 0.0)), x),
+    partials=lambda m, out, x, alpha: (m.select(x, 1.0, alpha * m.exp(m.minimum(x, 0.0))),),
 )
 SELU = defop(
     "selu",
-    forward=lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
-    partials=lambda m, out, x: (SELU_SCALE * (m.step(x) + (1.0 - m.step(x)) * SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
+    forward=lambda m, x: SELU_SCALE * m.select(x, x, SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
+    partials=lambda m, out, x: (SELU_SCALE * m.select(x, 1.0, SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
 )
 # softplus(x) = log(1 + e^x) written so that neither branch overflows.
 SOFTPLUS = defop(
@@ -277,7 +283,9 @@ SOFTPLUS = defop(
 
 def _swish_partials(m: Any, out: Any, x: Any, beta: Any) -> tuple[Any, Any]:
     s = m.sigmoid(beta * x)
-    return (s + beta * out * (1.0 - s), x * out * (1.0 - s))
+    # out * (1 - s) first: x * out could overflow to inf and meet a 1 - s of exactly 0 (swish(1e300,
+    # beta=inf)), where the limit, x^2 sigmoid'(beta x), is 0 as PyTorch computes it
+    return (s + beta * (out * (1.0 - s)), x * (out * (1.0 - s)))
 
 
 # swish(x, beta) = x * sigmoid(beta x); beta is an input so it can be trained.
@@ -310,12 +318,26 @@ def _dot_partials(m: Any, out: Any, *args: Any) -> tuple[Any, ...]:
 DOT = defop("dot", symbol="w·x+b", arity=None, forward=_dot_forward, partials=_dot_partials)
 
 
+def _logsumexp_shift(m: Any, xs: Sequence[Any]) -> tuple[Any, Any, Any]:
+    """(c, top - c, sum of exp(x - c)): the shift c is the maximum, so every x - c <= 0 and exp never
+    overflows.  A non-finite maximum shifts by the largest float instead (inf - inf would be NaN) and
+    comes back through top - c: +inf gives +inf, NaN gives NaN, all -inf gives log(0), a domain error."""
+    top = m.max(xs)
+    c = m.finite_or(top, sys.float_info.max)
+    return c, top - c, m.sum([m.exp(x - c) for x in xs])
+
+
 def _logsumexp_forward(m: Any, *xs: Any) -> Any:
-    # Shift by the maximum so that exp never overflows; an infinite maximum is not subtracted
-    # (inf - inf would be NaN): +inf then gives +inf, and all -inf gives log(0), a domain error.
-    top = m.finite_or(m.max(xs), 0.0)
-    return top + m.log(m.sum([m.exp(x - top) for x in xs]))
+    c, d, s = _logsumexp_shift(m, xs)
+    return c + m.log(s) + d
+
+
+def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+    # softmax from the shifted values, exp(x - c) / sum: exact where exp(x - out) is not (at 1e12,
+    # out = x + log 2 is rounded to the spacing of 1e12 and the gradient comes out as 0.500016)
+    c, d, s = _logsumexp_shift(m, xs)
+    return tuple(m.exp(x - c - d) / s for x in xs)
 
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
-                  partials=lambda m, out, *xs: tuple(m.exp(x - out) for x in xs))
+                  partials=_logsumexp_partials)

@@ -155,6 +155,8 @@ class Module:
         targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
         for name, values, i in self._named_buffers():
             targets[name] = (values, i)
+        # buffers that hold variances (BatchNorm's running_var): a negative one fails only later, in sqrt
+        nonnegative = {id(getattr(m, b)) for m in self.modules() for b in getattr(m, "_nonnegative_buffers", ())}
         bad_keys = [k for k in state if not isinstance(k, str)]
         if bad_keys:
             raise StateDictError(f"load_state_dict: names must be strings, got {bad_keys[0]!r}")
@@ -190,6 +192,10 @@ class Module:
             if not math.isfinite(x):
                 raise StateDictError(
                     f"load_state_dict: {name!r} is {x!r}, not a finite number (model unchanged)"
+                )
+            if x < 0 and index is not None and id(target) in nonnegative:
+                raise StateDictError(
+                    f"load_state_dict: {name!r} is {x!r}, but a variance must be >= 0 (model unchanged)"
                 )
             updates.append((target, index, x))
         for target, index, x in updates:  # nothing can fail from here on

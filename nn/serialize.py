@@ -96,12 +96,14 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(f"{where} is not a chalkgrad model (JSON nested too deeply)") from None
     except (json.JSONDecodeError, ValueError) as e:
         raise ModelFileError(f"{where} is not valid JSON ({e})") from None
-    if _depth(doc) > _MAX_DEPTH:  # the checks below repr and compare values, which recurse too
-        raise ModelFileError(f"{where} is not a chalkgrad model (JSON nested more than {_MAX_DEPTH} levels)")
+    deep = _too_deep(doc)
+    if deep is not None:  # the checks below repr and compare values, which recurse too
+        raise ModelFileError(f"{where} is not a chalkgrad model (JSON nested more than {_MAX_DEPTH} levels, "
+                             f"at {deep[:100]})")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a chalkgrad model file (no \"format\": \"{FORMAT}\")")
     if doc.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"{where}: unsupported format version {doc.get('version')!r} "
+        raise ModelFileError(f"{where}: unsupported format version {doc.get('version')!r:.60} "
                              f"(this chalkgrad reads version {FORMAT_VERSION})")
     arch, state, training = doc.get("architecture"), doc.get("state"), doc.get("training", True)
     if not isinstance(arch, dict):
@@ -115,33 +117,46 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
             mine = into.config()
         except (AttributeError, ValueError) as e:
             raise ModelFileError(f"{where}: cannot check the target model's architecture ({e})") from None
-        if _canonical(mine) != _canonical(arch):
-            raise ModelFileError(f"{where}: architecture {arch} does not match the model's {mine}")
+        theirs, ours = _canonical(arch), _canonical(mine)
+        if theirs != ours:
+            key = next(k for k in sorted({*theirs, *ours}, key=str) if theirs.get(k, _NONE) != ours.get(k, _NONE))
+            raise ModelFileError(f"{where}: architecture does not match the model's: {key!r:.60} is "
+                                 f"{theirs.get(key, 'missing')!r:.60} in the file, {ours.get(key, 'missing')!r:.60} "
+                                 "in the model")
         model = into
     else:
         model = _build(arch, len(state), where)
     try:
         model.load_state_dict(state, strict=True)
     except ValueError as e:
-        raise ModelFileError(f"{where}: {e}") from None
+        fit = "" if into is not None else f"the \"state\" does not fit the \"architecture\" {_brief(arch)}: "
+        raise ModelFileError(f"{where}: {fit}{e}") from None
     model.train(training)
     return model
 
 
+_NONE = object()  # a key one architecture lacks
 _MAX_DEPTH = 8  # a model file is 3 levels deep: document, architecture, activation spec
 
 
-def _depth(doc: Any) -> int:
-    """How deeply lists and objects nest in ``doc`` (iterative: a forged file must not recurse)."""
-    deepest, stack = 0, [(doc, 0)]
+def _too_deep(doc: Any) -> str | None:
+    """The path of the first value nested deeper than _MAX_DEPTH, e.g. ``"architecture"."nouts"[0]``
+    (iterative: a forged file must not recurse), or None."""
+    stack: list[tuple[Any, int, str]] = [(doc, 0, "")]
     while stack:
-        value, level = stack.pop()
+        value, level, path = stack.pop()
         if isinstance(value, (dict, list)):
             level += 1
-            deepest = max(deepest, level)
-            if level <= _MAX_DEPTH:
-                stack.extend((v, level) for v in (value.values() if isinstance(value, dict) else value))
-    return deepest
+            if level > _MAX_DEPTH:
+                return path or "the top level"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, level, f"{path}[{k!r:.40}]") for k, v in items)
+    return None
+
+
+def _brief(arch: dict) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in arch.items() if k not in ("init", "seed"))
+    return f"({text})" if len(text) <= 150 else f"({text[:147]}...)"
 
 
 def _reject_constant(name: str) -> Any:
@@ -152,6 +167,9 @@ def _canonical(cfg: dict) -> dict:
     # The initialiser only matters before weights are loaded, so it is no part of the match.
     return {k: v for k, v in cfg.items() if k not in ("init", "seed")}
 
+
+# Arguments a saved architecture must give: the constructors have no default for them.
+_REQUIRED = {"Neuron": ("nin",), "Layer": ("nin", "nout"), "MLP": ("nin", "nouts"), "BatchNorm": ("n",)}
 
 _BUILDERS: dict[str, tuple[type, dict[str, tuple[type, ...]]]] = {
     "Neuron": (Neuron, {"nin": (int,), "activation": (dict,), "init": (str, type(None)), "bias": (bool,)}),
@@ -167,15 +185,19 @@ _BUILDERS: dict[str, tuple[type, dict[str, tuple[type, ...]]]] = {
 
 def _build(arch: dict, n_state: int, where: str) -> Module:
     kind = arch.get("type")
-    if kind not in _BUILDERS:
-        raise ModelFileError(f"{where}: unknown module type {kind!r}; known: {', '.join(_BUILDERS)}")
+    if not isinstance(kind, str) or kind not in _BUILDERS:  # (a list is not even hashable)
+        raise ModelFileError(f"{where}: architecture \"type\": unknown module type {kind!r:.60}; known: "
+                             f"{', '.join(_BUILDERS)}")
     cls, allowed = _BUILDERS[kind]
     kwargs = {k: v for k, v in arch.items() if k != "type"}
     for key, value in kwargs.items():
         if key not in allowed:
-            raise ModelFileError(f"{where}: {kind} has no argument {key!r}")
+            raise ModelFileError(f"{where}: {kind} has no argument {key!r:.60}")
         if isinstance(value, bool) and bool not in allowed[key] or not isinstance(value, allowed[key]):
             raise ModelFileError(f"{where}: {kind} argument {key!r} has the wrong type: {value!r:.60}")
+    for key in _REQUIRED.get(kind, ()):
+        if key not in kwargs:
+            raise ModelFileError(f"{where}: {kind} architecture has no {key!r} (needed to rebuild it)")
     _check_size(kind, kwargs, n_state, where)
     if kwargs.get("init") is None:
         kwargs.pop("init", None)
@@ -183,8 +205,9 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
             kwargs["init"] = "zeros"  # weights are overwritten by the state just after
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as e:
-        raise ModelFileError(f"{where}: cannot build {kind} from {kwargs} ({e})") from None
+    except (TypeError, ValueError, OverflowError) as e:  # OverflowError: an int past the float range
+        message = str(e) if len(str(e)) <= 200 else str(e)[:197] + "..."
+        raise ModelFileError(f"{where}: cannot build {kind} from the saved architecture ({message})") from None
 
 
 def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
@@ -195,7 +218,7 @@ def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
         nouts = kwargs.get("nouts")
         sizes = ints("nin") + (nouts if isinstance(nouts, list) else [])
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
-            raise ModelFileError(f"{where}: MLP layer sizes must be integers, got {sizes!r:.60}")
+            raise ModelFileError(f"{where}: MLP \"nin\" and \"nouts\" must be integers, got {sizes!r:.60}")
         weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
         hidden, last = sum(sizes[1:-1]), sizes[-1] if len(sizes) > 1 else 0
         weights += hidden * _activation_size(kwargs.get("activation", {"name": "relu"}))

@@ -54,7 +54,7 @@ def _float_select(x: float, pos: float, neg: float) -> float:
     return pos if x > 0.0 else (neg if x <= 0.0 else math.nan)
 
 
-def _float_max(xs) -> float:
+def _float_max(xs: Any) -> float:
     # builtin max skips a NaN that is not first (max([1.0, nan]) is 1.0): NaN in, NaN out
     top = max(xs)
     for x in xs:

@@ -413,7 +413,7 @@ def _input_scaling(model_path: str, width: int) -> tuple[list[float], list[float
     scaling = run.get("input_scaling") if isinstance(run, dict) else None
     if scaling is None:
         return None
-    columns = [scaling.get(k) for k in ("mean", "std")] if isinstance(scaling, dict) else []
+    columns: list[Any] = [scaling.get(k) for k in ("mean", "std")] if isinstance(scaling, dict) else []
     try:
         if len(columns) != 2 or not all(isinstance(c, list) and len(c) == width for c in columns):
             raise ValueError

@@ -403,7 +403,7 @@ class MLP(Module):
 
     def forward_batch(self, samples: Sequence[Sample]) -> list[Value | list[Value]]:
         """Run a batch of samples layer by layer (BatchNorm sees the whole batch at once)."""
-        xs = [list(s) for s in samples]
+        xs: list[list[Any]] = [list(s) for s in samples]
         for s in xs:
             check_inputs("MLP", s, self.nin)
         last = len(self.layers) - 1

@@ -199,13 +199,13 @@ def _entry(name: str, x: Any) -> float:
         problem = f"must be a real number, got {type(x).__name__} {x!r:.60}"
     else:
         try:
-            x = float(x)
+            number = float(x)
         except (OverflowError, ValueError):  # an int or Fraction beyond the float range
             problem = f"({type(x).__name__}) is beyond the float range (|x| > 1.8e308), not a finite number"
         else:
-            if math.isfinite(x):
-                return x
-            problem = f"is {x!r}, not a finite number"
+            if math.isfinite(number):
+                return number
+            problem = f"is {number!r}, not a finite number"
     raise StateDictError(f"load_state_dict: {name!r} {problem} (model unchanged)")
 
 

@@ -47,7 +47,8 @@ class DivergenceError(ValueError):
 
 # --- the one per-batch computation (the seam for compile=True) ----------------------------------------
 def loss_and_grads(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], xs: list, ys: list
+    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], xs: Sequence[Any],
+    ys: Sequence[Any],
 ) -> tuple[float, Outputs]:
     """One batch: forward, mean loss (+ penalty), backward. Returns (objective, outputs as floats).
 
@@ -79,7 +80,7 @@ def batch_step(
     only when that is known to give the eager numbers (one of nn's own losses, a model of nn layers,
     at most 64 distinct ``targets``), silently eager otherwise.
     """
-    def eager(xs: list, ys: list) -> tuple[float, Outputs]:
+    def eager(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Outputs]:
         return loss_and_grads(model, loss, regularizer, params, xs, ys)
 
     if compile or compile is None:
@@ -231,7 +232,7 @@ def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: list) -> dict[str,
     logs: dict[str, float] = {"epoch": epoch, "loss": loss}
     for name, fn in plan.metrics:
         logs[name] = fn(outs, plan.ys)
-    if plan.xs_val is not None:
+    if plan.xs_val is not None and plan.ys_val is not None:
         val_outs = predict_lists(plan.model, plan.xs_val)
         logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)
         for name, fn in plan.metrics:

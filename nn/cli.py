@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -134,7 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a saved model's architecture and parameter count",
                           description="Print a saved model's architecture and parameter count.")
     info.add_argument("model", help="a model.json written by 'train' or nn.save")
+    for p in (parser, train, predict, info):
+        # argparse takes only -1 and -0.5 for negative numbers; -1e-3 would be read as an option
+        p._negative_number_matcher = _NEGATIVE_NUMBER
     return parser
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -388,14 +395,16 @@ def _predict(args: argparse.Namespace) -> int:
             out = model(inputs)
         except (ValueError, ArithmeticError) as error:
             raise CliError(str(error)) from None
+    # a Value, or a list of them; a model ending in Dropout (the identity in eval mode) hands back numbers
     if isinstance(out, list):
-        values = [v.data for v in out]
+        values = [float(v) for v in out]
         best = max(range(len(values)), key=values.__getitem__)
         print("outputs: " + " ".join(f"{v:.6g}" for v in values))
         print(f"class: {best} (the largest output)")
     else:
-        print(f"output: {out.data:.6g}")
-        print(f"sign: {'+1' if out.data > 0 else '-1'} (class {int(out.data > 0)} for a score or logit)")
+        value = float(out)
+        print(f"output: {value:.6g}")
+        print(f"sign: {'+1' if value > 0 else '-1'} (class {int(value > 0)} for a score or logit)")
     return 0
 
 

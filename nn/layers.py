@@ -259,6 +259,7 @@ class BatchNorm(Module):
     """
 
     _buffers = ("running_mean", "running_var")
+    _nonnegative_buffers = ("running_var",)  # load_state_dict refuses a negative variance
 
     def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
         self.n = validate.positive_int("BatchNorm", "n", n)

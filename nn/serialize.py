@@ -153,6 +153,9 @@ def _canonical(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if k not in ("init", "seed")}
 
 
+# Arguments a saved architecture must give: the constructors have no default for them.
+_REQUIRED = {"Neuron": ("nin",), "Layer": ("nin", "nout"), "MLP": ("nin", "nouts"), "BatchNorm": ("n",)}
+
 _BUILDERS: dict[str, tuple[type, dict[str, tuple[type, ...]]]] = {
     "Neuron": (Neuron, {"nin": (int,), "activation": (dict,), "init": (str, type(None)), "bias": (bool,)}),
     "Layer": (Layer, {"nin": (int,), "nout": (int,), "activation": (dict,), "init": (str, type(None)),
@@ -176,6 +179,9 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
             raise ModelFileError(f"{where}: {kind} has no argument {key!r}")
         if isinstance(value, bool) and bool not in allowed[key] or not isinstance(value, allowed[key]):
             raise ModelFileError(f"{where}: {kind} argument {key!r} has the wrong type: {value!r:.60}")
+    for key in _REQUIRED.get(kind, ()):
+        if key not in kwargs:
+            raise ModelFileError(f"{where}: {kind} architecture has no {key!r} (needed to rebuild it)")
     _check_size(kind, kwargs, n_state, where)
     if kwargs.get("init") is None:
         kwargs.pop("init", None)

@@ -181,6 +181,10 @@ def from_torch(seq: Any) -> MLP:
         if isinstance(mod, torch.nn.BatchNorm1d):
             if block["bn"] is not None or block["act"] is not None or block["dropout"] is not None:
                 raise ValueError(f"from_torch: {where}: BatchNorm1d must come right after a Linear")
+            features = block["linear"].out_features
+            if mod.num_features != features:
+                raise ValueError(f"from_torch: {where}: BatchNorm1d normalises {mod.num_features} features "
+                                 f"but the Linear before it gives {features}")
             if not mod.affine or not mod.track_running_stats or mod.momentum is None:
                 raise ValueError(f"from_torch: {where}: BatchNorm1d needs affine=True, tracked running "
                                  "statistics and a numeric momentum")

@@ -95,6 +95,11 @@ class Neuron(Module):
     (3, 0.0)
     """
 
+    # Set only for the activations that have them (swish, maxout), by the activation's initial_params.
+    beta: Value
+    slopes: list[Value]
+    intercepts: list[Value]
+
     def __init__(
         self,
         nin: int,

@@ -112,7 +112,7 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(f"{where}: \"training\" must be true or false, got {training!r:.60}")
     if into is not None:
         try:
-            mine = into.config()
+            mine = into.config()  # type: ignore[attr-defined]  # AttributeError is caught
         except (AttributeError, ValueError) as e:
             raise ModelFileError(f"{where}: cannot check the target model's architecture ({e})") from None
         if _canonical(mine) != _canonical(arch):
@@ -188,7 +188,8 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
         if kind in ("Neuron", "Layer"):
             kwargs["init"] = "zeros"  # weights are overwritten by the state just after
     try:
-        return cls(**kwargs)
+        built: Module = cls(**kwargs)
+        return built
     except (TypeError, ValueError) as e:
         raise ModelFileError(f"{where}: cannot build {kind} from {kwargs} ({e})") from None
 
@@ -196,7 +197,9 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
 def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
     # A forged architecture (nin = 10**9, maxout k = 10**7) must fail on its numbers, not by
     # exhausting memory: count every number the constructor would create before calling it.
-    ints = lambda *keys: [kwargs.get(k) for k in keys]
+    def ints(*keys: str) -> list[Any]:
+        return [kwargs.get(k) for k in keys]
+
     if kind == "MLP":
         nouts = kwargs.get("nouts")
         sizes = ints("nin") + (nouts if isinstance(nouts, list) else [])

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from . import losses, optim, schedules, validate
+from . import activations, losses, optim, schedules, validate
 
 __all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
 
@@ -97,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="what to learn (default: moons)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 16 16")
-    train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, ... "
-                       "")
+    train.add_argument("--activation", type=_registered("activation", {n: n for n in activations.ACTIVATIONS}),
+                       help=f"hidden activation: one of {', '.join(activations.ACTIVATIONS)}")
     train.add_argument("--loss", type=_registered("loss", {**{n: n for n in losses.REGISTRY}, **losses.ALIASES}),
                        help=f"one of {', '.join(losses.names())} (squared and absolute errors learn -1/+1 or "
                        "one-hot targets)")
@@ -174,10 +174,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             cfg[key] = value
     if not 0.0 <= cfg["test_split"] < 1.0:
         parser.error(f"argument --test-split: must be a fraction in [0, 1), got {cfg['test_split']}")
-    try:
-        act = nn.activations.get_activation(cfg["activation"])
-    except (KeyError, ValueError, TypeError) as error:
-        parser.error(str(error.args[0] if error.args else error))
+    act = activations.get_activation(cfg["activation"])  # --activation gives a registered name, as the defaults
     spec = losses.REGISTRY[cfg["loss"]]  # --loss gives a registered name, the defaults are ones
     loss_fn, loss_name, kind = spec.fn, spec.name, spec.labels
 

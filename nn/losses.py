@@ -161,7 +161,7 @@ def mean_loss(
     >>> mean_loss("squared_error", [Value(1.0), Value(3.0)], [0.0, 0.0]).data
     5.0
     """
-    fn = get(loss)
+    fn = get(loss, "mean_loss")
     if reduction not in ("mean", "sum"):
         raise ValueError(f"mean_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
     predictions, targets = list(predictions), list(targets)

@@ -1,6 +1,7 @@
-"""mypy passes on nn/ with the project's configuration (setup.cfg [mypy]: disallow_untyped_defs,
-warn_return_any).  autograd's own errors are the business of tests/test_typing.py: here it is only
-followed for its types (follow_imports=silent)."""
+"""mypy passes on nn/ with the project's configuration (setup.cfg [mypy], the same options as
+tests/test_typing.py uses for autograd: disallow_untyped_defs, warn_return_any, ...).  autograd's own
+errors are the business of tests/test_typing.py: here it is only followed for its types
+(follow_imports=silent)."""
 
 import os
 import subprocess

@@ -114,7 +114,7 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(f"{where}: \"training\" must be true or false, got {training!r:.60}")
     if into is not None:
         try:
-            mine = into.config()
+            mine = into.config()  # type: ignore[attr-defined]  # AttributeError is caught
         except (AttributeError, ValueError) as e:
             raise ModelFileError(f"{where}: cannot check the target model's architecture ({e})") from None
         theirs, ours = _canonical(arch), _canonical(mine)
@@ -204,7 +204,8 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
         if kind in ("Neuron", "Layer"):
             kwargs["init"] = "zeros"  # weights are overwritten by the state just after
     try:
-        return cls(**kwargs)
+        built: Module = cls(**kwargs)
+        return built
     except (TypeError, ValueError, OverflowError) as e:  # OverflowError: an int past the float range
         message = str(e) if len(str(e)) <= 200 else str(e)[:197] + "..."
         raise ModelFileError(f"{where}: cannot build {kind} from the saved architecture ({message})") from None
@@ -213,7 +214,9 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
 def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
     # A forged architecture (nin = 10**9, maxout k = 10**7) must fail on its numbers, not by
     # exhausting memory: count every number the constructor would create before calling it.
-    ints = lambda *keys: [kwargs.get(k) for k in keys]
+    def ints(*keys: str) -> list[Any]:
+        return [kwargs.get(k) for k in keys]
+
     if kind == "MLP":
         nouts = kwargs.get("nouts")
         sizes = ints("nin") + (nouts if isinstance(nouts, list) else [])

@@ -394,12 +394,12 @@ def _predict(args: argparse.Namespace) -> int:
             raise CliError(str(error)) from None
     # a Value, or a list of them; a model ending in Dropout (the identity in eval mode) hands back numbers
     if isinstance(out, list):
-        values = [float(v) for v in out]
+        values = [float(getattr(v, "data", v)) for v in out]
         best = max(range(len(values)), key=values.__getitem__)
         print("outputs: " + " ".join(f"{v:.6g}" for v in values))
         print(f"class: {best} (the largest output)")
     else:
-        value = float(out)
+        value = float(getattr(out, "data", out))
         print(f"output: {value:.6g}")
         print(f"sign: {'+1' if value > 0 else '-1'} (class {int(value > 0)} for a score or logit)")
     return 0

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from ..backends import FLOAT
 from ..errors import backward_error, forward_error
 from .codegen import generate
+from .forward import check_tangents, replay_jvp
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
 
 __all__ = ["Tape", "trace"]
@@ -176,6 +177,31 @@ class Tape:
         except _MATH_ERRORS:
             self._interpret(inputs, grad=True)
             raise
+
+    def jvp(self, *args: Any, tangents: Any = None) -> tuple[Any, Any]:
+        """(outputs, their derivatives in the direction ``tangents``): forward mode over the recording.
+
+        Called as ``tape.jvp(*inputs, tangents)`` (or ``tangents=`` by keyword), one tangent per
+        input; outputs and tangents come shaped as ``tape(*inputs)`` returns them.  Captured
+        parameters are held fixed (tangent 0).  Equal to :func:`autograd.jvp` on the traced function.
+
+        >>> from autograd import trace
+        >>> tape = trace(lambda a, b: a * b + b ** 3, -41.0, 2.0)
+        >>> tape.jvp(-41.0, 2.0, [1.0, 0.0])
+        (-74.0, 2.0)
+        """
+        name = getattr(self.fn, "__name__", "fn")
+        if tangents is None:
+            if len(args) != self._n + 1:
+                raise TypeError(f"tape.jvp of {name}: expected {self._n} input(s) ({', '.join(self.input_names)}) "
+                                f"and then the tangents, got {len(args)} argument(s)")
+            *args, tangents = args
+        inputs = self._inputs(tuple(args))
+        ts = check_tangents(self.recording, name, tangents)
+        if self.check:
+            self._check(inputs)
+        outs, touts = replay_jvp(self.recording, inputs, ts)
+        return self._shape(outs), self._shape(touts)
 
     def _shape(self, outs: Any) -> Any:
         """Outputs as fn returned them: one, a tuple, or (output, aux tuple)."""

@@ -1,5 +1,6 @@
 """Forward mode: jvp, jacfwd (beside jacrev/jacobian) and tape.jvp, from the op table's partials."""
 
+import doctest
 import math
 
 import pytest
@@ -36,6 +37,14 @@ def test_exported_from_the_package():
     for name in ("jvp", "jacfwd", "jacrev", "jacobian"):
         assert name in autograd.__all__
     assert autograd.jvp is FWD.jvp and autograd.jacfwd is FWD.jacfwd and autograd.jacrev is F.jacrev
+
+
+def test_docstring_examples():
+    assert doctest.testmod(FWD).failed == 0
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(autograd.Tape.jvp, "Tape.jvp", globs={}):
+        runner.run(test)
+    assert runner.tries > 0 and runner.failures == 0
 
 
 def test_jvp_of_several_scalars_one_sequence_and_several_outputs():

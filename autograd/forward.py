@@ -77,7 +77,10 @@ def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], 
         t = None
         if op is not None and any(p in tan for p in ps):
             if create_graph:
-                ds = partials_on_values(op, node, ps)
+                try:
+                    ds = partials_on_values(op, node, ps)
+                except (*_MATH_ERRORS, TypeError) as e:
+                    raise type(e)(f"{where}: {e}") from None
                 for p, d in zip(ps, ds):
                     if p in tan:
                         c = times(tan[p], d)

@@ -313,6 +313,8 @@ def test_bad_arguments_name_jvp_the_argument_and_the_value():
         (lambda: jvp(lambda x: x.sqrt(), (0.0,), (1.0,)), ZeroDivisionError,
          r"jvp: cannot differentiate sqrt\(0\.0\)"),
         (lambda: jacfwd(lambda x: [x.sqrt()])(0.0), ZeroDivisionError, r"jacfwd: cannot differentiate sqrt"),
+        (lambda: jvp(lambda x: x.sqrt(), (Value(0.0),), (1.0,)), ZeroDivisionError,
+         r"jvp: cannot differentiate sqrt\(0\.0\)"),  # nested: the rule runs on Values
     ]
     for call, kind, pattern in cases:
         with pytest.raises(kind, match=pattern) as info:

@@ -208,6 +208,29 @@ def test_tape_jvp_equals_eager_jvp(case, v):
     assert (value, tangent) == pytest.approx(jvp(f, tuple(moved), tuple(v)), rel=1e-15, abs=1e-300)
 
 
+def test_tape_jvp_numpy_mode_and_its_source():
+    f = lambda a, b: [(a * b).tanh() + b**3, autograd.logsumexp([a, b, 1.0])]  # noqa: E731
+    eager = jvp(f, (0.5, -1.0), (1.0, 2.0))
+    for mode in ("python", "numpy"):
+        outs, ts = trace(f, 0.5, -1.0, mode=mode).jvp(0.5, -1.0, [1.0, 2.0])
+        assert list(outs) == eager[0] and list(ts) == pytest.approx(eager[1], rel=1e-15)
+    src = trace(lambda a, b: (a * b).tanh(), 0.5, -1.0).jvp_source
+    assert "dt0 = dx0 * x1 + dx1 * x0" in src and "dt1 = dt0 * (1.0 - t1 * t1)" in src  # tanh' from the table
+
+
+def test_tape_jvp_long_n_ary_nodes_and_folded_constants():
+    n = 40  # more terms than the generated code writes out as a chain of +
+
+    def f(*xs):
+        c = (Value(2.0) * 3.0).exp()  # built from constants only: folded into a number in the code
+        return autograd.sum(list(xs)) * c + dot(list(xs[:20]), list(xs[20:]), 0.5) + logsumexp(list(xs))
+
+    xs, v = [0.01 * i for i in range(n)], [1.0 - 0.05 * i for i in range(n)]
+    tape = trace(f, *xs)
+    assert "sum((" in tape.jvp_source
+    assert tape.jvp(*xs, v) == pytest.approx(jvp(f, tuple(xs), tuple(v)), rel=1e-15)
+
+
 def test_tape_jvp_shapes_and_parameters():
     w = Value(3.0)  # a captured parameter: held fixed, read live
     tape = trace(lambda a, b: [(w * a).tanh(), a * b], 0.5, 2.0)

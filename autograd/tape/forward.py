@@ -1,9 +1,11 @@
 """Forward mode over a recording: values and tangents in one pass, reading the op table's partials.
 
 The tape's counterpart of :func:`autograd.jvp`: node by node in recorded order, each node's value
-is its forward rule and its tangent ``Σ_i partial_i · tangent(parent_i)`` with the partials
-evaluated on the float backend, the very operations eager ``jvp`` performs (results agree).
-Captured parameters and constants have no tangent.
+is its forward rule and its tangent ``Σ_i partial_i · tangent(parent_i)``.  :func:`generate_jvp`
+writes this as straight-line Python with the rules evaluated on the symbolic backend (what a
+replay runs); :func:`replay_jvp` interprets it on floats, to name the node where the code failed.
+Both perform the float operations eager ``jvp`` performs, so the results agree.  Captured
+parameters and constants have no tangent.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import Any, Sequence
 
 from ..backends import FLOAT
 from ..errors import call_text, forward_error
+from .symbols import NAMESPACE, SYM, Sym, render
 from .trace import Recording
 
-__all__ = ["replay_jvp", "check_tangents"]
+__all__ = ["generate_jvp", "replay_jvp", "check_tangents"]
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
 
@@ -35,6 +38,36 @@ def check_tangents(rec: Recording, name: str, tangents: Any) -> list[float]:
                             f"{type(t).__name__} {t!r:.60}")
         out.append(float(t))
     return out
+
+
+def generate_jvp(rec: Recording) -> tuple[str, dict]:
+    """Source of ``jvp(*inputs, *tangents) -> (outputs, output tangents)`` for ``rec``, and its namespace."""
+    n_in, first = rec.n_inputs, rec.first_node
+    sym: dict[int, Any] = {s: Sym.name(f"x{s}") for s in range(n_in)}
+    sym.update((n_in + i, Sym.name(f"p{i}")) for i in range(len(rec.params)))
+    sym.update((n_in + len(rec.params) + i, c) for i, c in enumerate(rec.consts))  # literals
+    tan: dict[int, Any] = {s: Sym.name(f"dx{s}") for s in range(n_in)}  # slots without one are constant
+    args = ", ".join([f"x{s}" for s in range(n_in)] + [f"dx{s}" for s in range(n_in)])
+    lines = [f"def jvp({args}):"] + [f"    p{i} = params[{i}].data" for i in range(len(rec.params))]
+    for i in range(rec.n_nodes):
+        op = rec.ops[rec.codes[i]]
+        ps = rec.parents(i)
+        ins = [sym[p] for p in ps]
+        expr = op.forward(SYM, *ins)
+        if type(expr) is Sym:
+            lines.append(f"    t{i} = {render(expr)}")
+            expr = Sym.name(f"t{i}")
+        sym[first + i] = expr  # a folded constant stays a number
+        if any(p in tan for p in ps):
+            ds = op.partials(SYM, expr, *ins)
+            # x * 1.0 is x exactly; the terms are added left to right, as the eager sweep adds them
+            terms = [tan[p] if type(d) is float and d == 1.0 else tan[p] * d for p, d in zip(ps, ds) if p in tan]
+            lines.append(f"    dt{i} = {render(SYM.sum(terms))}")  # a long sum becomes one sum() call
+            tan[first + i] = Sym.name(f"dt{i}")
+    outs = ", ".join(render(sym[s]) for s in rec.outputs)
+    touts = ", ".join(render(tan[s]) if s in tan else "0.0" for s in rec.outputs)
+    lines.append(f"    return ({outs},), ({touts},)")
+    return "\n".join(lines) + "\n", dict(NAMESPACE, params=rec.params)
 
 
 def replay_jvp(rec: Recording, inputs: Sequence[float], tangents: Sequence[float]) -> tuple[list, list]:

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from ..backends import FLOAT
 from ..errors import backward_error, forward_error
 from .codegen import generate
-from .forward import check_tangents, replay_jvp
+from .forward import check_tangents, generate_jvp, replay_jvp
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
 
 __all__ = ["Tape", "trace"]
@@ -54,7 +54,7 @@ class Tape:
         self._check_mode = check
         self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
-        self._forward = self._vg = None
+        self._forward = self._vg = self._jvp = None
         self._plans: dict[bool, Any] = {}
         self._structure = structure(rec) if check else None
 
@@ -83,6 +83,11 @@ class Tape:
     def source(self) -> str:
         """Straight-line Python of the forward pass and of forward + backward (what replay runs)."""
         return generate(self.recording)[0]  # regenerated on demand: only the compiled code is kept
+
+    @property
+    def jvp_source(self) -> str:
+        """Straight-line Python of forward mode: each node's value, then its tangent (what ``jvp`` runs)."""
+        return generate_jvp(self.recording)[0]
 
     def __repr__(self) -> str:
         r = self.recording
@@ -200,7 +205,18 @@ class Tape:
         ts = check_tangents(self.recording, name, tangents)
         if self.check:
             self._check(inputs)
-        outs, touts = replay_jvp(self.recording, inputs, ts)
+        if self.mode == "numpy":  # a graph too large to be worth compiling: interpret it
+            outs, touts = replay_jvp(self.recording, inputs, ts)
+            return self._shape(outs), self._shape(touts)
+        if self._jvp is None:
+            src, namespace = generate_jvp(self.recording)
+            exec(compile(src, f"<tape jvp of {name}>", "exec"), namespace)  # our own code, from the op table
+            self._jvp = namespace.pop("jvp")
+        try:
+            outs, touts = self._jvp(*inputs, *ts)
+        except _MATH_ERRORS:
+            replay_jvp(self.recording, inputs, ts)  # names the node where it failed
+            raise
         return self._shape(outs), self._shape(touts)
 
     def _shape(self, outs: Any) -> Any:

@@ -19,10 +19,11 @@ transform, the partials are evaluated on the Value backend and the tangent is it
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 from . import ops
-from .backends import FLOAT
+from .errors import call_text
 from .functional import (
     check_argnums,
     contains_value,
@@ -30,11 +31,8 @@ from .functional import (
     finish,
     fn_name,
     is_number,
-    partials_on_values,
     scalar_output,
     sequence_output,
-    times,
-    undefined,
 )
 from .graph import topological_order
 from .modes import enable_grad
@@ -47,7 +45,7 @@ _MATH_ERRORS = (ArithmeticError, ValueError)
 
 def op_of(v: Value) -> ops.Op | None:
     """The op that made ``v`` (None for a leaf): the one place this module reads a node's op."""
-    return v._op
+    return v.fn
 
 
 # --- the forward sweep -----------------------------------------------------------------------------
@@ -76,33 +74,33 @@ def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], 
         ps = node.parents
         t = None
         if op is not None and any(p in tan for p in ps):
-            if create_graph:
-                try:
-                    ds = partials_on_values(op, node, ps)
-                except (*_MATH_ERRORS, TypeError) as e:
-                    raise type(e)(f"{where}: {e}") from None
-                for p, d in zip(ps, ds):
-                    if p in tan:
-                        c = times(tan[p], d)
-                        if c is not None:
-                            t = c if t is None else t + c
-                if t is None:
-                    t = 0.0  # every partial on the way was the constant 0 (a step, a relu off)
-            else:
-                try:
-                    ds = op.partials(FLOAT, node.data, *[p.data for p in ps])
-                except _MATH_ERRORS as e:
-                    raise type(e)(f"{where}: {undefined(op, ps, e)}") from None
+            try:  # the op table's partials: numbers, or with create_graph Values (graphs)
+                ds = op.derivatives(node, create_graph)
+            except _MATH_ERRORS as e:
+                raise type(e)(f"{where}: the derivative of {call_text(op, [p.data for p in ps])} is undefined "
+                              f"here") from None
+            except TypeError as e:  # a rule that cannot run on Values (no second derivative), or is malformed
+                raise type(e)(f"{where}: {e}") from None
+            for p, d in zip(ps, ds):
+                tp = tan.get(p)
+                if tp is None:
+                    continue
+                if create_graph and type(d) is float and d == 0.0 and math.isfinite(_number(tp)):
+                    continue  # a constant 0 (a step, relu off) adds nothing, and no node
+                term = tp if type(d) is float and d == 1.0 else tp * d
+                t = term if t is None else t + term
+            if t is None:
                 t = 0.0
-                for p, d in zip(ps, ds):
-                    if p in tan:
-                        t += tan[p] * d
         seed = seeds.get(node)
         if seed is not None:
             t = seed if t is None else t + seed
         if t is not None:
             tan[node] = t
     return [tan.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outputs]
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
 # --- jvp ----------------------------------------------------------------------------------------------

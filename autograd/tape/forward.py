@@ -89,8 +89,8 @@ def replay_jvp(rec: Recording, inputs: Sequence[float], tangents: Sequence[float
             try:
                 ds = op.partials(FLOAT, out, *xs)
             except _MATH_ERRORS as e:
-                raise type(e)(f"{_where(rec, first + i)}: jvp through {call_text(op, xs)}: derivative undefined "
-                              f"here ({e})") from None
+                raise type(e)(f"{_where(rec, first + i)}: the derivative of {call_text(op, xs)} is undefined here") \
+                    from None
             t = 0.0
             for p, d in zip(ps, ds):
                 tp = tans[p]

@@ -54,7 +54,8 @@ class Tape:
         self._check_mode = check
         self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
-        self._forward = self._vg = self._jvp = None
+        self._forward = self._vg = None
+        self._jvp: Callable[..., tuple] | None = None
         self._plans: dict[bool, Any] = {}
         self._structure = structure(rec) if check else None
 
@@ -200,8 +201,8 @@ class Tape:
             if len(args) != self._n + 1:
                 raise TypeError(f"tape.jvp of {name}: expected {self._n} input(s) ({', '.join(self.input_names)}) "
                                 f"and then the tangents, got {len(args)} argument(s)")
-            *args, tangents = args
-        inputs = self._inputs(tuple(args))
+            args, tangents = args[:-1], args[-1]
+        inputs = self._inputs(args)
         ts = check_tangents(self.recording, name, tangents)
         if self.check:
             self._check(inputs)
@@ -212,8 +213,9 @@ class Tape:
             src, namespace = generate_jvp(self.recording)
             exec(compile(src, f"<tape jvp of {name}>", "exec"), namespace)  # our own code, from the op table
             self._jvp = namespace.pop("jvp")
+        run = self._jvp
         try:
-            outs, touts = self._jvp(*inputs, *ts)
+            outs, touts = run(*inputs, *ts)
         except _MATH_ERRORS:
             replay_jvp(self.recording, inputs, ts)  # names the node where it failed
             raise

@@ -214,7 +214,9 @@ def _call(f: Callable, args: list) -> Any:
         return f(*args)
 
 
-def evaluate(f: Callable, args: tuple, argnums: tuple[int, ...] | None, where: str):
+def evaluate(
+    f: Callable, args: tuple, argnums: tuple[int, ...] | None, where: str
+) -> tuple[bool, list[Value], list, Any]:
     """Call ``f`` on fresh nodes for the differentiated arguments: (nested, flat inputs, shapes, output)."""
     if not args:
         raise TypeError(f"{where}: the function needs at least one argument to differentiate")

@@ -137,17 +137,20 @@ def test_parametrised_ops(x0):
     assert jvp(lambda x: x.leaky_relu(0.2) + x.leaky_relu(0.3), (-1.0,), (1.0,))[1] == pytest.approx(0.5)
 
 
-# User ops declared with defop (names unique to this file): forward mode needs nothing but their partials.
-SOFTSIGN = defop("softsign_forward_mode", symbol="softsign", forward=lambda m, x: x / (1 + m.abs(x)),
-                 partials=lambda m, out, x: (1 / (1 + m.abs(x)) ** 2,))
-SCALED = defop("scaled_tanh_forward_mode", params=("scale",), forward=lambda m, x, scale: scale * m.tanh(x),
-               partials=lambda m, out, x, scale: (scale * (1.0 - m.tanh(x) ** 2),))
-MEAN = defop("mean_forward_mode", arity=None, forward=lambda m, *xs: m.sum(xs) / len(xs),
-             partials=lambda m, out, *xs: (1.0 / len(xs),) * len(xs))
+def user_ops():
+    """User ops declared with defop, as a user would (the suite's conftest takes them out of the table again)."""
+    softsign = defop("softsign_forward_mode", symbol="softsign", forward=lambda m, x: x / (1 + m.abs(x)),
+                     partials=lambda m, out, x: (1 / (1 + m.abs(x)) ** 2,))
+    scaled = defop("scaled_tanh_forward_mode", params=("scale",), forward=lambda m, x, scale: scale * m.tanh(x),
+                   partials=lambda m, out, x, scale: (scale * (1.0 - m.tanh(x) ** 2),))
+    mean = defop("mean_forward_mode", arity=None, forward=lambda m, *xs: m.sum(xs) / len(xs),
+                 partials=lambda m, out, *xs: (1.0 / len(xs),) * len(xs))
+    return softsign, scaled, mean
 
 
 @pytest.mark.parametrize("x0", [-2.0, 0.5])
 def test_user_ops_from_defop_get_forward_mode_from_their_partials(x0):
+    SOFTSIGN, SCALED, MEAN = user_ops()
     f = lambda x: SOFTSIGN(x * x)  # noqa: E731
     assert jvp(f, (x0,), (1.0,))[1] == pytest.approx(2 * x0 / (1 + x0 * x0) ** 2, rel=1e-14)
     # composed with grad: the rule is evaluated on Values, so the second derivative is there too

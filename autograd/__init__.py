@@ -17,7 +17,8 @@ Add your own primitive with ``defop`` (see docs/custom_ops.md):
 """
 
 from . import ops
-from .functional import grad, hessian, hvp, jacobian, value_and_grad
+from .forward import jacfwd, jvp
+from .functional import grad, hessian, hvp, jacobian, jacrev, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
 from .graph import topological_order
 from .modes import AnomalyError, cycle_collector_paused, detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -51,6 +52,9 @@ __all__ = [
     "grad",
     "value_and_grad",
     "jacobian",
+    "jacrev",
+    "jacfwd",
+    "jvp",
     "hessian",
     "hvp",
     "trace",

@@ -1,4 +1,4 @@
-"""Function transforms: ``grad``, ``value_and_grad``, ``jacobian``, ``hessian`` and ``hvp``.
+"""Function transforms: ``grad``, ``value_and_grad``, ``jacobian`` (``jacrev``), ``hessian`` and ``hvp``.
 
 Each transform takes a Python function built from Value operations and returns a new function.
 ``f`` may take several scalars, ``f(x, y, z)``, or one sequence of scalars, ``f([x, y, z])``
@@ -32,7 +32,7 @@ from .graph import topological_order
 from .modes import enable_grad
 from .value import Value, apply, chain_rule
 
-__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients"]
+__all__ = ["grad", "value_and_grad", "jacobian", "jacrev", "hessian", "hvp", "gradients"]
 
 
 
@@ -84,11 +84,13 @@ def gradients(
 
 
 # --- arguments ------------------------------------------------------------------------------------
-def _is_number(x: Any) -> bool:
+def is_number(x: Any) -> bool:
+    """A real number (not a bool)."""
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _check_argnums(argnums: Any, where: str) -> tuple[int, ...] | None:
+def check_argnums(argnums: Any, where: str) -> tuple[int, ...] | None:
+    """``argnums`` as a tuple (None: every argument), or an error naming ``where``."""
     if argnums is None:
         return None
     items = argnums if isinstance(argnums, tuple) else (argnums,)
@@ -116,7 +118,8 @@ def _resolve(argnums: tuple[int, ...] | None, nargs: int, where: str) -> list[in
     return out
 
 
-def _contains_value(args: Sequence[Any]) -> bool:
+def contains_value(args: Sequence[Any]) -> bool:
+    """True when an argument (or an element of a sequence argument) is a Value."""
     for a in args:
         if isinstance(a, Value):
             return True
@@ -130,7 +133,7 @@ def _wrap_scalar(x: Any, where: str, name: str) -> Value:
         # A fresh identity node per call: connected to the caller's graph, yet only paths through
         # *this* argument count (the same Value passed twice, or captured by f, is not confused).
         v = apply(ops.SUM, (x,))
-    elif _is_number(x):
+    elif is_number(x):
         v = Value(float(x))
     else:
         raise TypeError(
@@ -166,9 +169,9 @@ def _wrap_args(args: tuple, positions: list[int], where: str) -> tuple[list, lis
 
 
 def _constant(a: Any) -> Any:
-    if _is_number(a):
+    if is_number(a):
         return Value(float(a))
-    if isinstance(a, (list, tuple)) and a and all(_is_number(x) for x in a):
+    if isinstance(a, (list, tuple)) and a and all(is_number(x) for x in a):
         return [Value(float(x)) for x in a]
     return a
 
@@ -185,17 +188,18 @@ def _unflatten(values: list, shapes: list) -> list:
     return out
 
 
-def _finish(g: Any, nested: bool) -> Any:
+def finish(g: Any, nested: bool) -> Any:
     """A derivative as handed back: a Value inside a transform, a float at the top level."""
     if nested:
         return g if isinstance(g, Value) else Value(float(g))
     return g.data if isinstance(g, Value) else float(g)
 
 
-def _scalar_output(out: Any, where: str) -> Value | float:
+def scalar_output(out: Any, where: str) -> Value | float:
+    """``out`` as a scalar (a Value or a float), or an error naming ``where``."""
     if isinstance(out, Value):
         return out
-    if _is_number(out):
+    if is_number(out):
         return float(out)
     hint = " (use jacobian for a function returning several values)" if isinstance(
         out, (list, tuple)) else ""
@@ -210,19 +214,21 @@ def _call(f: Callable, args: list) -> Any:
         return f(*args)
 
 
-def _evaluate(
+def evaluate(
     f: Callable, args: tuple, argnums: tuple[int, ...] | None, where: str
 ) -> tuple[bool, list[Value], list, Any]:
+    """Call ``f`` on fresh nodes for the differentiated arguments: (nested, flat inputs, shapes, output)."""
     if not args:
         raise TypeError(f"{where}: the function needs at least one argument to differentiate")
-    nested = _TRACE.depth > 0 or _contains_value(args)
+    nested = _TRACE.depth > 0 or contains_value(args)
     positions = _resolve(argnums, len(args), where)
     new_args, flat, shapes = _wrap_args(args, positions, where)
     return nested, flat, shapes, _call(f, new_args)
 
 
 # --- the transforms ------------------------------------------------------------------------------
-def _name(f: Callable) -> str:
+def fn_name(f: Callable) -> str:
+    """A function's name for a transform's ``__name__``."""
     return getattr(f, "__name__", type(f).__name__)
 
 
@@ -242,8 +248,8 @@ def grad(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     def grad_f(*args: Any) -> Any:
         return vg(args)[1]
 
-    grad_f.__name__ = f"grad({_name(f)})"
-    grad_f.__doc__ = f"Gradient of {_name(f)}."
+    grad_f.__name__ = f"grad({fn_name(f)})"
+    grad_f.__doc__ = f"Gradient of {fn_name(f)}."
     return grad_f
 
 
@@ -258,22 +264,22 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
         return vg(args)
 
-    value_and_grad_f.__name__ = f"value_and_grad({_name(f)})"
-    value_and_grad_f.__doc__ = f"Value and gradient of {_name(f)}."
+    value_and_grad_f.__name__ = f"value_and_grad({fn_name(f)})"
+    value_and_grad_f.__doc__ = f"Value and gradient of {fn_name(f)}."
     return value_and_grad_f
 
 
 def _value_and_grad(f: Callable, argnums: Any, where: str) -> Callable[[tuple], tuple[Any, Any]]:
-    spec = _check_argnums(argnums, where)
+    spec = check_argnums(argnums, where)
     as_tuple = isinstance(argnums, tuple)
 
     def run(args: tuple) -> tuple[Any, Any]:
         with enable_grad():
-            nested, flat, shapes, out = _evaluate(f, args, spec, where)
-            out = _scalar_output(out, where)
+            nested, flat, shapes, out = evaluate(f, args, spec, where)
+            out = scalar_output(out, where)
             gs = gradients(out, flat, create_graph=nested)
-        parts = _unflatten([_finish(g, nested) for g in gs], shapes)
-        return _finish(out, nested), (tuple(parts) if as_tuple else parts[0])
+        parts = _unflatten([finish(g, nested) for g in gs], shapes)
+        return finish(out, nested), (tuple(parts) if as_tuple else parts[0])
 
     return run
 
@@ -282,34 +288,50 @@ def jacobian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Calla
     """The Jacobian of a function returning a sequence: an m x n nested list, J[i][j] = d f_i / d x_j.
 
     The n columns are all the scalars of the arguments in order (every argument unless ``argnums``
-    picks some), so ``f(x, y, z)`` and ``f([x, y, z])`` both give m x 3.
+    picks some), so ``f(x, y, z)`` and ``f([x, y, z])`` both give m x 3.  Reverse mode: one
+    backward sweep per output (see :func:`autograd.jacfwd` for one forward sweep per input).
 
     >>> jacobian(lambda x, y: [x * y, x + y])(2.0, 3.0)
     [[3.0, 2.0], [1.0, 1.0]]
     """
-    spec = _check_argnums(argnums, "jacobian")
+    return _jacobian_transform(f, argnums, "jacobian")
+
+
+def jacrev(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callable:
+    """:func:`jacobian` under the name JAX gives it beside ``jacfwd``: reverse mode, a sweep per output.
+
+    >>> jacrev(lambda x, y: [x * y, x + y])(2.0, 3.0)
+    [[3.0, 2.0], [1.0, 1.0]]
+    """
+    return _jacobian_transform(f, argnums, "jacrev")
+
+
+def _jacobian_transform(f: Callable, argnums: Any, where: str) -> Callable:
+    spec = check_argnums(argnums, where)
 
     def jacobian_f(*args: Any) -> list[list[Any]]:
         with enable_grad():
-            return _jacobian(f, args, spec)
+            return _jacobian(f, args, spec, where)
 
-    jacobian_f.__name__ = f"jacobian({_name(f)})"
-    jacobian_f.__doc__ = f"Jacobian of {_name(f)}."
+    jacobian_f.__name__ = f"{where}({fn_name(f)})"
+    jacobian_f.__doc__ = f"Jacobian of {fn_name(f)}."
     return jacobian_f
 
 
-def _jacobian(f: Callable, args: tuple, spec: Any) -> list[list[Any]]:
-    nested, flat, _, out = _evaluate(f, args, spec, "jacobian")
+def _jacobian(f: Callable, args: tuple, spec: Any, where: str) -> list[list[Any]]:
+    nested, flat, _, out = evaluate(f, args, spec, where)
+    outputs = sequence_output(out, where)
+    return [[finish(g, nested) for g in gradients(y, flat, nested)] for y in outputs]
+
+
+def sequence_output(out: Any, where: str) -> list[Value | float]:
+    """The outputs of a function whose Jacobian is asked for: a sequence of scalars."""
     if not isinstance(out, (list, tuple)):
         raise TypeError(
-            f"jacobian: f must return a sequence of scalars, got {type(out).__name__} "
+            f"{where}: f must return a sequence of scalars, got {type(out).__name__} "
             f"{out!r:.60} (use grad for a scalar function)"
         )
-    rows = []
-    for i, y in enumerate(out):
-        y = _scalar_output(y, f"jacobian: output {i}:")
-        rows.append([_finish(g, nested) for g in gradients(y, flat, nested)])
-    return rows
+    return [scalar_output(y, f"{where}: output {i}:") for i, y in enumerate(out)]
 
 
 def hessian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callable:
@@ -320,17 +342,17 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callab
     >>> hessian(lambda x, y: x * x * y)(3.0, 2.0)
     [[4.0, 6.0], [6.0, 0.0]]
     """
-    spec = _check_argnums(argnums, "hessian")
+    spec = check_argnums(argnums, "hessian")
 
     def hessian_f(*args: Any) -> list[list[Any]]:
         with enable_grad():
-            nested, flat, _, out = _evaluate(f, args, spec, "hessian")
-            out = _scalar_output(out, "hessian")
+            nested, flat, _, out = evaluate(f, args, spec, "hessian")
+            out = scalar_output(out, "hessian")
             first = gradients(out, flat, create_graph=True)
-            return [[_finish(h, nested) for h in gradients(g, flat, nested)] for g in first]
+            return [[finish(h, nested) for h in gradients(g, flat, nested)] for g in first]
 
-    hessian_f.__name__ = f"hessian({_name(f)})"
-    hessian_f.__doc__ = f"Hessian of {_name(f)}."
+    hessian_f.__name__ = f"hessian({fn_name(f)})"
+    hessian_f.__doc__ = f"Hessian of {fn_name(f)}."
     return hessian_f
 
 
@@ -349,8 +371,8 @@ def hvp(f: Callable) -> Callable:
         with enable_grad():
             return _hvp(f, x, v)
 
-    hvp_f.__name__ = f"hvp({_name(f)})"
-    hvp_f.__doc__ = f"Hessian-vector product of {_name(f)}."
+    hvp_f.__name__ = f"hvp({fn_name(f)})"
+    hvp_f.__doc__ = f"Hessian-vector product of {fn_name(f)}."
     return hvp_f
 
 
@@ -363,13 +385,13 @@ def _hvp(f: Callable, x: Any, v: Any) -> Any:
             f"got {v!r:.60}"
         )
     for j, vj in enumerate(vs):
-        if not (_is_number(vj) or isinstance(vj, Value)):
+        if not (is_number(vj) or isinstance(vj, Value)):
             raise TypeError(f"hvp: v[{j}] must be a number or a Value, got {type(vj).__name__}")
-    nested, flat, _, out = _evaluate(f, (x,), None, "hvp")
-    nested = nested or _contains_value(vs)
-    out = _scalar_output(out, "hvp")
+    nested, flat, _, out = evaluate(f, (x,), None, "hvp")
+    nested = nested or contains_value(vs)
+    out = scalar_output(out, "hvp")
     first = gradients(out, flat, create_graph=True)
     # <grad f, v> as one dot node; its gradient is H v (H symmetric).
     inner = apply(ops.DOT, (*first, *vs))
-    hv = [_finish(h, nested) for h in gradients(inner, flat, nested)]
+    hv = [finish(h, nested) for h in gradients(inner, flat, nested)]
     return hv[0] if scalar else hv

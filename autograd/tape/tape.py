@@ -10,6 +10,7 @@ from typing import Any, Callable
 from ..backends import FLOAT
 from ..errors import backward_error, forward_error
 from .codegen import generate
+from .forward import check_tangents, generate_jvp, replay_jvp
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
 
 __all__ = ["Tape", "trace"]
@@ -55,6 +56,7 @@ class Tape:
         self._n = rec.n_inputs
         self._forward: Callable[..., Any] | None = None
         self._vg: Callable[..., Any] | None = None
+        self._jvp: Callable[..., tuple] | None = None
         self._plans: dict[bool, Any] = {}
         self._structure = structure(rec) if check else None
 
@@ -83,6 +85,11 @@ class Tape:
     def source(self) -> str:
         """Straight-line Python of the forward pass and of forward + backward (what replay runs)."""
         return generate(self.recording)[0]  # regenerated on demand: only the compiled code is kept
+
+    @property
+    def jvp_source(self) -> str:
+        """Straight-line Python of forward mode: each node's value, then its tangent (what ``jvp`` runs)."""
+        return generate_jvp(self.recording)[0]
 
     def __repr__(self) -> str:
         r = self.recording
@@ -187,6 +194,43 @@ class Tape:
         except _MATH_ERRORS:
             self._interpret(inputs, grad=True)
             raise
+
+    def jvp(self, *args: Any, tangents: Any = None) -> tuple[Any, Any]:
+        """(outputs, their derivatives in the direction ``tangents``): forward mode over the recording.
+
+        Called as ``tape.jvp(*inputs, tangents)`` (or ``tangents=`` by keyword), one tangent per
+        input; outputs and tangents come shaped as ``tape(*inputs)`` returns them.  Captured
+        parameters are held fixed (tangent 0).  Equal to :func:`autograd.jvp` on the traced function.
+
+        >>> from autograd import trace
+        >>> tape = trace(lambda a, b: a * b + b ** 3, -41.0, 2.0)
+        >>> tape.jvp(-41.0, 2.0, [1.0, 0.0])
+        (-74.0, 2.0)
+        """
+        name = getattr(self.fn, "__name__", "fn")
+        if tangents is None:
+            if len(args) != self._n + 1:
+                raise TypeError(f"tape.jvp of {name}: expected {self._n} input(s) ({', '.join(self.input_names)}) "
+                                f"and then the tangents, got {len(args)} argument(s)")
+            args, tangents = args[:-1], args[-1]
+        inputs = self._inputs(args)
+        ts = check_tangents(self.recording, name, tangents)
+        if self.check:
+            self._check(inputs)
+        if self.mode == "numpy":  # a graph too large to be worth compiling: interpret it
+            outs, touts = replay_jvp(self.recording, inputs, ts)
+            return self._shape(outs), self._shape(touts)
+        if self._jvp is None:
+            src, namespace = generate_jvp(self.recording)
+            exec(compile(src, f"<tape jvp of {name}>", "exec"), namespace)  # our own code, from the op table
+            self._jvp = namespace.pop("jvp")
+        run = self._jvp
+        try:
+            outs, touts = run(*inputs, *ts)
+        except _MATH_ERRORS:
+            replay_jvp(self.recording, inputs, ts)  # names the node where it failed
+            raise
+        return self._shape(outs), self._shape(touts)
 
     def _shape(self, outs: Any) -> Any:
         """Outputs as fn returned them: one, a tuple, or (output, aux tuple)."""

@@ -19,6 +19,7 @@ import math
 import random
 from typing import Any, Callable, Sequence
 
+from ..backends import FLOAT
 from ..functional import grad
 from ..functions import dot
 from ..value import Value
@@ -131,7 +132,7 @@ def _why(got: float, expected: float) -> str:
 
 def _expect(exercise: str, what: str, got: float, expected: float, rtol: float = 1e-7, hint: str = "") -> None:
     if not _close(got, expected, rtol):
-        raise ExerciseFailed(f"{exercise}: {what}: expected {expected:.6g}, got {got:.6g}{_why(got, expected)}{hint}")
+        raise ExerciseFailed(f"{exercise}: {what}: expected {expected:.6g}, got {got:.6g}{hint or _why(got, expected)}")
 
 
 def _points(fixed: Sequence[float], lo: float, hi: float, test: Callable[[float], None], n: int = 30) -> int:
@@ -165,9 +166,9 @@ def _unary_op(exercise: str, op: Any, f: Callable, df: Callable, d2f: Callable, 
         d1 = _call(exercise, grad(lambda v: op(v)), x, shown=f"the backward pass through {fname} at x = {x:.6g}")
         _expect(exercise, f"d/dx {fname}(x) at x = {x:.6g}", d1, df(x))
         d2 = _call(exercise, grad(grad(lambda v: op(v))), x, shown=f"the second derivative of {fname} at x = {x:.6g}")
-        _expect(exercise, f"d²/dx² {fname}(x) at x = {x:.6g}", _number(exercise, "d²/dx²", d2), d2f(x), 1e-6,
-                hint=" — write the derivative with m's functions (m.exp, not math.exp) so that it can be "
-                     "differentiated again")
+        d2 = _number(exercise, "d²/dx²", d2)
+        constant = " — write the derivative with m's functions (m.exp, not math.exp) so it can be differentiated again"
+        _expect(exercise, f"d²/dx² {fname}(x) at x = {x:.6g}", d2, d2f(x), 1e-6, hint=constant if d2 == 0 else "")
         for checker in (gradcheck, gradgradcheck):
             try:
                 checker(lambda v: op(v), [x])
@@ -332,14 +333,43 @@ def _check_backward(fn: Any) -> str:
         for i, (a, b) in enumerate(zip(mine[: len(g.leaves)], theirs)):
             got = _number("backward", f"{a.label}.grad", a.grad)
             if not _close(got, b.grad, 1e-9):
-                reused = g.uses(i)
-                note = (f"; {a.label} is used {reused} times: add (+=) each contribution instead of overwriting (=)"
-                        if reused > 1 else _why(got, b.grad))
                 raise ExerciseFailed(
                     f"backward: on  {g.describe()}  (output {theirs[-1].label}): {a.label}.grad: expected "
-                    f"{b.grad:.6g}, got {got:.6g}{note}"
+                    f"{b.grad:.6g}, got {got:.6g}{_backward_mistake(g, i, got, b.grad)}"
                 )
     return f"leaf gradients equal Value.backward's on {len(graphs)} graphs with reused nodes"
+
+
+def _backward_mistake(g: _Graph, leaf: int, got: float, expected: float) -> str:
+    """Name the mistake if a chain-rule loop that makes it gives the student's number."""
+    if _close(got, _flawed_backward(g, leaf, overwrite=True), 1e-9):
+        label = g.build()[leaf].label
+        return f"; {label} is used {g.uses(leaf)} times: add (+=) each contribution instead of overwriting (=)"
+    if _close(got, _flawed_backward(g, leaf, outer_factor=False), 1e-9):
+        return "; multiply each local derivative by the node's own gradient (the chain rule's outer factor)"
+    if _close(got, _flawed_backward(g, leaf, children_first=False), 1e-9):
+        return "; visit the nodes children first: reversed(topological order)"
+    if got == 0:
+        return " (nothing reached it: does root.grad start at 1?)"
+    return _why(got, expected)
+
+
+def _flawed_backward(g: _Graph, leaf: int, overwrite: bool = False, outer_factor: bool = True,
+                     children_first: bool = True) -> float:
+    """The leaf's gradient from a chain-rule loop with one classic mistake."""
+    nodes = g.build()
+    nodes[-1].grad = 1.0
+    order = _reachable_in_order(nodes[-1])
+    for node in reversed(order) if children_first else order:
+        if node.fn is not None:
+            ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])
+            for p, d in zip(node.parents, ds):
+                p.grad = (0.0 if overwrite else p.grad) + (node.grad if outer_factor else 1.0) * d
+    return nodes[leaf].grad
+
+
+def _reachable_in_order(root: Value) -> list[Value]:
+    return sorted(_reachable(root), key=lambda v: v._seq)  # creation order is a topological order
 
 
 @_exercise("central_difference")
@@ -389,7 +419,7 @@ def _compare_dict(exercise: str, got: Any, expected: dict[str, Any], rtol: float
             if flat_got is None or len(flat_got) != len(flat_want):
                 raise ExerciseFailed(f"{exercise}: {key}: expected {want}, got {_show(g)}")
             for i, (a, b) in enumerate(zip(flat_got, flat_want)):
-                _expect(exercise, f"{key} (entry {i}, expected {want})", _number(exercise, key, a), b, rtol)
+                _expect(exercise, f"{key} (entry {i} of {_show(want)})", _number(exercise, key, a), b, rtol)
         else:
             _expect(exercise, key, _number(exercise, key, got[key]), want, rtol)
 
@@ -510,7 +540,7 @@ def _check_layer(fn: Any) -> str:
         x = [round(rng.uniform(-2, 2), 2) for _ in range(n_in)]
         W2, b2 = [[Value(v.data) for v in row] for row in W], [Value(v.data) for v in b]
         outs = _call("layer", fn, W, b, x)
-        where = f"layer on {n_out} units, {n_in} inputs, x={_show(x)}"
+        where = f"layer of {n_out} unit(s) with {n_in} input(s), x={_show(x)}"
         if not isinstance(outs, (list, tuple)) or len(outs) != n_out:
             raise ExerciseFailed(f"layer: {where}: should return a list of {n_out} Values, got {_show(outs)}")
         for j, (o, row, bj, row2, bj2) in enumerate(zip(outs, W, b, W2, b2)):

@@ -264,7 +264,7 @@ WRONG = [
     ("backward", backward_with(no_chain_factor), "the chain rule's outer factor"),
     ("backward", backward_with(accumulate, order=list),
      "backward: on  a = 3; t1 = a * a; t2 = t1 + a  (output t2): a.grad: expected 7, got 1; visit the nodes children"),
-    ("backward", backward_with(accumulate, seed=False), "a.grad: expected 7, got 0 (nothing reached it: does root.grad start at 1?)"),
+    ("backward", backward_with(accumulate, seed=False), "expected 7, got 0 (nothing reached it"),
     ("central_difference", lambda f, x, h: (f(x + h) - f(x)) / h, "one-sided difference"),
     ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / h, "twice too large"),
     ("one_hidden_unit", lambda w, w1, x: (sig(w1 * x), w * sig(w1 * x) * (1 - sig(w1 * x))), "three factors"),

@@ -327,3 +327,8 @@ def test_a_student_exception_is_one_line_naming_the_call():
 def test_a_pass_prints_one_line_and_returns_true(capsys):
     assert exercises.check_inverse_time(lambda t: min(0.1, 100 / t)) is True
     assert capsys.readouterr().out == "✓ inverse_time: min(0.1, 100/t) at 8 steps from t = 1 to 100000\n"
+
+
+def test_quiet_checks_print_nothing(capsys):
+    assert check("inverse_time", lambda t: min(0.1, 100 / t), quiet=True) is True
+    assert capsys.readouterr().out == ""

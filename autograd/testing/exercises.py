@@ -2,7 +2,7 @@
 
     from autograd.testing.exercises import check_tanh, check
     check_tanh(my_tanh)          # prints "✓ tanh: ..." and returns True
-    check("tanh", my_tanh)       # the same check, by name
+    check("tanh", my_tanh)       # the same check, by name (quiet=True: no pass line)
 
 A check calls the student's function on the lecture's numbers and on drawn inputs and compares
 with chalkgrad's own answer.  On a mistake it raises :class:`ExerciseFailed`, an ``AssertionError``
@@ -37,17 +37,21 @@ class ExerciseFailed(AssertionError):
         return [f"✗ {self}"]
 
 
-def check(name: str, *functions: Any) -> bool:
-    """Run the check of exercise ``name`` on the student's function(s): True, or raise ExerciseFailed."""
+def check(name: str, *functions: Any, quiet: bool = False) -> bool:
+    """Run the check of exercise ``name`` on the student's function(s): True, or raise ExerciseFailed.
+
+    ``quiet=True`` prints nothing on a pass (for graders that compare printed output)."""
     if name not in CHECKS:
         raise KeyError(f"check: no exercise named {name!r}; known: {', '.join(sorted(CHECKS))}")
-    return CHECKS[name](*functions)
+    return CHECKS[name](*functions, quiet=quiet)
 
 
 def _exercise(name: str) -> Callable:
     def register(fn: Callable[..., str]) -> Callable[..., bool]:
-        def run(*functions: Any) -> bool:
-            print(f"✓ {name}: {fn(*functions)}")
+        def run(*functions: Any, quiet: bool = False) -> bool:
+            passed = fn(*functions)
+            if not quiet:
+                print(f"✓ {name}: {passed}")
             return True
 
         run.__name__ = f"check_{name}"

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 from ..backends import FLOAT
 from ..functional import grad
 from ..functions import dot
+from ..graph import topological_order
 from ..value import Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
@@ -363,17 +364,13 @@ def _flawed_backward(g: _Graph, leaf: int, overwrite: bool = False, outer_factor
     """The leaf's gradient from a chain-rule loop with one classic mistake."""
     nodes = g.build()
     nodes[-1].grad = 1.0
-    order = _reachable_in_order(nodes[-1])
+    order = topological_order(nodes[-1])
     for node in reversed(order) if children_first else order:
         if node.fn is not None:
             ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])
             for p, d in zip(node.parents, ds):
                 p.grad = (0.0 if overwrite else p.grad) + (node.grad if outer_factor else 1.0) * d
     return nodes[leaf].grad
-
-
-def _reachable_in_order(root: Value) -> list[Value]:
-    return sorted(_reachable(root), key=lambda v: v._seq)  # creation order is a topological order
 
 
 @_exercise("central_difference")

@@ -370,7 +370,7 @@ def _flawed_backward(g: _Graph, leaf: int, overwrite: bool = False, outer_factor
             ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])
             for p, d in zip(node.parents, ds):
                 p.grad = (0.0 if overwrite else p.grad) + (node.grad if outer_factor else 1.0) * d
-    return nodes[leaf].grad
+    return float(nodes[leaf].grad)
 
 
 @_exercise("central_difference")
@@ -500,7 +500,7 @@ def _params(rng: random.Random, n: int) -> list[Value]:
 
 
 def _check_graph(exercise: str, out: Any, ref: Value, params: list[Value], refparams: list[Value],
-                 where: str, names: Callable[[int], str]) -> None:
+                 where: str, names: list[str]) -> None:
     if not isinstance(out, Value):
         raise ExerciseFailed(f"{exercise}: {where} should return a Value (so gradients can flow), "
                              f"got {type(out).__name__} {_show(out)}")
@@ -508,9 +508,10 @@ def _check_graph(exercise: str, out: Any, ref: Value, params: list[Value], refpa
     out.backward()
     ref.backward()
     for i, (p, q) in enumerate(zip(params, refparams)):
-        if not _close(float(p.grad), q.grad, 1e-9):
-            raise ExerciseFailed(f"{exercise}: {where}: d output / d {names(i)}: expected {q.grad:.6g}, got "
-                                 f"{float(p.grad):.6g} (keep the Values: no .data inside the network)")
+        got = _number(exercise, f"the gradient of {names[i]}", p.grad)
+        if not _close(got, q.grad, 1e-9):
+            raise ExerciseFailed(f"{exercise}: {where}: d output / d {names[i]}: expected {q.grad:.6g}, got "
+                                 f"{got:.6g} (keep the Values: no .data inside the network)")
 
 
 @_exercise("neuron")
@@ -526,7 +527,7 @@ def _check_neuron(fn: Any) -> str:
         out = _call("neuron", fn, w, b, x)
         where = f"neuron(w={_show([v.data for v in w])}, b={b.data:g}, x={_show(x)})"
         _check_graph("neuron", out, dot(w2, x, b2).relu(), [*w, b], [*w2, b2], where,
-                     lambda i, n=n: f"w[{i}]" if i < n else "b")
+                     [*(f"w[{i}]" for i in range(n)), "b"])
     return "relu(w·x + b) and its gradients on 10 neurons"
 
 
@@ -546,7 +547,7 @@ def _check_layer(fn: Any) -> str:
             raise ExerciseFailed(f"layer: {where}: should return a list of {n_out} Values, got {_show(outs)}")
         for j, (o, row, bj, row2, bj2) in enumerate(zip(outs, W, b, W2, b2)):
             _check_graph("layer", o, dot(row2, x, bj2).relu(), [*row, bj], [*row2, bj2], f"{where}, unit {j}",
-                         lambda i, j=j, n_in=n_in: f"W[{j}][{i}]" if i < n_in else f"b[{j}]")
+                         [*(f"W[{j}][{i}]" for i in range(n_in)), f"b[{j}]"])
     return "every unit's relu(W[i]·x + b[i]) and its gradients on 8 layers"
 
 
@@ -555,7 +556,8 @@ def _mlp_reference(layers: list[tuple[list[list[Value]], list[Value]]], x: list[
     for k, (W, b) in enumerate(layers):
         z = [dot(row, h, bi) for row, bi in zip(W, b)]
         h = z if k == len(layers) - 1 else [zi.relu() for zi in z]
-    return h[0]
+    out: Value = h[0]
+    return out
 
 
 @_exercise("mlp")
@@ -578,7 +580,7 @@ def _check_mlp(fn: Any) -> str:
             hint = " (no ReLU on the output layer: it is linear)" if relu_out else ""
             why = hint or _why(out.data, ref.data)
             raise ExerciseFailed(f"mlp: {where}: expected {ref.data:.6g}, got {out.data:.6g}{why}")
-        _check_graph("mlp", out, ref, flat, flat2, where, lambda i: f"parameter {i}")
+        _check_graph("mlp", out, ref, flat, flat2, where, [f"parameter {i}" for i in range(len(flat))])
     return "outputs and gradients of 6 networks (ReLU hidden layers, linear output)"
 
 

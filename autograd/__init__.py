@@ -6,21 +6,32 @@
 >>> y.backward()
 >>> round(x.grad, 6)
 0.005363
+
+Add your own primitive with ``defop`` (see docs/custom_ops.md):
+
+>>> from autograd import defop
+>>> softsign = defop("softsign", forward=lambda m, x: x / (1 + m.abs(x)),
+...                  partials=lambda m, out, x: (1 / (1 + m.abs(x)) ** 2,))
+>>> softsign(Value(1.0)).data
+0.5
 """
 
 from . import ops
+from .ops import defop
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
 from .graph import topological_order
 from .modes import AnomalyError, cycle_collector_paused, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .tape import Tape, TraceMismatch, trace
-from .value import Value
+from .value import Value, apply
 from .viz import draw_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value",
+    "apply",
+    "defop",
     "draw_dot",
     "ops",
     "maximum",

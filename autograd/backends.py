@@ -6,8 +6,10 @@ pow_positive, finite_or, maximum, minimum, step, sum, sumprod, max`` and ``sigmo
 0 where a < b, always a *constant* (its derivative is zero), which is what makes relu'' = 0 and
 the tie-splitting of maximum come out right.
 
-Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives; filled
-in by :mod:`autograd.value`), and :func:`numpy_backend` (batch evaluation, numpy imported on use).
+Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives: the
+rules run on Values and build graphs) and :func:`numpy_backend` (batch evaluation, numpy imported
+on use).  Nothing here imports the Value class: ``VALUE`` calls Value methods and table ops on
+whatever it is given.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import math
 import operator
 from types import SimpleNamespace
+from typing import Any
 
-from . import ops
+from .table import OPS
 
 
 def _float_pow(x: float, n: float) -> float:
@@ -61,10 +64,38 @@ FLOAT = SimpleNamespace(
     sumprod=lambda w, x: sum(map(operator.mul, w, x)),
     max=max,
 )
-FLOAT.sigmoid = lambda x: ops.SIGMOID.forward(FLOAT, x)
+FLOAT.sigmoid = lambda x: OPS["sigmoid"].forward(FLOAT, x)
 
-# Filled in by autograd.value (it needs the Value class): rules evaluated on Values build graphs.
-VALUE = SimpleNamespace()
+
+def _number(x: Any) -> float:
+    return x.data if hasattr(x, "data") else x
+
+
+# Rules evaluated on Values build graphs (create_graph=True): each function is a Value method or a
+# table op, so the derivative of a derivative comes from the same table.
+VALUE = SimpleNamespace(
+    exp=lambda x: x.exp(),
+    log=lambda x: x.log(),
+    sqrt=lambda x: x.sqrt(),
+    tanh=lambda x: x.tanh(),
+    sin=lambda x: x.sin(),
+    cos=lambda x: x.cos(),
+    abs=lambda x: x.abs(),
+    sigmoid=lambda x: x.sigmoid(),
+    # x**0 is the constant 1 and x**1 is x: no node, so x**2 differentiates to 2*x, then 2, then 0
+    # everywhere (a node x**0 would have the derivative 0 * x**-1, undefined at 0).
+    pow=lambda x, n: 1.0 if n == 0.0 else (x if n == 1.0 else x ** n),
+    step=lambda a, b=0.0, tie=0.0: _float_step(_number(a), _number(b), tie),
+    maximum=lambda a, b: OPS["maximum"](a, b),
+    minimum=lambda a, b: OPS["minimum"](a, b),
+    sum=lambda xs: OPS["sum"](*xs),
+    sumprod=lambda w, x: OPS["dot"](*w, *x),
+    max=lambda xs: max(xs, key=_number),
+    log1p=lambda x: (1.0 + x).log(),
+    expm1=lambda x: x.exp() - 1.0,
+    pow_positive=lambda a, b: a ** b,
+    finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
+)
 
 _NUMPY = None
 
@@ -161,6 +192,6 @@ def numpy_backend() -> SimpleNamespace:
             sumprod=sumprod,
             max=lambda xs: np.max(stacked(xs), axis=0),
         )
-        nb.sigmoid = lambda x: ops.SIGMOID.forward(nb, x)
+        nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
         _NUMPY = nb
     return _NUMPY

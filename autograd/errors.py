@@ -1,16 +1,59 @@
-"""Messages for a failing op, in one wording for every path: eager forward and backward, the tape's
-replay and its batches (which prefix where it happened: a node, a sample)."""
+"""Conversions and messages, in one wording for every path: eager forward and backward, the tape's
+replay and its batches (which prefix where it happened: a node, a sample).
+
+Every message is one line of bounded length: an op with 100,000 operands names the op, the count
+and the first few operands worth looking at, never all of them.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import linecache
+import math
+import numbers
+import re
+import sys
+from typing import Any, Iterable, Sequence
 
-__all__ = ["call_text", "forward_error", "backward_error"]
+from .modes import AnomalyError
+
+__all__ = ["PartialsError", "as_float", "short", "call_text", "forward_error", "backward_error", "partials_error",
+           "anomalous_gradient", "describe", "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
+
+SHOWN = 4  # operands listed in a message; the rest are counted
+
+
+def short(x: Any, limit: int = 60) -> str:
+    """``repr(x)``, cut to ``limit`` characters."""
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def as_float(x: Any, where: str) -> float:
+    """``x`` as a float, or a TypeError/OverflowError naming ``where`` and the offending value."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):
+        try:
+            return float(x)
+        except OverflowError:  # an int (or Fraction) beyond the float range
+            raise OverflowError(f"{where}: {short(x)} is too large for a float") from None
+    if hasattr(x, "parents"):
+        raise TypeError(f"{where}: expected a number here, got {short(x)} (use .data for its number)")
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {short(x)}")
+
+
+def _operands(xs: Sequence[Any]) -> list[str]:
+    """The operands to show: all of a few; of many, the first non-finite ones (else the first)."""
+    if len(xs) <= SHOWN + 2:
+        return [short(float(x), 30) for x in xs]
+    odd = [x for x in xs[:100_000] if not math.isfinite(x)][:SHOWN] or list(xs[:SHOWN])
+    kind = "first non-finite" if not math.isfinite(odd[0]) else "first"
+    return [f"{len(xs):,} operands, {kind}: " + ", ".join(short(float(x), 30) for x in odd) + ", ..."]
 
 
 def call_text(op: Any, xs: Sequence[float]) -> str:
     """``name(operands, bound=...)``: an op applied to numbers, e.g. ``pow_const(0.0, n=-1.0)``."""
-    operands = ", ".join([repr(float(x)) for x in xs] + [f"{k}={v!r}" for k, v in op.bound])
+    operands = ", ".join(_operands(xs) + [f"{k}={v!r}" for k, v in op.bound])
     return f"{op.name}({operands})"
 
 
@@ -23,7 +66,99 @@ def forward_error(op: Any, xs: Sequence[float], error: Exception, where: str = "
     return type(error)(f"{at}{call_text(op, xs)}: {why}{error}")
 
 
+def forward_failure(op: Any, inputs: Sequence[Any], error: Exception) -> Exception:
+    """What to raise when applying ``op`` to ``inputs`` (Values, after lifting) raised ``error``."""
+    if isinstance(error, TypeError):
+        return arity_error(op, len(inputs)) if op.arity is not None and len(inputs) != op.arity else error
+    if not all(hasattr(x, "parents") for x in inputs):
+        return error  # turning a number into a float failed (too large): as_float's message says so
+    return forward_error(op, [x.data for x in inputs], error)
+
+
+def anomalous_value(op: Any, data: float, inputs: Sequence[Any]) -> AnomalyError:
+    """The error detect_anomaly raises when ``op`` produces a NaN or an infinity."""
+    return AnomalyError(f"{op.name} produced {data!r} from {describe(inputs)}")
+
+
 def backward_error(op: Any, xs: Sequence[float], error: Exception, where: str = "") -> Exception:
     """``op``'s partials failed on ``xs``: the forward was defined there, its derivative is not."""
     at = f"{where}: " if where else ""
     return type(error)(f"{at}backward through {call_text(op, xs)}: derivative undefined here ({error})")
+
+
+class PartialsError(TypeError):
+    """A partials rule returned something other than a tuple of one derivative per input."""
+
+
+def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool) -> PartialsError | None:
+    """None if ``returned`` is what a partials rule must return (a tuple of one derivative per input,
+    numbers when evaluated on floats), else the TypeError that says what it returned instead."""
+    want = f"a tuple of {n_inputs} derivative(s), one per input"
+    if type(returned) is not tuple:
+        got = f"{type(returned).__name__} {short(returned)}"
+    elif len(returned) != n_inputs:
+        got = f"{len(returned)} value(s) {short(returned)}"
+    elif on_floats and not all(isinstance(d, numbers.Real) for d in returned):
+        bad = next(d for d in returned if not isinstance(d, numbers.Real))
+        got = f"a tuple holding {type(bad).__name__} {short(bad)}"
+    else:
+        return None
+    return PartialsError(f"{op.name}: partials must return {want}, e.g. (d,) for one input; it returned {got}")
+
+
+def arity_error(op: Any, n: int) -> TypeError:
+    """``op`` was applied to the wrong number of inputs."""
+    return TypeError(f"{op.name}: takes {op.arity} input(s), got {n}")
+
+
+def no_second_derivative(op: Any, error: Exception) -> TypeError:
+    """``op``'s partials could not run on Values (they call math.*, or compare with ==)."""
+    return TypeError(
+        f"{op.name}: its derivative rule cannot be evaluated on Values, so it has no second derivative "
+        f"(needed for create_graph / nested transforms): {type(error).__name__}: {short(str(error), 200)}"
+    )
+
+
+def describe(values: Sequence[Any]) -> str:
+    """``label=data`` for a few nodes (the rest counted): what an anomaly message shows of the inputs."""
+    shown = ", ".join(f"{v.label or v.op or 'leaf'}={v.data!r}" for v in values[:SHOWN])
+    return shown + (f", ... ({len(values):,} inputs)" if len(values) > SHOWN else "")
+
+
+def anomalous_gradient(node: Any, parent: Any, grad: Any) -> AnomalyError:
+    """The error detect_anomaly raises when backward through ``node`` gives ``parent`` a non-finite gradient."""
+    return AnomalyError(
+        f"backward through {node.op} (label {node.label!r}, inputs {describe(node.parents)}) "
+        f"gave a non-finite gradient {short(grad)} for {short(parent)}"
+    )
+
+
+# --- micrograd habits, met with a pointer -----------------------------------------------------------
+def not_a_float(methods: Iterable[str]) -> TypeError:
+    """``float(x)`` or ``math.f(x)`` on a Value: both would cut the graph silently."""
+    frame = sys._getframe(2)  # the code that called float() or math.f() (this runs in Value.__float__)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    called = re.search(r"math\.(\w+)\(", line)
+    hint = ""
+    if called and called.group(1) in methods:
+        hint = f"use x.{called.group(1)}() instead of math.{called.group(1)}(x) to keep the graph; "
+    return TypeError(
+        f"a Value is not a float: math functions and float() would cut it out of the graph; {hint}"
+        "Value methods (x.exp(), x.tanh(), x.log(), ...) keep it in, x.item() or x.data give its number"
+    )
+
+
+def not_a_leaf(label: Any, op: Any) -> TypeError:
+    """micrograd's ``Value(data, (a, b), '+')``, or a label that is not a string."""
+    if isinstance(label, (tuple, list, set)) or op:
+        return TypeError(
+            "Value(data, (a, b), '+'): parents are made by operations, not passed in: write a + b, "
+            "or autograd.apply(op, [a, b]) for any op of the table"
+        )
+    return TypeError(f"Value: label must be a str, got {type(label).__name__} {short(label)}")
+
+
+NO_BACKWARD_SLOT = (
+    "a Value has no _backward to set: a node's derivative comes from its op in the table. To add an op "
+    "with its own derivative, declare it with autograd.defop(name, forward=..., partials=...)"
+)

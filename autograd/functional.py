@@ -22,23 +22,18 @@ theirs) and leave no reference cycles behind: every graph they build is freed wh
 
 from __future__ import annotations
 
-import math
 import numbers
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 from . import ops
-from .backends import FLOAT, VALUE
 from .graph import topological_order
-from .modes import STATE, enable_grad
-from .value import Value, anomalous_gradient, apply
+from .modes import enable_grad
+from .value import Value, apply, chain_rule
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients"]
 
-_MATH_ERRORS = (ArithmeticError, ValueError)
-# Raised by a derivative rule that cannot run on Values: it has no rule for its own derivative.
-_NO_RULE_ERRORS = (TypeError, AttributeError, NotImplementedError)
 
 
 class _Trace(threading.local):
@@ -70,7 +65,8 @@ def gradients(
 
     Inputs may be leaves or interior nodes; only paths from ``output`` to them count.  With
     ``create_graph=True`` the op table's rules run on Values, so each derivative is a Value (or a
-    constant float) that can be differentiated again.
+    constant float) that can be differentiated again.  The loop is ``Value.backward``'s own
+    :func:`~autograd.value.chain_rule`, run over the nodes that depend on an input.
     """
     if not isinstance(output, Value):
         return [0.0] * len(inputs)
@@ -83,67 +79,8 @@ def gradients(
             live.add(node)
     if output not in live:
         return [0.0] * len(inputs)
-    grads: dict[Value, Any] = {output: 1.0}
-    anomaly = STATE.anomaly
-    for node in reversed(order):
-        op = node._op
-        g = grads.get(node)
-        if op is None or g is None or node not in live:
-            continue
-        ps = node.parents
-        if create_graph:
-            ds = _partials_on_values(op, node, ps)
-            for p, d in zip(ps, ds):
-                if p in live:
-                    contribution = _times(g, d)
-                    if contribution is not None:
-                        before = grads.get(p)
-                        grads[p] = contribution if before is None else before + contribution
-                        if anomaly and not math.isfinite(float(grads[p])):
-                            raise anomalous_gradient(node, p, grads[p])
-        else:
-            try:
-                ds = op.partials(FLOAT, node.data, *[p.data for p in ps])
-            except _MATH_ERRORS as e:
-                raise type(e)(_undefined(op, ps, e)) from None
-            for p, d in zip(ps, ds):
-                if p in live:
-                    grads[p] = grads.get(p, 0.0) + g * d
-                    if anomaly and not math.isfinite(grads[p]):
-                        raise anomalous_gradient(node, p, grads[p])
+    grads = chain_rule([n for n in reversed(order) if n in live], {output: 1.0}, create_graph, only=live)
     return [grads.get(x, 0.0) for x in inputs]
-
-
-def _partials_on_values(op: ops.Op, node: Value, ps: tuple[Value, ...]) -> tuple:
-    try:
-        return op.partials(VALUE, node, *ps)
-    except _MATH_ERRORS as e:
-        raise type(e)(_undefined(op, ps, e)) from None
-    except _NO_RULE_ERRORS as e:
-        raise TypeError(
-            f"{op.name}: its derivative rule cannot be evaluated on Values, so it has no second "
-            f"derivative (needed for create_graph / nested transforms): {type(e).__name__}: {e}"
-        ) from None
-
-
-def _times(g: Any, d: Any) -> Any:
-    # Constant partials (1 for +, 0 from step) need no node in the derivative's graph.
-    if type(d) is float or type(d) is int:
-        if d == 0.0:
-            return None
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-    return g * d
-
-
-def _undefined(op: ops.Op, ps: tuple[Value, ...], error: Exception) -> str:
-    operands = ", ".join([repr(p.data) for p in ps] + [f"{k}={v!r}" for k, v in op.bound])
-    return (
-        f"cannot differentiate {op.name}({operands}) here: its derivative rule is undefined at "
-        f"this point ({error})"
-    )
 
 
 # --- arguments ------------------------------------------------------------------------------------

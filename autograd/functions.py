@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from . import ops
+from .table import OPS
 from .value import Number, Value, apply
 
 __all__ = ["maximum", "minimum", "sum", "dot", "logsumexp", "softmax", "log_softmax"]
@@ -12,12 +12,12 @@ __all__ = ["maximum", "minimum", "sum", "dot", "logsumexp", "softmax", "log_soft
 
 def maximum(a: Value | Number, b: Value | Number) -> Value:
     """The larger of a and b; at a tie each gets half the gradient."""
-    return apply(ops.MAXIMUM, (a, b))
+    return apply(OPS["maximum"], (a, b))
 
 
 def minimum(a: Value | Number, b: Value | Number) -> Value:
     """The smaller of a and b; at a tie each gets half the gradient."""
-    return apply(ops.MINIMUM, (a, b))
+    return apply(OPS["minimum"], (a, b))
 
 
 def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - mirrors torch.sum / np.sum
@@ -29,7 +29,7 @@ def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - mirrors torc
     values = list(values)
     if not values:
         return Value(0.0)
-    return apply(ops.SUM, values)
+    return apply(OPS["sum"], values)
 
 
 def dot(
@@ -46,7 +46,7 @@ def dot(
     args = weights + inputs + ([] if bias is None else [bias])
     if not args:
         return Value(0.0)
-    return apply(ops.DOT, args)
+    return apply(OPS["dot"], args)
 
 
 def logsumexp(values: Iterable[Value | Number]) -> Value:
@@ -54,7 +54,7 @@ def logsumexp(values: Iterable[Value | Number]) -> Value:
     values = list(values)
     if not values:
         raise ValueError("logsumexp: needs at least one value, got an empty sequence")
-    return apply(ops.LOGSUMEXP, values)
+    return apply(OPS["logsumexp"], values)
 
 
 def log_softmax(values: Iterable[Value | Number]) -> list[Value]:

@@ -1,19 +1,29 @@
-"""Graph traversal shared by backward, drawing and the compiler: iterative, never recursive."""
+"""Graph traversal shared by backward, drawing and the compiler: iterative, never recursive.
+
+It reads two attributes of a node, ``parents`` and ``_seq`` (its creation number), and imports no
+Value: anything shaped like a node can be walked.
+"""
 
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import TYPE_CHECKING, Iterable
+from typing import Any, Iterable, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .value import Value
+__all__ = ["topological_order", "reachable", "Node"]
 
-__all__ = ["topological_order", "reachable"]
 
+class Node(Protocol):
+    """What the traversal reads of a node (a Value is one)."""
+
+    @property
+    def parents(self) -> tuple[Any, ...]: ...
+
+
+N = TypeVar("N", bound=Node)
 _seq = attrgetter("_seq")
 
 
-def reachable(roots: Iterable["Value"]) -> list["Value"]:
+def reachable(roots: Iterable[N]) -> list[N]:
     """Every node the roots depend on (roots included), each once, in breadth-first order."""
     nodes = list(dict.fromkeys(roots))
     seen = set(nodes)
@@ -29,14 +39,13 @@ def reachable(roots: Iterable["Value"]) -> list["Value"]:
     return nodes
 
 
-def topological_order(roots: "Value | Iterable[Value]", reverse: bool = False) -> list["Value"]:
-    """Nodes reachable from ``roots``, parents before children (``reverse=True``: children first).
+def topological_order(roots: Any, reverse: bool = False) -> list[Any]:
+    """Nodes reachable from ``roots`` (a node or an iterable of nodes), parents before children
+    (``reverse=True``: children first).
 
     A node is always created after its parents, so sorting by creation number is a topological
     order: one C-level sort instead of a post-order walk, and no recursion however deep the graph.
     """
-    from .value import Value
-
-    nodes = reachable([roots] if isinstance(roots, Value) else roots)
+    nodes = reachable([roots] if hasattr(roots, "parents") else roots)
     nodes.sort(key=_seq, reverse=reverse)
     return nodes

@@ -17,55 +17,95 @@ derivatives because ``out`` is itself a node of the graph.
 
 Rules for inputs that are not differentiable (comparisons) use ``m.step``, which always returns a
 constant, so relu'' = 0 falls out without special cases.
+
+Every op, built in or yours, is declared with :func:`defop` and is callable: ``TANH(x)`` is the node
+``tanh(x)``.  Value methods look their op up in the table by name (``OPS["tanh"]``), so an op
+replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
-__all__ = ["Op", "OPS", "register", "get"]
+from . import errors
+from .backends import FLOAT, VALUE
+from .table import OPS, get
+from .value import Value, apply
+
+__all__ = ["Op", "OPS", "defop", "get", "register"]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Op:
     """One primitive: its name, forward rule, local derivatives and drawing symbol.
 
     ``arity`` is the number of inputs, or ``None`` for n-ary ops (sum, dot, logsumexp).
     ``params`` names keyword parameters (e.g. ``alpha`` of leaky_relu) fixed by :meth:`bind`;
     ``bound`` holds their values once bound.  ``domain`` says in words which inputs are valid,
-    used in error messages.
+    used in error messages.  Calling an op applies it: ``op(x, alpha=0.1)`` is a Value node.
     """
 
     name: str
     forward: Callable[..., Any]
-    partials: Callable[..., tuple]
+    partials: Callable[..., Any]
     symbol: str
     arity: int | None = 1
     params: tuple[str, ...] = ()
     bound: tuple[tuple[str, float], ...] = ()
     domain: str = ""
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[tuple[tuple[str, float], ...], Op] = field(default_factory=dict, repr=False)
 
-    def bind(self, **params: float) -> "Op":
+    def __post_init__(self) -> None:
+        # The rule as written; ``partials`` checks what it returns on its first call on floats,
+        # then becomes the rule itself, so the check costs nothing afterwards.
+        self.rule = self.partials
+        self.partials = self._first_partials
+
+    def _first_partials(self, m: Any, out: Any, *xs: Any) -> Any:
+        ds = self.rule(m, out, *xs)
+        if m is FLOAT:
+            problem = errors.partials_error(self, ds, len(xs), on_floats=True)
+            if problem:
+                raise problem
+            self.partials = self.rule
+        return ds
+
+    def __call__(self, *inputs: Value | float, **params: float) -> Value:
+        """The node ``op(*inputs)``; keyword parameters bind the op first (``leaky(x, alpha=0.1)``)."""
+        return apply(self.bind(**params) if params else self, inputs)
+
+    def derivatives(self, node: Value, on_values: bool = False) -> tuple[Any, ...]:
+        """d node / d parent for each parent of ``node`` (made by this op): numbers, or, ``on_values``,
+        Values (graphs that can be differentiated again).  Failures name the op and the operands."""
+        ps = node.parents
+        try:
+            if on_values:
+                return tuple(self.partials(VALUE, node, *ps))
+            return tuple(self.partials(FLOAT, node.data, *[p.data for p in ps]))
+        except (ArithmeticError, ValueError) as e:
+            raise errors.backward_error(self, [p.data for p in ps], e) from None
+        except (TypeError, AttributeError, NotImplementedError) as e:
+            if on_values and not isinstance(e, errors.PartialsError):
+                raise errors.no_second_derivative(self, e) from None
+            raise
+
+    def bind(self, **params: float) -> Op:
         """Return this op with its parameters fixed, e.g. ``LEAKY_RELU.bind(alpha=0.1)`` (cached)."""
-        key = tuple(sorted((k, float(v)) for k, v in params.items()))
+        key = tuple(sorted((k, errors.as_float(v, f"{self.label}: {k}")) for k, v in params.items()))
         op = self._cache.get(key)
         if op is None:
             unknown = set(params) - set(self.params)
             if unknown:
-                raise TypeError(f"{self.name}: unknown parameter(s) {sorted(unknown)}")
+                raise TypeError(f"{self.name}: unknown parameter(s) {sorted(unknown)}; it takes {list(self.params)}")
             kw = dict(key)
-            op = replace(
-                self,
-                forward=_with_params(self.forward, kw),
-                partials=_with_params(self.partials, kw),
-                bound=key,
-                _cache={},
-            )
+            op = dataclasses.replace(self, forward=_with_params(self.forward, kw),
+                                     partials=_with_params(self.rule, kw), bound=key, _cache={})
             if len(self._cache) < 4096:  # exponents drawn at random must not grow memory forever
                 self._cache[key] = op
         return op
@@ -83,11 +123,11 @@ class Op:
         return f"Op({self.label!r})"
 
 
-def _with_params(fn: Callable, kw: dict) -> Callable:
-    def bound(*args):
+def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., Any]:
+    def bound(*args: Any) -> Any:
         return fn(*args, **kw)
 
-    bound.__name__ = fn.__name__
+    bound.__name__ = getattr(fn, "__name__", "rule")
     return bound
 
 
@@ -95,140 +135,187 @@ def _fmt(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
 
 
-OPS: dict[str, Op] = {}
+def defop(
+    name: str,
+    *,
+    forward: Callable[..., Any],
+    partials: Callable[..., Any],
+    symbol: str | None = None,
+    arity: int | None = 1,
+    params: Sequence[str] = (),
+    domain: str = "",
+    replace: bool = False,
+) -> Op:
+    """Declare a primitive: its forward rule and its local derivatives, written once on a backend ``m``.
+
+    ``forward(m, *inputs, **params)`` returns the output; ``partials(m, out, *inputs, **params)``
+    returns a tuple with one derivative d out / d input per input (``out`` is the output, so
+    ``exp`` can say ``(out,)``).  Use ``m.exp``, ``m.log``, ``m.step`` ... (never ``math``): the
+    same rules then run on floats, on Values (second derivatives), on numpy arrays (batches) and
+    on symbols (the tape's generated code), and the op draws with its ``symbol``.
+
+    >>> softsign = defop("softsign", forward=lambda m, x: x / (1 + m.abs(x)),
+    ...                  partials=lambda m, out, x: (1 / (1 + m.abs(x)) ** 2,))
+    >>> softsign(Value(1.0)).data
+    0.5
+
+    ``arity`` is the number of inputs (``None``: any number); ``params`` names keyword parameters
+    bound when called (``op(x, alpha=0.1)``); ``domain`` says in words where the op is defined, for
+    error messages.  Taking an existing name is an error unless ``replace=True``; replacing changes
+    every later use of the name, Value methods included (nodes already built keep their op).
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"defop: name must be an identifier such as 'softsign', got {errors.short(name)}")
+    if name in OPS and not replace:
+        raise ValueError(f"defop: an op named {name!r} exists already ({OPS[name]!r}); "
+                         "pass replace=True to replace it, or choose another name")
+    if arity is not None and (isinstance(arity, bool) or not isinstance(arity, int) or arity < 1):
+        raise ValueError(f"defop {name}: arity must be a positive int, or None for any number, got {arity!r}")
+    if isinstance(params, str) or not all(isinstance(p, str) for p in params):
+        raise TypeError(f"defop {name}: params must be a tuple of names such as ('alpha',), got {params!r}")
+    _check_signature(name, "forward", forward, 1, arity, params)
+    _check_signature(name, "partials", partials, 2, arity, params)
+    op = Op(name, forward, partials, name if symbol is None else symbol, arity, tuple(params), (), domain)
+    OPS[name] = op
+    return op
+
+
+def _check_signature(name: str, what: str, fn: Any, lead: int, arity: int | None, params: Sequence[str]) -> None:
+    """``fn`` must accept (m[, out], *inputs, **params): say so now rather than at the first call."""
+    if not callable(fn):
+        raise TypeError(f"defop {name}: {what} must be a function, got {type(fn).__name__} {errors.short(fn)}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: trust it
+        return
+    args = [None] * (lead + (2 if arity is None else arity))
+    try:
+        signature.bind(*args, **{p: 0.0 for p in params})
+    except TypeError:
+        takes = "m, out" if lead == 2 else "m"
+        inputs = "*xs" if arity is None else ", ".join(f"x{i}" for i in range(arity)) if arity > 1 else "x"
+        extra = "".join(f", {p}" for p in params)
+        raise TypeError(f"defop {name}: {what} must take ({takes}, {inputs}{extra}), "
+                        f"got {what}{signature}") from None
 
 
 def register(op: Op) -> Op:
-    """Add ``op`` to the table (replacing one of the same name) and return it."""
+    """Add an already built ``op`` to the table (replacing one of the same name); prefer :func:`defop`."""
     OPS[op.name] = op
     return op
 
 
-def get(name: str) -> Op:
-    """Look up an op by name; unknown names raise ``KeyError`` listing the known ones."""
-    try:
-        return OPS[name]
-    except KeyError:
-        raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(OPS))}") from None
-
-
-def _op(name, symbol, arity, forward, partials, params=(), domain=""):
-    return register(Op(name, forward, partials, symbol, arity, params, (), domain))
-
-
 # --- arithmetic ---------------------------------------------------------------------------------
-ADD = _op("add", "+", 2, lambda m, a, b: a + b, lambda m, out, a, b: (1.0, 1.0))
-SUB = _op("sub", "-", 2, lambda m, a, b: a - b, lambda m, out, a, b: (1.0, -1.0))
-MUL = _op("mul", "*", 2, lambda m, a, b: a * b, lambda m, out, a, b: (b, a))
-DIV = _op("div", "/", 2, lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b),
-          domain="the divisor must be non-zero")
-NEG = _op("neg", "-", 1, lambda m, x: -x, lambda m, out, x: (-1.0,))
+ADD = defop("add", symbol="+", arity=2, forward=lambda m, a, b: a + b, partials=lambda m, out, a, b: (1.0, 1.0))
+SUB = defop("sub", symbol="-", arity=2, forward=lambda m, a, b: a - b, partials=lambda m, out, a, b: (1.0, -1.0))
+MUL = defop("mul", symbol="*", arity=2, forward=lambda m, a, b: a * b, partials=lambda m, out, a, b: (b, a))
+DIV = defop("div", symbol="/", arity=2, forward=lambda m, a, b: a / b, partials=lambda m, out, a, b: (1.0 / b, -out / b),
+            domain="the divisor must be non-zero")
+NEG = defop("neg", symbol="-", forward=lambda m, x: -x, partials=lambda m, out, x: (-1.0,))
 # x ** n for a constant n: the exponent is a parameter, not an input, so it has no gradient.
 # x ** 0 is the constant 1, slope 0 everywhere (0 * 0 ** -1 would fail at x = 0).
-POW_CONST = _op("pow_const", "**", 1, lambda m, x, n: m.pow(x, n),
-                lambda m, out, x, n: (n * m.pow(x, n - 1.0) if n != 0.0 else 0.0,), params=("n",),
-                domain="0 ** negative is undefined and a negative base needs an integer exponent")
+POW_CONST = defop("pow_const", symbol="**", params=("n",),
+                  forward=lambda m, x, n: m.pow(x, n),
+                  partials=lambda m, out, x, n: (n * m.pow(x, n - 1.0) if n != 0.0 else 0.0,),
+                  domain="0 ** negative is undefined and a negative base needs an integer exponent")
 # a ** b with both inputs variable: defined for a positive base only (as in PyTorch's real case).
-POW = _op("pow", "**", 2, lambda m, a, b: m.pow_positive(a, b),
-          lambda m, out, a, b: (b * m.pow_positive(a, b - 1.0), out * m.log(a)),
-          domain="the base must be positive")
+POW = defop("pow", symbol="**", arity=2,
+            forward=lambda m, a, b: m.pow_positive(a, b),
+            partials=lambda m, out, a, b: (b * m.pow_positive(a, b - 1.0), out * m.log(a)),
+            domain="the base must be positive")
 
 # --- elementary functions ---------------------------------------------------------------------
-EXP = _op("exp", "exp", 1, lambda m, x: m.exp(x), lambda m, out, x: (out,))
-LOG = _op("log", "log", 1, lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,),
-          domain="the operand must be positive")
-SQRT = _op("sqrt", "sqrt", 1, lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 / out,),
-           domain="the operand must be non-negative")
+EXP = defop("exp", forward=lambda m, x: m.exp(x), partials=lambda m, out, x: (out,))
+LOG = defop("log", forward=lambda m, x: m.log(x), partials=lambda m, out, x: (1.0 / x,),
+            domain="the operand must be positive")
+SQRT = defop("sqrt", forward=lambda m, x: m.sqrt(x), partials=lambda m, out, x: (0.5 / out,),
+             domain="the operand must be non-negative")
 # abs'(0) = 0 by convention (the subgradient PyTorch also picks).
-ABS = _op("abs", "abs", 1, lambda m, x: m.abs(x), lambda m, out, x: (m.step(x) - m.step(-x),))
-SIN = _op("sin", "sin", 1, lambda m, x: m.sin(x), lambda m, out, x: (m.cos(x),))
-COS = _op("cos", "cos", 1, lambda m, x: m.cos(x), lambda m, out, x: (-m.sin(x),))
+ABS = defop("abs", forward=lambda m, x: m.abs(x), partials=lambda m, out, x: (m.step(x) - m.step(-x),))
+SIN = defop("sin", forward=lambda m, x: m.sin(x), partials=lambda m, out, x: (m.cos(x),))
+COS = defop("cos", forward=lambda m, x: m.cos(x), partials=lambda m, out, x: (-m.sin(x),))
 
 # --- activations ---------------------------------------------------------------------------------
-TANH = _op("tanh", "tanh", 1, lambda m, x: m.tanh(x), lambda m, out, x: (1.0 - out * out,))
+TANH = defop("tanh", forward=lambda m, x: m.tanh(x), partials=lambda m, out, x: (1.0 - out * out,))
 
 
-def _sigmoid(m, x):
+def _sigmoid(m: Any, x: Any) -> Any:
     # exp(-|x|) never overflows; the two branches of the logistic function share it.
     e = m.exp(-m.abs(x))
     s = m.step(x, 0.0, 1.0)  # 1 where x >= 0
     return (s + (1.0 - s) * e) / (1.0 + e)
 
 
-SIGMOID = _op("sigmoid", "σ", 1, _sigmoid, lambda m, out, x: (out * (1.0 - out),))
+SIGMOID = defop("sigmoid", symbol="σ", forward=_sigmoid, partials=lambda m, out, x: (out * (1.0 - out),))
 # relu'(0) = 0 by convention (as PyTorch).
-RELU = _op("relu", "relu", 1, lambda m, x: m.maximum(x, 0.0), lambda m, out, x: (m.step(x),))
-LEAKY_RELU = _op(
-    "leaky_relu", "leaky_relu", 1,
-    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.minimum(x, 0.0),
-    lambda m, out, x, alpha: (m.step(x) + alpha * (1.0 - m.step(x)),),
-    params=("alpha",),
+RELU = defop("relu", forward=lambda m, x: m.maximum(x, 0.0), partials=lambda m, out, x: (m.step(x),))
+LEAKY_RELU = defop(
+    "leaky_relu", params=("alpha",),
+    forward=lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.minimum(x, 0.0),
+    partials=lambda m, out, x, alpha: (m.step(x) + alpha * (1.0 - m.step(x)),),
 )
 # On the negative side elu(x) = alpha (e^x - 1) and its slope is alpha e^x. Both use min(x, 0),
 # so no exp of a large positive x is ever evaluated; expm1 keeps tiny negative x exact, and the
 # slope is computed directly (out + alpha would cancel to 0 for x below about -37).
-ELU = _op(
-    "elu", "elu", 1,
-    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.expm1(m.minimum(x, 0.0)),
-    lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * alpha * m.exp(m.minimum(x, 0.0)),),
-    params=("alpha",),
+ELU = defop(
+    "elu", params=("alpha",),
+    forward=lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.expm1(m.minimum(x, 0.0)),
+    partials=lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * alpha * m.exp(m.minimum(x, 0.0)),),
 )
-SELU = _op(
-    "selu", "selu", 1,
-    lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
-    lambda m, out, x: (SELU_SCALE * (m.step(x) + (1.0 - m.step(x)) * SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
+SELU = defop(
+    "selu",
+    forward=lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
+    partials=lambda m, out, x: (SELU_SCALE * (m.step(x) + (1.0 - m.step(x)) * SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
 )
 # softplus(x) = log(1 + e^x) written so that neither branch overflows.
-SOFTPLUS = _op(
-    "softplus", "softplus", 1,
-    lambda m, x: m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x))),
-    lambda m, out, x: (m.sigmoid(x),),
-)
-# swish(x, beta) = x * sigmoid(beta x); beta is an input so it can be trained.
-SWISH = _op(
-    "swish", "swish", 2,
-    lambda m, x, beta: x * m.sigmoid(beta * x),
-    lambda m, out, x, beta: _swish_partials(m, out, x, beta),
+SOFTPLUS = defop(
+    "softplus",
+    forward=lambda m, x: m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x))),
+    partials=lambda m, out, x: (m.sigmoid(x),),
 )
 
 
-def _swish_partials(m, out, x, beta):
+def _swish_partials(m: Any, out: Any, x: Any, beta: Any) -> tuple[Any, Any]:
     s = m.sigmoid(beta * x)
     return (s + beta * out * (1.0 - s), x * out * (1.0 - s))
 
 
+# swish(x, beta) = x * sigmoid(beta x); beta is an input so it can be trained.
+SWISH = defop("swish", arity=2, forward=lambda m, x, beta: x * m.sigmoid(beta * x), partials=_swish_partials)
+
 # --- comparisons: ties split the gradient equally ---------------------------------------------
-MAXIMUM = _op("maximum", "max", 2, lambda m, a, b: m.maximum(a, b),
-              lambda m, out, a, b: (m.step(a, b, 0.5), m.step(b, a, 0.5)))
-MINIMUM = _op("minimum", "min", 2, lambda m, a, b: m.minimum(a, b),
-              lambda m, out, a, b: (m.step(b, a, 0.5), m.step(a, b, 0.5)))
+MAXIMUM = defop("maximum", symbol="max", arity=2, forward=lambda m, a, b: m.maximum(a, b),
+                partials=lambda m, out, a, b: (m.step(a, b, 0.5), m.step(b, a, 0.5)))
+MINIMUM = defop("minimum", symbol="min", arity=2, forward=lambda m, a, b: m.minimum(a, b),
+                partials=lambda m, out, a, b: (m.step(b, a, 0.5), m.step(a, b, 0.5)))
 
 
 # --- n-ary reductions: one node for a whole sum -------------------------------------------------
-SUM = _op("sum", "Σ", None, lambda m, *xs: m.sum(xs), lambda m, out, *xs: (1.0,) * len(xs))
+SUM = defop("sum", symbol="Σ", arity=None, forward=lambda m, *xs: m.sum(xs),
+            partials=lambda m, out, *xs: (1.0,) * len(xs))
 
 
-def _dot_forward(m, *args):
+def _dot_forward(m: Any, *args: Any) -> Any:
     # args = w_1..w_n, x_1..x_n[, b]: an odd count means a bias is present.
     n = len(args) // 2
     s = m.sumprod(args[:n], args[n:2 * n])
     return s + args[-1] if len(args) % 2 else s
 
 
-def _dot_partials(m, out, *args):
+def _dot_partials(m: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     n = len(args) // 2
     return tuple(args[n:2 * n]) + tuple(args[:n]) + ((1.0,) if len(args) % 2 else ())
 
 
-DOT = _op("dot", "w·x+b", None, _dot_forward, _dot_partials)
+DOT = defop("dot", symbol="w·x+b", arity=None, forward=_dot_forward, partials=_dot_partials)
 
 
-def _logsumexp_forward(m, *xs):
+def _logsumexp_forward(m: Any, *xs: Any) -> Any:
     # Shift by the maximum so that exp never overflows; an infinite maximum is not subtracted
     # (inf - inf would be NaN): +inf then gives +inf, and all -inf gives log(0), a domain error.
     top = m.finite_or(m.max(xs), 0.0)
     return top + m.log(m.sum([m.exp(x - top) for x in xs]))
 
 
-LOGSUMEXP = _op("logsumexp", "logΣexp", None, _logsumexp_forward,
-                lambda m, out, *xs: tuple(m.exp(x - out) for x in xs))
+LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
+                  partials=lambda m, out, *xs: tuple(m.exp(x - out) for x in xs))

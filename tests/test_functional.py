@@ -246,7 +246,7 @@ def test_bad_arguments():
 
 
 def test_undefined_derivative_names_the_op_and_point():
-    with pytest.raises(ZeroDivisionError, match=r"cannot differentiate sqrt\(0\.0\)"):
+    with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(0\.0\): derivative undefined here"):
         grad(lambda x: x.sqrt())(0.0)
     with pytest.raises(ZeroDivisionError, match=r"pow_const\(0\.0, n=0\.5\)"):
         hessian(lambda x, y: x**1.5 + y)(0.0, 1.0)

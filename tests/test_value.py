@@ -26,7 +26,7 @@ from autograd import (
 def test_fields_float_and_repr():
     v = Value(3, label="x")
     assert (v.data, v.grad, v.label, v.op, v.parents) == (3.0, 0.0, "x", "", ())
-    assert type(v.data) is float and float(v) == 3.0
+    assert type(v.data) is float and v.item() == 3.0
     assert "data=3.0" in repr(v) and "grad=0.0" in repr(v)
     w = v * 2
     assert w.op == "mul" and w.op_label == "*" and w.parents[0] is v and w.parents[1].data == 2.0

@@ -134,13 +134,13 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
     order = topological_order(outs, reverse=True)
     needed = {id(o) for o in outs}
     for v in order:
-        if id(v) in needed and v._op is not None and v._seq > start:
+        if id(v) in needed and v.fn is not None and v._seq > start:
             needed.update(id(p) for p in v.parents)
     order.reverse()
 
     slot = {id(x): i for i, x in enumerate(xs)}
     params: list[Value] = []
-    consts: list[float] = []
+    consts: list[Value] = []  # constant leaves; the recording keeps their numbers
     nodes: list[Value] = []
     labels = {i: x.label for i, x in enumerate(xs)}
     for v in order:
@@ -148,7 +148,7 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
             continue
         if v._seq < start:
             params.append(v)
-        elif v._op is None:
+        elif v.fn is None:
             consts.append(v)
         else:
             nodes.append(v)
@@ -163,10 +163,10 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
     codes, offsets, args = array("H"), array("I", [0]), array("I")
     for i, v in enumerate(nodes):
         slot[id(v)] = first + i
-        k = op_index.get(id(v._op))
+        k = op_index.get(id(v.fn))
         if k is None:
-            k = op_index[id(v._op)] = len(ops)
-            ops.append(v._op)
+            k = op_index[id(v.fn)] = len(ops)
+            ops.append(v.fn)
         codes.append(k)
         args.extend(slot[id(p)] for p in v.parents)
         offsets.append(len(args))

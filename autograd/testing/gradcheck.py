@@ -240,7 +240,7 @@ def _suspects(outputs: Sequence[Any], eps: float, atol: float, rtol: float, orde
     roots = [y for y in outputs if isinstance(y, Value)]
     seen, found = set(), []
     for node in topological_order(roots)[:_MAX_SUSPECT_NODES]:
-        op = node._op
+        op = node.fn
         if op is None:
             continue
         args = tuple(p.data for p in node.parents)

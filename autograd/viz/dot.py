@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..graph import topological_order
-from ..value import Value
 
 if TYPE_CHECKING:
     import graphviz
+
+    from ..value import Value
 
 __all__ = ["draw_dot", "GraphvizNotInstalledError", "INSTALL_HELP"]
 
@@ -29,6 +30,11 @@ INSTALL_HELP = (
 )
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
+
+
+def _is_value(x: Any) -> bool:
+    # A Value, recognised by its fields: viz imports no Value, so that Value.draw can import viz.
+    return hasattr(x, "parents") and hasattr(x, "fn") and hasattr(x, "grad")
 
 # Colours of the lectures' figures: green = value known, red = gradient of the output known.
 _FWD = {"fill": "#c8ecc8", "now": "#5cb85c", "line": "#2e7d32"}
@@ -125,7 +131,7 @@ class _Layout:
         self.edge_keys: list[tuple[int, int]] = []
         self.out_edge: dict[int, int] = {}  # op node index -> its output edge
         for i, v in enumerate(nodes):
-            op = v._op
+            op = v.fn
             if op is None:
                 continue
             ps = v.parents
@@ -153,10 +159,10 @@ class _Layout:
                 uses[int(tail[1:])] = uses.get(int(tail[1:]), 0) + 1
         merged = {}
         for i, v in enumerate(self.nodes):
-            if v._op is not None and v._op.name == "dot":
+            if v.fn is not None and v.fn.name == "dot":
                 for p in v.parents[: len(v.parents) // 2]:
                     j = self.index[p]
-                    if p._op is None and p.label and uses[j] == 1:
+                    if p.fn is None and p.label and uses[j] == 1:
                         merged[j] = i
         return merged
 
@@ -174,10 +180,10 @@ class _Layout:
             if m:
                 g = m.group(1)
                 self.names[i] = m.group(2)
-            elif v._op is None:
+            elif v.fn is None:
                 g = ""
             else:
-                own = [group[index[p]] for p in v.parents if p._op is None and group[index[p]]]
+                own = [group[index[p]] for p in v.parents if p.fn is None and group[index[p]]]
                 g = _common_module(own or [group[index[p]] for p in v.parents])
             group.append(g)
         return group
@@ -228,7 +234,7 @@ class _Layout:
                 extra += f' tooltip="{v.label.translate(_PLAIN)}"'
             out = top if not self.cluster else per_group.setdefault(self.groups[i], [])
             out.append(f'\tn{i} [label="{record(i)}"{extra}]\n')
-            if v._op is not None:
+            if v.fn is not None:
                 label = v.op_label.translate(_PLAIN)
                 out.append(f'\to{i} [label="{label}" shape=ellipse{op_attr(i) if op_attr else ""}]\n')
         body = top if not self.cluster else _cluster_lines(per_group)
@@ -310,10 +316,10 @@ def _prepare(
     root: Value | Iterable[Value], rankdir: str, precision: int, max_nodes: int | None, where: str
 ) -> tuple[list[Value], list[Value]]:
     try:
-        roots = [root] if isinstance(root, Value) else list(root) if not isinstance(root, str) else []
+        roots = [root] if _is_value(root) else list(root) if not isinstance(root, str) else []
     except TypeError:
         roots = []
-    if not roots or not all(isinstance(r, Value) for r in roots):
+    if not roots or not all(_is_value(r) for r in roots):
         raise TypeError(f"{where}: expected a Value (or a list of Values) to draw, got {type(root).__name__}")
     if rankdir not in _RANKDIRS:
         raise ValueError(f"{where}: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
@@ -323,7 +329,7 @@ def _prepare(
         raise TypeError(f"{where}: max_nodes must be an int or None, got {max_nodes!r}")
     nodes = topological_order(roots)
     if max_nodes is not None and len(nodes) > max_nodes:
-        ops = sum(1 for v in nodes if v._op is not None)
+        ops = sum(1 for v in nodes if v.fn is not None)
         raise ValueError(
             f"{where}: the graph has {len(nodes)} values (and {ops} operations), more than "
             f"max_nodes={max_nodes}. To draw it anyway pass max_nodes={len(nodes)} (or max_nodes=None; "

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..value import Value
 from .dot import _BWD, _FWD, _UNKNOWN, _Layout, _num, _prepare
 
 if TYPE_CHECKING:
     import graphviz
+
+    from ..value import Value
 
 
 def _styles(colours: dict[str, str], known: Callable[[int], bool], current: int,
@@ -72,7 +73,7 @@ def forward_frames(
     frames = []
     n = len(nodes)
     for step, v in enumerate(nodes):
-        if v._op is None:
+        if v.fn is None:
             what = f"{v.label or 'constant'} = {_num(v.data, precision)} is given"
         else:
             what = f"{v.label + ' = ' if v.label else ''}{_call(layout, step)} = {_num(v.data, precision)}"

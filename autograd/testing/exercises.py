@@ -170,10 +170,14 @@ def _unary_op(exercise: str, op: Any, f: Callable, df: Callable, d2f: Callable, 
         _expect(exercise, f"{fname}({x:.6g})", _number(exercise, f"{fname}({x:.6g})", y), f(x))
         d1 = _call(exercise, grad(lambda v: op(v)), x, shown=f"the backward pass through {fname} at x = {x:.6g}")
         _expect(exercise, f"d/dx {fname}(x) at x = {x:.6g}", d1, df(x))
-        d2 = _call(exercise, grad(grad(lambda v: op(v))), x, shown=f"the second derivative of {fname} at x = {x:.6g}")
+        on_values = " — write the derivative with m's functions (m.exp, not math.exp) so it can be differentiated again"
+        try:
+            shown = f"the second derivative of {fname} at x = {x:.6g}"
+            d2 = _call(exercise, grad(grad(lambda v: op(v))), x, shown=shown)
+        except ExerciseFailed as e:
+            raise ExerciseFailed(f"{e}{on_values if 'TypeError' in str(e) else ''}") from None
         d2 = _number(exercise, "d²/dx²", d2)
-        constant = " — write the derivative with m's functions (m.exp, not math.exp) so it can be differentiated again"
-        _expect(exercise, f"d²/dx² {fname}(x) at x = {x:.6g}", d2, d2f(x), 1e-6, hint=constant if d2 == 0 else "")
+        _expect(exercise, f"d²/dx² {fname}(x) at x = {x:.6g}", d2, d2f(x), 1e-6, hint=on_values if d2 == 0 else "")
         for checker in (gradcheck, gradgradcheck):
             try:
                 checker(lambda v: op(v), [x])

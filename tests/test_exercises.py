@@ -333,3 +333,16 @@ def test_a_pass_prints_one_line_and_returns_true(capsys):
 def test_quiet_checks_print_nothing(capsys):
     assert check("inverse_time", lambda t: min(0.1, 100 / t), quiet=True) is True
     assert capsys.readouterr().out == ""
+
+
+def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
+    def with_backward():
+        x = Value(1.0)
+        (x * x).backward()
+        return {}
+
+    with pytest.raises(ExerciseFailed, match="^imperial_example: compute it by hand; this exercise must not call"):
+        check("imperial_example", with_backward)
+    x = Value(2.0)
+    (x * x).backward()
+    assert x.grad == 4.0

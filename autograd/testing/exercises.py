@@ -396,8 +396,8 @@ def _check_central_difference(fn: Any) -> str:
 
 
 # --- 03 the lectures' worked examples ----------------------------------------------------------
-def _no_backward(exercise: str, fn: Any) -> Any:
-    """Call fn() with Value.backward switched off: the point is to do the chain rule by hand."""
+def _no_backward(exercise: str, fn: Any, *args: Any) -> Any:
+    """Call fn(*args) with Value.backward switched off: the point is to do the chain rule by hand."""
     original = Value.backward
 
     def refuse(self: Value, *args: Any, **kwargs: Any) -> None:
@@ -405,7 +405,7 @@ def _no_backward(exercise: str, fn: Any) -> Any:
 
     Value.backward = refuse  # type: ignore[method-assign]
     try:
-        return _call(exercise, fn)
+        return _call(exercise, fn, *args)
     finally:
         Value.backward = original  # type: ignore[method-assign]
 
@@ -484,7 +484,7 @@ def _check_one_hidden_unit(fn: Any) -> str:
     """fn(w, w1, x) returns (df/dw, df/dw1) for f = w·σ(w1·x), by the chain rule, without backward()."""
     def at(x: float) -> None:
         w, w1 = 0.8 - 0.3 * x, 0.5 + 0.2 * x
-        got = _no_backward("one_hidden_unit", lambda: fn(w, w1, x))
+        got = _no_backward("one_hidden_unit", fn, w, w1, x)
         if not isinstance(got, (list, tuple)) or len(got) != 2:
             raise ExerciseFailed(f"one_hidden_unit: should return (df/dw, df/dw1), got {_show(got)}")
         vw, vw1 = Value(w), Value(w1)

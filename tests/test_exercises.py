@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value, defop
+from autograd import Value, defop, ops
 from autograd.backends import FLOAT
 from autograd.exercises import MarkerError, student_source, write_student_versions
 from autograd.testing import exercises
@@ -27,6 +27,15 @@ def code_cells(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.fixture(autouse=True)
+def op_table_restored():
+    """The ops these tests define (my_tanh, wrong_...) leave the table as it was: other tests walk it."""
+    before = dict(ops.OPS)
+    yield
+    ops.OPS.clear()
+    ops.OPS.update(before)
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +136,17 @@ def test_student_source_replaces_solutions_and_drops_hidden_tests():
 
 
 # --- wrong answers: every check catches at least one plausible mistake ---------------------------------
-def op(name, forward, partials):
-    return defop(f"wrong_{name}", forward=forward, partials=partials, replace=True)
+class UserOp:
+    """A wrong user op, made inside its test only (so that it never stays in the op table)."""
+
+    def __init__(self, name, forward, partials):
+        self.name, self.forward, self.partials = f"wrong_{name}", forward, partials
+
+    def make(self):
+        return defop(self.name, forward=self.forward, partials=self.partials)
+
+
+op = UserOp
 
 
 def topo_recursive(root):  # micrograd's build_topo: fine on small graphs, not on deep ones
@@ -298,6 +316,8 @@ WRONG = [
 
 @pytest.mark.parametrize("name, wrong, says", WRONG, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(WRONG)])
 def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
+    if isinstance(wrong, UserOp):
+        wrong = wrong.make()
     with pytest.raises(ExerciseFailed) as failed:
         check(name, wrong)
     message = str(failed.value)
@@ -346,3 +366,7 @@ def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
     x = Value(2.0)
     (x * x).backward()
     assert x.grad == 4.0
+
+
+def test_the_op_table_is_left_as_it_was():
+    assert not [name for name in ops.OPS if name.startswith(("wrong_", "my_"))]

@@ -17,11 +17,11 @@ Add your own primitive with ``defop`` (see docs/custom_ops.md):
 """
 
 from . import ops
-from .ops import defop
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum
 from .graph import topological_order
 from .modes import AnomalyError, cycle_collector_paused, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .ops import defop
 from .tape import Tape, TraceMismatch, trace
 from .value import Value, apply
 from .viz import draw_dot

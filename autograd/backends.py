@@ -26,13 +26,15 @@ def _float_pow(x: float, n: float) -> float:
     if x < 0.0 and math.isfinite(n) and not n.is_integer():
         # Python would return a complex number here; a real engine must refuse.
         raise ValueError("a negative base needs an integer exponent")
-    return x ** n
+    result: float = x ** n
+    return result
 
 
 def _float_pow_positive(a: float, b: float) -> float:
     if not a > 0.0:  # its derivative with respect to b is a ** b * log(a)
         raise ValueError("math domain error")
-    return a ** b
+    result: float = a ** b
+    return result
 
 
 def _finite_or(x: float, default: float) -> float:
@@ -67,7 +69,7 @@ FLOAT = SimpleNamespace(
 FLOAT.sigmoid = lambda x: OPS["sigmoid"].forward(FLOAT, x)
 
 
-def _number(x: Any) -> float:
+def _number(x: Any) -> Any:
     return x.data if hasattr(x, "data") else x
 
 
@@ -111,7 +113,7 @@ class Block:
     __slots__ = ("array", "spec")
 
     def __init__(self, spec: str) -> None:
-        self.array = None
+        self.array: Any = None
         self.spec = spec
 
 
@@ -124,7 +126,7 @@ class Lane:
         self.block, self.index = block, index
 
 
-def contract(a: Block, b: Block, out: str | None = None):
+def contract(a: Block, b: Block, out: str | None = None) -> Any:
     """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
     import numpy as np
 
@@ -150,24 +152,24 @@ def numpy_backend() -> SimpleNamespace:
     if _NUMPY is None:
         import numpy as np
 
-        def step(a, b=0.0, tie=0.0):
+        def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
             if tie == 0.0:
                 return np.greater(a, b).astype(float)
             return np.where(a > b, 1.0, np.where(a == b, tie, 0.0))
 
-        def pow_positive(a, b):
+        def pow_positive(a: Any, b: Any) -> Any:
             if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
                 raise FloatingPointError("invalid value encountered in pow: the base must be positive")
             return np.power(a, b)
 
-        def stacked(xs):
+        def stacked(xs: Any) -> Any:
             # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
             # beside a batch's (k, B)) broadcast first.
             if len({np.shape(x) for x in xs}) > 1:
                 xs = np.broadcast_arrays(*xs)
             return np.asarray(xs, dtype=float)
 
-        def sumprod(w, x):
+        def sumprod(w: Any, x: Any) -> Any:
             if w and type(w[0]) is Lane:  # lanes of stacked blocks: one contraction (matmul/einsum)
                 return contract(w[0].block, x[0].block)
             return np.sum(np.multiply(stacked(w), stacked(x)), axis=0)

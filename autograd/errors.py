@@ -136,8 +136,11 @@ def anomalous_gradient(node: Any, parent: Any, grad: Any) -> AnomalyError:
 # --- micrograd habits, met with a pointer -----------------------------------------------------------
 def not_a_float(methods: Iterable[str]) -> TypeError:
     """``float(x)`` or ``math.f(x)`` on a Value: both would cut the graph silently."""
-    frame = sys._getframe(2)  # the code that called float() or math.f() (this runs in Value.__float__)
-    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    try:  # the line that called float() or math.f() (this runs inside Value.__float__)
+        frame = sys._getframe(2)
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    except ValueError:  # no Python caller
+        line = ""
     called = re.search(r"math\.(\w+)\(", line)
     hint = ""
     if called and called.group(1) in methods:

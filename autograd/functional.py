@@ -210,7 +210,9 @@ def _call(f: Callable, args: list) -> Any:
         return f(*args)
 
 
-def _evaluate(f: Callable, args: tuple, argnums: tuple[int, ...] | None, where: str):
+def _evaluate(
+    f: Callable, args: tuple, argnums: tuple[int, ...] | None, where: str
+) -> tuple[bool, list[Value], list, Any]:
     if not args:
         raise TypeError(f"{where}: the function needs at least one argument to differentiate")
     nested = _TRACE.depth > 0 or _contains_value(args)

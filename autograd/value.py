@@ -1,8 +1,7 @@
 """The Value node: a number, its gradient, its parents and the op that made it (micrograd's idea).
 
-Arithmetic on Values builds a graph, one node per operation, through :func:`apply`; ``backward()``
-applies the chain rule (:func:`chain_rule`) over it once, children before parents, reading each
-node's local derivatives from the op table (:mod:`autograd.ops`), not from a closure on the node.
+Arithmetic on Values builds a graph through :func:`apply`; ``backward()`` applies the chain rule over it once
+(:func:`chain_rule`), reading each node's local derivatives from the op table (:mod:`autograd.ops`).
 """
 
 from __future__ import annotations
@@ -37,9 +36,8 @@ class Value:
     >>> x.grad          # dy/dx = 2x + 2
     8.0
 
-    ``y.fn`` is the op that made ``y`` (None for a leaf), ``y.parents`` its inputs.  ``<`` ``<=`` ``>``
-    ``>=`` compare ``.data``; ``==`` is identity (a node, usable in sets).  ``float(x)`` and ``math.exp(x)``
-    raise TypeError (they would cut the graph): use ``x.exp()``, or ``x.item()`` for the number.
+    ``y.fn`` is the op that made ``y`` (None: a leaf).  ``<`` ``<=`` ``>`` ``>=`` compare ``.data``; ``==`` is identity.
+    ``float(x)``, ``math.exp(x)`` raise TypeError (they would cut the graph): use ``x.exp()``, ``x.item()``.
     """
 
     # No __dict__, no per-node closure, no set of children: a node is a handful of pointers.
@@ -133,10 +131,8 @@ class Value:
     def backward(self, gradient: Number | Value = 1.0, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with d(self)/d(node), times ``gradient``.
 
-        Interior nodes hold this call's gradient; leaves (inputs, parameters) *accumulate* across
-        calls, as in PyTorch.  With ``create_graph=True`` a leaf's gradient is a Value that can be
-        differentiated again (set ``x.grad = 0.0`` when done: it holds a graph through ``x``).
-        A failed backward changes no leaf's ``.grad``.
+        Interior nodes hold this call's gradient; leaves *accumulate* across calls, as in PyTorch, and a failed
+        backward changes none.  With ``create_graph=True`` a leaf's gradient is a Value (differentiable again).
         """
         nodes = topological_order(self, reverse=True)
         if not (create_graph or STATE.anomaly):
@@ -151,8 +147,8 @@ class Value:
 def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
-    ps = inputs if type(inputs) is tuple else tuple(inputs)
-    try:  # fan-in 2 and 1 spelled out: this runs for every node of every forward pass
+    ps: tuple[Any, ...] = inputs if type(inputs) is tuple else tuple(inputs)
+    try:  # fan-in 2 and 1 spelled out: the common cases, without building a list
         if len(ps) == 2 and type(ps[0]) is Value and type(ps[1]) is Value:
             data = op.forward(FLOAT, ps[0].data, ps[1].data)
         elif len(ps) == 1 and type(ps[0]) is Value:
@@ -169,17 +165,21 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
             raise errors.anomalous_value(op, data, ps)
         if not STATE.record:
             return Value(data)
-    v = _new(Value)
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, _next_seq()
+    v = _new(Value)  # Value.__init__'s work without its checks: the hot path of every forward pass
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v.fn = op
+    v.parents = ps
+    v._seq = _next_seq()
     return v
 
 
 def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bool = False,
                only: Container[Value] | None = None) -> dict[Value, Any]:
-    """The chain rule, written once: for each node (children first) add ``grads[node]`` times d node/d parent
-    to ``grads[parent]``; ``grads`` holds the seed(s) and is returned.  With ``create_graph`` the local
-    derivatives are Values, so each gradient can be differentiated again.  ``only`` limits the parents served.
-    """
+    """The chain rule, written once: for each node (children first) add ``grads[node]`` * d node/d parent to
+    ``grads[parent]``; return ``grads`` (it holds the seeds).  ``create_graph``: the local derivatives are Values,
+    so each gradient can be differentiated again.  ``only`` limits the parents served."""
     for node in nodes:
         g = grads.get(node)
         if node.fn is None or g is None:

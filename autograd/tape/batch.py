@@ -22,7 +22,7 @@ _MATH_ERRORS = (ArithmeticError, ValueError)
 __all__ = ["BatchPlan"]
 
 
-def _ix(np, rows):
+def _ix(np: Any, rows: Any) -> Any:
     """An index for rows of V or I: a slice (a view, no copy) when the rows are consecutive."""
     rows = np.asarray(rows, dtype=np.intp)
     flat = rows.ravel()
@@ -32,7 +32,7 @@ def _ix(np, rows):
     return rows
 
 
-def _take(a, ix):
+def _take(a: Any, ix: Any) -> Any:
     return a[ix] if type(ix) is not tuple else a[ix[0]].reshape(ix[1] + a.shape[1:])
 
 
@@ -41,7 +41,7 @@ class _Scatter:
 
     __slots__ = ("targets", "perm", "starts")
 
-    def __init__(self, np, targets, shift: int = 0) -> None:
+    def __init__(self, np: Any, targets: Any, shift: int = 0) -> None:
         targets = np.asarray(targets, dtype=np.intp).ravel() - shift
         self.perm = self.starts = None
         if len(np.unique(targets)) == len(targets):
@@ -52,14 +52,14 @@ class _Scatter:
             starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
             self.targets, self.perm, self.starts = _ix(np, sorted_t[starts]), perm, starts
 
-    def __call__(self, np, dest, c) -> None:
+    def __call__(self, np: Any, dest: Any, c: Any) -> None:
         if self.perm is None:
             dest[self.targets] += c
         else:
             dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
 
 
-def _shared(rows) -> bool:
+def _shared(rows: Any) -> bool:
     """True when all k nodes (columns of ``rows``, n x k) read the same n slots, e.g. a layer's input."""
     return rows.shape[1] > 1 and bool((rows == rows[:, :1]).all())
 
@@ -67,6 +67,24 @@ def _shared(rows) -> bool:
 class _Group:
     __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
                  "lanes", "wsrc", "xsrc", "bias", "scatters", "n")
+    op: Any
+    nodes: Any
+    k: Any
+    vary: Any
+    out: Any
+    gout: Any
+    kind: Any
+    pos: Any
+    vidx: Any
+    iidx: Any
+    bw: Any
+    bx: Any
+    lanes: Any
+    wsrc: Any
+    xsrc: Any
+    bias: Any
+    scatters: Any
+    n: Any
 
 
 class BatchPlan:
@@ -115,7 +133,7 @@ class BatchPlan:
         del self._rows, self._needs
 
     # --- planning -------------------------------------------------------------------------------
-    def _group(self, np, key, nodes) -> _Group:
+    def _group(self, np: Any, key: Any, nodes: Any) -> _Group:
         rec, row = self.rec, self.row
         _, code, r, pat = key
         g = _Group()
@@ -159,10 +177,10 @@ class BatchPlan:
                 g.scatters.append((space, js, self._scatter(np, rows[js], space)))
         return g
 
-    def _scatter(self, np, rows, varies: bool) -> _Scatter:
+    def _scatter(self, np: Any, rows: Any, varies: bool) -> _Scatter:
         return _Scatter(np, rows, self.shift if varies else 0)
 
-    def _block(self, np, rows, varies: bool, needs_grad: bool, shared: bool):
+    def _block(self, np: Any, rows: Any, varies: bool, needs_grad: bool, shared: bool) -> Any:
         """A block of n positions x k nodes; a row of inputs shared by all k nodes is kept once."""
         spec = "n" + ("" if shared else "k") + ("b" if varies else "")
         rows = rows[:, 0] if shared else rows
@@ -210,7 +228,7 @@ class BatchPlan:
         pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p]
         return np.array(outs), (GV[:rec.n_inputs] if not self.shift else None), pg
 
-    def _forward(self, np, nb, g: _Group, V, Inv):
+    def _forward(self, np: Any, nb: Any, g: _Group, V: Any, Inv: Any) -> Any:
         if g.kind == "dot":
             g.bw.array = _take(V if g.wsrc[0] else Inv, g.wsrc[1])
             g.bx.array = _take(V if g.xsrc[0] else Inv, g.xsrc[1])
@@ -219,8 +237,8 @@ class BatchPlan:
                 b = V[g.bias[1]] if g.bias[0] else Inv[g.bias[1]]
                 args = args + (b[:, None] if g.vary and not g.bias[0] else b,)
         else:
-            xv = _take(V, g.vidx) if g.vidx is not None else None
-            xi = _take(Inv, g.iidx) if g.iidx is not None else None
+            xv: Any = _take(V, g.vidx) if g.vidx is not None else None
+            xi: Any = _take(Inv, g.iidx) if g.iidx is not None else None
             if xi is not None and g.vary:
                 xi = xi[:, :, None]
             args = tuple(xv[j] if v else xi[j] for v, j in g.pos)
@@ -231,7 +249,7 @@ class BatchPlan:
             Inv[g.out] = out
         return args, out
 
-    def _backward(self, np, nb, g: _Group, args, out, GV, GI) -> None:
+    def _backward(self, np: Any, nb: Any, g: _Group, args: Any, out: Any, GV: Any, GI: Any) -> None:
         G = GV[g.gout] if g.vary else GI[g.gout]
         ds = g.op.partials(nb, out, *args)
         if g.kind == "dot":
@@ -259,10 +277,10 @@ class BatchPlan:
                 c = c.sum(axis=1)  # a parameter's gradient: summed over the batch
             sc(np, GV if space else GI, c)
 
-    def _at(self, V, Inv, s: int, b: int) -> float:
+    def _at(self, V: Any, Inv: Any, s: int, b: int) -> Any:
         return V[self.row[s], b] if self.vary[s] else Inv[self.row[s]]
 
-    def _explain(self, np, g: _Group, V, Inv, error: Exception) -> Exception:
+    def _explain(self, np: Any, g: _Group, V: Any, Inv: Any, error: Exception) -> Exception:
         """Turn a numpy floating-point error into the eager engine's error for one sample."""
         rec = self.rec
         for b in range(V.shape[1]):
@@ -276,7 +294,7 @@ class BatchPlan:
                     return ValueError(f"batch sample {b}: {call_text(g.op, vals)}: result is not finite")
         return ValueError(f"batch: {g.op.name} failed ({error})")
 
-    def _explain_backward(self, g: _Group, V, Inv, GV, GI, error: Exception) -> Exception:
+    def _explain_backward(self, g: _Group, V: Any, Inv: Any, GV: Any, GI: Any, error: Exception) -> Exception:
         """The eager engine's error for the first sample whose backward through ``g`` fails."""
         rec, first = self.rec, self.rec.first_node
         for b in range(V.shape[1]):

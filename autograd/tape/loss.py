@@ -90,7 +90,9 @@ class CompiledLoss:
                               "training eagerly from here on", stacklevel=2)
                 self.eager = True
             return self.fallback(xs, ys)
-        noise = np.asarray(self.draw_noise(B), dtype=float).reshape(self.n_noise, B) if self.n_noise else None
+        noise = None
+        if self.n_noise and self.draw_noise is not None:
+            noise = np.asarray(self.draw_noise(B), dtype=float).reshape(self.n_noise, B)
         for p in self.params:
             p.grad = 0.0
         losses = np.empty(B)

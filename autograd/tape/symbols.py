@@ -45,37 +45,37 @@ class Sym:
         a, b = (other, self) if flip else (self, other)
         return Sym("op", op, (a, b))
 
-    def __add__(self, o):
+    def __add__(self, o: Any) -> Any:
         return self._bin("+", o)
 
-    def __radd__(self, o):
+    def __radd__(self, o: Any) -> Any:
         return self._bin("+", o, True)
 
-    def __sub__(self, o):
+    def __sub__(self, o: Any) -> Any:
         return self._bin("-", o)
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: Any) -> Any:
         return self._bin("-", o, True)
 
-    def __mul__(self, o):
+    def __mul__(self, o: Any) -> Any:
         return self._bin("*", o)
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: Any) -> Any:
         return self._bin("*", o, True)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: Any) -> Any:
         return self._bin("/", o)
 
-    def __rtruediv__(self, o):
+    def __rtruediv__(self, o: Any) -> Any:
         return self._bin("/", o, True)
 
-    def __pow__(self, o):
+    def __pow__(self, o: Any) -> Any:
         return self._bin("**", o)
 
-    def __rpow__(self, o):
+    def __rpow__(self, o: Any) -> Any:
         return self._bin("**", o, True)
 
-    def __neg__(self):
+    def __neg__(self) -> Any:
         return Sym("neg", "-", (self,))
 
 
@@ -97,10 +97,10 @@ def _call(fname: str, *args: Any) -> Sym:
     return Sym("call", fname, args)
 
 
-def _fn(fname: str):
+def _fn(fname: str) -> Any:
     float_fn = getattr(FLOAT, fname)
 
-    def apply(*args):
+    def apply(*args: Any) -> Any:
         return _call(fname, *args) if _is_sym(*args) else float_fn(*args)
 
     apply.__name__ = fname
@@ -111,7 +111,7 @@ def _atomic(x: Any) -> bool:
     return type(x) is not Sym or x.kind == "name"
 
 
-def _pow(x, n):
+def _pow(x: Any, n: Any) -> Any:
     if not _is_sym(x, n):
         return FLOAT.pow(x, n)
     # An integral constant exponent can never make a complex number: plain ** is safe and fast.
@@ -120,7 +120,7 @@ def _pow(x, n):
     return _call("pow", x, n)
 
 
-def _step(a, b=0.0, tie=0.0):
+def _step(a: Any, b: Any = 0.0, tie: Any = 0.0) -> Any:
     if not _is_sym(a, b):
         return FLOAT.step(a, b, tie)
     if not (_atomic(a) and _atomic(b)):
@@ -130,7 +130,7 @@ def _step(a, b=0.0, tie=0.0):
     return Sym("if", "", (1.0, Sym("op", ">", (a, b)), Sym("if", "", (tie, Sym("op", "==", (a, b)), 0.0))))
 
 
-def _sum(xs):
+def _sum(xs: Any) -> Any:
     xs = list(xs)
     if not _is_sym(*xs):
         return FLOAT.sum(xs)
@@ -142,7 +142,7 @@ def _sum(xs):
     return out
 
 
-def _sumprod(w, x):
+def _sumprod(w: Any, x: Any) -> Any:
     w, x = list(w), list(x)
     if not _is_sym(*w, *x):
         return FLOAT.sumprod(w, x)
@@ -154,7 +154,7 @@ def _sumprod(w, x):
     return out
 
 
-def _max(xs):
+def _max(xs: Any) -> Any:
     xs = list(xs)
     return _call("max", *xs) if _is_sym(*xs) else FLOAT.max(xs)
 
@@ -211,7 +211,7 @@ def _render(x: Any, names: dict, top: bool = False) -> str:
     if type(x) is not Sym:
         return literal(x)
     if not top and id(x) in names:
-        return names[id(x)]
+        return str(names[id(x)])
     k = x.kind
     if k == "name":
         return x.text

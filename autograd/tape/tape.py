@@ -53,7 +53,8 @@ class Tape:
         self._check_mode = check
         self.mode = mode if mode != "auto" else _auto_mode(rec)
         self._n = rec.n_inputs
-        self._forward = self._vg = None
+        self._forward: Callable[..., Any] | None = None
+        self._vg: Callable[..., Any] | None = None
         self._plans: dict[bool, Any] = {}
         self._structure = structure(rec) if check else None
 
@@ -130,7 +131,7 @@ class Tape:
             scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
                          _fail=partial(_fail, rec), _missing=object())
             exec(compile(entry, "<tape entry>", "exec"), scope)
-            self.value_and_grad = scope.pop("_entry")
+            self.value_and_grad = scope.pop("_entry")  # type: ignore[method-assign]  # a faster entry, per tape
 
     def _inputs(self, inputs: tuple) -> tuple:
         return _inputs(self.recording, getattr(self.fn, "__name__", "fn"), inputs)
@@ -140,14 +141,18 @@ class Tape:
         inputs = self._inputs(inputs)
         if self.check:
             self._check(inputs)
+        result: float | tuple[float, ...]
         if self.mode == "numpy":
             out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
-            return self._shape(tuple(float(o[0]) for o in out))
+            result = self._shape(tuple(float(o[0]) for o in out))
+            return result
         if self._forward is None:
             self._compile("forward")
+        assert self._forward is not None
         try:
             out = self._forward(*inputs)
-            return self._shape(out) if self.recording.has_aux else out
+            result = self._shape(out) if self.recording.has_aux else out
+            return result
         except _MATH_ERRORS:
             self._interpret(inputs, grad=False)
             raise
@@ -168,11 +173,10 @@ class Tape:
             return self._shape(tuple(float(o[0]) for o in out)), tuple(float(g[0]) for g in gin)
         if self._vg is None:
             self._compile("value_and_grad")
+        assert self._vg is not None
         try:
-            if self.recording.has_aux:
-                out, grads = self._vg(*inputs)
-                return self._shape(out), grads
-            return self._vg(*inputs)
+            out, grads = self._vg(*inputs)
+            return (self._shape(out) if self.recording.has_aux else out), grads
         except _MATH_ERRORS:
             self._interpret(inputs, grad=True)
             raise
@@ -184,7 +188,7 @@ class Tape:
         return outs[0] if self.recording.single else tuple(outs)
 
     # --- batches ----------------------------------------------------------------------------------
-    def _plan(self, input_grads: bool):
+    def _plan(self, input_grads: bool) -> Any:
         plan = self._plans.get(input_grads)
         if plan is None:
             from .batch import BatchPlan
@@ -215,8 +219,8 @@ class Tape:
             raise ValueError(f"tape of {name}: empty batch (B = 0)")
         return cols
 
-    def _batch_run(self, cols, grad: bool, reduce: str = "sum", input_grads: bool = True,
-                   accumulate: bool = True):
+    def _batch_run(self, cols: list[Any], grad: bool, reduce: str = "sum", input_grads: bool = True,
+                   accumulate: bool = True) -> Any:
         out, gin, pg = self._plan(input_grads or not grad).run(cols, grad, reduce)
         if grad and accumulate:
             for p, g in zip(self.recording.params, pg.tolist()):
@@ -306,7 +310,7 @@ def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
     return inputs
 
 
-def _replay_vg(rec: Recording, name: str, vg: Callable, *inputs: Any) -> tuple:
+def _replay_vg(rec: Recording, name: str, vg: Callable[..., tuple[Any, ...]], *inputs: Any) -> tuple[Any, ...]:
     """The fast entry's slow path: convert the inputs, then run the generated ``value_and_grad``."""
     inputs = _inputs(rec, name, inputs)
     try:

@@ -93,8 +93,9 @@ class _Check:
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(f"{where}: inputs must be a sequence of arguments, got {type(inputs).__name__}")
         self.args = list(inputs)
-        if params is None and callable(getattr(f, "parameters", None)):
-            params = f.parameters()
+        parameters = getattr(f, "parameters", None)
+        if params is None and callable(parameters):
+            params = parameters()
         if params is not None:
             # A model: its parameters are the variables, the inputs are data passed as given.
             self.variables = list(params)
@@ -262,6 +263,7 @@ def _check_op(op: ops.Op, args: tuple, eps: float, atol: float, rtol: float, ord
     def first(xs: Sequence[float]) -> tuple:
         return tuple(op.partials(FLOAT, op.forward(FLOAT, *xs), *xs))
 
+    lower: Callable[[Sequence[float]], Sequence[Any]]
     if order == 1:
         analytic = [[float(d) for d in first(args)]]
         lower = lambda xs: [op.forward(FLOAT, *xs)]  # noqa: E731

@@ -8,13 +8,13 @@ Paste into a test file of your own::
 
     @settings(max_examples=50, deadline=None)
     @given(expressions(n_inputs=3, max_nodes=8))
-    def test_random_graphs_have_right_derivatives(case):
+    def test_random_graphs_have_right_derivatives(case: Any) -> Any:
         f, inputs = case            # f(*inputs) -> Value; inputs: list of floats
         assert gradcheck(f, inputs)
         assert gradgradcheck(f, inputs)
 
     @given(values(-3, 3))
-    def test_tanh_is_odd(x):
+    def test_tanh_is_odd(x: Any) -> Any:
         assert (-x).tanh().data == -x.tanh().data
 
 ``expressions`` draws a random graph over the ops of :data:`autograd.ops.OPS` (or those named in
@@ -114,15 +114,15 @@ def _safe(op: _ops.Op, args: list[float]) -> float | None:
     def near(a: float, b: float) -> None:
         gap[0] = min(gap[0], abs(a - b))
 
-    def step(a, b=0.0, tie=0.0):
+    def step(a: Any, b: Any = 0.0, tie: Any = 0.0) -> Any:
         near(a, b)
         return FLOAT.step(a, b, tie)
 
-    def maximum(a, b):
+    def maximum(a: Any, b: Any) -> Any:
         near(a, b)
         return FLOAT.maximum(a, b)
 
-    def minimum(a, b):
+    def minimum(a: Any, b: Any) -> Any:
         near(a, b)
         return FLOAT.minimum(a, b)
 

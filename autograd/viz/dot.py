@@ -90,7 +90,7 @@ def _graphviz() -> tuple[Any, type, type]:
 
     def guarded(method: Callable) -> Callable:
         @functools.wraps(method)
-        def call(self, *args, **kwargs):
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(self, *args, **kwargs)
             except graphviz.ExecutableNotFound as e:
@@ -148,7 +148,7 @@ class _Layout:
             self.edge_keys.append((i, -1))
         self.edges = edges
         self.names = [v.label for v in nodes]
-        self.groups = self._clusters() if cluster else None
+        self.groups: list[str] = self._clusters() if cluster else []
         self.merged = self._weight_vectors() if compact else {}
 
     def _weight_vectors(self) -> dict[int, int]:
@@ -316,7 +316,7 @@ def _prepare(
     root: Value | Iterable[Value], rankdir: str, precision: int, max_nodes: int | None, where: str
 ) -> tuple[list[Value], list[Value]]:
     try:
-        roots = [root] if _is_value(root) else list(root) if not isinstance(root, str) else []
+        roots: list[Any] = [root] if _is_value(root) else list(root) if not isinstance(root, str) else []  # type: ignore[arg-type]
     except TypeError:
         roots = []
     if not roots or not all(_is_value(r) for r in roots):

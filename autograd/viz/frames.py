@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -78,7 +80,7 @@ def forward_frames(
         else:
             what = f"{v.label + ' = ' if v.label else ''}{_call(layout, step)} = {_num(v.data, precision)}"
         node_attr, op_attr, edge_attr = _styles(
-            _FWD, lambda i, s=step: i <= s, step, incoming.get(step, set()), layout
+            _FWD, functools.partial(operator.ge, step), step, incoming.get(step, set()), layout
         )
         body = layout.lines(lambda i: layout.record(i, True, False), node_attr, op_attr, edge_attr)
         frames.append(layout.digraph(body, rankdir, f"forward pass, step {step + 1}/{n}: {what}"))
@@ -124,12 +126,12 @@ def backward_frames(
             uses = sum(1 for e in used.get(i, ()) if layout.edge_keys[e][1] >= 0)
             what = f"gradient of {name} = {g}, summed over its {uses} use{'s' if uses != 1 else ''}"
         node_attr, op_attr, edge_attr = _styles(
-            _BWD, lambda j, s=step: rank[j] <= s, i, used.get(i, set()), layout
+            _BWD, functools.partial(_ranked_by, rank, step), i, used.get(i, set()), layout
         )
-        body = layout.lines(
-            lambda j, s=step: layout.record(j, True, True if rank[j] <= s else "unknown", grads[j]),
-            node_attr, op_attr, edge_attr,
-        )
+        def record(j: int, s: int = step) -> str:
+            return layout.record(j, True, True if rank[j] <= s else "unknown", grads[j])
+
+        body = layout.lines(record, node_attr, op_attr, edge_attr)
         frames.append(layout.digraph(body, rankdir, f"backward pass, step {step + 1}/{n}: {what}"))
     return frames
 
@@ -153,3 +155,8 @@ def _one_pass_gradients(order: list[Value]) -> list[float]:
 
 
 # --- the player ----------------------------------------------------------------------------------
+
+
+def _ranked_by(rank: list[int] | dict[int, int], step: int, j: int) -> bool:
+    """Node j's gradient is known at this backward step."""
+    return rank[j] <= step

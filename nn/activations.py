@@ -5,9 +5,11 @@ from the op table (``autograd/ops.py``); no derivative formula is written in ``n
 
 Two activations carry trainable parameters of their own, one set per neuron:
 
-* ``swish``: x * sigmoid(beta x) with a trainable ``beta`` (seed 003), initialised to 1;
+* ``swish``: x * sigmoid(beta x) with a trainable ``beta`` (Lang and Sharma, ETH Zürich Introduction to ML
+  tutorial), initialised to 1;
 * ``maxout``: max_j (a_j z + c_j) over ``k`` linear pieces of the neuron's weighted sum z
-  (seed 002's max{a_1 s + b_1, a_2 s + b_2}), with trainable slopes ``a`` and intercepts ``c``.
+  (max{a_1 s + b_1, a_2 s + b_2}, Mikolajczyk and Gunduz, Imperial College ML part 4.2), with trainable
+  slopes ``a`` and intercepts ``c``.
 
 >>> from autograd import Value
 >>> get_activation("leaky_relu", alpha=0.1)(Value(-2.0)).data
@@ -64,7 +66,7 @@ def elu(x: Value, alpha: float = 1.0) -> Value:
 
 
 def selu(x: Value) -> Value:
-    """Scaled ELU with the self-normalising constants (seed 003)."""
+    """Scaled ELU with the self-normalising constants (Lang and Sharma, ETH Zürich Introduction to ML tutorial)."""
     return x.selu()
 
 

@@ -166,7 +166,7 @@ def _finish(X: np.ndarray, index: np.ndarray, labels: str, caller: str) -> tuple
     return np.asarray(X, dtype=float), to_labels(index, labels, classes=int(index.max()) + 1)
 
 
-# --- truth tables (seeds 001 and 003) --------------------------------------------------------------
+# --- truth tables (LMU München ML Basics III; ETH Zürich Introduction to ML tutorial) ---------------
 _TABLE_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 
 
@@ -181,7 +181,8 @@ def xor(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
 
 
 def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
-    """AND's truth table: y = 1 only for x = (1, 1) (the worked example of seed 003).
+    """AND's truth table: y = 1 only for x = (1, 1) (the worked example of the ETH Zürich
+    Introduction to ML tutorial, neural networks, by Lang and Sharma).
 
     >>> and_()[1].tolist()
     [0, 0, 0, 1]

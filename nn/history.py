@@ -125,7 +125,8 @@ class History:
 
 class EarlyStopping:
     """Stop when the validation loss has not improved by ``min_delta`` for ``patience`` epochs
-    (seed 004), then (``restore_best``) put back the parameters of the best epoch."""
+    (Krause, ETH Zürich Introduction to ML: neural networks continued), then
+    (``restore_best``) put back the parameters of the best epoch."""
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True) -> None:
         self.patience = validate.integer("EarlyStopping", "patience", patience, minimum=1)

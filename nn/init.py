@@ -1,10 +1,11 @@
-"""Weight initialisers (seed 004): each draws one weight for a unit with ``fan_in`` inputs.
+"""Weight initialisers (Krause, ETH Zürich Introduction to ML: neural networks continued): each
+draws one weight for a unit with ``fan_in`` inputs.
 
 Every initialiser has the signature ``init(fan_in, fan_out, rng) -> float`` where ``rng`` is a
 ``random.Random`` instance: randomness always comes from an explicit generator, never from the
 global ``random`` module, so seeding a model cannot disturb (or be disturbed by) other code.
 
-The variance argument of seed 004: with z = sum_j w_j v_j, independent zero-mean weights of
+The variance argument of that lecture: with z = sum_j w_j v_j, independent zero-mean weights of
 variance s^2 give Var(z) = n_in s^2 Var(v).  A ReLU halves the second moment, so s^2 = 2/n_in
 (He) keeps Var(z) constant from layer to layer; s^2 = 1/n_in (LeCun / "Glorot" on the slide) does
 so for tanh-like units near 0; 2/(n_in + n_out) (Glorot) averages the forward and backward views.
@@ -49,7 +50,7 @@ def uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
 
 
 def lecun_normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """N(0, 1/fan_in): seed 004's "Glorot (tanh)" variant; also the right choice for SELU."""
+    """N(0, 1/fan_in): the lecture's "Glorot (tanh)" variant (Krause, ETH Zürich); also the right choice for SELU."""
     _check(fan_in, fan_out, "lecun_normal")
     return rng.gauss(0.0, math.sqrt(1.0 / fan_in))
 

@@ -33,7 +33,8 @@ __all__ = ["Neuron", "Layer", "MLP", "Dropout", "BatchNorm", "default_init"]
 
 Sample = Sequence["Value | float"]
 
-# Which initialiser suits which activation when none is given (seed 004): He for the relu family,
+# Which initialiser suits which activation when none is given (Krause, ETH Zürich Introduction to ML):
+# He for the relu family,
 # LeCun N(0, 1/n_in) for SELU and the odd, saturating units.
 _DEFAULT_INIT = {
     "relu": "he_normal",
@@ -205,8 +206,9 @@ class Dropout(Module):
     """Inverted dropout: in training each input is zeroed with probability ``p`` and the kept ones
     are multiplied by 1/(1-p); in eval mode it is the identity.
 
-    This is equivalent to the lectures' version (seed 004), which drops units without rescaling
-    during training and multiplies the outgoing weights by the keep probability (1-p) at test time:
+    This is equivalent to the lecture's version (Krause, ETH Zürich Introduction to ML), which drops
+    units without rescaling during training and multiplies the outgoing weights by the keep probability
+    (1-p) at test time:
     both make the test-time input to the next layer equal to its expected training-time value.
     Scaling during training instead means the trained weights are used unchanged at test time; a
     network trained the lectures' way with weights W computes what this one computes with
@@ -254,7 +256,7 @@ class Dropout(Module):
 
 
 class BatchNorm(Module):
-    """Batch normalisation of ``n`` features (Ioffe and Szegedy 2015, seed 004).
+    """Batch normalisation of ``n`` features (Ioffe and Szegedy 2015; Krause, ETH Zürich Introduction to ML).
 
     Training (``forward_batch``): each feature is normalised with the mini-batch mean and biased
     variance, x_hat = (x - mu_B) / sqrt(var_B + eps), then scaled and shifted, y = gamma x_hat + beta,

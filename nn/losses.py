@@ -11,7 +11,7 @@ outputs); a sequence gives the *sum* of the per-output losses, as in the lecture
 
 >>> from autograd import Value
 >>> f = Value(0.875)
->>> half_squared_error(f, 2.0).data          # seed 002's worked example: 0.63
+>>> half_squared_error(f, 2.0).data          # Imperial College ML part 4.2's worked example: 0.63
 0.6328125
 >>> mean_loss(cross_entropy, [[2.0, 0.5], [0.1, 0.3]], [0, 1]).data > 0
 True

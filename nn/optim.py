@@ -1,4 +1,4 @@
-"""Optimisers: SGD (with seed 004's momentum), Adagrad, RMSprop, Adam, AdamW; and LR schedules.
+"""Optimisers: SGD (with momentum as in Krause's ETH Zürich Intro to ML), Adagrad, RMSprop, Adam, AdamW; schedules.
 
 Every optimiser takes the parameters to train (a list of leaf Values, or a model with
 ``.parameters()``) and offers
@@ -15,7 +15,7 @@ Every optimiser takes the parameters to train (a list of leaf Values, or a model
 Learning-rate schedules (:mod:`nn.schedules`, re-exported here) are functions ``t -> lr``::
 
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    sched = InverseTime(0.1, 100)             # seed 004: min(0.1, 100/t)
+    sched = InverseTime(0.1, 100)             # Krause, ETH Zürich Introduction to ML: min(0.1, 100/t)
     for t in range(steps):
         opt.lr = sched(t)                     # or: Scheduler(opt, sched), .step() after opt.step()
         loss = ...; loss.backward()
@@ -180,7 +180,7 @@ class SGD(Optimizer):
     With ``g = grad + weight_decay * w``, each step is
 
     * no momentum:  ``w <- w - lr * g``
-    * momentum m (seed 004):  ``a <- m * a + lr * g;  w <- w - a``
+    * momentum m (Krause, ETH Zürich Introduction to ML):  ``a <- m * a + lr * g;  w <- w - a``
     * Nesterov:  ``a <- m * a + lr * g;  w <- w - (m * a + lr * g)``
 
     **Relation to PyTorch.**  ``torch.optim.SGD`` keeps a velocity without the learning rate,

@@ -1,4 +1,4 @@
-"""Weight penalties added to a loss: L2 (seed 001's lambda/2 theta^T theta), L1 and elastic net.
+"""Weight penalties added to a loss: L2 (lambda/2 theta^T theta of LMU München ML Basics III), L1 and elastic net.
 
 Each takes the parameters to penalise (a list of Values, or anything with ``.parameters()`` such as
 a model) and returns a Value, with the sum over parameters as one ``autograd.sum`` node.
@@ -27,7 +27,7 @@ __all__ = ["l2", "l1", "elastic_net"]
 
 
 def l2(params: Iterable[Value] | Any, lam: float) -> Value:
-    """lam/2 * sum of w^2 over ``params`` (seed 001: J + lambda/2 theta^T theta)."""
+    """lam/2 * sum of w^2 over ``params`` (Roth and Poerner, LMU München ML Basics III: J + lambda/2 theta^T theta)."""
     lam = _strength("l2", "lam", lam)
     ws = _params("l2", params)
     return (lam / 2.0) * autograd.sum([w * w for w in ws])

@@ -4,7 +4,7 @@ A schedule is a callable object, ``schedule(t) -> lr``, with ``t = 0, 1, 2, ...`
 steps (or epochs: the caller decides the unit) completed so far.  It knows nothing about an
 optimiser; any optimiser's ``lr`` attribute can be set from it:
 
->>> sched = InverseTime(0.1, 100)          # seed 004: eta_t = min(0.1, 100/t)
+>>> sched = InverseTime(0.1, 100)          # Krause, ETH Zürich Introduction to ML: eta_t = min(0.1, 100/t)
 >>> sched(500), sched(2000)
 (0.1, 0.05)
 
@@ -69,7 +69,7 @@ class Constant(Schedule):
 
 
 class InverseTime(Schedule):
-    """lr_t = min(lr0, c / t) (lr0 at t = 0): seed 004's min(0.1, 100/t) is ``InverseTime(0.1, 100)``."""
+    """lr_t = min(lr0, c / t) (lr0 at t = 0); min(0.1, 100/t) (Krause, ETH Zürich) is ``InverseTime(0.1, 100)``."""
 
     def __init__(self, lr0: float = 0.1, c: float = 100.0) -> None:
         self.lr0 = _rate(self, "lr0", lr0)

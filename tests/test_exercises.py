@@ -1,0 +1,364 @@
+"""The exercise set: student versions are generated from the masters, every check fails on its stub
+(with the master's hint) and on plausible wrong answers, with a one-line message that says why.
+
+The masters themselves (solutions in) run as notebooks in the default test run (nbmake)."""
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd import Value, defop, ops
+from autograd.backends import FLOAT
+from autograd.exercises import MarkerError, student_source, write_student_versions
+from autograd.testing import exercises
+from autograd.testing.exercises import CHECKS, ExerciseFailed, check
+
+ROOT = Path(__file__).resolve().parent.parent
+MASTERS = ROOT / "notebooks" / "exercises"
+CHECK_CALL = re.compile(r"\bcheck_(\w+)\(")
+
+
+def code_cells(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handout")
+    write_student_versions(MASTERS, out)
+    return out
+
+
+# --- the set as a whole ----------------------------------------------------------------------------
+def test_at_least_12_exercises_in_5_notebooks_each_with_a_check_cell():
+    masters = sorted(MASTERS.glob("*.ipynb"))
+    assert len(masters) >= 5
+    called = [name for p in masters for cell in code_cells(p) for name in CHECK_CALL.findall(cell)]
+    assert len(CHECKS) >= 12
+    assert sorted(called) == sorted(CHECKS)  # every check is called once, and nothing else is
+
+
+def test_student_versions_keep_no_solution_and_no_output(student_dir):
+    for master in sorted(MASTERS.glob("*.ipynb")):
+        student = student_dir / master.name
+        text = student.read_text(encoding="utf-8")
+        assert "### BEGIN SOLUTION" not in text and "### HINT" not in text
+        solutions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", "\n".join(code_cells(master)), re.S)
+        handed_out = {line.strip() for cell in code_cells(student) for line in cell.splitlines()}
+        for line in (ln.strip() for block in solutions for ln in block.splitlines()):
+            assert len(line) < 16 or line not in handed_out, line  # short lines (`return h`) may recur
+        stubs = [c for c in code_cells(student) if "raise NotImplementedError(" in c]
+        assert len(solutions) >= 3 and sum(c.count("raise NotImplementedError(") for c in stubs) == len(solutions)
+        cells = json.loads(text)["cells"]
+        assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells if c["cell_type"] == "code")
+
+
+def run_cells(path):
+    """Execute a notebook's code cells in one namespace; the ExerciseFailed each check cell raised."""
+    namespace: dict = {"__name__": "__student__"}
+    failures = {}
+    for cell in code_cells(path):
+        names = CHECK_CALL.findall(cell)
+        try:
+            exec(compile(cell, str(path), "exec"), namespace)
+        except ExerciseFailed as e:
+            failures[names[0] if names else cell[:40]] = str(e)
+        except NotImplementedError:
+            assert not names  # a demo cell after an exercise may stop on the stub; a check cell must not
+    return failures
+
+
+def test_every_check_fails_on_its_stub_with_the_masters_hint(student_dir, capsys):
+    seen = set()
+    for master in sorted(MASTERS.glob("*.ipynb")):
+        hints = re.findall(r"### HINT: (.*)", "\n".join(code_cells(master)))
+        failures = run_cells(student_dir / master.name)
+        expected = {name for cell in code_cells(master) for name in CHECK_CALL.findall(cell)}
+        assert set(failures) == expected, master.name
+        for name, message in failures.items():
+            assert message.startswith(f"{name}: not written yet") and "NotImplementedError" in message
+            assert any(f"Hint: {h.strip()}" in message for h in hints), message
+            assert "\n" not in message
+        seen |= expected
+    assert seen == set(CHECKS)
+    assert "✓" not in capsys.readouterr().out
+
+
+def test_the_command_line_writes_student_versions(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(MASTERS), str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.ipynb")) == sorted(p.name for p in MASTERS.glob("*.ipynb"))
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "### BEGIN SOLUTION\nx = 1\n", "metadata": {},
+                                          "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4,
+                               "nbformat_minor": 5}))
+    run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(bad), str(tmp_path / "o2")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "bad.ipynb, cell 1: ### BEGIN SOLUTION is never closed" in run.stderr
+    assert not (tmp_path / "o2").exists()  # nothing half-written
+
+
+def test_student_source_replaces_solutions_and_drops_hidden_tests():
+    master = (
+        "def f(x):\n"
+        "    ### HINT: double it\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return 2 * x\n"
+        "    ### END SOLUTION\n"
+        "check_f(f)\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "assert f(2) == 4\n"
+        "### END HIDDEN TESTS\n"
+    )
+    assert student_source(master) == "def f(x):\n    raise NotImplementedError('double it')\ncheck_f(f)\n"
+    assert student_source("### BEGIN SOLUTION\nx\n### END SOLUTION\n", markdown=True) == "YOUR ANSWER HERE\n"
+    with pytest.raises(MarkerError, match="line 2: ### END SOLUTION without ### BEGIN SOLUTION"):
+        student_source("x = 1\n### END SOLUTION\n", where="nb")
+    with pytest.raises(MarkerError, match="HINT: line with no solution"):
+        student_source("### HINT: lonely\nx = 1\n")
+
+
+# --- wrong answers: every check catches at least one plausible mistake ---------------------------------
+class UserOp:
+    """A wrong user op, made inside its test only (so that it never stays in the op table)."""
+
+    def __init__(self, name, forward, partials):
+        self.name, self.forward, self.partials = f"wrong_{name}", forward, partials
+
+    def make(self):
+        return defop(self.name, forward=self.forward, partials=self.partials)
+
+
+op = UserOp
+
+
+def topo_recursive(root):  # micrograd's build_topo: fine on small graphs, not on deep ones
+    order, seen = [], set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            for p in v.parents:
+                visit(p)
+            order.append(v)
+
+    visit(root)
+    return order
+
+
+def topo_no_visited_set(root):
+    order, stack = [], [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents)
+    return order
+
+
+def topo_children_first(root):
+    return list(reversed(topo_recursive(root)))
+
+
+def backward_with(update, order=reversed, seed=True):
+    def backward(root):
+        from autograd import topological_order
+
+        if seed:
+            root.grad = 1.0
+        for node in order(topological_order(root)):
+            if node.fn is not None:
+                ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])
+                for p, d in zip(node.parents, ds):
+                    update(p, node, d)
+
+    return backward
+
+
+def assign(p, node, d):
+    p.grad = node.grad * d  # `=` where `+=` belongs
+
+
+def no_chain_factor(p, node, d):
+    p.grad += d
+
+
+def accumulate(p, node, d):
+    p.grad += node.grad * d
+
+
+def sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def imperial(**changes):
+    def fn():
+        out = {"f_a": 0.0, "f_b": 3.0, "f_c": 0.875, "loss": 0.6328125, "delta_c": -1.125, "delta_b": -0.140625,
+               "w_3b": 0.30625}
+        out.update(changes)
+        return out
+
+    return fn
+
+
+def and_example(**changes):
+    def fn():
+        out = {"f": 0.81, "loss": 0.0361, "grad_W2": [0.0, -0.342], "grad_W1": [[0.0, 0.0], [-0.342, -0.342]],
+               "W2": [-0.9, 0.9684], "W1": [[-0.9, 0.9], [0.0684, 0.9684]], "f_new": 0.9684 * 1.0368}
+        out.update(changes)
+        return out
+
+    return fn
+
+
+def neuron_no_bias(w, b, x):
+    return sum((wi * xi for wi, xi in zip(w, x)), Value(0.0)).relu()
+
+
+def neuron_on_data(w, b, x):
+    return Value(sum(wi.data * xi for wi, xi in zip(w, x)) + b.data).relu()
+
+
+def neuron(w, b, x):
+    return sum((wi * xi for wi, xi in zip(w, x)), b).relu()
+
+
+def mlp_relu_everywhere(layers, x):
+    h = x
+    for W, b in layers:
+        h = [neuron(w, bi, h) for w, bi in zip(W, b)]
+    return h[0]
+
+
+def xor_linear(x1, x2):
+    h1, h2 = x1 + x2, x1 + x2 - 1
+    return h1 - 2 * h2
+
+
+def momentum_torch_form(w, a, g, lr, m):
+    a = [m * ai + gi for ai, gi in zip(a, g)]
+    return [wi - lr * ai for wi, ai in zip(w, a)], a
+
+
+def momentum_sign(w, a, g, lr, m):
+    a = [m * ai + lr * gi for ai, gi in zip(a, g)]
+    return [wi + ai for wi, ai in zip(w, a)], a
+
+
+WRONG = [
+    ("tanh", op("tanh_sign", lambda m, x: m.tanh(x), lambda m, out, x: (out * out - 1,)), "the sign is flipped"),
+    ("tanh", op("tanh_x", lambda m, x: m.tanh(x), lambda m, out, x: (1 - x * x,)), "d/dx my_tanh(x) at x = 0.5"),
+    ("tanh", op("tanh_math", lambda m, x: m.tanh(x), lambda m, out, x: (1 - math.tanh(float(x)) ** 2,)),
+     "m.exp, not math.exp"),
+    ("tanh", op("tanh_tuple", lambda m, x: m.tanh(x), lambda m, out, x: 1 - out * out), "partials must return a tuple"),
+    ("sigmoid", op("sigmoid_factor", lambda m, x: 1 / (1 + m.exp(-x)), lambda m, out, x: (out,)),
+     "d/dx my_sigmoid(x) at x = 0: expected 0.25, got 0.5"),
+    ("softplus", op("softplus_sign", lambda m, x: m.log(1 + m.exp(x)), lambda m, out, x: (1 / (1 + m.exp(x)),)),
+     "d²/dx² my_softplus(x) at x = 0: expected 0.25, got -0.25 (the sign is flipped)"),
+    ("softplus", op("softplus_math", lambda m, x: m.log(1 + m.exp(x)),
+                    lambda m, out, x: (1 / (1 + math.exp(-float(x))),)), "m.exp, not math.exp"),
+    ("topological_sort", topo_recursive, "recursion limit"),
+    ("topological_sort", topo_no_visited_set, "appears twice"),
+    ("topological_sort", topo_children_first, "parents must come first"),
+    ("backward", backward_with(assign), "add (+=) each contribution instead of overwriting (=)"),
+    ("backward", backward_with(no_chain_factor), "the chain rule's outer factor"),
+    ("backward", backward_with(accumulate, order=list),
+     "backward: on  a = 3; t1 = a * a; t2 = t1 + a  (output t2): a.grad: expected 7, got 1; visit the nodes children"),
+    ("backward", backward_with(accumulate, seed=False), "expected 7, got 0 (nothing reached it"),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x)) / h, "one-sided difference"),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / h, "twice too large"),
+    ("one_hidden_unit", lambda w, w1, x: (sig(w1 * x), w * sig(w1 * x) * (1 - sig(w1 * x))), "three factors"),
+    ("one_hidden_unit", lambda w, w1, x: (sig(w1 * x), sig(w1 * x) * (1 - sig(w1 * x)) * x), "df/dw1"),
+    ("imperial_example", imperial(delta_b=-1.125), "delta_b: expected -0.140625, got -1.125"),
+    ("imperial_example", imperial(w_3b=0.19375), "w_3b: expected 0.30625, got 0.19375"),
+    ("and_example", and_example(grad_W1=[[0.342, 0.342], [-0.342, -0.342]]), "grad_W1 (entry 0"),
+    ("and_example", and_example(grad_W2=[0.0, -0.171]), "half of what it should be"),
+    ("neuron", neuron_no_bias, "neuron(w=[0.5], b=0.25, x=[1]): expected 0.75, got 0.5"),
+    ("neuron", neuron_on_data, "d output / d w[0]: expected 1, got 0 (keep the Values"),
+    ("layer", lambda W, b, x: [neuron(w, b[0], x) for w in W], "layer of"),
+    ("layer", lambda W, b, x: [sum((wi * xi for wi, xi in zip(w, x)), bi) for w, bi in zip(W, b)], "layer of"),
+    ("mlp", mlp_relu_everywhere, "no ReLU on the output layer"),
+    ("xor", xor_linear, "xor_network(0, 0): expected 0, got 2"),
+    ("xor", lambda x1, x2: Value(x1 + x2).relu() - 2 * Value(x1 + x2 + 1).relu(), "xor_network(0, 0)"),
+    ("momentum_step", momentum_torch_form, "puts lr inside a"),
+    ("momentum_step", momentum_sign, "w[0]"),
+    ("inverse_time", lambda t: max(0.1, 100 / t), "inverse_time(1): expected 0.1, got 100"),
+    ("inverse_time", lambda t: 100 / t, "inverse_time(1)"),
+    ("l2_gradient", lambda w, lam: [2 * lam * wi for wi in w], "twice too large"),
+    ("l2_gradient", lambda w, lam: [lam for wi in w], "l2_gradient(w="),
+    ("dropout_scale", lambda W, p: [[w * p for w in row] for row in W], "probability of dropping"),
+    ("dropout_scale", lambda W, p: [[w / (1 - p) for w in row] for row in W], "dropout_scale(W, p=0.5)"),
+    ("init_variance", lambda kind, n_in, n_out: math.sqrt(2 / n_in if kind == "he" else 2 / (n_in + n_out)),
+     "that is the standard deviation"),
+    ("init_variance", lambda kind, n_in, n_out: 1 / n_in if kind == "he" else 2 / (n_in + n_out),
+     "init_variance('he', n_in=2, n_out=1): expected 1, got 0.5"),
+]
+
+
+@pytest.mark.parametrize("name, wrong, says", WRONG, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(WRONG)])
+def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
+    if isinstance(wrong, UserOp):
+        wrong = wrong.make()
+    with pytest.raises(ExerciseFailed) as failed:
+        check(name, wrong)
+    message = str(failed.value)
+    assert message.startswith(f"{name}: ") and says in message, message
+    assert "\n" not in message and len(message) < 400
+    assert failed.value._render_traceback_() == [f"✗ {message}"]  # Jupyter shows this line, no traceback
+    assert capsys.readouterr().out == ""  # no pass line
+
+
+def test_every_check_has_a_wrong_answer_test():
+    assert {name for name, _, _ in WRONG} == set(CHECKS)
+
+
+def test_a_student_exception_is_one_line_naming_the_call():
+    def inverse_time(t):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ExerciseFailed, match=r"^inverse_time: inverse_time\(1\) raised ZeroDivisionError: boom$"):
+        check("inverse_time", inverse_time)
+    with pytest.raises(ExerciseFailed, match="should return a Value .so gradients can flow., got float 0.75"):
+        check("neuron", lambda w, b, x: 0.75)
+    with pytest.raises(ExerciseFailed, match="expected a function, got int 3"):
+        check("xor", 3)
+    with pytest.raises(KeyError, match="no exercise named 'nope'"):
+        check("nope", print)
+
+
+def test_a_pass_prints_one_line_and_returns_true(capsys):
+    assert exercises.check_inverse_time(lambda t: min(0.1, 100 / t)) is True
+    assert capsys.readouterr().out == "✓ inverse_time: min(0.1, 100/t) at 8 steps from t = 1 to 100000\n"
+
+
+def test_quiet_checks_print_nothing(capsys):
+    assert check("inverse_time", lambda t: min(0.1, 100 / t), quiet=True) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
+    def with_backward():
+        x = Value(1.0)
+        (x * x).backward()
+        return {}
+
+    with pytest.raises(ExerciseFailed, match="^imperial_example: compute it by hand; this exercise must not call"):
+        check("imperial_example", with_backward)
+    x = Value(2.0)
+    (x * x).backward()
+    assert x.grad == 4.0
+
+
+def test_the_op_table_is_left_as_it_was():
+    # the ops these tests define (my_tanh, wrong_...) are made inside tests only; conftest removes them after each
+    assert not [name for name in ops.OPS if name.startswith(("wrong_", "my_"))]

@@ -21,8 +21,8 @@ from autograd import Value, topological_order
 
 __all__ = ["MAX_NEURONS", "choose_sample", "loss_graph_dot"]
 
-MAX_NEURONS = 48  # the moons MLP has 33; digits' 64-32-10 has 42 neurons but 2,378 weights
-MAX_WEIGHTS = 600
+MAX_NEURONS = 48  # the moons MLP has 33 neurons and 304 weights; digits' 64-32-10 has 2,368 weights
+MAX_WEIGHTS = 400
 _ROWS = 5  # values per column of a neuron table: 16 weights + b + z + a -> 4 columns
 _WEIGHT = re.compile(r"(.+)\.w\[(\d+)\]")
 
@@ -102,14 +102,15 @@ def _neurons(nodes: list[Value]) -> tuple[list[_Neuron], dict[Value, _Neuron]]:
 
 def _table(nr: _Neuron, show_weights: bool) -> str:
     rows = [(f"w[{k}]", w) for k, w in enumerate(nr.weights)] if show_weights else []
-    if nr.bias is not None:
+    if nr.bias is not None and show_weights:
         rows.append(("b", nr.bias))
-    rows.append(("w·x+b", nr.z))
+    if nr.out is nr.z or show_weights:
+        rows.append(("w·x+b", nr.z))
     if nr.out is not nr.z:
         rows.append((nr.out.op_label, nr.out))
     cols = -(-len(rows) // _ROWS)
     height = -(-len(rows) // cols)
-    title = html.escape(nr.path) + ("" if show_weights else f" ({len(nr.weights)} weights not shown)")
+    title = html.escape(nr.path) + ("" if show_weights else f" ({len(nr.weights)} weights and b not shown)")
     out = ['<<table border="0" cellborder="1" cellspacing="0" cellpadding="2">',
            f'<tr><td colspan="{3 * cols}" bgcolor="#eeeeee"><b>{title}</b></td></tr>']
     for r in range(height):

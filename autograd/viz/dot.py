@@ -394,7 +394,7 @@ def draw_dot(
     max_nodes: int | None = 500,
     compact: bool = False,
 ) -> graphviz.Digraph:
-    """The graph that produced ``root`` as a ``graphviz.Digraph`` (SVG in Jupyter, ``.render`` to files).
+    """The graph that produced ``root`` as a ``graphviz.Digraph``: inline SVG in Jupyter, ``save``/``show`` in scripts.
 
     One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
     boxes values whose labels are module paths (``layers.0.neurons.3.w[1]``) by module; a graph of

@@ -18,10 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = ("apt-get", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "dot")
 # Tests that need Graphviz or Chromium, and plain ones (without the two that take seconds by design).
 SUBSET = ["tests/test_viz.py", "tests/test_value.py", "tests/test_docs.py", "tests/test_cli.py",
-          "-k", "(test_viz or test_value or quick_start or graph_svg_draws) and not million and not 100k"]
+          "notebooks/01_values_and_graphs.ipynb", "-k",
+          "(test_viz or test_value or quick_start or graph_svg_draws or values_and_graphs)"
+          " and not million and not 100k"]
 REASONS = ("the Graphviz 'dot' executable is not installed",
            "headless Chromium is not installed (apt-get install chromium)",
-           "the page draws with the Graphviz 'dot' executable, which is not installed")
+           "the page draws with the Graphviz 'dot' executable, which is not installed",
+           "the notebook draws graphs with the Graphviz 'dot' executable, which is not installed")
 
 
 def setup_line() -> str:

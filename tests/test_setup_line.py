@@ -87,3 +87,42 @@ def test_setup_line_without_apt_get_installs_and_the_suite_runs_with_reasons_for
     for where, why in reasons:  # only the Graphviz and Chromium tests, each saying what is missing
         assert why in REASONS, (where, why)
     assert {why for _, why in reasons} == set(REASONS)
+
+
+def fake_program(directory: Path, name: str, log: Path) -> None:
+    script = directory / name
+    script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
+    script.chmod(0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the set-up line is a POSIX shell line")
+def test_setup_line_installs_only_the_missing_system_packages_with_apt_get(tmp_path):
+    """apt-get and pip replaced by recorders: the line asks apt-get for what is missing, then runs pip."""
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    log = tmp_path / "calls.log"
+    for name in ("apt-get", "python", "npm"):
+        fake_program(fakes, name, log)
+    (fakes / "sudo").write_text('#!/bin/sh\nexec "$@"\n')  # not root: the line goes through sudo
+    (fakes / "sudo").chmod(0o755)
+    path = os.pathsep.join([str(fakes), path_without(HIDDEN + ("python", "npm", "sudo"), tmp_path / "bin")])
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = path
+    proc = subprocess.run(["bash", "-c", setup_line()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
+    missing = "graphviz chromium" + ("" if os.path.isdir("/usr/share/datasets/fashion-mnist")
+                                     else " dataset-fashion-mnist")
+    assert calls == [
+        "apt-get update -qq",
+        f"apt-get install -y -qq {missing}",
+        "python -m pip install -q -e .[dev,docs,parity,bench]",
+    ]
+    # With everything present it asks apt-get for nothing.
+    for name in ("dot", "chromium"):
+        fake_program(fakes, name, tmp_path / "unused.log")
+    if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        log.unlink()
+        proc = subprocess.run(["bash", "-c", setup_line()], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0 and log.read_text().splitlines() == [
+            "python -m pip install -q -e .[dev,docs,parity,bench]"]

@@ -82,10 +82,10 @@ def _neurons(nodes: list[Value]) -> tuple[list[_Neuron], dict[Value, _Neuron]]:
             continue
         n = len(v.parents) // 2
         ws, xs = list(v.parents[:n]), list(v.parents[n: 2 * n])
-        m = [_WEIGHT.fullmatch(w.label) if not w.parents and w.label else None for w in ws]
-        if not ws or not all(m) or len({mm.group(1) for mm in m if mm}) != 1:
+        paths = {m.group(1) if m and not w.parents else None for w in ws for m in [_WEIGHT.fullmatch(w.label or "")]}
+        path = paths.pop() if len(paths) == 1 else None
+        if not ws or path is None:  # not a neuron: its weights are not one module's labelled leaves
             continue
-        path = m[0].group(1)
         bias = v.parents[2 * n] if len(v.parents) > 2 * n else None
         neuron = _Neuron(path, v, ws, xs, bias)
         after = users.get(v, [])

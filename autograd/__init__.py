@@ -28,6 +28,7 @@ from .value import Value, apply
 from .viz import draw_dot
 
 __version__ = "0.1.0"
+__chalkgrad__ = True  # nn checks this: PyPI's HIPS autograd installs a package of the same name
 
 __all__ = [
     "Value",

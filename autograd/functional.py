@@ -285,7 +285,7 @@ def _value_and_grad(f: Callable, argnums: Any, where: str) -> Callable[[tuple], 
 
 
 def jacobian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callable:
-    """The Jacobian of a function returning a sequence: an m x n nested list, J[i][j] = d f_i / d x_j.
+    """The Jacobian of a function returning a sequence: an m x n nested list, ``J[i][j] = d f_i / d x_j``.
 
     The n columns are all the scalars of the arguments in order (every argument unless ``argnums``
     picks some), so ``f(x, y, z)`` and ``f([x, y, z])`` both give m x 3.  Reverse mode: one
@@ -335,7 +335,7 @@ def sequence_output(out: Any, where: str) -> list[Value | float]:
 
 
 def hessian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callable:
-    """The Hessian of a scalar function: an n x n nested list, H[i][j] = d2f / dx_i dx_j.
+    """The Hessian of a scalar function: an n x n nested list, ``H[i][j] = d2f / dx_i dx_j``.
 
     Columns are laid out as in :func:`jacobian`; the matrix is symmetric for smooth ``f``.
 

@@ -5,6 +5,11 @@
 >>> out = model([0.5, -0.2])          # one Value
 """
 
+# First: importing _clash checks that `autograd` is chalkgrad's (not PyPI's HIPS autograd), naming the clash.
+from . import _clash  # noqa: F401
+
+# isort: split
+
 # Each submodule lists its public names in __all__; this package re-exports them.
 from . import activations, datasets, init, losses, optim, plot, train  # noqa: F401
 from .activations import *  # noqa: F401,F403

@@ -76,7 +76,7 @@ def sigmoid(x: Value) -> Value:
 
 
 def tanh(x: Value) -> Value:
-    """tanh(x)."""
+    """The hyperbolic tangent, (e^x - e^-x) / (e^x + e^-x)."""
     return x.tanh()
 
 
@@ -193,6 +193,8 @@ ACTIVATIONS: dict[str, Callable[..., Value]] = {
 _HYPER: dict[str, dict[str, float]] = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
 
 ActivationLike = Union[str, Callable[[Value], Value], Activation, dict, None]  # noqa: UP007 - runtime alias
+"""What ``activation=`` accepts: a name, an ``Activation``, a saved ``spec()`` dict, ``None`` (identity) or a
+callable Value -> Value."""
 
 
 def get_activation(activation: ActivationLike, *, caller: str = "get_activation", **hyper: Any) -> Activation:

@@ -266,7 +266,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             json.dump(record, f, indent=1)
             f.write("\n")
         written.append("history.json")
-        notes = _pictures(nn, model, X, y, history, loss_fn, out, written)
+        notes = _pictures(nn, model, X, y, history, loss_fn, out, written, regularizer)
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")
@@ -296,7 +296,7 @@ def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
 
 
 def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str,
-              written: list[str]) -> list[str]:
+              written: list[str], regularizer: Any = None) -> list[str]:
     notes = []
     try:
         import matplotlib
@@ -314,44 +314,47 @@ def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, o
         fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
         plt.close(fig)
         written.append("decision_boundary.png")
-    note = _graph(model, X, y, loss_fn, os.path.join(out, "graph.svg"))
-    if note:
-        notes.append(note)
-    else:
-        written.append("graph.svg")
+    drawn, note = _graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"))
+    notes += [note] if note else []
+    written += ["graph.svg"] if drawn else []
     return notes
 
 
-def _graph(model: Any, X: Any, y: Any, loss_fn: Any, path: str) -> str:
-    """Draw the loss graph of sample 0 (after one backward pass), boxed by module, weights as tables."""
-    try:
-        from autograd.viz import draw_dot
-    except ImportError:
-        return "graph.svg skipped: autograd.viz is not available"
+def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str) -> tuple[bool, str]:
+    """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
+    import graphviz
+
     from autograd import Value
 
+    from . import loss_graph
+
     model.eval()
-    x = [Value(float(v), label=f"x[{i}]") for i, v in enumerate(X[0])]
-    target = y[0].tolist() if hasattr(y[0], "tolist") else y[0]
-    loss = loss_fn(model(x), target)
-    loss.label = "loss"
-    for p in model.parameters():
-        p.grad = 0.0
-    loss.backward()
     try:
-        dot = draw_dot(loss, cluster=True, compact=True, rankdir="TB")  # layers top to bottom
-        svg = dot.pipe(format="svg")
-    except ValueError as error:  # too many nodes to draw legibly
-        return f"graph.svg skipped: {str(error).split('. ')[0].removeprefix('draw_dot: ')}"
+        i, why = loss_graph.choose_sample(model, X, y, loss_fn)
+        x = [Value(float(v), label=f"x[{k}]") for k, v in enumerate(X[i])]
+        target = y[i].tolist() if hasattr(y[i], "tolist") else y[i]
+        loss = data_loss = loss_fn(model(x), target)
+        data_loss.label = "data loss"
+        penalty = regularizer(model.parameters()) if regularizer is not None else None
+        if penalty is not None:
+            penalty.label = "penalty (all weights)"
+            loss = data_loss + penalty
+        loss.label = "loss"
+        for p in model.parameters():
+            p.grad = 0.0
+        loss.backward()
+        title = f"training loss of sample {i} ({why}), after backward; grads in red"
+        source, note = loss_graph.loss_graph_dot(loss, title, penalty)
+        svg = graphviz.Source(source).pipe(format="svg")
     except Exception as error:  # graphviz's 'dot' program missing or failing
-        return f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
+        return False, f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
     finally:
         for p in model.parameters():
             p.grad = 0.0
         model.train()
     with open(path, "wb") as f:
-        f.write(svg if isinstance(svg, bytes) else svg.encode("utf-8"))
-    return ""
+        f.write(svg)
+    return True, note and f"graph.svg: {note}"
 
 
 # --- predict and info --------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def _act_spec(mod: Any, torch: Any, where: str) -> tuple[dict[str, Any], dict[st
 
 
 def from_torch(seq: Any) -> MLP:
-    """Convert a ``torch.nn.Sequential`` of Linear [BatchNorm1d] [activation] [Dropout] blocks to an MLP.
+    """Convert a ``torch.nn.Sequential`` of ``Linear [BatchNorm1d] [activation] [Dropout]`` blocks to an MLP.
 
     Hidden blocks must share one activation, all or none have BatchNorm1d (affine, tracking
     running statistics) and all or none the same Dropout; the last block has neither.  A Linear

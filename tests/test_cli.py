@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,9 @@ import nn
 from nn import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+SVG = "{http://www.w3.org/2000/svg}"
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the Graphviz 'dot' executable is not installed")
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -39,7 +45,7 @@ def test_train_with_no_arguments_is_micrograds_demo(demo_run):
     assert "MLP(2 -> [16, 16, 1], relu -> identity)  [337 parameters]" in out
     assert "final training accuracy: 100.0 %" in out
     assert "epoch 100/100" in proc.stderr  # plain progress lines (not a terminal)
-    assert "wrote model.json, history.json, loss.png, decision_boundary.png, graph.svg to runs/moons" in out
+    assert "wrote model.json, history.json, loss.png, decision_boundary.png" in out
 
 
 def test_train_writes_files_that_load_back(demo_run):
@@ -55,9 +61,32 @@ def test_train_writes_files_that_load_back(demo_run):
     for name in ("decision_boundary.png", "loss.png"):
         pixels = image.imread(out / name)
         assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.std() > 0
-    svg = (out / "graph.svg").read_text()
-    assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
-    assert "cluster" in svg and "layers.0" in svg
+
+
+@needs_dot
+def test_graph_svg_draws_the_worst_sample_and_fits_a_laptop_screen(demo_run):
+    cwd, proc = demo_run
+    assert "decision_boundary.png, graph.svg to runs/moons" in proc.stdout
+    root = ET.parse(cwd / "runs" / "moons" / "graph.svg").getroot()
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert max(width, height) <= 2000, (width, height)  # was 15,154 x 1,741
+    texts = [(t.text or "", float(t.get("y"))) for t in root.iter(SVG + "text")]
+    words = [t for t, _ in texts]
+    # the title names the sample, and it is the one with the largest training loss
+    title = next(t for t in words if t.startswith("training loss of sample"))
+    index = int(re.match(r"training loss of sample (\d+) \(largest loss", title).group(1))
+    model = nn.load(cwd / "runs" / "moons" / "model.json")
+    X, y = nn.datasets.demo_moons(labels="sign")
+    losses = [nn.losses.hinge(o, t).data for o, t in zip(nn.predict(model, X).tolist(), y.tolist())]
+    assert index == int(np.argmax(losses)) and max(losses) > 0
+    # every weight has a row: name, data, grad; at least half of the gradients are not zero
+    grads = [words[k + 2] for k, t in enumerate(words) if re.fullmatch(r"w\[\d+\]", t)]
+    assert len(grads) == 304
+    assert sum(float(g.replace("\N{MINUS SIGN}", "-")) != 0 for g in grads) >= len(grads) / 2
+    # neurons of a layer stand in numeric order (0, 1, 2, ..., 10; not 0, 1, 10, 11)
+    for layer in (0, 1):
+        heads = [(int(m.group(1)), y) for t, y in texts if (m := re.fullmatch(rf"layers\.{layer}\.neurons\.(\d+)", t))]
+        assert len(heads) == 16 and [n for n, _ in sorted(heads, key=lambda h: h[1])] == list(range(16))
 
 
 def test_predict_and_info(demo_run):
@@ -96,6 +125,11 @@ def test_train_digits_without_2d_pictures(tmp_path):
     assert "decision_boundary.png" not in written  # 64-D inputs
     assert {"model.json", "history.json", "loss.png"} <= set(written)
     assert json.loads((tmp_path / "d" / "history.json").read_text())["run"]["input_scaling"]["mean"]
+    if HAS_DOT:  # too big to draw whole: one output neuron and its inputs, with a note
+        assert "graph.svg" in written
+        assert "graph.svg: the model has 18 neurons and 592 weights, too many to draw legibly" in proc.stdout
+        svg = (tmp_path / "d" / "graph.svg").read_text()
+        assert "(64 weights and b not shown)" in svg and "w[7]" in svg and "w[8]" not in svg
 
 
 @pytest.mark.parametrize("content", ["not json", '{"format": "other"}', None])
@@ -268,3 +302,14 @@ def test_predict_with_a_bad_saved_scaling(tmp_path, capsys, scaling):
     assert cli.main(["predict", str(tmp_path / "model.json"), "3", "4"]) == 2
     err = capsys.readouterr().err
     assert "input_scaling must hold 'mean' and 'std' lists of 2 finite numbers" in err
+
+
+def test_graph_sample_is_the_largest_loss_or_else_the_nearest_to_the_boundary():
+    from nn.loss_graph import choose_sample
+
+    model = nn.MLP(1, [1], seed=0)  # output = 1 * x + 0
+    model.layers[0].neurons[0].w[0].data = 1.0
+    X = np.array([[2.0], [3.0], [-1.5], [-4.0]])
+    assert choose_sample(model, X, [1, -1, -1, -1], nn.losses.hinge) == (1, "largest loss, 4")
+    i, why = choose_sample(model, X, [1, 1, -1, -1], nn.losses.hinge)  # every margin >= 1: all losses 0
+    assert i == 2 and why == "every loss is 0; nearest the decision boundary (margin 1.5)"

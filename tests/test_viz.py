@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html.parser
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -304,6 +305,48 @@ def test_render_to_svg_file_and_jupyter_bundle(tmp_path):
     assert "data −3.0000" in texts or "data -3.0000" in texts  # dot writes &#45; for '-'
     bundle = g._repr_mimebundle_()
     assert "grad 0.5000" in bundle["image/svg+xml"]
+
+
+@needs_dot
+def test_save_writes_the_format_its_suffix_names_and_nothing_else(tmp_path):
+    _, _, _, o = neuron()
+    o.backward()
+    g = o.draw()
+    magic = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "dot": b"digraph"}
+    for fmt, start in magic.items():
+        path = g.save(tmp_path / f"neuron.{fmt.upper() if fmt == 'png' else fmt}")
+        assert path.read_bytes().startswith(start), fmt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.PNG", "neuron.dot", "neuron.pdf", "neuron.svg"]
+    assert "grad 0.5000" in (tmp_path / "neuron.svg").read_text()
+    assert g.render(tmp_path / "r", format="png").endswith("r.png")  # graphviz's own render still works
+
+
+def test_save_dot_needs_no_graphviz_and_unknown_suffixes_are_refused(tmp_path, monkeypatch):
+    _, _, _, o = neuron()
+    g = draw_dot(o)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
+    assert g.save(tmp_path / "g.dot").read_text() == g.source
+    with pytest.raises(ValueError, match=r"save: path must end in .svg, .png, .pdf or .dot, got '.*g\.jpg'"):
+        g.save(tmp_path / "g.jpg")
+    assert not (tmp_path / "g.jpg").exists()
+
+
+@needs_dot
+def test_show_opens_an_svg_in_the_system_viewer_or_says_there_is_none(monkeypatch):
+    _, _, _, o = neuron()
+    opened = []
+    monkeypatch.setattr(graphviz, "view", lambda path, quiet=False: opened.append(path))
+    path = o.draw().show()
+    assert opened == [path] and path.suffix == ".svg" and "tanh" in path.read_text()
+    path.unlink()
+
+    def no_viewer(path, quiet=False):
+        raise FileNotFoundError(2, "No such file or directory", "xdg-open")
+
+    monkeypatch.setattr(graphviz, "view", no_viewer)
+    with pytest.raises(RuntimeError, match=r"show: no viewer could be started .*xdg-open.*save\('graph\.svg'\)") as e:
+        o.draw().show()
+    assert not pathlib.Path(re.search(r"for (\S+\.svg)", str(e.value)).group(1)).exists()  # no file left
 
 
 def test_missing_dot_explains_how_to_install(tmp_path, monkeypatch):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
+import pathlib
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -104,15 +107,62 @@ def _graphviz() -> tuple[Any, type, type]:
         return call
 
     class Digraph(graphviz.Digraph):
-        """A graphviz.Digraph whose rendering explains how to install Graphviz if ``dot`` is missing."""
+        """A graphviz.Digraph whose rendering explains how to install Graphviz if ``dot`` is missing.
+
+        Also ``save(path)`` (format from the suffix) and ``show()`` (the system viewer) for scripts;
+        in Jupyter it displays inline as SVG.
+        """
 
         pipe = guarded(graphviz.Digraph.pipe)
         render = guarded(graphviz.Digraph.render)
         unflatten = guarded(graphviz.Digraph.unflatten)
+        save = _save  # replaces graphviz's save, which writes the DOT source only
+        show = _show
 
     Digraph.__module__ = __name__
     GraphvizNotFound.__module__ = __name__
     return graphviz, Digraph, GraphvizNotFound
+
+
+_SAVE_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def _save(self: Any, path: str | os.PathLike | None = None, **graphviz_args: Any) -> Any:
+    """Write the drawing to ``path``, in the format its suffix names (.svg, .png, .pdf or .dot); returns the path.
+
+    Unlike graphviz's ``render`` it leaves no DOT file beside the picture.
+    """
+    if path is None or graphviz_args:  # graphviz's own call from render(): save the DOT source as it does
+        import graphviz
+
+        return graphviz.Digraph.save(self, path, **graphviz_args)
+    target = pathlib.Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in _SAVE_FORMATS:
+        raise ValueError(f"save: path must end in .svg, .png, .pdf or .dot, got {str(path)[:200]!r}")
+    if fmt == "dot":
+        target.write_text(self.source, encoding="utf-8")
+    else:
+        target.write_bytes(self.pipe(format=fmt))
+    return target
+
+
+def _show(self: Any) -> pathlib.Path:
+    """Open the drawing (as SVG, in a temporary file) in the system's viewer; returns the file's path."""
+    import graphviz
+
+    fd, name = tempfile.mkstemp(prefix="chalkgrad-graph-", suffix=".svg")
+    os.close(fd)  # the viewer starts after we return, so the file must stay
+    path = _save(self, name)
+    try:
+        graphviz.view(path, quiet=True)
+    except (OSError, RuntimeError) as error:
+        path.unlink()
+        raise RuntimeError(
+            f"show: no viewer could be started for {path} ({error}); "
+            f"write the drawing with save('graph.svg') and open that; in Jupyter the graph shows inline"
+        ) from None
+    return path
 
 
 # --- the drawing ------------------------------------------------------------------------------
@@ -353,7 +403,7 @@ def draw_dot(
     max_nodes: int | None = 500,
     compact: bool = False,
 ) -> graphviz.Digraph:
-    """The graph that produced ``root`` as a ``graphviz.Digraph`` (SVG in Jupyter, ``.render`` to files).
+    """The graph that produced ``root`` as a ``graphviz.Digraph``: inline SVG in Jupyter, ``save``/``show`` in scripts.
 
     One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
     boxes values whose labels are module paths (``layers.0.neurons.3.w[1]``) by module; a graph of

@@ -5,10 +5,16 @@
 >>> out = model([0.5, -0.2])          # one Value
 """
 
+import importlib as _importlib
+import sys as _sys
+import types as _types
+
 # Each submodule lists its public names in __all__; this package re-exports them.
-from . import activations, datasets, init, losses, optim, plot, train  # noqa: F401
+# Building and training models (modules, losses, optimisers) needs only autograd and the standard
+# library, so it runs where numpy is missing (Pyodide in the browser, docs/browser.md); the parts that
+# need numpy (datasets, fit, evaluate, plots, the compiled step) are imported on first use.
+from . import activations, init, losses, optim  # noqa: F401
 from .activations import *  # noqa: F401,F403
-from .evaluate import *  # noqa: F401,F403
 from .history import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
@@ -16,4 +22,40 @@ from .module import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403
-from .train import *  # noqa: F401,F403
+
+# name -> submodule it is re-exported from (tests/test_browser.py checks this against their __all__)
+_LAZY_NAMES = {
+    "fit": "train", "DivergenceError": "train",
+    "evaluate": "evaluate", "predict": "evaluate", "predict_classes": "evaluate",
+}
+_LAZY_MODULES = ("datasets", "plot", "train", "evaluate", "checks", "outputs", "compiled", "progress", "cli")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_NAMES:
+        return getattr(_importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    if name in _LAZY_MODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES) | set(_LAZY_MODULES))
+
+
+__all__ = sorted({n for n in globals() if not n.startswith("_")} - {"annotations"} | set(_LAZY_NAMES))
+
+
+class _Package(_types.ModuleType):
+    """``nn.evaluate`` is the function: importing the submodule of that name must not replace it."""
+
+    @property
+    def evaluate(self) -> object:
+        return _importlib.import_module(f"{__name__}.evaluate").evaluate
+
+    @evaluate.setter
+    def evaluate(self, value: object) -> None:
+        pass  # the import system binds the submodule here; the function stays the public name
+
+
+_sys.modules[__name__].__class__ = _Package

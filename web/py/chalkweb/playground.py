@@ -37,7 +37,11 @@ class Playground:
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"Playground: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
         if isinstance(hidden, str):
-            hidden = [int(w) for w in hidden.replace(" ", "").split(",") if w]
+            widths = hidden.replace(" ", "").split(",") if hidden.strip() else []
+            if not all(w.isdigit() for w in widths):
+                raise ValueError(f"Playground: hidden layers must be widths separated by commas (e.g. 16, 16), "
+                                 f"got {hidden!r:.60}")
+            hidden = [int(w) for w in widths]
         self.X, self.y = toydata.make(dataset, n, noise, seed)
         self.model = nn.MLP(2, [*hidden, 1], activation=activation, seed=seed)
         self.params = self.model.parameters()

@@ -33,6 +33,9 @@ async function draw(container, dot) {
   container.replaceChildren(viz.renderSVGElement(dot));
 }
 
+// A drawing fits its box; a click shows it at its natural size (scroll), another click fits it again.
+for (const box of document.querySelectorAll(".graph")) box.addEventListener("click", () => box.classList.toggle("natural"));
+
 function showError(el, message) {
   el.textContent = message || "";
   el.hidden = !message;
@@ -110,7 +113,7 @@ $("lab-step-play").onclick = () => {
 
 // --- the training playground ----------------------------------------------------------------------
 const pg = { points: [], labels: [], bounds: [-1, 1, -1, 1], grid: null, losses: [], training: false, selected: -1,
-  heatmapDraws: 0, config: {} };
+  heatmapDraws: 0, gridUpdates: 0, config: {} };
 
 function config() {
   return {
@@ -144,7 +147,7 @@ function showStatus(s) {
   if (s.ms_per_step !== undefined) $("pg-step-time").textContent = s.ms_per_step.toFixed(1) + " ms";
   const losses = s.losses || (s.epoch > 0 ? [s.loss] : []);
   losses.forEach((v, k) => { pg.losses[s.epoch - losses.length + k] = v; });  // indexed by epoch - 1
-  if (s.grid) pg.grid = s.grid;
+  if (s.grid) { pg.grid = s.grid; pg.gridUpdates++; }
   drawHeatmap();
   drawLossCurve();
 }

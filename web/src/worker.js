@@ -8,8 +8,8 @@ let api = null;           // the chalkweb.bridge module
 let training = false;
 let generation = 0;
 let model = 0;           // which Reset a training event belongs to (the page drops stale ones)      // a Pause or Reset ends the running loop, even if Train is pressed again at once
-const SLICE_MS = 50;      // train this long, then let messages (Pause) in
-const HEATMAP_MS = 150;   // redraw the boundary at least this often while training
+const SLICE_MS = 50;      // train at most this long (and at most SLICE_STEPS epochs), then let messages in
+const SLICE_STEPS = 5;    // and send a new decision boundary: the heatmap is redrawn every 5 epochs or more often
 
 async function init() {
   const t0 = performance.now();
@@ -31,7 +31,6 @@ function call(name, ...args) {
 }
 
 async function trainLoop(gen) {
-  let lastGrid = 0;
   const going = () => training && gen === generation;
   while (going()) {
     const t0 = performance.now();
@@ -43,7 +42,7 @@ async function trainLoop(gen) {
         status = call("pg_step");
         losses.push(status.loss);
         steps++;
-      } while (going() && performance.now() - t0 < SLICE_MS);
+      } while (going() && steps < SLICE_STEPS && performance.now() - t0 < SLICE_MS);
     } catch (e) {
       training = false;
       postMessage({ event: "error", error: String(e.message || e) });
@@ -52,11 +51,7 @@ async function trainLoop(gen) {
     status.ms_per_step = (performance.now() - t0) / steps;
     status.losses = losses;
     status.model = model;
-    const now = performance.now();
-    if (now - lastGrid > HEATMAP_MS || !going()) {
-      status.grid = call("pg_grid");
-      lastGrid = performance.now();
-    }
+    status.grid = call("pg_grid");
     postMessage({ event: "train", status });
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -89,6 +84,7 @@ const handlers = {
   train: () => { if (!training) { training = true; trainLoop(++generation); } return true; },
   pause: () => { stop(); return call("pg_status"); },
   graph: ({ index }) => call("pg_graph", index),
+  scores: () => call("pg_scores"),
   bench: ({ steps }) => call("pg_bench", steps),
 };
 

@@ -101,6 +101,13 @@ def pg_grid() -> str:
 
 
 @_errors_as_json
+def pg_scores() -> str:
+    """The model's score for every training point (the page's automation picks points by it)."""
+    pg = _pg()
+    return _json(pg.scores(pg.X))
+
+
+@_errors_as_json
 def pg_graph(index: int) -> str:
     return _json(_pg().sample_graph(int(index)))
 

@@ -145,14 +145,14 @@ class Playground:
         return (min(xs) - margin, max(xs) + margin, min(ys) - margin, max(ys) + margin)
 
     def sample_graph(self, i: int) -> dict[str, Any]:
-        """DOT of sample i's loss with the gradients of one backward pass, parameters boxed by layer."""
+        """DOT of sample i's loss with the gradients of one backward pass: layers top to bottom, a box per neuron."""
         saved = [p.grad for p in self.params]
         try:
             loss = self.sample_loss(i)
             for p in self.params:
                 p.grad = 0.0
             loss.backward()
-            dot = draw_dot(loss, max_nodes=None, compact=True, cluster=True).source
+            dot = draw_dot(loss, max_nodes=None, compact=True, cluster=True, rankdir="TB").source
         finally:
             for p, g in zip(self.params, saved):
                 p.grad = g

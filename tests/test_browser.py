@@ -235,6 +235,7 @@ def browser(site):
 
         context.route("**/*", route)
         page = context.new_page()
+        page.set_default_timeout(60_000)  # a loaded 2-core machine: each wait below usually takes < 1 s
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         start = time.perf_counter()
@@ -255,8 +256,9 @@ def test_page_lab_example_runs_and_shows_nodes_and_a_gradient(browser):
     page = browser["page"]
     expected = lab.run(lab.EXAMPLE)
     assert page.input_value("#lab-code") == lab.EXAMPLE
+    runs = int(page.get_attribute("#lab-graph", "data-runs"))  # the page ran the example once at start
     page.click("#lab-run")
-    page.wait_for_function("document.querySelector('#lab-graph svg') !== null")
+    page.wait_for_function(f"document.getElementById('lab-graph').dataset.runs === '{runs + 1}'")
     assert _svg_nodes(page, "#lab-graph") == len(_dot_nodes(expected["dot"])) == 15
     assert "grad -1.5000" in page.text_content("#lab-graph svg")
     assert page.is_hidden("#lab-error")

@@ -62,6 +62,7 @@ async function runLab() {
     $("lab-output").hidden = !r.stdout;
     if (!r.ok) return;
     await draw($("lab-graph"), r.dot);
+    $("lab-graph").dataset.runs = String(Number($("lab-graph").dataset.runs || 0) + 1);
     lab.frames = { forward: r.forward, backward: r.backward };
     $("lab-step-caption").textContent = r.frames_note || "";
     await showFrame(0);

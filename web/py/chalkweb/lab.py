@@ -50,7 +50,10 @@ def run(source: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__lab__", "Value": Value, "autograd": autograd, "nn": nn, "math": math}
     try:
         tree = ast.parse(source, FILENAME)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        final = tree.body[-1] if tree.body else None
+        last = final if isinstance(final, ast.Expr) else None
+        if last is not None:
+            tree.body.pop()
         with contextlib.redirect_stdout(out):
             exec(compile(tree, FILENAME, "exec"), namespace)  # the user's own code, in their own page
             result = None

@@ -10,7 +10,8 @@ Python (the same rules from the op table, no graph built), which makes a step se
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import autograd
 import nn
@@ -57,7 +58,8 @@ class Playground:
         self.epoch = 0
         self.losses: list[float] = []
         self._tapes: dict[float, Any] = {}
-        self._out = trace(lambda x1, x2: self.model([x1, x2]), 0.0, 0.0)  # the score, for the heatmap
+        # the score, for the heatmap: one output, so the tape returns one float
+        self._out = cast(Callable[[float, float], float], trace(lambda x1, x2: self.model([x1, x2]), 0.0, 0.0))
         self._penalty = trace(lambda: nn.l2(self.params, self.l2)) if self.l2 else None
 
     # --- the loss ----------------------------------------------------------------------------------
@@ -69,6 +71,7 @@ class Playground:
         """Sample i's loss as a graph (what the page draws when a point is clicked)."""
         x = [Value(v, label=f"x{k + 1}") for k, v in enumerate(self.X[i])]
         out = self.model(x)
+        assert isinstance(out, Value)  # the model has one output
         out.label = "score"
         loss = self.loss_fn(out, self.target(self.y[i]))
         loss.label = "loss"
@@ -98,11 +101,11 @@ class Playground:
                 objective += self._penalty.value_and_grad()[0]
             return objective
         preds = [self.model(self.X[i]) for i in batch]
-        objective = nn.mean_loss(self.loss_fn, preds, [self.target(self.y[i]) for i in batch])
+        graph = nn.mean_loss(self.loss_fn, preds, [self.target(self.y[i]) for i in batch])
         if self.l2:
-            objective = objective + nn.l2(self.params, self.l2)
-        objective.backward()
-        return objective.data
+            graph = graph + nn.l2(self.params, self.l2)
+        graph.backward()
+        return graph.data
 
     # --- training ----------------------------------------------------------------------------------
     def step(self) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import os
 from typing import Any
+
+from . import validate
 
 __all__ = ["History", "EarlyStopping"]
 
@@ -104,12 +104,8 @@ class EarlyStopping:
     (seed 004), then (``restore_best``) put back the parameters of the best epoch."""
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be an integer >= 1, got {patience!r}")
-        if not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a finite number >= 0, got {min_delta!r}")
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
+        self.patience = validate.integer("EarlyStopping", "patience", patience, minimum=1)
+        self.min_delta = validate.non_negative("EarlyStopping", "min_delta", min_delta)
         self.restore_best = bool(restore_best)
 
     def __repr__(self) -> str:

@@ -126,18 +126,20 @@ class Module:
         return [self(x) for x in samples]
 
     # --- state -------------------------------------------------------------------------------------
-    def _named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
+        """(dotted name, list, index) of every buffer entry (BatchNorm's running statistics): the
+        list is the module's own, so ``values[index] = x`` updates the module in place."""
         for name in self._buffers:
             values = getattr(self, name)
             for i in range(len(values)):
                 yield f"{prefix}{name}[{i}]", values, i
         for name, child in self.named_children():
-            yield from child._named_buffers(f"{prefix}{name}.")
+            yield from child.named_buffers(f"{prefix}{name}.")
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter and buffer (running statistics) as name -> float: JSON-ready."""
         state = {name: v.data for name, v in self._walk()}
-        for name, values, i in self._named_buffers():
+        for name, values, i in self.named_buffers():
             state[name] = float(values[i])
         return state
 
@@ -149,49 +151,20 @@ class Module:
         exactly as it was.  Returns the names skipped (only non-empty with ``strict=False``).
         """
         if not isinstance(state, Mapping):
-            raise StateDictError(
-                f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}"
-            )
+            raise StateDictError(f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}")
         targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
-        for name, values, i in self._named_buffers():
-            targets[name] = (values, i)
+        targets.update((name, (values, i)) for name, values, i in self.named_buffers())
         bad_keys = [k for k in state if not isinstance(k, str)]
         if bad_keys:
             raise StateDictError(f"load_state_dict: names must be strings, got {bad_keys[0]!r}")
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        if strict and missing:
-            raise StateDictError(
-                f"load_state_dict: missing {len(missing)} entr{'y' if len(missing) == 1 else 'ies'}: "
-                f"{_names(missing)} (model unchanged)"
-            )
-        if strict and unexpected:
-            raise StateDictError(
-                f"load_state_dict: unexpected {len(unexpected)} "
-                f"entr{'y' if len(unexpected) == 1 else 'ies'}: {_names(unexpected)} (model unchanged)"
-            )
-        updates = []
-        for name, (target, index) in targets.items():
-            if name not in state:
-                continue
-            x = state[name]
-            if isinstance(x, bool) or not isinstance(x, numbers.Real):
-                raise StateDictError(
-                    f"load_state_dict: {name!r} must be a real number, got {type(x).__name__} {x!r:.60} "
-                    f"(model unchanged)"
-                )
-            try:
-                x = float(x)
-            except (OverflowError, ValueError):  # an int or Fraction beyond the float range
-                raise StateDictError(
-                    f"load_state_dict: {name!r} ({type(x).__name__}) is beyond the float range (|x| > "
-                    f"1.8e308), not a finite number (model unchanged)"
-                ) from None
-            if not math.isfinite(x):
-                raise StateDictError(
-                    f"load_state_dict: {name!r} is {x!r}, not a finite number (model unchanged)"
-                )
-            updates.append((target, index, x))
+        for what, names in (("missing", missing), ("unexpected", unexpected)):
+            if strict and names:
+                raise StateDictError(f"load_state_dict: {what} {len(names)} entr{'y' if len(names) == 1 else 'ies'}: "
+                                     f"{_names(names)} (model unchanged)")
+        updates = [(target, index, _entry(name, state[name])) for name, (target, index) in targets.items()
+                   if name in state]
         for target, index, x in updates:  # nothing can fail from here on
             if index is None:
                 target.data = x
@@ -218,6 +191,22 @@ class Module:
                 lines.append(f"  ({name}): {sub[0]}")
                 lines.extend("  " + line for line in sub[1:])
         return "\n".join(lines)
+
+
+def _entry(name: str, x: Any) -> float:
+    """One state entry as a finite float, else a StateDictError naming it."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        problem = f"must be a real number, got {type(x).__name__} {x!r:.60}"
+    else:
+        try:
+            x = float(x)
+        except (OverflowError, ValueError):  # an int or Fraction beyond the float range
+            problem = f"({type(x).__name__}) is beyond the float range (|x| > 1.8e308), not a finite number"
+        else:
+            if math.isfinite(x):
+                return x
+            problem = f"is {x!r}, not a finite number"
+    raise StateDictError(f"load_state_dict: {name!r} {problem} (model unchanged)")
 
 
 def _names(names: list[str], limit: int = 5) -> str:

@@ -6,6 +6,7 @@
 """
 
 import importlib as _importlib
+import pkgutil as _pkgutil
 import sys as _sys
 import types as _types
 
@@ -19,7 +20,6 @@ from .history import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
-from .prepare import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403
@@ -28,20 +28,21 @@ from .torch_bridge import *  # noqa: F401,F403
 _LAZY_NAMES = {
     "fit": "train", "DivergenceError": "train",
     "evaluate": "evaluate", "predict": "evaluate", "predict_classes": "evaluate",
+    "prepare_fit": "prepare", "FitPlan": "prepare",
 }
-_LAZY_MODULES = ("datasets", "plot", "train", "evaluate", "checks", "outputs", "compiled", "progress", "cli")
+_SUBMODULES = {m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")}  # noqa: F405
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY_NAMES:
         return getattr(_importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
-    if name in _LAZY_MODULES:
+    if name in _SUBMODULES:  # nn.datasets, nn.plot, nn.train ...: imported on first use
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_NAMES) | set(_LAZY_MODULES))
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _SUBMODULES)
 
 
 __all__ = sorted({n for n in globals() if not n.startswith("_")} - {"annotations"} | set(_LAZY_NAMES))

@@ -302,6 +302,7 @@ def _train_until(page, dataset: str, accuracy: float) -> dict:
                            timeout=TRAIN_TIMEOUT_MS)
     seconds = time.perf_counter() - start
     page.click("#pg-pause")
+    page.wait_for_function("chalkgrad.pending() === 0")  # the pause is answered: the page shows the last epoch
     state = {"epoch": int(page.text_content("#pg-epoch")), "seconds": seconds,
              "grids": page.evaluate("chalkgrad.playground.gridUpdates") - grids,
              "curve": page.evaluate("chalkgrad.playground.losses.length")}
@@ -353,21 +354,29 @@ def test_page_bad_setting_shows_its_message(browser):
 
 
 def test_page_step_time_of_a_2_16_16_1_mlp_on_100_points(browser, record_property):
-    """Measured, not asserted (no wall-clock asserts): recorded for docs/browser.md."""
+    """Measured, not asserted (no wall-clock asserts): the page's step beside CPython's, for docs/browser.md."""
+    from chalkweb import bridge
+
     page = browser["page"]
     page.fill("#pg-hidden", "16, 16")
+    page.dispatch_event("#pg-hidden", "change")
     page.select_option("#pg-activation", "relu")
-    page.wait_for_function("chalkgrad.playground.points.length === 100")
     result = {}
     for compiled in (True, False):
         page.set_checked("#pg-compiled", compiled)
-        page.wait_for_function("document.getElementById('pg-epoch').textContent === '0'")
+        page.wait_for_function("chalkgrad.pending() === 0")
+        config = page.evaluate("chalkgrad.playground.config")
+        assert config["hidden"] == "16, 16" and config["activation"] == "relu" and config["batch_size"] == 0
+        assert config["compiled"] is compiled
         bench = page.evaluate("chalkgrad.ask('bench', {steps: 3})")
         assert bench["compiled"] is compiled and bench["seconds_per_step"] > 0
-        result["compiled" if compiled else "eager"] = bench["seconds_per_step"]
+        bridge.pg_reset(json.dumps(config))
+        native = json.loads(bridge.pg_bench(3))
+        result["compiled" if compiled else "eager"] = (bench["seconds_per_step"], native["seconds_per_step"])
     record_property("browser_step_seconds", result)
-    print(f"one full-batch step, 2-16-16-1 MLP, 100 points, in Chromium: "
-          f"compiled {result['compiled'] * 1e3:.0f} ms, eager {result['eager'] * 1e3:.0f} ms")
+    for mode, (page_s, native_s) in result.items():
+        print(f"one full-batch step of a 2-16-16-1 MLP on 100 points, {mode}: Chromium {page_s * 1e3:.0f} ms, "
+              f"CPython {native_s * 1e3:.0f} ms ({page_s / native_s:.1f}x)")
 
 
 def test_page_loaded_nothing_from_any_other_host(browser):

@@ -291,7 +291,7 @@ $("pg-lr").addEventListener("change", async () => {
 });
 
 // The page's state for tests and users' own automation (docs/browser.md).
-window.chalkgrad = { playground: pg, toPixel, ask };
+window.chalkgrad = { playground: pg, toPixel, ask, pending: () => pending.size };
 
 // --- start ---------------------------------------------------------------------------------------
 (async () => {

@@ -114,10 +114,11 @@ def pg_graph(index: int) -> str:
 
 @_errors_as_json
 def pg_bench(steps: int) -> str:
-    """Seconds per full-batch step of the current model, timed in Python (what docs/browser.md reports)."""
+    """Seconds per training epoch of the current model (one step at full batch: forward, backward,
+    update; without the accuracy the page also computes), timed in Python for docs/browser.md."""
     pg = _pg()
-    pg.step()  # the first step traces the per-sample losses
+    pg.train_epoch()  # the first epoch traces the per-sample losses
     t = time.perf_counter()
     for _ in range(int(steps)):
-        pg.step()
+        pg.train_epoch()
     return _json({"seconds_per_step": (time.perf_counter() - t) / int(steps), "compiled": pg.compiled})

@@ -108,7 +108,7 @@ class Playground:
         return graph.data
 
     # --- training ----------------------------------------------------------------------------------
-    def step(self) -> dict[str, Any]:
+    def train_epoch(self) -> None:
         """One epoch: the data shuffled into batches of ``batch_size`` (0: one full batch), one update each."""
         order = list(range(len(self.X)))
         b = self.batch_size or len(order)
@@ -120,6 +120,10 @@ class Playground:
             self.opt.step()
         self.epoch += 1
         self.losses.append(sum(losses) / len(losses))
+
+    def step(self) -> dict[str, Any]:
+        """One epoch, then the status the page shows (epoch, mean loss, training accuracy)."""
+        self.train_epoch()
         return self.status()
 
     def scores(self, points: list[list[float]]) -> list[float]:

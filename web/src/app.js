@@ -114,7 +114,7 @@ $("lab-step-play").onclick = () => {
 
 // --- the training playground ----------------------------------------------------------------------
 const pg = { points: [], labels: [], bounds: [-1, 1, -1, 1], grid: null, losses: [], training: false, selected: -1,
-  heatmapDraws: 0, gridUpdates: 0, config: {} };
+  gridUpdates: 0, config: {} };
 
 function config() {
   return {
@@ -205,7 +205,6 @@ function drawHeatmap() {
     g.putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(grid, 0, 0, canvas.width, canvas.height);
-    pg.heatmapDraws++;
   }
   pg.points.forEach((p, k) => {
     const [px, py] = toPixel(p);

@@ -6,8 +6,8 @@ const base = new URL("./", import.meta.url).href;
 let py = null;
 let api = null;           // the chalkweb.bridge module
 let training = false;
-let generation = 0;
-let model = 0;           // which Reset a training event belongs to (the page drops stale ones)      // a Pause or Reset ends the running loop, even if Train is pressed again at once
+let generation = 0;      // a Pause or Reset ends the running loop, even if Train is pressed again at once
+let model = 0;           // which Reset a training event belongs to (the page drops stale ones)
 const SLICE_MS = 50;      // train at most this long (and at most SLICE_STEPS epochs), then let messages in
 const SLICE_STEPS = 5;    // and send a new decision boundary: the heatmap is redrawn every 5 epochs or more often
 
@@ -43,15 +43,15 @@ async function trainLoop(gen) {
         losses.push(status.loss);
         steps++;
       } while (going() && steps < SLICE_STEPS && performance.now() - t0 < SLICE_MS);
-    } catch (e) {
+      status.ms_per_step = (performance.now() - t0) / steps;
+      status.grid = call("pg_grid");
+    } catch (e) {  // e.g. a learning rate so large that the update overflows: the optimiser's message
       training = false;
       postMessage({ event: "error", error: String(e.message || e) });
       break;
     }
-    status.ms_per_step = (performance.now() - t0) / steps;
     status.losses = losses;
     status.model = model;
-    status.grid = call("pg_grid");
     postMessage({ event: "train", status });
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -65,7 +65,6 @@ function stop() {
 const handlers = {
   init: () => init(),
   lab: ({ source }) => call("lab_run", source),
-  example: () => call("lab_example"),
   reset: ({ config }) => {
     stop();
     const r = call("pg_reset", JSON.stringify(config));

@@ -52,10 +52,6 @@ def lab_run(source: str) -> str:
     return _json(lab.run(source))
 
 
-def lab_example() -> str:
-    return _json(lab.EXAMPLE)
-
-
 @_errors_as_json
 def pg_reset(config: str) -> str:
     """A new playground from the page's settings; on bad settings the message names the control."""

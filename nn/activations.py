@@ -145,7 +145,9 @@ class Activation:
             if params:
                 return maxout(z, params["slopes"], params["intercepts"])
             init = self.initial_params()
-            return maxout(z, init["slopes"], init["intercepts"])
+            slopes, intercepts = init["slopes"], init["intercepts"]
+            assert isinstance(slopes, list) and isinstance(intercepts, list)
+            return maxout(z, slopes, intercepts)
         return self.fn(z, **self.hyper)
 
     def spec(self) -> dict[str, Any]:
@@ -186,7 +188,7 @@ ACTIVATIONS: dict[str, Callable[..., Value]] = {
     "maxout": maxout,
 }
 
-_HYPER = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
+_HYPER: dict[str, dict[str, float]] = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
 
 ActivationLike = Union[str, Callable[[Value], Value], Activation, dict, None]  # noqa: UP007 - runtime alias
 

@@ -149,7 +149,7 @@ def to_labels(y: Any, kind: str, classes: int | None = None) -> np.ndarray:
             raise ValueError(f"to_labels: y has class index {k - 1} but classes={classes}")
         k = classes
     if kind == "index":
-        return index
+        return np.asarray(index)
     if kind == "onehot":
         out = np.zeros((index.size, max(k, 1)))
         out[np.arange(index.size), index] = 1.0
@@ -326,7 +326,7 @@ def demo_moons(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
 
     Needs neither scikit-learn nor a seed: this is the data ``python -m nn train`` uses by default.
     """
-    text = resources.files("nn").joinpath("data", "moons.json").read_text(encoding="utf-8")
+    text = resources.files("nn").joinpath("data").joinpath("moons.json").read_text(encoding="utf-8")
     data = json.loads(text)
     return _finish(np.array(data["X"], dtype=float), np.array(data["y"]), labels, "demo_moons")
 
@@ -373,14 +373,14 @@ def train_test_split(
         # remainders (ties: the smaller class index): the counts add up to exactly n_test.
         quotas = np.array([len(m) * n_test / n for m in members])
         counts = np.floor(quotas).astype(np.int64)
-        order = sorted(range(len(members)), key=lambda i: -(quotas[i] - counts[i]))
-        for i in order[: n_test - int(counts.sum())]:
+        by_remainder = sorted(range(len(members)), key=lambda i: -(quotas[i] - counts[i]))
+        for i in by_remainder[: n_test - int(counts.sum())]:
             counts[i] += 1
-        test_idx = []
+        chosen: list[int] = []
         for m, k in zip(members, counts):
-            test_idx.extend(m[:k].tolist())
+            chosen.extend(m[:k].tolist())
         test = np.zeros(n, dtype=bool)
-        test[test_idx] = True
+        test[chosen] = True
         test_idx = rng.permutation(np.flatnonzero(test))
         train_idx = rng.permutation(np.flatnonzero(~test))
     else:

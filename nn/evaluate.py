@@ -34,7 +34,7 @@ def predict_classes(model: Any, X: Any, threshold: float = 0.0) -> np.ndarray:
     threshold = validate.real("predict_classes", "threshold", threshold)
     out = _predict("predict_classes", model, X)
     if out.ndim == 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
+        return np.asarray(out.argmax(axis=1))
     return (out.reshape(-1) > threshold).astype(np.int64)
 
 

@@ -95,6 +95,11 @@ class Neuron(Module):
     (3, 0.0)
     """
 
+    # Set only for the activations that have them (swish, maxout), by the activation's initial_params.
+    beta: Value
+    slopes: list[Value]
+    intercepts: list[Value]
+
     def __init__(
         self,
         nin: int,
@@ -259,6 +264,7 @@ class BatchNorm(Module):
     """
 
     _buffers = ("running_mean", "running_var")
+    _nonnegative_buffers = ("running_var",)  # load_state_dict refuses a negative variance
 
     def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
         self.n = validate.positive_int("BatchNorm", "n", n)
@@ -403,7 +409,7 @@ class MLP(Module):
 
     def forward_batch(self, samples: Sequence[Sample]) -> list[Value | list[Value]]:
         """Run a batch of samples layer by layer (BatchNorm sees the whole batch at once)."""
-        xs = [list(s) for s in samples]
+        xs: list[list[Any]] = [list(s) for s in samples]
         for s in xs:
             check_inputs("MLP", s, self.nin)
         last = len(self.layers) - 1

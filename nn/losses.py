@@ -161,7 +161,7 @@ def mean_loss(
     >>> mean_loss("squared_error", [Value(1.0), Value(3.0)], [0.0, 0.0]).data
     5.0
     """
-    fn = get(loss)
+    fn = get(loss, "mean_loss")
     if reduction not in ("mean", "sum"):
         raise ValueError(f"mean_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
     predictions, targets = list(predictions), list(targets)
@@ -272,15 +272,15 @@ def _as_value(name: str, what: str, x: Any) -> Value:
     raise TypeError(f"{name}: {what} must be a Value or a real number, got {type(x).__name__} {x!r}")
 
 
-def _pm_one(name: str, y: Any) -> float:
-    y = validate.real(name, "target", y)
+def _pm_one(name: str, target: Any) -> float:
+    y = validate.real(name, "target", target)
     if y not in (-1.0, 1.0):
         raise ValueError(f"{name}: target must be -1 or +1, got {y!r}")
     return y
 
 
-def _unit_interval(name: str, y: Any) -> float:
-    y = validate.real(name, "target", y)
+def _unit_interval(name: str, target: Any) -> float:
+    y = validate.real(name, "target", target)
     if not 0.0 <= y <= 1.0:
         hint = " (labels -1/+1 belong to hinge or perceptron; map them with (y + 1) / 2)" if y == -1 else ""
         raise ValueError(f"{name}: target must be in [0, 1] (a class 0/1 or a probability), got {y!r}{hint}")
@@ -304,8 +304,9 @@ def _class_index(name: str, target: Any, n: int) -> int:
             f"{name}: target must be an int class index in [0, {n - 1}], "
             f"got {type(target).__name__} {target!r}"
         )
-    if not 0 <= target < n:
+    index = int(target)
+    if not 0 <= index < n:
         raise ValueError(
             f"{name}: target class index {target!r} is out of range for {n} classes (0..{n - 1})"
         )
-    return int(target)
+    return index

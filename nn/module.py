@@ -154,6 +154,8 @@ class Module:
             raise StateDictError(f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}")
         targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
         targets.update((name, (values, i)) for name, values, i in self.named_buffers())
+        # buffers that hold variances (BatchNorm's running_var): a negative one fails only later, in sqrt
+        nonnegative = {id(getattr(m, b)) for m in self.modules() for b in getattr(m, "_nonnegative_buffers", ())}
         bad_keys = [k for k in state if not isinstance(k, str)]
         if bad_keys:
             raise StateDictError(f"load_state_dict: names must be strings, got {bad_keys[0]!r}")
@@ -163,8 +165,8 @@ class Module:
             if strict and names:
                 raise StateDictError(f"load_state_dict: {what} {len(names)} entr{'y' if len(names) == 1 else 'ies'}: "
                                      f"{_names(names)} (model unchanged)")
-        updates = [(target, index, _entry(name, state[name])) for name, (target, index) in targets.items()
-                   if name in state]
+        updates = [(target, index, _entry(name, state[name], index is not None and id(target) in nonnegative))
+                   for name, (target, index) in targets.items() if name in state]
         for target, index, x in updates:  # nothing can fail from here on
             if index is None:
                 target.data = x
@@ -193,19 +195,22 @@ class Module:
         return "\n".join(lines)
 
 
-def _entry(name: str, x: Any) -> float:
-    """One state entry as a finite float, else a StateDictError naming it."""
+def _entry(name: str, x: Any, variance: bool = False) -> float:
+    """One state entry as a finite float (>= 0 for a ``variance``), else a StateDictError naming it."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         problem = f"must be a real number, got {type(x).__name__} {x!r:.60}"
     else:
         try:
-            x = float(x)
+            number = float(x)
         except (OverflowError, ValueError):  # an int or Fraction beyond the float range
             problem = f"({type(x).__name__}) is beyond the float range (|x| > 1.8e308), not a finite number"
         else:
-            if math.isfinite(x):
-                return x
-            problem = f"is {x!r}, not a finite number"
+            if not math.isfinite(number):
+                problem = f"is {number!r}, not a finite number"
+            elif variance and number < 0:
+                problem = f"is {number!r}, but a variance must be >= 0"
+            else:
+                return number
     raise StateDictError(f"load_state_dict: {name!r} {problem} (model unchanged)")
 
 

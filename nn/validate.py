@@ -25,7 +25,7 @@ import math
 import numbers
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = [
     "UnknownNameError",
@@ -159,7 +159,7 @@ def function(caller: str, arg: str, value: Any, what: str = "a function") -> Cal
     """A callable (``what`` says which signature, e.g. "a function t -> lr")."""
     if not callable(value):
         raise fail(caller, arg, what, value, TypeError)
-    return value
+    return cast(Callable[..., Any], value)
 
 
 def normal_name(name: str) -> str:

@@ -68,6 +68,7 @@ BAD = [
     (lambda: datasets.blobs(10, centers=0), ValueError, "blobs: centers must be an integer >= 1, got 0"),
     (lambda: datasets.spirals(10, noise=-1), ValueError, "spirals: noise must be finite and >= 0, got -1.0"),
     (lambda: losses.get("nope"), KeyError, "losses.get: no loss named 'nope'"),
+    (lambda: losses.mean_loss("nope", [1.0], [1.0]), KeyError, "mean_loss: no loss named 'nope'"),
     (lambda: losses.get(3), TypeError, "losses.get: loss must be a loss name or a function, got int 3"),
     (lambda: nn.get_activation("maxout", k=0), ValueError, "get_activation: maxout's k must be a positive integer"),
     (lambda: init.get_init(None), TypeError, "get_init: init must be a name or a callable"),
@@ -86,6 +87,7 @@ def test_a_bad_argument_names_the_function_called(call, error, start):
 
 @pytest.mark.parametrize("argv, start", [
     (["train", "--loss", "huber"], "python -m nn train: error: argument --loss: no loss named 'huber'; known: "),
+    (["train", "--activation", "relu6"], "python -m nn train: error: argument --activation: no activation named"),
     (["train", "--optimizer", "lbfgs"], "python -m nn train: error: argument --optimizer: invalid choice: 'lbfgs'"),
     (["predict", "missing.json", "1"], "python -m nn predict: error: no such model file: 'missing.json'"),
     (["info", "missing.json"], "python -m nn info: error: no such model file: 'missing.json'"),

@@ -83,3 +83,13 @@ def test_a_value_where_a_number_belongs_points_at_data():
 
     with pytest.raises(TypeError, match=r"^SGD: lr must be a plain number, got Value\(.*\(use .data for its number\)$"):
         validate.real("SGD", "lr", Value(0.1))
+
+
+def test_doctests_of_validate_and_prepare_run():
+    import doctest
+
+    import nn.prepare
+
+    for module in (validate, nn.prepare):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0

@@ -10,16 +10,54 @@ from . import _clash  # noqa: F401
 
 # isort: split
 
+import importlib as _importlib
+import pkgutil as _pkgutil
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 # Each submodule lists its public names in __all__; this package re-exports them.
-from . import activations, datasets, init, losses, optim, plot, train  # noqa: F401
+# Building and training models (modules, losses, optimisers) needs only autograd and the standard
+# library, so it runs where numpy is missing (Pyodide in the browser, docs/browser.md); the parts that
+# need numpy (datasets, fit, plots, the compiled step) are imported on first use.
+from . import activations, init, losses, optim  # noqa: F401
 from .activations import *  # noqa: F401,F403
-from .evaluate import *  # noqa: F401,F403
 from .history import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
-from .prepare import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403
-from .train import *  # noqa: F401,F403
+
+# nn.evaluate is the function, which shares its name with its submodule: imported here when numpy is
+# there, so that no later import of the submodule (plot does one) rebinds the name to the module.
+try:
+    from .evaluate import *  # noqa: F401,F403
+except ModuleNotFoundError as _e:
+    if _e.name != "numpy":
+        raise
+
+# name -> submodule it is re-exported from (tests/test_browser.py checks this against their __all__)
+_LAZY_NAMES = {
+    "fit": "train", "DivergenceError": "train",
+    "evaluate": "evaluate", "predict": "evaluate", "predict_classes": "evaluate",
+    "prepare_fit": "prepare", "FitPlan": "prepare",
+}
+if _TYPE_CHECKING:  # what the lazy names are, for type checkers (at run time: __getattr__ below)
+    from .prepare import FitPlan, prepare_fit  # noqa: F401
+    from .train import DivergenceError, fit  # noqa: F401
+_SUBMODULES = {m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")}  # noqa: F405
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_NAMES:
+        return getattr(_importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    if name in _SUBMODULES:  # nn.datasets, nn.plot, nn.train ...: imported on first use
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _SUBMODULES)
+
+
+__all__ = sorted({n for n in globals() if not n.startswith("_")} - {"annotations"} | set(_LAZY_NAMES))

@@ -13,6 +13,7 @@ from .history import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
+from .prepare import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403

@@ -1,42 +1,32 @@
-"""What fit and evaluate check before they start: shapes, widths, labels against the loss, seeds, batches."""
+"""What fit and evaluate check about the data: shapes, widths, numbers, labels against the loss, batches."""
 
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
 from autograd import no_grad
 
-from . import losses as _losses
-from .outputs import _forward_batch, _predict_lists
+from . import losses, validate
+from .outputs import forward_batch, predict_lists
 
-__all__ = []
+__all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 
 
-# --- internals --------------------------------------------------------------------------------------
-class _Task:
-    """What the labels are and how to score outputs against them, checked against the loss."""
+class Task:
+    """What the labels are and how to score outputs against them, checked against the loss's
+    declaration (``nn.losses.REGISTRY``): its label form and how its output is read."""
 
-    _KINDS = {
-        "hinge": "sign",
-        "perceptron": "sign",
-        "binary_cross_entropy": "01",
-        "cross_entropy": "index",
-        "multiclass_hinge": "index",
-        "multiclass_perceptron": "index",
-    }
-
-    _REGRESSION = ("squared_error", "half_squared_error", "absolute_error")
-
-    def __init__(self, loss_name: str | None, y: np.ndarray, n_out: int, where: str) -> None:
+    def __init__(self, caller: str, spec: losses.LossSpec | None, y: np.ndarray, n_out: int) -> None:
         from .datasets import label_kind
 
         self.kind = label_kind(y)
         self.n_out = n_out
-        want = self._KINDS.get(loss_name or "")
-        shown = _values_preview(y)
+        want = spec.labels if spec is not None and spec.labels != "real" else None
+        name = spec.name if spec is not None else ""
+        shown = values_preview(y)
         values = set(np.unique(y).tolist())
         if want in ("sign", "01") and y.ndim == 2:
             # A binary loss on several outputs sums over them: one label per output, per sample.
@@ -45,25 +35,25 @@ class _Task:
             fix = f"; convert with nn.datasets.to_labels(y, '{want}')" if self.kind == "onehot" and n_out == 1 else ""
             if not ok or y.shape[1] != n_out:
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects labels {form}, one per model output "
+                    f"{caller}: loss '{name}' expects labels {form}, one per model output "
                     f"({n_out}), but y holds rows of width {y.shape[1]} with values like {sorted(values)[:4]}{fix}"
                 )
         elif want == "sign":
             if not values <= {-1.0, 1.0}:  # {1} alone is also "01": either form accepts it
                 fix = "nn.datasets.to_labels(y, 'sign')" if self.kind in ("01", "index", "onehot") else "labels -1/+1"
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects labels -1/+1, but y holds {shown}; convert with {fix}"
+                    f"{caller}: loss '{name}' expects labels -1/+1, but y holds {shown}; convert with {fix}"
                 )
             self.kind = "sign"
         elif want == "01":
             if values <= {-1.0, 1.0} and -1.0 in values:
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects labels 0/1 (or probabilities in [0, 1]), but y holds "
+                    f"{caller}: loss '{name}' expects labels 0/1 (or probabilities in [0, 1]), but y holds "
                     f"{shown}; convert with nn.datasets.to_labels(y, '01')"
                 )
             if not ((y >= 0) & (y <= 1)).all():
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects labels 0/1 or probabilities in [0, 1], got {shown}"
+                    f"{caller}: loss '{name}' expects labels 0/1 or probabilities in [0, 1], got {shown}"
                 )
         if want == "index":
             if self.kind not in ("01", "index"):
@@ -73,19 +63,19 @@ class _Task:
                     else ""
                 )
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects class indices 0..{n_out - 1} (one per model output), "
+                    f"{caller}: loss '{name}' expects class indices 0..{n_out - 1} (one per model output), "
                     f"but y holds {shown}{fix}"
                 )
             top = int(np.max(y))
             if top >= n_out:
                 raise ValueError(
-                    f"{where}: loss '{loss_name}' expects class indices 0..{n_out - 1} (the model has {n_out} "
+                    f"{caller}: loss '{name}' expects class indices 0..{n_out - 1} (the model has {n_out} "
                     f"output{'s' if n_out != 1 else ''}), but y has class {top}"
                 )
-        # One output is a score or a logit, positive for class 1 (as predict_classes), unless nn's
-        # squared or absolute error regressed 0/1 targets directly (e.g. XOR): then 0.5 splits them.
+        # One output is a score or a logit, positive for class 1 (as predict_classes), unless it
+        # estimates the target itself (a squared or absolute error on 0/1, e.g. XOR): then 0.5 splits them.
         self.threshold = 0.0
-        if loss_name in self._REGRESSION and self.kind == "01" and n_out == 1:
+        if spec is not None and spec.output == "value" and self.kind == "01" and n_out == 1:
             self.threshold = 0.5
         self.want = want
 
@@ -123,21 +113,19 @@ class _Task:
         return int(t)
 
 
-def _resolve_loss(loss: Any) -> tuple[Callable, str | None]:
+def resolve_loss(caller: str, loss: Any) -> tuple[Callable, losses.LossSpec | None]:
+    """The loss function and its declaration (None for a custom function)."""
     if isinstance(loss, str):
-        try:
-            fn = _losses.get(loss)
-        except KeyError as error:
-            raise ValueError(f"fit: {error.args[0]}") from None
-    elif callable(loss):
-        fn = loss
-    else:
-        raise TypeError(f"fit: loss must be a loss name or a function loss(prediction, target), got {loss!r}")
-    name = next((k for k, v in _losses.LOSSES.items() if v is fn), None)
-    return fn, name
+        found = losses.spec(loss, caller)
+        assert found is not None
+        return found.fn, found
+    if callable(loss):
+        return loss, losses.spec(loss)
+    raise validate.fail(caller, "loss", "a loss name or a function loss(prediction, target)", loss, TypeError)
 
 
-def _resolve_metrics(metrics: Sequence[Any], task: _Task) -> list[tuple[str, Callable]]:
+def resolve_metrics(caller: str, metrics: Any, task: Task) -> list[tuple[str, Callable]]:
+    """(name, metric(outputs, targets)) pairs; "accuracy" only where the labels are classes."""
     if isinstance(metrics, str) or callable(metrics):
         metrics = (metrics,)
     out = []
@@ -148,99 +136,114 @@ def _resolve_metrics(metrics: Sequence[Any], task: _Task) -> list[tuple[str, Cal
         elif callable(m):
             out.append((getattr(m, "__name__", "metric"), m))
         else:
-            raise ValueError(f"fit: unknown metric {m!r}; use 'accuracy' or a function metric(outputs, targets)")
+            raise ValueError(
+                f"{caller}: no metric named {validate.show(m)}; use 'accuracy' or a function metric(outputs, targets)"
+            )
     return out
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"fit: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _numbers(caller: str, name: str, data: Any, what: str) -> np.ndarray:
+    """``data`` as a float array; text and complex numbers are refused, never parsed or truncated."""
+    if data is None or isinstance(data, (str, bytes, numbers.Number)) or not hasattr(data, "__iter__"):
+        raise validate.fail(caller, name, what, data, TypeError)
+    a = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if a.dtype.kind in "USaV":
+        raise ValueError(f"{caller}: {name} must be numbers, got text (dtype {a.dtype}) such as "
+                         f"{validate.show(a.reshape(-1)[0].item()) if a.size else '[]'}")
+    if a.dtype.kind == "c" or (a.dtype == object and any(isinstance(v, complex) for v in a.reshape(-1))):
+        raise ValueError(f"{caller}: {name} must be real numbers, got complex values; pass {name}.real or "
+                         f"abs({name}) if that is what you mean")
+    try:
+        return a.astype(float, copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{caller}: {name} must be numbers ({what}): {error}") from None
 
 
-def _as_samples(where: str, name: str, X: Any) -> np.ndarray:
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        a = X.astype(float, copy=False)
-    else:
+def as_samples(caller: str, name: str, X: Any) -> np.ndarray:
+    """X as a finite 2-D float array (a single feature per sample becomes a column)."""
+    what = "samples x features (a 2-D array or a list of samples)"
+    listed = not isinstance(X, np.ndarray) or X.dtype == object
+    if listed and hasattr(X, "__iter__") and not isinstance(X, (str, bytes)):
         rows = list(X)
         widths = {len(r) if hasattr(r, "__len__") else 1 for r in rows}
         if len(widths) > 1:
             first = len(rows[0]) if hasattr(rows[0], "__len__") else 1
             bad = next(i for i, r in enumerate(rows) if (len(r) if hasattr(r, "__len__") else 1) != first)
             raise ValueError(
-                f"{where}: {name} has samples of different widths: sample 0 has {first} values, sample {bad} has "
+                f"{caller}: {name} has samples of different widths: sample 0 has {first} values, sample {bad} has "
                 f"{len(rows[bad]) if hasattr(rows[bad], '__len__') else 1}"
             )
-        try:
-            a = np.asarray(rows, dtype=float)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: {name} must be numbers (samples x features): {error}") from None
+        X = rows
+    a = _numbers(caller, name, X, what)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:
-        raise ValueError(f"{where}: {name} must be 2-D (samples x features), got shape {a.shape}")
+        raise ValueError(f"{caller}: {name} must be 2-D (samples x features), got shape {a.shape}")
     if len(a) == 0:
-        raise ValueError(f"{where}: {name} is empty (no samples)")
+        raise ValueError(f"{caller}: {name} is empty (no samples)")
     bad = np.flatnonzero(~np.isfinite(a).all(axis=1))
     if bad.size:
-        raise ValueError(f"{where}: {name} has a NaN or infinite value in sample {int(bad[0])}: {a[bad[0]].tolist()}")
+        raise ValueError(f"{caller}: {name} has a NaN or infinite value in sample {int(bad[0])}: "
+                         f"{validate.show(a[bad[0]].tolist())}")
     return a
 
 
-def _as_targets(where: str, name: str, y: Any, n: int, x_name: str) -> np.ndarray:
-    try:
-        a = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: {name} must be numbers (one label or target per sample): {error}") from None
+def as_targets(caller: str, name: str, y: Any, n: int, x_name: str) -> np.ndarray:
+    """y as a finite float array of ``n`` labels or targets (a column becomes 1-D)."""
+    if y is not None and isinstance(y, numbers.Number) and not isinstance(y, bool):
+        raise ValueError(f"{caller}: {name} must hold one label per sample, got a single number")
+    a = _numbers(caller, name, y, "one label or target per sample")
     if a.ndim == 0:
-        raise ValueError(f"{where}: {name} must hold one label per sample, got a single number")
+        raise ValueError(f"{caller}: {name} must hold one label per sample, got a single number")
     if len(a) != n:
         raise ValueError(
-            f"{where}: {x_name} has {n} samples but {name} has {len(a)} labels; they must have the same length"
+            f"{caller}: {x_name} has {n} samples but {name} has {len(a)} labels; they must have the same length"
         )
     if not np.isfinite(a).all():
         i = int(np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))[0])
-        raise ValueError(f"{where}: {name} has a NaN or infinite value at sample {i}")
+        raise ValueError(f"{caller}: {name} has a NaN or infinite value at sample {i}")
     if a.ndim == 2 and a.shape[1] == 1:
         a = a.reshape(-1)
     return a
 
 
-def _input_width(model: Any) -> int | None:
+def input_width(model: Any) -> int | None:
+    """The number of inputs a model declares (``nin``...), or None when it does not say."""
     for attr in ("nin", "in_features", "n_inputs"):
         w = getattr(model, attr, None)
         if isinstance(w, int):
             return w
     layers = getattr(model, "layers", None)
     if isinstance(layers, (list, tuple)) and layers:
-        return _input_width(layers[0])
+        return input_width(layers[0])
     return None
 
 
-def _check_width(model: Any, X: np.ndarray, width: int, name: str) -> None:
+def check_width(caller: str, X: np.ndarray, width: int, name: str) -> None:
+    """Validation samples must have the training samples' width."""
     if X.shape[1] != width:
-        raise ValueError(f"fit: {name} has samples of width {X.shape[1]} but the training X has width {width}")
+        raise ValueError(f"{caller}: {name} has samples of width {X.shape[1]} but the training X has width {width}")
 
 
-def _check_model_input(model: Any, X: np.ndarray, where: str) -> int:
+def check_model_input(caller: str, model: Any, X: np.ndarray) -> int:
     """Check the sample width against the model and return its number of outputs."""
     width = X.shape[1]
-    expected = _input_width(model)
+    expected = input_width(model)
     if expected is not None and expected != width:
         raise ValueError(
-            f"{where}: samples have {width} feature{'s' if width != 1 else ''} but the model expects {expected} "
+            f"{caller}: samples have {width} feature{'s' if width != 1 else ''} but the model expects {expected} "
             f"input{'s' if expected != 1 else ''} ({type(model).__name__}); X must have shape (n, {expected})"
         )
     try:
-        out = _predict_lists(model, X[:1].tolist())[0]
+        out = predict_lists(model, X[:1].tolist())[0]
     except (ValueError, TypeError, IndexError) as error:
         raise ValueError(
-            f"{where}: the model cannot take a sample of width {width} (X has shape {X.shape}): {error}"
+            f"{caller}: the model cannot take a sample of width {width} (X has shape {X.shape}): {error}"
         ) from error
     return len(out) if isinstance(out, list) else 1
 
 
-def _numeric_failure(error: Exception) -> bool:
+def numeric_failure(error: Exception) -> bool:
     """An overflow, a NaN/inf or a domain error (log of a negative...): the numbers blew up."""
     if isinstance(error, ArithmeticError):
         return True
@@ -248,23 +251,26 @@ def _numeric_failure(error: Exception) -> bool:
     return any(word in text for word in ("nan", "inf", "finite", "overflow", "domain"))
 
 
-def _probe_loss(model: Any, loss_fn: Callable, loss_name: str | None, X: np.ndarray, y0: list) -> None:
+def probe_loss(caller: str, model: Any, loss_fn: Callable, spec: losses.LossSpec | None, X: np.ndarray,
+               y0: Any) -> None:
     """Run the loss on sample 0 so a loss/target mismatch is reported as such, not as divergence."""
     was_training = getattr(model, "training", None)
     if was_training:
         model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
     try:
         with no_grad():
-            loss_fn(_forward_batch(model, X[:1].tolist())[0], y0[0])
+            loss_fn(forward_batch(model, X[:1].tolist())[0], y0)
     except (TypeError, ValueError, IndexError) as error:
-        name = f"'{loss_name}'" if loss_name else getattr(loss_fn, "__name__", "the loss")
-        raise ValueError(f"fit: loss {name} cannot take the model's output with target {y0[0]!r}: {error}") from error
+        name = f"'{spec.name}'" if spec is not None else getattr(loss_fn, "__name__", "the loss")
+        raise ValueError(
+            f"{caller}: loss {name} cannot take the model's output with target {y0!r}: {error}"
+        ) from error
     finally:
         if was_training:
             model.train()
 
 
-def _check_batchnorm_batches(model: Any, n: int, size: int, batch_size: int | None) -> None:
+def check_batchnorm_batches(caller: str, model: Any, n: int, size: int, batch_size: int | None) -> None:
     """BatchNorm in training needs every batch to hold 2+ samples: say so before the first epoch."""
     from .layers import BatchNorm
 
@@ -280,12 +286,13 @@ def _check_batchnorm_batches(model: Any, n: int, size: int, batch_size: int | No
         why = (f"batch_size={batch_size} splits the {n} training samples into {n // size} batches of {size} "
                f"and a last batch of 1")
     raise ValueError(
-        f"fit: BatchNorm: training needs a batch of at least 2 samples, but {why}; choose a batch_size "
+        f"{caller}: BatchNorm: training needs a batch of at least 2 samples, but {why}; choose a batch_size "
         f"with n % batch_size != 1 (n = {n} training samples)"
     )
 
 
-def _values_preview(y: np.ndarray) -> str:
+def values_preview(y: np.ndarray) -> str:
+    """A short description of the labels in y: ``{-1, 1}``, ``one-hot rows of width 3``..."""
     if y.ndim == 2:
         return f"one-hot rows of width {y.shape[1]}" if set(np.unique(y).tolist()) <= {0.0, 1.0} else "rows of numbers"
     values = np.unique(y)

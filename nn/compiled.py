@@ -2,9 +2,10 @@
 
 The eager step builds a graph per batch; the compiled step traces one sample's loss once per
 distinct target and replays forward and backward over the whole batch with numpy
-(:class:`autograd.tape.CompiledLoss`).  Dropout in training mode becomes a tape input whose mask
-is drawn afresh for every batch, from the layer's own generator in the eager order (layer by layer,
-sample by sample), so compiled and eager training draw the same masks.  BatchNorm in training
+(:class:`autograd.tape.CompiledLoss`).  Dropout in training mode takes its mask from tape inputs
+(``Dropout.masks_from``) that are drawn afresh for every batch, from the layer's own generator in
+the eager order (layer by layer, sample by sample), so compiled and eager training draw the same
+masks.  The eager step is passed in (fit's), never imported back from nn.train.  BatchNorm in training
 mode needs the statistics of the whole batch, which a per-sample tape cannot see: such models
 train eagerly, with a warning when ``compile=True`` was asked for explicitly.
 
@@ -17,6 +18,7 @@ tape would freeze at trace time, so it trains eagerly unless ``compile=True`` sa
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from typing import Any, Callable, Iterator, Sequence
 
@@ -66,36 +68,14 @@ def _target_key(y: Any) -> Any:
     return y.tolist() if hasattr(y, "tolist") else y
 
 
-class _TapeDropout(Dropout):
-    """Dropout while tracing: multiplies by mask inputs of the tape instead of drawing numbers."""
-
-    def __call__(self, x: Any) -> list[Any]:
-        if not self.training or self.p == 0.0:
-            return list(x)
-        masks = _FEED[-1]
-        _LOG[-1].append((self, len(x)))
-        return [xi * masks.pop(0) for xi in x]
-
-
-_FEED: list[list] = []  # mask Values (or 1.0 while probing) for the trace in progress
-_LOG: list[list] = []  # (dropout, width) in call order
-
-
 @contextlib.contextmanager
-def _tracing_dropouts(model: Any, feed: list) -> Iterator[list]:
-    drops = [m for m in model.modules() if type(m) is Dropout]
-    log: list = []
-    _FEED.append(feed)
-    _LOG.append(log)
-    for d in drops:
-        d.__class__ = _TapeDropout
-    try:
-        yield log
-    finally:
-        for d in drops:
-            d.__class__ = Dropout
-        _FEED.pop()
-        _LOG.pop()
+def _dropout_masks(model: Any, source: Callable[[Dropout, int], Sequence[Any]]) -> Iterator[None]:
+    """Within the block, every Dropout of the model takes its mask from ``source(dropout, width)``."""
+    with contextlib.ExitStack() as stack:
+        for d in model.modules():
+            if isinstance(d, Dropout):
+                stack.enter_context(d.masks_from(functools.partial(source, d)))
+        yield
 
 
 def compiled_step(
@@ -103,11 +83,13 @@ def compiled_step(
     loss: Callable,
     regularizer: Callable | None,
     params: list[Value],
+    eager: Callable[[list, list], tuple[float, list]],
     explicit: bool = True,
     targets: Sequence[Any] | None = None,
 ) -> Callable | None:
     """``step(xs, ys) -> (objective, outputs)`` through tapes, or None when the model cannot (warned if explicit).
 
+    ``eager`` is the graph-per-batch step (fit's), used for a batch the tapes cannot replay.
     ``explicit=False`` (fit's ``compile=None``) compiles only the safe cases (see
     :func:`why_not_compiled`), given the training ``targets``, and never warns.
     """
@@ -124,35 +106,30 @@ def compiled_step(
     # Probe one sample to learn how many dropout mask entries a forward pass uses.
     from autograd import no_grad
 
-    with no_grad(), _tracing_dropouts(model, _Ones()) as log:
+    widths: list[tuple[Dropout, int]] = []  # (dropout, inputs) in call order
+
+    def probe(d: Dropout, n: int) -> list[float]:
+        widths.append((d, n))
+        return [1.0] * n
+
+    with no_grad(), _dropout_masks(model, probe):
         model([0.0] * nin)
-    widths = [(d, n) for d, n in log]
     n_noise = sum(n for _, n in widths)
 
     def sample_fn(x: list, y: Any, noise: list) -> tuple:
-        with _tracing_dropouts(model, list(noise)):
+        feed = iter(noise)  # the tape's mask inputs, in the order the dropouts ask for them
+        with _dropout_masks(model, lambda d, n: [next(feed) for _ in range(n)]):
             out = model(x)
         return loss(out, y), out
 
     def draw(B: int) -> list:
         rows: list = []
         for d, n in widths:
-            scale = 1.0 / (1.0 - d.p)
             # The eager loop draws layer by layer, then sample by sample: the same numbers here.
-            cols = [[scale if d._rng.random() >= d.p else 0.0 for _ in range(n)] for _ in range(B)]
+            cols = [d.draw(n) for _ in range(B)]
             rows.extend(map(list, zip(*cols)))
         return rows
 
-    from .train import loss_and_grads
-
     penalty = (lambda: regularizer(params)) if regularizer is not None else None
     return CompiledLoss(sample_fn, params, nin, penalty=penalty, n_noise=n_noise,
-                        draw_noise=draw if n_noise else None, max_tapes=MAX_TAPES,
-                        fallback=lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys))
-
-
-class _Ones(list):
-    """Endless 1.0s: the probe's dropout masks."""
-
-    def pop(self, index: int = -1) -> float:
-        return 1.0
+                        draw_noise=draw if n_noise else None, max_tapes=MAX_TAPES, fallback=eager)

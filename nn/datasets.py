@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import fashion_mnist as _fashion
+from . import validate
 from .fashion_mnist import FASHION_MNIST_CLASSES
 
 __all__ = [
@@ -58,20 +59,6 @@ LABEL_KINDS = ("index", "01", "sign", "onehot")
 USE_SKLEARN = True
 
 # The label form each built-in loss expects (by the name nn.fit and the CLI accept).
-_LOSS_LABELS = {
-    "hinge": "sign",
-    "svm": "sign",
-    "cross_entropy": "index",
-    "nll": "index",
-    "binary_cross_entropy": "01",
-    "bce": "01",
-    "bce_with_logits": "01",
-    "binary_cross_entropy_with_logits": "01",
-    "mse": "real",
-    "mae": "real",
-    "huber": "real",
-}
-
 _INSTALL_HINT = "pip install 'chalkgrad[datasets]' (or: pip install scikit-learn)"
 
 
@@ -127,15 +114,21 @@ def label_kind(y: Any) -> str:
 
 
 def labels_for(loss: str) -> str:
-    """The label form a built-in loss expects: "sign" for hinge, "index" for cross_entropy, ...
+    """The label form a built-in loss trains on: "sign" for hinge, "index" for cross_entropy, ...
+
+    Read from the loss's declaration in ``nn.losses.REGISTRY``, so it answers for exactly the names
+    ``nn.losses.get`` accepts (aliases too).
 
     >>> labels_for("hinge"), labels_for("cross_entropy"), labels_for("mse")
     ('sign', 'index', 'real')
     """
-    key = loss.lower().replace("-", "_")
-    if key not in _LOSS_LABELS:
-        raise ValueError(f"labels_for: unknown loss {loss!r}; known: {', '.join(sorted(_LOSS_LABELS))}")
-    return _LOSS_LABELS[key]
+    from . import losses
+
+    if not isinstance(loss, str):
+        raise validate.fail("labels_for", "loss", "a loss name", loss, TypeError)
+    found = losses.spec(loss, "labels_for")
+    assert found is not None  # a name always has a declaration (or spec raised)
+    return found.labels
 
 
 def to_labels(y: Any, kind: str, classes: int | None = None) -> np.ndarray:

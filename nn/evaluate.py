@@ -6,8 +6,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .checks import _as_samples, _as_targets, _check_model_input, _resolve_loss, _resolve_metrics, _Task
-from .outputs import _eval_loss, _predict_lists
+from .checks import Task, as_samples, as_targets, check_model_input, resolve_loss, resolve_metrics
+from .outputs import eval_loss, predict_lists
 
 __all__ = ["evaluate", "predict", "predict_classes"]
 
@@ -18,8 +18,8 @@ def predict(model: Any, X: Any) -> np.ndarray:
 
     Shape (n,) for a model with one output, (n, k) for k outputs.
     """
-    Xa = _as_samples("predict", "X", X)
-    return np.array(_predict_lists(model, Xa.tolist()), dtype=float)
+    Xa = as_samples("predict", "X", X)
+    return np.array(predict_lists(model, Xa.tolist()), dtype=float)
 
 
 def predict_classes(model: Any, X: Any, threshold: float = 0.0) -> np.ndarray:
@@ -35,17 +35,18 @@ def evaluate(
     model: Any, X: Any, y: Any, loss: str | Callable | None = None, metrics: Sequence[str | Callable] = ("accuracy",)
 ) -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` on (X, y) without training (the loss only if given)."""
-    Xa = _as_samples("evaluate", "X", X)
-    ya = _as_targets("evaluate", "y", y, len(Xa), "X")
-    n_out = _check_model_input(model, Xa, "evaluate")
-    loss_fn, loss_name = _resolve_loss(loss) if loss is not None else (None, None)
-    task = _Task(loss_name, ya, n_out, "evaluate")
-    outs = _predict_lists(model, Xa.tolist())
+    Xa = as_samples("evaluate", "X", X)
+    ya = as_targets("evaluate", "y", y, len(Xa), "X")
+    n_out = check_model_input("evaluate", model, Xa)
+    loss_fn, spec = resolve_loss("evaluate", loss) if loss is not None else (None, None)
+    task = Task("evaluate", spec, ya, n_out)
+    metric_fns = resolve_metrics("evaluate", metrics, task)
+    outs = predict_lists(model, Xa.tolist())
     ys = task.targets(ya)
     result = {}
     if loss_fn is not None:
-        result["loss"] = _eval_loss(loss_fn, None, [], outs, ys)
-    for name, fn in _resolve_metrics(metrics, task):
+        result["loss"] = eval_loss("evaluate", loss_fn, None, [], outs, ys)
+    for name, fn in metric_fns:
         result[name] = fn(outs, ys)
     return result
 

@@ -14,15 +14,17 @@ BatchNorm in training mode, since batch statistics couple the samples.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import autograd
 from autograd import Value
 
+from . import validate
 from .activations import Activation, ActivationLike, get_activation
 from .init import Initializer, get_init
 from .module import Module
@@ -208,17 +210,36 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, *, seed: int | None = None, rng: random.Random | None = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = validate.interval("Dropout", "p", p, 0.0, 1.0, high_open=True, what="a number")
         self._rng = _rng(seed, rng, "Dropout")
+        self._masks: Callable[[int], Sequence[Any]] | None = None
 
-    def __call__(self, x: Sample) -> list[Any]:
+    def draw(self, n: int) -> list[float]:
+        """A fresh mask for ``n`` inputs from the layer's own generator: 0 or 1/(1-p) each."""
+        scale = 1.0 / (1.0 - self.p)
+        return [scale if self._rng.random() >= self.p else 0.0 for _ in range(n)]
+
+    def __call__(self, x: Sample, mask: Sequence[Any] | None = None) -> list[Any]:
+        """In training, ``x`` times a mask: ``mask`` when given (numbers or Values, e.g. the inputs of
+        a tape), else the one :meth:`masks_from` supplies, else a freshly drawn one."""
         if not self.training or self.p == 0.0:
             return list(x)
-        scale = 1.0 / (1.0 - self.p)
+        if mask is None:
+            mask = self._masks(len(x)) if self._masks is not None else self.draw(len(x))
+        if len(mask) != len(x):
+            raise ValueError(f"Dropout: the mask has {len(mask)} entries for {len(x)} inputs")
         # Multiplying by 0 (rather than dropping the node) keeps the graph's shape the same.
-        return [xi * (scale if self._rng.random() >= self.p else 0.0) for xi in x]
+        return [xi * m for xi, m in zip(x, mask)]
+
+    @contextlib.contextmanager
+    def masks_from(self, source: Callable[[int], Sequence[Any]]) -> Iterator[None]:
+        """Within the block, a call in training mode takes its mask from ``source(n_inputs)`` instead
+        of drawing one: how compiled training makes each mask an input of the traced tape."""
+        self._masks = source
+        try:
+            yield
+        finally:
+            self._masks = None
 
     def config(self) -> dict[str, Any]:
         """JSON-ready constructor arguments (used by ``nn.save``)."""

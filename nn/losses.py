@@ -16,19 +16,22 @@ outputs); a sequence gives the *sum* of the per-output losses, as in the lecture
 >>> mean_loss(cross_entropy, [[2.0, 0.5], [0.1, 0.3]], [0, 1]).data > 0
 True
 
-``nn.losses.get(name)`` looks a loss up by name (it is not re-exported as ``nn.get``).
+``nn.losses.get(name)`` looks a loss up by name (it is not re-exported as ``nn.get``); each loss is
+declared once in :data:`REGISTRY` (its aliases, the labels it trains on, how to read its output).
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
 import autograd
 from autograd import Value
+
+from . import validate
 
 __all__ = [
     "squared_error",
@@ -41,6 +44,7 @@ __all__ = [
     "binary_cross_entropy",
     "cross_entropy",
     "mean_loss",
+    "LossSpec",
 ]
 
 Number = float | int
@@ -171,34 +175,64 @@ def mean_loss(
     return total if reduction == "sum" else total * (1.0 / len(predictions))
 
 
-LOSSES: dict[str, Loss] = {
-    "squared_error": squared_error,
-    "half_squared_error": half_squared_error,
-    "absolute_error": absolute_error,
-    "hinge": hinge,
-    "perceptron": perceptron,
-    "multiclass_hinge": multiclass_hinge,
-    "multiclass_perceptron": multiclass_perceptron,
-    "binary_cross_entropy": binary_cross_entropy,
-    "cross_entropy": cross_entropy,
-}
-_ALIASES = {"mse": "squared_error", "mae": "absolute_error", "bce": "binary_cross_entropy",
-            "ce": "cross_entropy"}
+# --- the registry: each loss declared once ---------------------------------------------------------
+@dataclass(frozen=True)
+class LossSpec:
+    """What nn knows about a loss, declared once and read by fit, evaluate, ``datasets.labels_for``
+    and the command line.
+
+    - ``labels``: the label form it trains on: ``"sign"`` (-1/+1), ``"01"`` (0/1 or probabilities),
+      ``"index"`` (class indices 0..k-1, one model output per class) or ``"real"`` (any numbers).
+    - ``output``: how to read the model's output: ``"score"`` (its sign, or the largest score, is the
+      class), ``"logits"`` (a logit per output: positive means class 1, the largest wins) or
+      ``"value"`` (an estimate of the target itself; on 0/1 labels it is read at 0.5).
+    - ``aliases``: other names the loss is looked up by.
+    """
+
+    name: str
+    fn: Loss
+    labels: str
+    output: str
+    aliases: tuple[str, ...] = ()
 
 
-def get(name: str | Loss) -> Loss:
+REGISTRY: dict[str, LossSpec] = {spec.name: spec for spec in (
+    LossSpec("squared_error", squared_error, labels="real", output="value", aliases=("mse",)),
+    LossSpec("half_squared_error", half_squared_error, labels="real", output="value"),
+    LossSpec("absolute_error", absolute_error, labels="real", output="value", aliases=("mae",)),
+    LossSpec("hinge", hinge, labels="sign", output="score"),
+    LossSpec("perceptron", perceptron, labels="sign", output="score"),
+    LossSpec("multiclass_hinge", multiclass_hinge, labels="index", output="score"),
+    LossSpec("multiclass_perceptron", multiclass_perceptron, labels="index", output="score"),
+    LossSpec("binary_cross_entropy", binary_cross_entropy, labels="01", output="logits", aliases=("bce",)),
+    LossSpec("cross_entropy", cross_entropy, labels="index", output="logits", aliases=("ce",)),
+)}
+LOSSES: dict[str, Loss] = {name: spec.fn for name, spec in REGISTRY.items()}
+ALIASES: dict[str, str] = {alias: spec.name for spec in REGISTRY.values() for alias in spec.aliases}
+
+
+def names() -> list[str]:
+    """Every name a loss is looked up by (names and aliases), sorted."""
+    return sorted([*REGISTRY, *ALIASES])
+
+
+def spec(loss: str | Loss, caller: str = "losses.spec") -> LossSpec | None:
+    """The declaration of a loss given by name (UnknownNameError, a KeyError and a ValueError, naming
+    ``caller`` when there is none) or as a function (None for a function nn does not declare)."""
+    if callable(loss):
+        return next((s for s in REGISTRY.values() if s.fn is loss), None)
+    return validate.lookup(caller, "loss", loss, REGISTRY, ALIASES)
+
+
+def get(name: str | Loss, caller: str = "losses.get") -> Loss:
     """The loss called ``name`` (also ``mse``, ``mae``, ``bce``, ``ce``); a callable is returned as is."""
     if callable(name):
         return name
     if not isinstance(name, str):
-        raise TypeError(f"losses.get: expected a loss name or a function, got {type(name).__name__} {name!r}")
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    key = _ALIASES.get(key, key)
-    try:
-        return LOSSES[key]
-    except KeyError:
-        known = ", ".join(sorted(LOSSES) + sorted(_ALIASES))
-        raise KeyError(f"no loss named {name!r}; known losses: {known}") from None
+        raise validate.fail(caller, "loss", "a loss name or a function", name, TypeError)
+    found = spec(name, caller)
+    assert found is not None
+    return found.fn
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -241,12 +275,7 @@ def _as_value(name: str, what: str, x: Any) -> Value:
 def _real(name: str, what: str, x: Any) -> float:
     if isinstance(x, Value):
         raise TypeError(f"{name}: {what} must be a plain number, got {x!r} (use .data for its number)")
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
-        raise TypeError(f"{name}: {what} must be a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name}: {what} must be finite, got {x!r}")
-    return x
+    return validate.real(name, what, x)
 
 
 def _pm_one(name: str, y: Any) -> float:

@@ -126,18 +126,20 @@ class Module:
         return [self(x) for x in samples]
 
     # --- state -------------------------------------------------------------------------------------
-    def _named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
+        """(dotted name, list, index) of every buffer entry (BatchNorm's running statistics): the
+        list is the module's own, so ``values[index] = x`` updates the module in place."""
         for name in self._buffers:
             values = getattr(self, name)
             for i in range(len(values)):
                 yield f"{prefix}{name}[{i}]", values, i
         for name, child in self.named_children():
-            yield from child._named_buffers(f"{prefix}{name}.")
+            yield from child.named_buffers(f"{prefix}{name}.")
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter and buffer (running statistics) as name -> float: JSON-ready."""
         state = {name: v.data for name, v in self._walk()}
-        for name, values, i in self._named_buffers():
+        for name, values, i in self.named_buffers():
             state[name] = float(values[i])
         return state
 
@@ -153,7 +155,7 @@ class Module:
                 f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}"
             )
         targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
-        for name, values, i in self._named_buffers():
+        for name, values, i in self.named_buffers():
             targets[name] = (values, i)
         bad_keys = [k for k in state if not isinstance(k, str)]
         if bad_keys:

@@ -9,17 +9,19 @@ import numpy as np
 
 from autograd import Value, no_grad
 
-from . import losses as _losses
+from . import losses
 
-__all__ = []
+__all__: list[str] = []  # shared within nn (fit, evaluate, checks); not part of nn's namespace
 
 
-def _forward_batch(model: Any, xs: list) -> list:
+def forward_batch(model: Any, xs: list) -> list:
+    """The model's outputs (Values) for a batch: its ``forward_batch`` when it has one."""
     batch = getattr(model, "forward_batch", None)
     return batch(xs) if batch is not None else [model(x) for x in xs]
 
 
-def _to_floats(o: Any) -> Any:
+def to_floats(o: Any) -> Any:
+    """One output as a float, or a list of floats for several outputs."""
     if isinstance(o, Value):
         return o.data
     if isinstance(o, (list, tuple)):
@@ -27,7 +29,8 @@ def _to_floats(o: Any) -> Any:
     return float(o)
 
 
-def _predict_lists(model: Any, xs: list) -> list:
+def predict_lists(model: Any, xs: list) -> list:
+    """Outputs as floats for many samples, in eval mode, without graphs (a tape replay when possible)."""
     was_training = getattr(model, "training", None)
     if was_training:
         model.eval()
@@ -38,7 +41,7 @@ def _predict_lists(model: Any, xs: list) -> list:
             except (ArithmeticError, ValueError, TypeError, KeyError):
                 pass  # e.g. an overflow in one row: the per-sample path reports it precisely
         with no_grad():
-            return [_to_floats(o) for o in _forward_batch(model, xs)]
+            return [to_floats(o) for o in forward_batch(model, xs)]
     finally:
         if was_training:
             model.train()
@@ -66,16 +69,20 @@ def _replay(model: Any, xs: list) -> list:
     return np.column_stack(cols).tolist() if isinstance(out, tuple) else cols[0].tolist()
 
 
-def _eval_loss(loss_fn: Callable, regularizer: Callable | None, params: list, outs: list, ys: list) -> float:
+def eval_loss(caller: str, loss_fn: Callable, regularizer: Callable | None, params: list, outs: list,
+              ys: list) -> float:
+    """The mean loss (plus the penalty) of outputs already computed, as a float."""
     with no_grad():
-        value = _losses.mean_loss(loss_fn, outs, ys).data
+        value = losses.mean_loss(loss_fn, outs, ys).data
         if regularizer is not None:
-            value += _penalty(regularizer, params).data
+            extra = penalty(caller, regularizer, params)
+            value += extra.data if isinstance(extra, Value) else float(extra)
     return value
 
 
-def _penalty(regularizer: Callable, params: list[Value]) -> Value:
-    penalty = regularizer(params)
-    if not isinstance(penalty, (Value, numbers.Real)):
-        raise TypeError(f"fit: the regularizer must return a Value, got {type(penalty).__name__}")
-    return penalty
+def penalty(caller: str, regularizer: Callable, params: list[Value]) -> Value | float:
+    """``regularizer(params)``, checked to be a Value (or a number)."""
+    result = regularizer(params)
+    if not isinstance(result, (Value, numbers.Real)):
+        raise TypeError(f"{caller}: the regularizer must return a Value, got {type(result).__name__}")
+    return result

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = []
+__all__: list[str] = []  # used by fit; not part of nn's namespace
 
 
-class _Progress:
+class Progress:
     """A tqdm bar in an interactive terminal; plain lines (about ten) in logs, CI and notebooks."""
 
-    def __init__(self, epochs: int, progress: bool | str) -> None:
+    def __init__(self, epochs: int, progress: bool | str | None, caller: str = "fit") -> None:
         self.epochs = epochs
         self.bar = None
         stream = sys.stderr
@@ -19,7 +19,7 @@ class _Progress:
             interactive = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
             progress = "bar" if interactive else "plain"
         if progress not in (False, None, "bar", "plain"):
-            raise ValueError(f"fit: progress must be True, False, 'bar' or 'plain', got {progress!r}")
+            raise ValueError(f"{caller}: progress must be True, False, 'bar' or 'plain', got {progress!r}")
         self.mode = progress or None
         self.every = max(1, epochs // 10)
         if self.mode == "bar":

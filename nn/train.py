@@ -18,31 +18,17 @@ is the single place a compiled version plugs in (``compile=True``).
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-import numpy as np
-
 from autograd import Value
 
-from . import losses as _losses
-from .checks import (
-    _as_samples,
-    _as_targets,
-    _check_batchnorm_batches,
-    _check_int,
-    _check_model_input,
-    _check_width,
-    _numeric_failure,
-    _probe_loss,
-    _resolve_loss,
-    _resolve_metrics,
-    _Task,
-)
+from . import losses
+from .checks import numeric_failure
 from .history import EarlyStopping, History
-from .outputs import _eval_loss, _forward_batch, _penalty, _predict_lists, _to_floats
-from .progress import _Progress
+from .outputs import eval_loss, forward_batch, penalty, predict_lists, to_floats
+from .prepare import FitPlan, prepare_fit
+from .progress import Progress
 
 __all__ = ["fit", "DivergenceError"]
 
@@ -67,14 +53,14 @@ def loss_and_grads(
 
     Afterwards every parameter's ``.grad`` holds d(objective)/d(parameter) for this batch alone.
     """
-    outputs = _forward_batch(model, xs)
-    objective = _losses.mean_loss(loss, outputs, ys)
+    outputs = forward_batch(model, xs)
+    objective = losses.mean_loss(loss, outputs, ys)
     if regularizer is not None:
-        objective = objective + _penalty(regularizer, params)
+        objective = objective + penalty("fit", regularizer, params)
     for p in params:
         p.grad = 0.0
     objective.backward()
-    return objective.data, [_to_floats(o) for o in outputs]
+    return objective.data, [to_floats(o) for o in outputs]
 
 
 def batch_step(
@@ -93,13 +79,16 @@ def batch_step(
     only when that is known to give the eager numbers (one of nn's own losses, a model of nn layers,
     at most 64 distinct ``targets``), silently eager otherwise.
     """
+    def eager(xs: list, ys: list) -> tuple[float, Outputs]:
+        return loss_and_grads(model, loss, regularizer, params, xs, ys)
+
     if compile or compile is None:
         from .compiled import compiled_step
 
-        step = compiled_step(model, loss, regularizer, params, explicit=bool(compile), targets=targets)
+        step = compiled_step(model, loss, regularizer, params, eager, explicit=bool(compile), targets=targets)
         if step is not None:
             return step
-    return lambda xs, ys: loss_and_grads(model, loss, regularizer, params, xs, ys)
+    return eager
 
 
 # --- fit ----------------------------------------------------------------------------------------------
@@ -152,144 +141,37 @@ def fit(
     :class:`DivergenceError` when the loss becomes non-finite (the model keeps its last finite
     parameters and running statistics: the whole state before the failed step).
     """
-    epochs = _check_int("epochs", epochs, 1)
-    if batch_size is not None:
-        batch_size = _check_int("batch_size", batch_size, 1)
-    if seed is not None:
-        seed = _check_int("seed", seed, 0)
-    if not isinstance(val_split, numbers.Real) or not 0.0 <= val_split < 1.0:
-        raise ValueError(f"fit: val_split must be a fraction in [0, 1), got {val_split!r}")
-    loss_fn, loss_name = _resolve_loss(loss)
-    for name in ("step", "zero_grad"):
-        if not callable(getattr(optimizer, name, None)):
-            raise TypeError(
-                f"fit: optimizer must be an nn.optim optimiser (with .step() and .lr), got {type(optimizer).__name__}"
-            )
-    if schedule is not None and not callable(schedule):
-        raise TypeError(f"fit: schedule must be a function t -> lr, got {type(schedule).__name__}")
-    if regularizer is not None and not callable(regularizer):
-        raise TypeError(f"fit: regularizer must be a function params -> Value, got {type(regularizer).__name__}")
-    if isinstance(early_stopping, numbers.Integral) and not isinstance(early_stopping, bool):
-        early_stopping = EarlyStopping(patience=int(early_stopping))
-    elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        raise TypeError(f"fit: early_stopping must be an EarlyStopping or a patience (int), got {early_stopping!r}")
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not callable(cb) and not callable(getattr(cb, "on_epoch_end", None)):
-            raise TypeError(f"fit: each callback must be a function cb(epoch, logs), got {cb!r}")
-
-    params = model.parameters()
-    Xa = _as_samples("fit", "X", X)
-    ya = _as_targets("fit", "y", y, len(Xa), "X")
-    n_out = _check_model_input(model, Xa, "fit")
-    task = _Task(loss_name, ya, n_out, "fit")
-    _probe_loss(model, loss_fn, loss_name, Xa, task.targets(ya[:1]))
-    rng = np.random.default_rng(seed)
-
-    if val_data is not None:
-        if val_split:
-            raise ValueError("fit: give either val_data or val_split, not both")
-        if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
-            raise ValueError("fit: val_data must be a pair (X_val, y_val)")
-        Xv = _as_samples("fit", "val_data X", val_data[0])
-        yv = _as_targets("fit", "val_data y", val_data[1], len(Xv), "val_data X")
-        _check_width(model, Xv, Xa.shape[1], "val_data X")
-        _Task(loss_name, yv, n_out, "fit (val_data)")
-    elif val_split:
-        n_val = int(round(val_split * len(Xa)))
-        if n_val < 1 or n_val >= len(Xa):
-            raise ValueError(
-                f"fit: val_split={val_split} of {len(Xa)} samples leaves no validation or no training data"
-            )
-        order = rng.permutation(len(Xa))
-        Xv, yv = Xa[order[-n_val:]], ya[order[-n_val:]]
-        Xa, ya = Xa[order[:-n_val]], ya[order[:-n_val]]
-    else:
-        Xv = yv = None
-    if early_stopping is not None and Xv is None:
-        raise ValueError(
-            "fit: early_stopping watches the validation loss: give val_data=(X_val, y_val) or val_split > 0"
-        )
-
-    metric_fns = _resolve_metrics(metrics, task)
-    xs_all = Xa.tolist()
-    ys_all = task.targets(ya)
-    xs_val = Xv.tolist() if Xv is not None else None
-    ys_val = task.targets(yv) if yv is not None else None
-    n = len(xs_all)
-    size = n if batch_size is None else min(batch_size, n)
-    _check_batchnorm_batches(model, n, size, batch_size)
-    step = batch_step(model, loss_fn, regularizer, params, compile=compile, targets=ys_all)
-    buffers = _buffers(model)
-
-    history = History()
-    bar = _Progress(epochs, progress)
-    best = (math.inf, None, 0)  # (val_loss, state, epoch)
-    waited = 0
-    t_step = 0
+    plan = prepare_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                       schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
+                       early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
+                       seed=seed, compile=compile)
+    history, bar, watch = History(), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     if hasattr(model, "train"):
-        model.train()
+        model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train
+    step = batch_step(model, plan.loss, plan.regularizer, plan.params, compile=plan.compile, targets=plan.ys)
+    guard = _Guard(model, plan.params, optimizer)
+    t = 0  # optimiser steps so far: the schedule's clock
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, plan.epochs + 1):
             start = time.perf_counter()
-            order = np.arange(n) if batch_size is None else rng.permutation(n)
-            total, seen = 0.0, 0
-            outs: list = [None] * n
-            for lo in range(0, n, size):
-                idx = order[lo : lo + size]
-                xs = [xs_all[i] for i in idx]
-                ys = [ys_all[i] for i in idx]
-                if schedule is not None:
-                    optimizer.lr = schedule(t_step)
-                # The whole state before the step: parameters and running statistics (the forward
-                # pass of a BatchNorm model moves them), so a failed step leaves no trace.
-                saved = [p.data for p in params]
-                saved_buffers = [values[i] for values, i in buffers]
+            total, outs = 0.0, [None] * plan.n
+            for batch, idx in enumerate(plan.batches(), 1):
+                if plan.schedule is not None:
+                    optimizer.lr = plan.schedule(t)
                 try:
-                    value, batch_outs = step(xs, ys)
-                    if not math.isfinite(value):
-                        raise FloatingPointError(f"the loss is {value}")
-                    optimizer.step()  # refuses non-finite gradients, changing nothing
-                    if not all(math.isfinite(p.data) for p in params):
-                        raise FloatingPointError("a parameter became non-finite after the step")
-                    if not all(math.isfinite(values[i]) for values, i in buffers):
-                        raise FloatingPointError("a running statistic (BatchNorm) became non-finite")
-                except (ArithmeticError, ValueError) as error:
-                    _restore(params, saved, buffers, saved_buffers)
-                    if not _numeric_failure(error):
-                        raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
-                    what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
-                    raise _diverged(history, epoch, lo // size + 1, what) from error
-                t_step += 1
+                    value, batch_outs = guard.step(step, [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
+                except _Blowup as error:
+                    raise _diverged(history, epoch, batch, str(error)) from error.__cause__
+                t += 1
                 total += value * len(idx)
-                seen += len(idx)
                 for i, o in zip(idx, batch_outs):
                     outs[i] = o
-            logs: dict[str, float] = {"epoch": epoch, "loss": total / seen}
-            for name, fn in metric_fns:
-                logs[name] = fn(outs, ys_all)
-            if xs_val is not None:
-                val_outs = _predict_lists(model, xs_val)
-                val_loss = _eval_loss(loss_fn, regularizer, params, val_outs, ys_val)
-                logs["val_loss"] = val_loss
-                for name, fn in metric_fns:
-                    logs["val_" + name] = fn(val_outs, ys_val)
-            logs["lr"] = float(getattr(optimizer, "lr", float("nan")))
+            logs = _epoch_logs(plan, epoch, total / plan.n, outs)
             logs["time"] = time.perf_counter() - start
             history.append(logs)
             bar.update(epoch, logs)
-
-            stop = ""
-            if early_stopping is not None:
-                if logs["val_loss"] < best[0] - early_stopping.min_delta:
-                    best = (logs["val_loss"], model.state_dict(), epoch)
-                    waited = 0
-                else:
-                    waited += 1
-                    if waited >= early_stopping.patience:
-                        stop = "early_stopping"
-            for cb in callbacks:
-                hook = cb if callable(cb) else cb.on_epoch_end
+            stop = "early_stopping" if watch.update(logs, model, epoch) else ""
+            for hook in plan.callbacks:
                 if hook(epoch, dict(logs)) is True:
                     stop = stop or "callback"
             if stop:
@@ -299,27 +181,92 @@ def fit(
             history.stop_reason = "completed"
     finally:
         bar.close()
-    if early_stopping is not None and best[1] is not None:
-        history.best_epoch = best[2]
-        if early_stopping.restore_best:
-            model.load_state_dict(best[1])
-            history.restored_best = True
+    watch.finish(history, model)
     return history
 
 
-def _buffers(model: Any) -> list[tuple[list, int]]:
-    """(list, index) of every buffer entry (BatchNorm's running statistics), updated in place."""
-    named = getattr(model, "_named_buffers", None)
-    return [(values, i) for _, values, i in named()] if callable(named) else []
+# --- fit's parts: one guarded step, an epoch's numbers, early stopping ---------------------------------
+class _Blowup(Exception):
+    """A step whose numbers blew up (the state before it was put back); fit reports a DivergenceError."""
 
 
-def _restore(params: list[Value], saved: list[float], buffers: list[tuple[list, int]] = (),
-             saved_buffers: list[float] = ()) -> None:
-    for p, v in zip(params, saved):
-        p.data = v
-        p.grad = 0.0
-    for (values, i), v in zip(buffers, saved_buffers):
-        values[i] = v
+class _Guard:
+    """Runs one training step so that a failure leaves no trace: the parameters and the running
+    statistics (the forward pass of a BatchNorm model moves them) are restored on any error."""
+
+    def __init__(self, model: Any, params: list[Value], optimizer: Any) -> None:
+        named = getattr(model, "named_buffers", None)
+        self.buffers = [(values, i) for _, values, i in named()] if callable(named) else []
+        self.params = params
+        self.optimizer = optimizer
+
+    def step(self, step: Callable[[list, list], tuple[float, Outputs]], xs: list, ys: list) -> tuple[float, Outputs]:
+        params, buffers = self.params, self.buffers
+        saved = [p.data for p in params]
+        saved_buffers = [values[i] for values, i in buffers]
+        try:
+            value, outs = step(xs, ys)
+            if not math.isfinite(value):
+                raise FloatingPointError(f"the loss is {value}")
+            self.optimizer.step()  # refuses non-finite gradients, changing nothing
+            if not all(math.isfinite(p.data) for p in params):
+                raise FloatingPointError("a parameter became non-finite after the step")
+            if not all(math.isfinite(values[i]) for values, i in buffers):
+                raise FloatingPointError("a running statistic (BatchNorm) became non-finite")
+        except (ArithmeticError, ValueError) as error:
+            for p, v in zip(params, saved):
+                p.data = v
+                p.grad = 0.0
+            for (values, i), v in zip(buffers, saved_buffers):
+                values[i] = v
+            if not numeric_failure(error):
+                raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
+            what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
+            raise _Blowup(what) from error
+        return value, outs
+
+
+def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: list) -> dict[str, float]:
+    """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr."""
+    logs: dict[str, float] = {"epoch": epoch, "loss": loss}
+    for name, fn in plan.metrics:
+        logs[name] = fn(outs, plan.ys)
+    if plan.xs_val is not None:
+        val_outs = predict_lists(plan.model, plan.xs_val)
+        logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)
+        for name, fn in plan.metrics:
+            logs["val_" + name] = fn(val_outs, plan.ys_val)
+    logs["lr"] = float(getattr(plan.optimizer, "lr", float("nan")))
+    return logs
+
+
+class _Watch:
+    """Early stopping: remembers the best validation loss and its state, counts epochs without progress."""
+
+    def __init__(self, rule: EarlyStopping | None) -> None:
+        self.rule = rule
+        self.best: tuple[float, dict | None, int] = (math.inf, None, 0)  # (val_loss, state, epoch)
+        self.waited = 0
+
+    def update(self, logs: dict[str, float], model: Any, epoch: int) -> bool:
+        """True when training should stop."""
+        if self.rule is None:
+            return False
+        if logs["val_loss"] < self.best[0] - self.rule.min_delta:
+            self.best = (logs["val_loss"], model.state_dict(), epoch)
+            self.waited = 0
+            return False
+        self.waited += 1
+        return self.waited >= self.rule.patience
+
+    def finish(self, history: History, model: Any) -> None:
+        """Record the best epoch and put its parameters back (``restore_best``)."""
+        if self.rule is None or self.best[1] is None:
+            return
+        history.best_epoch = self.best[2]
+        if self.rule.restore_best:
+            model.load_state_dict(self.best[1])
+            history.restored_best = True
 
 
 def _diverged(history: History, epoch: int, batch: int, what: str) -> DivergenceError:
@@ -330,5 +277,3 @@ def _diverged(history: History, epoch: int, batch: int, what: str) -> Divergence
         history,
         epoch,
     )
-
-

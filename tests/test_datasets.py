@@ -169,7 +169,7 @@ def test_label_kind_and_labels_for():
     assert datasets.labels_for("hinge") == "sign"
     assert datasets.labels_for("cross-entropy") == "index"
     assert datasets.labels_for("bce") == "01"
-    with pytest.raises(ValueError, match="unknown loss"):
+    with pytest.raises(ValueError, match="^labels_for: no loss named 'nope'; known: "):
         datasets.labels_for("nope")
 
 

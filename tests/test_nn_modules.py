@@ -361,9 +361,11 @@ def test_dropout_masks_scaling_and_modes():
     xs = [Value(1.0), Value(2.0)]
     assert d(xs) == xs
     assert Dropout(0.0)(xs) == xs
-    for p in (1.0, -0.1, "0.5"):
-        with pytest.raises(ValueError, match="p must be a number in"):
+    for p in (1.0, -0.1):
+        with pytest.raises(ValueError, match=r"^Dropout: p must be a number in \[0, 1\), got"):
             Dropout(p)
+    with pytest.raises(TypeError, match="^Dropout: p must be a real number, got str '0.5'"):
+        Dropout("0.5")
     with pytest.raises(ValueError, match="p must be"):
         MLP(2, [3, 1], dropout=1.5)
 

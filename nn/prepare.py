@@ -1,0 +1,194 @@
+"""``prepare_fit``: every check and every preparation ``nn.fit`` makes before its first epoch.
+
+fit is the training loop; this is what it stands on.  ``prepare_fit`` takes fit's arguments, checks
+each one (naming the function the user called), converts X and y to the numbers and labels the loss
+trains on, holds out the validation data and returns a :class:`FitPlan`.  Nothing is trained and the
+model is not changed, so it is also a cheap way to ask "would this fit call start?":
+
+>>> import nn
+>>> X, y = nn.datasets.demo_moons(labels="sign")
+>>> model = nn.MLP(2, [8, 1], seed=0)
+>>> plan = nn.prepare_fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+...                       batch_size=32, val_split=0.2, seed=0)
+>>> plan.n, len(plan.xs_val), plan.size, plan.spec.labels
+(80, 20, 32, 'sign')
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+from . import validate
+from .checks import (
+    Task,
+    as_samples,
+    as_targets,
+    check_batchnorm_batches,
+    check_model_input,
+    check_width,
+    probe_loss,
+    resolve_loss,
+    resolve_metrics,
+)
+from .history import EarlyStopping
+from .losses import LossSpec
+
+__all__ = ["prepare_fit", "FitPlan"]
+
+Hook = Callable[[int, dict], Any]
+
+
+@dataclass
+class FitPlan:
+    """fit's arguments, checked, and its data, prepared: what one training run needs.
+
+    ``xs``/``ys`` are the training samples (lists of floats) and targets in the form the loss
+    takes (class indices as ints, -1/+1, 0/1, rows...); ``xs_val``/``ys_val`` the validation part
+    (None without validation).  ``size`` is the number of samples per batch (``n`` at full batch);
+    ``rng`` the generator of the shuffling, already used for the validation split.
+    """
+
+    model: Any
+    params: list[Value]
+    loss: Callable[[Any, Any], Value]
+    spec: LossSpec | None  # the loss's declaration in nn.losses (None for a custom function)
+    optimizer: Any
+    epochs: int
+    batch_size: int | None
+    size: int
+    schedule: Callable[[float], float] | None
+    regularizer: Callable[[list[Value]], Value] | None
+    early_stopping: EarlyStopping | None
+    metrics: list[tuple[str, Callable[[list, list], float]]]
+    progress: bool | str
+    callbacks: list[Hook]
+    compile: bool | None
+    task: Task
+    xs: list[list[float]]
+    ys: list[Any]
+    xs_val: list[list[float]] | None
+    ys_val: list[Any] | None
+    rng: np.random.Generator
+
+    @property
+    def n(self) -> int:
+        """The number of training samples."""
+        return len(self.xs)
+
+    def batches(self) -> Iterator[np.ndarray]:
+        """One epoch's batches of sample indices: in order at full batch, reshuffled otherwise."""
+        order = np.arange(self.n) if self.batch_size is None else self.rng.permutation(self.n)
+        for lo in range(0, self.n, self.size):
+            yield order[lo : lo + self.size]
+
+
+def prepare_fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable,
+    optimizer: Any,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    schedule: Callable[[float], float] | None = None,
+    regularizer: Callable[[list[Value]], Value] | None = None,
+    val_data: tuple[Any, Any] | None = None,
+    val_split: float = 0.0,
+    early_stopping: EarlyStopping | int | None = None,
+    metrics: Sequence[str | Callable] = ("accuracy",),
+    progress: bool | str = True,
+    callbacks: Iterable[Callable] = (),
+    seed: int | None = None,
+    compile: bool | None = None,
+    caller: str = "fit",
+) -> FitPlan:
+    """Check fit's arguments and prepare its data; returns a :class:`FitPlan` (arguments as in
+    :func:`nn.fit`).  Raises ValueError or TypeError starting with ``caller`` for the first problem
+    found: a bad argument, X/y of different lengths or the wrong width, labels the loss cannot take,
+    a BatchNorm model whose batches would hold a single sample.  The model is not changed."""
+    epochs = validate.integer(caller, "epochs", epochs, minimum=1)
+    if batch_size is not None:
+        batch_size = validate.integer(caller, "batch_size", batch_size, minimum=1)
+    if seed is not None:
+        seed = validate.integer(caller, "seed", seed, minimum=0)
+    val_split = validate.interval(caller, "val_split", val_split, 0.0, 1.0, high_open=True, what="a fraction")
+    loss_fn, spec = resolve_loss(caller, loss)
+    if not all(callable(getattr(optimizer, name, None)) for name in ("step", "zero_grad")):
+        raise validate.fail(caller, "optimizer", "an nn.optim optimiser (with .step() and .lr)", optimizer, TypeError)
+    if schedule is not None:
+        validate.function(caller, "schedule", schedule, "a function t -> lr")
+    if regularizer is not None:
+        validate.function(caller, "regularizer", regularizer, "a function params -> Value")
+    if isinstance(early_stopping, numbers.Integral) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=int(early_stopping))
+    elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise validate.fail(caller, "early_stopping", "an EarlyStopping or a patience (int)", early_stopping,
+                            TypeError)
+    hooks = [_hook(caller, cb) for cb in callbacks]
+
+    Xa = as_samples(caller, "X", X)
+    ya = as_targets(caller, "y", y, len(Xa), "X")
+    n_out = check_model_input(caller, model, Xa)
+    task = Task(caller, spec, ya, n_out)
+    probe_loss(caller, model, loss_fn, spec, Xa, task.targets(ya[:1])[0])
+    rng = np.random.default_rng(seed)
+    Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, n_out)
+    if early_stopping is not None and Xv is None:
+        raise ValueError(
+            f"{caller}: early_stopping watches the validation loss: give val_data=(X_val, y_val) or val_split > 0"
+        )
+    metric_fns = resolve_metrics(caller, metrics, task)
+    n = len(Xa)
+    size = n if batch_size is None else min(batch_size, n)
+    check_batchnorm_batches(caller, model, n, size, batch_size)
+    return FitPlan(
+        model=model, params=model.parameters(), loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
+        batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
+        early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
+        task=task, xs=Xa.tolist(), ys=task.targets(ya),
+        xs_val=Xv.tolist() if Xv is not None else None, ys_val=task.targets(yv) if yv is not None else None,
+        rng=rng,
+    )
+
+
+def _hook(caller: str, cb: Any) -> Hook:
+    """A callback as a function ``cb(epoch, logs)`` (objects with ``on_epoch_end`` too)."""
+    if callable(cb):
+        return cb
+    if callable(getattr(cb, "on_epoch_end", None)):
+        return cb.on_epoch_end
+    raise validate.fail(caller, "each callback", "a function cb(epoch, logs)", cb, TypeError)
+
+
+def _hold_out(
+    caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, val_data: Any, val_split: float,
+    rng: np.random.Generator, spec: LossSpec | None, n_out: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(X, y, X_val, y_val): val_data checked like X and y, or the last ``val_split`` of a shuffle."""
+    if val_data is not None:
+        if val_split:
+            raise ValueError(f"{caller}: give either val_data or val_split, not both")
+        if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
+            raise validate.fail(caller, "val_data", "a pair (X_val, y_val)", val_data)
+        Xv = as_samples(caller, "val_data X", val_data[0])
+        yv = as_targets(caller, "val_data y", val_data[1], len(Xv), "val_data X")
+        check_width(caller, Xv, Xa.shape[1], "val_data X")
+        Task(f"{caller} (val_data)", spec, yv, n_out)
+        return Xa, ya, Xv, yv
+    if not val_split:
+        return Xa, ya, None, None
+    n_val = int(round(val_split * len(Xa)))
+    if n_val < 1 or n_val >= len(Xa):
+        raise ValueError(
+            f"{caller}: val_split={val_split} of {len(Xa)} samples leaves no validation or no training data"
+        )
+    order = rng.permutation(len(Xa))
+    return Xa[order[:-n_val]], ya[order[:-n_val]], Xa[order[-n_val:]], ya[order[-n_val:]]

@@ -12,9 +12,11 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["main", "build_parser", "DATASETS"]
+from . import losses, optim, schedules, validate
+
+__all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
 
 # Per-dataset defaults: each is a setting that trains well in eager mode in well under a minute
 # (digits: a couple of minutes); compiled by default. Command-line options override them one by one.
@@ -32,8 +34,21 @@ DATASETS: dict[str, dict[str, Any]] = {
     "digits": {**_COMMON, **_MULTI, "hidden": [32], "activation": "tanh", "lr": 0.005, "epochs": 6,
                "batch_size": 32, "test_split": 0.2, "standardize": True},
 }
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "linear", "inverse_time", "cosine")
+# The names --optimizer and --schedule accept, each declared once with how it is built.
+OPTIMIZERS: dict[str, Callable[[list, float], Any]] = {
+    "sgd": lambda params, lr: optim.SGD(params, lr=lr),
+    "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
+    "adagrad": lambda params, lr: optim.Adagrad(params, lr=lr),
+    "rmsprop": lambda params, lr: optim.RMSprop(params, lr=lr),
+    "adam": lambda params, lr: optim.Adam(params, lr=lr),
+    "adamw": lambda params, lr: optim.AdamW(params, lr=lr),
+}
+SCHEDULES: dict[str, Callable[[float, int], Any]] = {  # (lr, total steps) -> schedule, None for constant
+    "constant": lambda lr, steps: None,
+    "linear": lambda lr, steps: schedules.Linear(lr, lr / 10, steps),
+    "inverse_time": lambda lr, steps: schedules.InverseTime(lr, lr * steps / 10),  # decays after a tenth
+    "cosine": lambda lr, steps: schedules.Cosine(lr, steps),
+}
 
 
 class CliError(Exception):
@@ -83,11 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hidden layer sizes, e.g. --hidden 16 16")
     train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, ... "
                        "")
-    train.add_argument("--loss", help="hinge, perceptron, binary_cross_entropy, cross_entropy, "
-                       "multiclass_hinge, squared_error (on -1/+1 or one-hot targets)")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, help="")
+    train.add_argument("--loss", type=_registered("loss", {**{n: n for n in losses.REGISTRY}, **losses.ALIASES}),
+                       help=f"one of {', '.join(losses.names())} (squared and absolute errors learn -1/+1 or "
+                       "one-hot targets)")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="")
     train.add_argument("--lr", type=_positive_float, help="learning rate")
-    train.add_argument("--schedule", choices=SCHEDULES,
+    train.add_argument("--schedule", choices=list(SCHEDULES),
                        help="learning-rate schedule over the steps; linear goes to lr/10")
     train.add_argument("--epochs", type=_positive_int, help="passes over the data")
     train.add_argument("--batch-size", type=_positive_int, metavar="K",
@@ -152,12 +168,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not 0.0 <= cfg["test_split"] < 1.0:
         parser.error(f"argument --test-split: must be a fraction in [0, 1), got {cfg['test_split']}")
     try:
-        loss_fn = nn.losses.get(cfg["loss"])
         act = nn.activations.get_activation(cfg["activation"])
     except (KeyError, ValueError, TypeError) as error:
         parser.error(str(error.args[0] if error.args else error))
-    loss_name = loss_fn.__name__
-    kind = _LABELS.get(loss_name, "real")
+    spec = losses.REGISTRY[cfg["loss"]]  # --loss gives a registered name, the defaults are ones
+    loss_fn, loss_name, kind = spec.fn, spec.name, spec.labels
 
     try:
         X, y_index = _load(args.dataset, cfg, args.seed)
@@ -188,8 +203,9 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         X, X_test = datasets.standardize(X, X if X_test is None else X_test)
         X_test = X_test if cfg["test_split"] > 0 else None
     model = nn.MLP(X.shape[1], [*cfg["hidden"], n_out], activation=act, seed=args.seed)
-    optimizer = _optimizer(nn, cfg["optimizer"], model, cfg["lr"])
-    schedule = _schedule(nn, cfg["schedule"], cfg["lr"], cfg["epochs"], len(X), cfg["batch_size"])
+    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), cfg["lr"])
+    steps = cfg["epochs"] * (1 if cfg["batch_size"] is None else -(-len(X) // cfg["batch_size"]))
+    schedule = SCHEDULES[cfg["schedule"]](cfg["lr"], steps)
     regularizer = (lambda ps, lam=cfg["l2"]: nn.l2(ps, lam)) if cfg["l2"] else None
 
     out = args.out or os.path.join("runs", args.dataset)
@@ -255,13 +271,6 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-# The label form each loss trains on; "real": a squared or absolute error regressing class scores,
-# -1/+1 for two classes and one-hot rows for more.
-_LABELS = {"hinge": "sign", "perceptron": "sign", "binary_cross_entropy": "01", "cross_entropy": "index",
-           "multiclass_hinge": "index", "multiclass_perceptron": "index", "squared_error": "real",
-           "half_squared_error": "real", "absolute_error": "real"}
-
-
 def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
     from nn import datasets
 
@@ -280,25 +289,6 @@ def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
     if n is not None:
         X, y = X[:n], y[:n]
     return X, y
-
-
-def _optimizer(nn: Any, name: str, model: Any, lr: float) -> Any:
-    params = model.parameters()
-    if name == "momentum":
-        return nn.optim.SGD(params, lr=lr, momentum=0.9)
-    cls = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}[name]
-    return getattr(nn.optim, cls)(params, lr=lr)
-
-
-def _schedule(nn: Any, name: str, lr: float, epochs: int, n: int, batch_size: int | None) -> Any:
-    steps = epochs * (1 if batch_size is None else -(-n // batch_size))
-    if name == "constant":
-        return None
-    if name == "linear":
-        return nn.schedules.Linear(lr, lr / 10, steps)
-    if name == "cosine":
-        return nn.schedules.Cosine(lr, steps)
-    return nn.schedules.InverseTime(lr, lr * steps / 10)  # decays after the first tenth
 
 
 def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str,
@@ -451,6 +441,17 @@ def _info(args: argparse.Namespace) -> int:
 
 
 # --- argument types -------------------------------------------------------------------------------------
+def _registered(kind: str, names: Mapping[str, str]) -> Callable[[str], str]:
+    """An argparse type: a name (or alias) from a registry, returned as its registered name."""
+    def parse(text: str) -> str:
+        key = validate.normal_name(text)
+        if key not in names:
+            raise argparse.ArgumentTypeError(validate.unknown(kind, text, names))
+        return names[key]
+
+    return parse
+
+
 def _int_at_least(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number >= minimum."""
     def parse(text: str) -> int:

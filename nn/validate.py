@@ -42,6 +42,7 @@ __all__ = [
     "function",
     "choice",
     "lookup",
+    "unknown",
     "normal_name",
 ]
 
@@ -185,9 +186,13 @@ def lookup(caller: str, kind: str, name: Any, table: Mapping[str, T], aliases: M
     raise _unknown(caller, kind, name, [*table, *aliases])
 
 
-def _unknown(caller: str, kind: str, name: Any, known: list[str]) -> UnknownNameError:
+def unknown(kind: str, name: Any, known: Iterable[str]) -> str:
+    """``"no loss named 'nope'; known: a, b, c"`` (the message without a caller, e.g. for argparse)."""
     listed = ", ".join(sorted(known))
     if not isinstance(name, str):
-        return UnknownNameError(f"{caller}: {kind} must be a name (one of {listed}), got "
-                                f"{type(name).__name__} {show(name)}")
-    return UnknownNameError(f"{caller}: no {kind} named {show(name)}; known: {listed}")
+        return f"{kind} must be a name (one of {listed}), got {type(name).__name__} {show(name)}"
+    return f"no {kind} named {show(name)}; known: {listed}"
+
+
+def _unknown(caller: str, kind: str, name: Any, known: list[str]) -> UnknownNameError:
+    return UnknownNameError(f"{caller}: {unknown(kind, name, known)}")

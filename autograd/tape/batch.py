@@ -170,19 +170,24 @@ class BatchPlan:
         return Block(spec), (varies, _ix(np, rows)), sc
 
     # --- replay -----------------------------------------------------------------------------------
-    def run(self, columns: list, grad: bool, reduce: str = "sum") -> tuple[Any, Any, Any]:
-        """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads)."""
+    def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None) -> tuple[Any, Any, Any]:
+        """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
+
+        ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B); ``params``
+        the parameters' values as an array in ``rec.params`` order, or None to read each Value's
+        ``.data`` (live, at every replay).
+        """
         import numpy as np
 
         nb = numpy_backend()
         rec = self.rec
-        B = len(columns[0]) if columns else 1
+        B = (columns.shape[1] if isinstance(columns, np.ndarray) else len(columns[0])) if len(columns) else 1
         V = np.empty((self.n_var, B))
-        if columns:
+        if len(columns):
             V[:rec.n_inputs] = columns
         Inv = np.empty(self.n_inv)
         n_p = len(rec.params)
-        Inv[:n_p] = [p.data for p in rec.params]  # parameters are read live at every replay
+        Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
         Inv[n_p:n_p + len(self.consts)] = self.consts
         saved = []
         with np.errstate(divide="raise", over="raise", invalid="raise"):

@@ -249,6 +249,20 @@ class Tape:
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
+    def replay(self, columns: Any, params: Any, grad: bool = True) -> tuple[Any, Any]:
+        """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
+
+        ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
+        :attr:`params`, in that order.  Returns the outputs, shape (n_outputs, B) (aux outputs
+        included), and d(sum over the batch of the differentiated outputs)/d(each parameter) as an
+        array (None with ``grad=False``).  No Value is read or written and nothing is checked
+        beyond what numpy checks: the fast path of a training loop that keeps its parameters in
+        one flat array (``nn.fit(compile=True)``).  Numeric failures raise the eager engine's error
+        for the first failing sample, as :meth:`batch_value_and_grad` does.
+        """
+        out, _, pg = self._plan(False).run(columns, grad, "sum", params=params)
+        return out, pg
+
     # --- checks and errors --------------------------------------------------------------------
     def _check(self, inputs: tuple) -> None:
         now = record(self.fn, inputs, self.recording.input_names, self.recording.has_aux)

@@ -85,7 +85,16 @@ class FlatTrainer:
 
     # --- the step ----------------------------------------------------------------------------------
     def step(self, idx: np.ndarray) -> float:
-        """Forward, backward and one optimiser step on the samples ``idx``; returns the batch's objective."""
+        """Forward, backward and one optimiser step on the samples ``idx``; returns the batch's objective.
+
+        On a numeric failure the parameters are as before and the gradients 0 (as after eager fit's)."""
+        try:
+            return self._step(idx)
+        except (ArithmeticError, ValueError):
+            self.grad = np.zeros(len(self.values))
+            raise
+
+    def _step(self, idx: np.ndarray) -> float:
         B = len(idx)
         compiled = self.compiled
         codes = self.codes[idx]

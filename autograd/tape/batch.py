@@ -23,37 +23,81 @@ __all__ = ["BatchPlan"]
 
 
 def _ix(np, rows):
-    """An index for rows of V or I: a slice (a view, no copy) when the rows are consecutive."""
+    """An index for rows of V or I that is a view (no copy) whenever the rows allow: a slice for an
+    evenly spaced run, (slice, shape) for a consecutive block, an :class:`_Affine` view for a block
+    of evenly spaced runs (a layer's weights, one neuron's run after another); else an index array."""
     rows = np.asarray(rows, dtype=np.intp)
     flat = rows.ravel()
-    if flat.size and (flat == np.arange(flat[0], flat[0] + flat.size)).all():
-        sl = slice(int(flat[0]), int(flat[0]) + flat.size)
-        return sl if rows.ndim == 1 else (sl, rows.shape)
+    if not flat.size:
+        return rows
+    r0 = int(flat[0])
+    if rows.ndim == 1:
+        step = int(flat[1] - flat[0]) if flat.size > 1 else 1
+        if step >= 1 and (flat == r0 + step * np.arange(flat.size)).all():
+            return slice(r0, r0 + step * (flat.size - 1) + 1, step)
+        return rows
+    if (flat == np.arange(r0, r0 + flat.size)).all():
+        return slice(r0, r0 + flat.size), rows.shape
+    if rows.ndim == 2 and rows.shape[0] > 1 and rows.shape[1] > 1:
+        a, b = int(rows[1, 0] - r0), int(rows[0, 1] - r0)
+        if a >= 1 and b >= 1 and (rows == r0 + a * np.arange(rows.shape[0])[:, None]
+                                   + b * np.arange(rows.shape[1])[None, :]).all():
+            return _Affine(r0, rows.shape, (a, b))
     return rows
 
 
+class _Affine:
+    """Rows ``r0 + a*i + b*j`` of an array as a strided view of shape (n, k, ...), without a copy."""
+
+    __slots__ = ("r0", "shape", "steps")
+
+    def __init__(self, r0: int, shape: tuple, steps: tuple) -> None:
+        self.r0, self.shape, self.steps = r0, shape, steps
+
+    def view(self, a):
+        from numpy.lib.stride_tricks import as_strided
+
+        row = a.strides[0]
+        return as_strided(a[self.r0:], shape=self.shape + a.shape[1:],
+                          strides=(row * self.steps[0], row * self.steps[1]) + a.strides[1:])
+
+
 def _take(a, ix):
-    return a[ix] if type(ix) is not tuple else a[ix[0]].reshape(ix[1] + a.shape[1:])
+    t = type(ix)
+    if t is tuple:
+        return a[ix[0]].reshape(ix[1] + a.shape[1:])
+    return ix.view(a) if t is _Affine else a[ix]
 
 
 class _Scatter:
-    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed."""
+    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed.
 
-    __slots__ = ("targets", "perm", "starts")
+    ``targets`` may be 2-D (n positions x k nodes), with the contributions flattened in that order;
+    distinct targets that form a view (see :func:`_ix`) are added in place through it.
+    """
+
+    __slots__ = ("targets", "perm", "starts", "view")
 
     def __init__(self, np, targets, shift: int = 0) -> None:
-        targets = np.asarray(targets, dtype=np.intp).ravel() - shift
+        targets = np.asarray(targets, dtype=np.intp) - shift
+        flat = targets.ravel()
         self.perm = self.starts = None
-        if len(np.unique(targets)) == len(targets):
-            self.targets = _ix(np, targets)
+        self.view = False
+        if len(np.unique(flat)) == len(flat):
+            ix = _ix(np, targets)
+            self.view = type(ix) is tuple or type(ix) is _Affine
+            self.targets = ix if self.view or type(ix) is slice else flat
         else:
-            perm = np.argsort(targets, kind="stable")
-            sorted_t = targets[perm]
+            perm = np.argsort(flat, kind="stable")
+            sorted_t = flat[perm]
             starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
             self.targets, self.perm, self.starts = _ix(np, sorted_t[starts]), perm, starts
 
     def __call__(self, np, dest, c) -> None:
-        if self.perm is None:
+        if self.view:
+            v = _take(dest, self.targets)
+            v += c.reshape(v.shape)
+        elif self.perm is None:
             dest[self.targets] += c
         else:
             dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
@@ -82,9 +126,25 @@ class BatchPlan:
         needs = [input_grads] * n_in + [True] * n_p + [False] * n_c + [False] * rec.n_nodes
         depth = [0] * n
         groups: dict[tuple, list[int]] = {}
+        # Identical nodes (same op of the same slots, constants compared by value) are computed once:
+        # a duplicate's row is its original's, so the gradients its consumers send add up there.
+        canon = list(range(n))
+        by_value: dict[str, int] = {}
+        for c in range(n_in + n_p, first):
+            canon[c] = by_value.setdefault(rec.consts[c - n_in - n_p].hex(), c)  # hex: -0.0 and nan stay apart
+        seen: dict[tuple, int] = {}
+        dups: list[int] = []
         for i in range(rec.n_nodes):
             s = first + i
-            ps = rec.parents(i)
+            ps = tuple(canon[p] for p in rec.parents(i))
+            key = (rec.codes[i], ps)
+            original = seen.get(key)
+            if original is not None:
+                canon[s] = original
+                vary[s], needs[s], depth[s] = vary[original], needs[original], depth[original]
+                dups.append(s)
+                continue
+            seen[key] = s
             pat = tuple(vary[p] for p in ps)
             vary[s] = any(pat)
             needs[s] = any(needs[p] for p in ps)
@@ -106,6 +166,8 @@ class BatchPlan:
                     row[s], nv = nv, nv + 1
                 else:
                     row[s], ni = ni, ni + 1
+        for s in dups:
+            row[s] = row[canon[s]]
         self.n_var, self.n_inv = nv, ni
         self.shift = 0 if input_grads else n_in  # without input gradients, V's gradient skips them
         self.vary, self.row, self.needs = vary, row, needs

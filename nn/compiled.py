@@ -152,12 +152,12 @@ class CompiledModel:
     first appears.  Tape inputs: the sample's features, then dropout masks, then the target masks.
     """
 
-    def __init__(self, model: Any, loss: Callable, targets: Sequence[Any], nin: int, masked: bool) -> None:
+    def __init__(self, model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
+                 masked: bool) -> None:
         self.keys: list[Any] = []
         self.targets: list[Any] = []
         position: dict[Any, int] = {}
-        for y in targets:
-            key = _target_key(y)
+        for y, key in zip(targets, keys):
             if key not in position:
                 position[key] = len(self.keys)
                 self.keys.append(key)
@@ -198,21 +198,21 @@ class CompiledModel:
         return list(self._tapes.values())
 
     # --- batches ------------------------------------------------------------------------------------
-    def codes(self, ys: Sequence[Any]) -> np.ndarray:
-        """Each target's position among :attr:`keys` (KeyError for a target never seen)."""
+    def codes(self, keys: Sequence[Any]) -> np.ndarray:
+        """Each target's position among :attr:`keys`, given the targets' keys (KeyError for one never seen)."""
         position = self.position
-        return np.fromiter((position[_target_key(y)] for y in ys), dtype=np.intp, count=len(ys))
+        return np.fromiter((position[k] for k in keys), dtype=np.intp, count=len(keys))
 
     def dropouts(self, model: Any) -> list[tuple[Dropout, int]]:
         """This model's dropout layers and their widths, in the order the tape takes their masks."""
         modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
         return [(modules[i], n) for i, n in self.widths]
 
-    def inputs(self, XT: np.ndarray, idx: np.ndarray, codes: np.ndarray, dropouts: list) -> np.ndarray:
-        """The tape's input columns for the samples ``idx`` of the data ``XT`` (features x samples)."""
+    def inputs(self, X: np.ndarray, idx: np.ndarray, codes: np.ndarray, dropouts: list) -> np.ndarray:
+        """The tape's input columns for the samples ``idx`` (rows of ``X``) with targets ``codes``."""
         B, nin = len(idx), self.nin
         A = np.empty((self.n_inputs, B))
-        np.take(XT, idx, axis=1, out=A[:nin])
+        A[:nin] = X[idx].T  # gathering whole rows, then one transposed copy: faster than gathering columns
         row = nin
         for d, n in dropouts:
             # The eager loop draws layer by layer, then sample by sample: the same numbers here.
@@ -263,19 +263,20 @@ def _fingerprint(model: Any, loss: Callable) -> tuple:
                          tuple((k, id(v)) for k, v in vars(m).items() if k != "_masks")) for m in modules))
 
 
-def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], nin: int) -> CompiledModel:
+def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int) -> CompiledModel:
     """The model's traced training graph, from the cache when this model, loss and targets were traced
-    before (a second ``fit`` on the same model does not re-trace)."""
-    keys = {_target_key(y) for y in targets}
-    masked = len(keys) <= MAX_MASKED
+    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys."""
+    distinct = set(keys)
+    masked = len(distinct) <= MAX_MASKED
     try:
         fingerprint = _fingerprint(model, loss)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
-        return CompiledModel(model, loss, targets, nin, masked)
-    if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and keys <= set(cached[1].keys):
+        return CompiledModel(model, loss, targets, keys, nin, masked)
+    if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and \
+            distinct <= cached[1].position.keys():
         return cached[1]
-    compiled = CompiledModel(model, loss, targets, nin, masked)
+    compiled = CompiledModel(model, loss, targets, keys, nin, masked)
     _CACHE[model] = (fingerprint, compiled)
     return compiled
 
@@ -286,14 +287,16 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
     from .flat import FlatTrainer
 
     model = plan.model
-    reason = why_not_compiled(model, explicit, plan.loss, plan.ys)
+    keys = [_target_key(y) for y in plan.ys]
+    reason = why_not_compiled(model, explicit, plan.loss)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
         reason = "the model has no .nin"
-    if not reason and len({_target_key(y) for y in plan.ys}) > MAX_TAPES:
+    if not reason and len(set(keys)) > MAX_TAPES:
         reason = f"more than {MAX_TAPES} distinct targets (one tape each)"
     if reason:
         if explicit:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
-    return FlatTrainer(plan, compiled_model(model, plan.loss, plan.ys, nin))
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin)
+    return FlatTrainer(plan, compiled, compiled.codes(keys))

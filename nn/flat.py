@@ -33,17 +33,17 @@ __all__ = ["FlatTrainer"]
 class FlatTrainer:
     """One training run on flat arrays: ``step(idx) -> mean loss``, ``outputs()``, ``sync()``, ``reload()``.
 
-    ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets; ``plan``
-    fit's :class:`nn.prepare.FitPlan`.  ``step`` is all or nothing: on any error ``theta``, ``grad``
+    ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets, ``codes``
+    each training sample's target as a position in ``compiled.keys``; ``plan`` fit's
+    :class:`nn.prepare.FitPlan`.  ``step`` is all or nothing: on any error ``theta``, ``grad``
     and the optimiser's state and step count are as before the step.
     """
 
-    def __init__(self, plan: Any, compiled: Any) -> None:
+    def __init__(self, plan: Any, compiled: Any, codes: np.ndarray) -> None:
         self.plan, self.compiled = plan, compiled
         self.values: list[Value] = list(plan.params)
-        self._pos = {id(v): i for i, v in enumerate(self.values)}
-        self.XT = np.ascontiguousarray(np.asarray(plan.xs, dtype=float).T)  # (features, n): batch columns
-        self.codes = compiled.codes(plan.ys)  # each sample's target, as its position in compiled.keys
+        self._pos: dict[int, int] | None = None  # id -> position in values, built when first needed
+        self.codes = codes  # each sample's target, as its position in compiled.keys
         self.dropouts = compiled.dropouts(plan.model)
         self.tape_index: dict[int, Any] = {}
         for t in compiled.tapes():
@@ -74,6 +74,10 @@ class FlatTrainer:
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
+        if vs == self.values[:len(vs)]:  # the usual case, compared by identity at C speed
+            return slice(0, len(vs))
+        if self._pos is None:
+            self._pos = {id(v): i for i, v in enumerate(self.values)}
         for v in vs:
             if id(v) not in self._pos:  # a Value outside the model (captured by the loss, the penalty...)
                 self._pos[id(v)] = len(self.values)
@@ -98,7 +102,7 @@ class FlatTrainer:
         B = len(idx)
         compiled = self.compiled
         codes = self.codes[idx]
-        inputs = compiled.inputs(self.XT, idx, codes, self.dropouts)
+        inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
         batches = compiled.batches(codes)
         for tape, _ in batches:
             if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)

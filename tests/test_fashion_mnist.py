@@ -127,3 +127,23 @@ def test_the_real_data_set():
     assert np.bincount(y).tolist() == [1000] * 10  # the test set is balanced
     # The first test image is an ankle boot (the data set's README shows it), the second a pullover.
     assert [datasets.FASHION_MNIST_CLASSES[k] for k in y[:2]] == ["Ankle boot", "Pullover"]
+
+
+@pytest.mark.skipif(not os.path.isdir(fashion_mnist.FASHION_MNIST_DIR),
+                    reason="the Debian package dataset-fashion-mnist is not installed "
+                           "(apt-get install dataset-fashion-mnist)")
+def test_cli_trains_a_784_128_10_mlp_and_tests_on_the_official_test_set(tmp_path, capsys):
+    import json
+
+    import nn
+    from nn import cli
+
+    out = tmp_path / "fm"
+    assert cli.main(["train", "--dataset", "fashion-mnist", "--samples", "400", "--epochs", "1", "--no-progress",
+                     "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "MLP(784 -> [128, 10], relu -> identity)" in text and "momentum lr 0.05" in text and "compiled" in text
+    assert "held out for testing" in text and "test accuracy:" in text and "(10000 samples)" in text
+    run = json.loads((out / "history.json").read_text())["run"]
+    assert run["dataset"] == "fashion-mnist" and run["batch_size"] == 128 and run["test_accuracy"] > 0.3
+    assert nn.load(out / "model.json").nouts == [128, 10]

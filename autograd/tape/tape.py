@@ -99,6 +99,14 @@ class Tape:
         """Number of op-rule evaluations (numpy groups) of one batch replay: nodes -> groups."""
         return len(self._plan(True).groups)
 
+    def batch_groups(self) -> list[tuple[str, int, str]]:
+        """What one batch replay evaluates, in order: ``(op, nodes, how)`` per group of same-op,
+        same-depth nodes, ``how`` being ``"matrix product"`` for ``dot`` nodes (their weights and
+        inputs contract in one matmul or einsum) and ``"array op"`` otherwise.  Identical nodes
+        (the same op of the same inputs) are evaluated once and counted once."""
+        return [(g.op.name, g.k, "matrix product" if g.kind == "dot" else "array op")
+                for g in self._plan(True).groups]
+
     # --- single sample ------------------------------------------------------------------------
     def _compile(self, which: str) -> None:
         # Each function is compiled when first needed, and its source text is not kept.  No

@@ -38,14 +38,15 @@ MAX_MASKED = 16  # up to this many distinct targets, fit traces one tape with th
 
 
 def why_not_compiled(
-    model: Any, explicit: bool, loss: Callable | None = None, targets: Sequence[Any] | None = None
+    model: Any, explicit: bool, loss: Callable | None = None, targets: Sequence[Any] | None = None,
+    modules: list | None = None,
 ) -> str:
     """Why this model (and loss, and targets) cannot train through the tape ("" when it can).
 
     With ``explicit=False`` (``compile=None``) only the safe cases compile: nn's own losses, models
     of ``nn.layers`` modules, at most ``MAX_TAPES`` distinct targets.
     """
-    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+    modules = _modules(model) if modules is None else modules
     if any(isinstance(m, BatchNorm) and m.training for m in modules):
         return ("BatchNorm in training mode normalises with the statistics of the whole batch, which a "
                 "per-sample tape cannot see")
@@ -153,7 +154,7 @@ class CompiledModel:
     """
 
     def __init__(self, model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
-                 masked: bool) -> None:
+                 masked: bool, modules: list) -> None:
         self.keys: list[Any] = []
         self.targets: list[Any] = []
         position: dict[Any, int] = {}
@@ -165,7 +166,6 @@ class CompiledModel:
         self.position = position
         self.loss, self.nin, self.masked = loss, nin, masked
         self._model = weakref.ref(model)  # a cached graph must not keep its model alive
-        modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
         self.widths = _dropout_widths(model, modules, nin)  # (position in model.modules(), inputs)
         self.n_noise = sum(n for _, n in self.widths)
         self.n_inputs = nin + self.n_noise + (len(self.keys) if masked else 0)
@@ -203,9 +203,9 @@ class CompiledModel:
         position = self.position
         return np.fromiter((position[k] for k in keys), dtype=np.intp, count=len(keys))
 
-    def dropouts(self, model: Any) -> list[tuple[Dropout, int]]:
-        """This model's dropout layers and their widths, in the order the tape takes their masks."""
-        modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+    def dropouts(self, modules: list) -> list[tuple[Dropout, int]]:
+        """The dropout layers among the model's ``modules`` and their widths, in the order the tape
+        takes their masks."""
         return [(modules[i], n) for i, n in self.widths]
 
     def inputs(self, X: np.ndarray, idx: np.ndarray, codes: np.ndarray, dropouts: list) -> np.ndarray:
@@ -256,27 +256,32 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
 
 
-def _fingerprint(model: Any, loss: Callable) -> tuple:
+def _modules(model: Any) -> list:
+    return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+
+
+def _fingerprint(modules: list, loss: Callable) -> tuple:
     """What the traced graph depends on: every module's attributes (by identity) and mode, and the loss."""
-    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
     return (loss, tuple((id(m), getattr(m, "training", None),
                          tuple((k, id(v)) for k, v in vars(m).items() if k != "_masks")) for m in modules))
 
 
-def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int) -> CompiledModel:
+def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
+                   modules: list | None = None) -> CompiledModel:
     """The model's traced training graph, from the cache when this model, loss and targets were traced
     before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys."""
     distinct = set(keys)
     masked = len(distinct) <= MAX_MASKED
+    modules = _modules(model) if modules is None else modules
     try:
-        fingerprint = _fingerprint(model, loss)
+        fingerprint = _fingerprint(modules, loss)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
-        return CompiledModel(model, loss, targets, keys, nin, masked)
+        return CompiledModel(model, loss, targets, keys, nin, masked, modules)
     if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and \
             distinct <= cached[1].position.keys():
         return cached[1]
-    compiled = CompiledModel(model, loss, targets, keys, nin, masked)
+    compiled = CompiledModel(model, loss, targets, keys, nin, masked, modules)
     _CACHE[model] = (fingerprint, compiled)
     return compiled
 
@@ -288,7 +293,8 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
 
     model = plan.model
     keys = [_target_key(y) for y in plan.ys]
-    reason = why_not_compiled(model, explicit, plan.loss)
+    modules = _modules(model)
+    reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
         reason = "the model has no .nin"
@@ -298,5 +304,5 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
         if explicit:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
-    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin)
-    return FlatTrainer(plan, compiled, compiled.codes(keys))
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules)
+    return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

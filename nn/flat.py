@@ -34,17 +34,18 @@ class FlatTrainer:
     """One training run on flat arrays: ``step(idx) -> mean loss``, ``outputs()``, ``sync()``, ``reload()``.
 
     ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets, ``codes``
-    each training sample's target as a position in ``compiled.keys``; ``plan`` fit's
+    each training sample's target as a position in ``compiled.keys``, ``dropouts`` the model's
+    dropout layers and widths (``compiled.dropouts``); ``plan`` fit's
     :class:`nn.prepare.FitPlan`.  ``step`` is all or nothing: on any error ``theta``, ``grad``
     and the optimiser's state and step count are as before the step.
     """
 
-    def __init__(self, plan: Any, compiled: Any, codes: np.ndarray) -> None:
+    def __init__(self, plan: Any, compiled: Any, codes: np.ndarray, dropouts: list) -> None:
         self.plan, self.compiled = plan, compiled
         self.values: list[Value] = list(plan.params)
         self._pos: dict[int, int] | None = None  # id -> position in values, built when first needed
         self.codes = codes  # each sample's target, as its position in compiled.keys
-        self.dropouts = compiled.dropouts(plan.model)
+        self.dropouts = dropouts  # (Dropout, width) in the order the tape takes their masks
         self.tape_index: dict[int, Any] = {}
         for t in compiled.tapes():
             self.tape_index[id(t)] = self._index(t.params)

@@ -1,13 +1,16 @@
-"""``fit(compile=True)``: the training step through autograd's tape compiler.
+"""``fit(compile=True)``: training through autograd's tape compiler.
 
-The eager step builds a graph per batch; the compiled step traces one sample's loss once per
-distinct target and replays forward and backward over the whole batch with numpy
-(:class:`autograd.tape.CompiledLoss`).  Dropout in training mode takes its mask from tape inputs
-(``Dropout.masks_from``) that are drawn afresh for every batch, from the layer's own generator in
-the eager order (layer by layer, sample by sample), so compiled and eager training draw the same
-masks.  The eager step is passed in (fit's), never imported back from nn.train.  BatchNorm in training
-mode needs the statistics of the whole batch, which a per-sample tape cannot see: such models
-train eagerly, with a warning when ``compile=True`` was asked for explicitly.
+The eager step builds a graph per batch; compiled training traces one sample's loss and replays
+forward and backward over whole batches with numpy.  :class:`CompiledModel` holds the traced graph
+of a model, loss and set of targets (cached per model, so a second fit does not re-trace) and
+:func:`flat_trainer` builds fit's trainer on flat parameter arrays (:mod:`nn.flat`).
+:func:`compiled_step` is the older per-batch seam on the Values (:class:`autograd.tape.CompiledLoss`,
+one tape per distinct target), kept for ``nn.train.batch_step``.  Dropout in training mode takes its
+mask from tape inputs (``Dropout.masks_from``) that are drawn afresh for every batch, from the
+layer's own generator in the eager order (layer by layer, sample by sample), so compiled and eager
+training draw the same masks.  BatchNorm in training mode needs the statistics of the whole batch,
+which a per-sample tape cannot see: such models train eagerly, with a warning when
+``compile=True`` was asked for explicitly.
 
 ``compile=None`` (fit's default) compiles only what is known to give the eager numbers: nn's own
 losses (pure Value arithmetic, no branch on the prediction), models made of ``nn.layers``, and at

@@ -132,9 +132,11 @@ def fit(
       faster; warns and trains eagerly when the model cannot); False builds a graph per batch.
       None (default) compiles only when that is safe: one of nn's own losses (a name or an
       ``nn.losses`` function), a model made of ``nn.layers`` without BatchNorm, at most 64 distinct
-      targets; otherwise it trains eagerly, silently.  The loss is traced once per distinct target,
-      so a custom loss with Python branches on the prediction (``if p.data < 1``) or side effects
-      would be frozen at trace time: a custom loss trains eagerly unless you pass ``compile=True``.
+      targets; otherwise it trains eagerly, silently.  The loss is traced once (the target a mask
+      input), so a custom loss with Python branches on the prediction (``if p.data < 1``) or side
+      effects would be frozen at trace time: a custom loss trains eagerly unless you pass
+      ``compile=True``.  While a compiled fit runs, the parameters live in a flat array; the
+      Values are brought up to date at the end of every epoch (callbacks see them) and at the end.
 
     Raises ValueError for X/y of different lengths, samples of the wrong width, labels the loss
     cannot take, a BatchNorm model whose batches would hold a single sample, and

@@ -92,7 +92,7 @@ def compiled_step(
     loss: Callable,
     regularizer: Callable | None,
     params: list[Value],
-    eager: Callable[[list, list], tuple[float, list]],
+    eager: Callable[..., tuple[float, list]],
     explicit: bool = True,
     targets: Sequence[Any] | None = None,
 ) -> Callable | None:
@@ -183,6 +183,7 @@ class CompiledModel:
 
         def sample(*args: Value) -> tuple[Value, Any]:
             model = model_ref()
+            assert model is not None, "traced while fit holds the model"
             feed = iter(args[nin:nin + n_noise])
             with _dropout_masks(model, lambda d, n: [next(feed) for _ in range(n)]):
                 out = model(list(args[:nin]))
@@ -307,5 +308,6 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
         if explicit:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
+    assert isinstance(nin, int)
     compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules)
     return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

@@ -99,11 +99,11 @@ class Optimizer:
         new_ws: list[float] = []
         new_states: list[tuple] = []
         for i, (p, g, *state) in enumerate(zip(self.params, grads, *self.state.values())):
-            w, state = rule(FLOAT, p.data, g, state, h)
-            if not (isfinite(w) and all(map(isfinite, state))):
+            w, new_state = rule(FLOAT, p.data, g, state, h)
+            if not (isfinite(w) and all(map(isfinite, new_state))):
                 raise _overflow(name, i, p, p.data, g, self.lr)
             new_ws.append(w)
-            new_states.append(state)
+            new_states.append(new_state)
         # Commit only once every update is known to be finite.
         for p, w in zip(self.params, new_ws):
             p.data = w
@@ -172,7 +172,7 @@ class Optimizer:
         except (TypeError, ValueError) as e:
             raise StateDictError(f"{where}: bad hyperparameter: {e}") from None
         t = state_dict["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= _MAX_T:
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= int(t) <= _MAX_T:
             raise StateDictError(f"{where}: 't' must be an int in 0..2**53 (a step count), got {validate.show(t)}")
         st = state_dict["state"]
         _keys(where, "state", st, self._slots)

@@ -1,10 +1,14 @@
 """Backends: the elementary functions the op table's rules are written in.
 
 A backend is a namespace with ``exp, expm1, log, log1p, sqrt, tanh, sin, cos, abs, pow,
-pow_positive, finite_or, maximum, minimum, step, sum, sumprod, max`` and ``sigmoid``.
+pow_positive, finite_or, maximum, minimum, step, select, sum, sumprod, max`` and ``sigmoid``.
 ``step(a, b=0, tie=0)`` is the one non-smooth primitive: 1 where a > b, ``tie`` where a == b,
 0 where a < b, always a *constant* (its derivative is zero), which is what makes relu'' = 0 and
-the tie-splitting of maximum come out right.
+the tie-splitting of maximum come out right.  ``select(x, pos, neg)`` is ``pos`` where x > 0 and
+``neg`` where x <= 0 without multiplying the unused branch by 0 (0 * inf would be NaN), so
+elu(x, alpha=inf) is x for x > 0, as in PyTorch.  NaN in, NaN out: ``step``, ``select`` and
+``max`` give NaN when a compared operand is NaN, on every backend (docs/engine.md, "Numeric
+conventions").
 
 Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives; filled
 in by :mod:`autograd.value`), and :func:`numpy_backend` (batch evaluation, numpy imported on use).
@@ -37,7 +41,21 @@ def _finite_or(x: float, default: float) -> float:
 
 
 def _float_step(a: float, b: float = 0.0, tie: float = 0.0) -> float:
-    return 1.0 if a > b else (tie if a == b else 0.0)
+    # a comparison with NaN is neither >, == nor <: the slope of relu/abs/maximum at NaN is NaN
+    return 1.0 if a > b else (tie if a == b else (0.0 if a < b else math.nan))
+
+
+def _float_select(x: float, pos: float, neg: float) -> float:
+    return pos if x > 0.0 else (neg if x <= 0.0 else math.nan)
+
+
+def _float_max(xs) -> float:
+    # builtin max skips a NaN that is not first (max([1.0, nan]) is 1.0): NaN in, NaN out
+    top = max(xs)
+    for x in xs:
+        if x != x:
+            return x
+    return top
 
 
 FLOAT = SimpleNamespace(
@@ -57,9 +75,10 @@ FLOAT = SimpleNamespace(
     maximum=lambda a, b: a if a >= b or a != a else b,
     minimum=lambda a, b: a if a <= b or a != a else b,
     step=_float_step,
+    select=_float_select,
     sum=sum,  # left to right, like a plain loop (not fsum)
     sumprod=lambda w, x: sum(map(operator.mul, w, x)),
-    max=max,
+    max=_float_max,
 )
 FLOAT.sigmoid = lambda x: ops.SIGMOID.forward(FLOAT, x)
 
@@ -120,9 +139,12 @@ def numpy_backend() -> SimpleNamespace:
         import numpy as np
 
         def step(a, b=0.0, tie=0.0):
-            if tie == 0.0:
-                return np.greater(a, b).astype(float)
-            return np.where(a > b, 1.0, np.where(a == b, tie, 0.0))
+            if type(b) is float and b == 0.0:  # relu, abs, elu: heaviside is NaN at NaN
+                return np.heaviside(a, tie)
+            return np.where(a > b, 1.0, np.where(a < b, 0.0, np.where(a == b, tie, np.nan)))
+
+        def select(x, pos, neg):
+            return np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan))
 
         def pow_positive(a, b):
             if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
@@ -157,6 +179,7 @@ def numpy_backend() -> SimpleNamespace:
             maximum=np.maximum,
             minimum=np.minimum,
             step=step,
+            select=select,
             sum=lambda xs: np.sum(stacked(xs), axis=0),
             sumprod=sumprod,
             max=lambda xs: np.max(stacked(xs), axis=0),

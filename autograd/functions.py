@@ -58,12 +58,31 @@ def logsumexp(values: Iterable[Value | Number]) -> Value:
 
 
 def log_softmax(values: Iterable[Value | Number]) -> list[Value]:
-    """x_i - logsumexp(x): log-probabilities, stable for large inputs."""
+    """(x_i - max) - logsumexp(x - max): log-probabilities, exact for large inputs.
+
+    Subtracting the maximum first keeps the digits that x_i - logsumexp(x) would round away
+    (at 1e16 logsumexp(x) rounds to x, and softmax would give 1 for each of two equal inputs).
+    The maximum is a node of the graph, not a number read from ``.data``, so a traced softmax
+    stays right for every input; its gradient, -1 + sum of the probabilities, is 0 up to rounding.
+    """
     values = [v if isinstance(v, Value) else Value(v) for v in values]
-    lse = logsumexp(values)
-    return [v - lse for v in values]
+    if not values:
+        raise ValueError("log_softmax: needs at least one value, got an empty sequence")
+    top = _max_node(values)
+    shifted = [v - top for v in values]
+    lse = logsumexp(shifted)
+    return [s - lse for s in shifted]
+
+
+def _max_node(values: list[Value]) -> Value:
+    # a balanced tree of maximum nodes: depth log2(n), so the tape's grouped replay stays wide
+    level = values
+    while len(level) > 1:
+        pairs = [maximum(a, b) for a, b in zip(level[::2], level[1::2])]
+        level = pairs + level[len(pairs) * 2:]
+    return level[0]
 
 
 def softmax(values: Iterable[Value | Number]) -> list[Value]:
-    """exp(x_i - logsumexp(x)): probabilities that sum to 1, stable for large inputs."""
+    """exp((x_i - max) - logsumexp(x - max)): probabilities that sum to 1, exact for large inputs."""
     return [v.exp() for v in log_softmax(values)]

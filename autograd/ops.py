@@ -21,6 +21,8 @@ constant, so relu'' = 0 falls out without special cases.
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -92,7 +94,8 @@ def _with_params(fn: Callable, kw: dict) -> Callable:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if x == int(x) else repr(x)
+    # 2.0 -> "2"; inf, nan and 1e300 as repr gives them (int(inf) fails, int(1e300) has 301 digits)
+    return str(int(x)) if math.isfinite(x) and x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 OPS: dict[str, Op] = {}
@@ -158,10 +161,12 @@ def _sigmoid(m, x):
 SIGMOID = _op("sigmoid", "σ", 1, _sigmoid, lambda m, out, x: (out * (1.0 - out),))
 # relu'(0) = 0 by convention (as PyTorch).
 RELU = _op("relu", "relu", 1, lambda m, x: m.maximum(x, 0.0), lambda m, out, x: (m.step(x),))
+# The piecewise ops pick a side with m.select rather than mixing both sides with 0/1 weights, so an
+# infinite alpha on the unused side cannot make 0 * inf = NaN (elu(2, alpha=inf) is 2, as PyTorch).
 LEAKY_RELU = _op(
     "leaky_relu", "leaky_relu", 1,
-    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.minimum(x, 0.0),
-    lambda m, out, x, alpha: (m.step(x) + alpha * (1.0 - m.step(x)),),
+    lambda m, x, alpha: m.select(x, x, alpha * x),
+    lambda m, out, x, alpha: (m.select(x, 1.0, alpha),),
     params=("alpha",),
 )
 # On the negative side elu(x) = alpha (e^x - 1) and its slope is alpha e^x. Both use min(x, 0),
@@ -169,14 +174,14 @@ LEAKY_RELU = _op(
 # slope is computed directly (out + alpha would cancel to 0 for x below about -37).
 ELU = _op(
     "elu", "elu", 1,
-    lambda m, x, alpha: m.maximum(x, 0.0) + alpha * m.expm1(m.minimum(x, 0.0)),
-    lambda m, out, x, alpha: (m.step(x) + (1.0 - m.step(x)) * alpha * m.exp(m.minimum(x, 0.0)),),
+    lambda m, x, alpha: m.select(x, x, alpha * m.expm1(m.minimum(x, 0.0))),
+    lambda m, out, x, alpha: (m.select(x, 1.0, alpha * m.exp(m.minimum(x, 0.0))),),
     params=("alpha",),
 )
 SELU = _op(
     "selu", "selu", 1,
-    lambda m, x: SELU_SCALE * (m.maximum(x, 0.0) + SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
-    lambda m, out, x: (SELU_SCALE * (m.step(x) + (1.0 - m.step(x)) * SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
+    lambda m, x: SELU_SCALE * m.select(x, x, SELU_ALPHA * m.expm1(m.minimum(x, 0.0))),
+    lambda m, out, x: (SELU_SCALE * m.select(x, 1.0, SELU_ALPHA * m.exp(m.minimum(x, 0.0))),),
 )
 # softplus(x) = log(1 + e^x) written so that neither branch overflows.
 SOFTPLUS = _op(
@@ -223,12 +228,25 @@ def _dot_partials(m, out, *args):
 DOT = _op("dot", "w·x+b", None, _dot_forward, _dot_partials)
 
 
+def _logsumexp_shift(m, xs):
+    """(c, top - c, sum of exp(x - c)): the shift c is the maximum, so every x - c <= 0 and exp never
+    overflows.  A non-finite maximum shifts by the largest float instead (inf - inf would be NaN) and
+    comes back through top - c: +inf gives +inf, NaN gives NaN, all -inf gives log(0), a domain error."""
+    top = m.max(xs)
+    c = m.finite_or(top, sys.float_info.max)
+    return c, top - c, m.sum([m.exp(x - c) for x in xs])
+
+
 def _logsumexp_forward(m, *xs):
-    # Shift by the maximum so that exp never overflows; an infinite maximum is not subtracted
-    # (inf - inf would be NaN): +inf then gives +inf, and all -inf gives log(0), a domain error.
-    top = m.finite_or(m.max(xs), 0.0)
-    return top + m.log(m.sum([m.exp(x - top) for x in xs]))
+    c, d, s = _logsumexp_shift(m, xs)
+    return c + m.log(s) + d
 
 
-LOGSUMEXP = _op("logsumexp", "logΣexp", None, _logsumexp_forward,
-                lambda m, out, *xs: tuple(m.exp(x - out) for x in xs))
+def _logsumexp_partials(m, out, *xs):
+    # softmax from the shifted values, exp(x - c) / sum: exact where exp(x - out) is not (at 1e12,
+    # out = x + log 2 is rounded to the spacing of 1e12 and the gradient comes out as 0.500016)
+    c, d, s = _logsumexp_shift(m, xs)
+    return tuple(m.exp(x - c - d) / s for x in xs)
+
+
+LOGSUMEXP = _op("logsumexp", "logΣexp", None, _logsumexp_forward, _logsumexp_partials)

@@ -22,6 +22,8 @@ from typing import Any, Union
 import autograd
 from autograd import Value
 
+from . import validate
+
 __all__ = [
     "Activation",
     "ActivationLike",
@@ -143,7 +145,9 @@ class Activation:
             if params:
                 return maxout(z, params["slopes"], params["intercepts"])
             init = self.initial_params()
-            return maxout(z, init["slopes"], init["intercepts"])
+            slopes, intercepts = init["slopes"], init["intercepts"]
+            assert isinstance(slopes, list) and isinstance(intercepts, list)
+            return maxout(z, slopes, intercepts)
         return self.fn(z, **self.hyper)
 
     def spec(self) -> dict[str, Any]:
@@ -184,53 +188,49 @@ ACTIVATIONS: dict[str, Callable[..., Value]] = {
     "maxout": maxout,
 }
 
-_HYPER = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
+_HYPER: dict[str, dict[str, float]] = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
 
 ActivationLike = Union[str, Callable[[Value], Value], Activation, dict, None]  # noqa: UP007 - runtime alias
 
 
-def get_activation(activation: ActivationLike, **hyper: Any) -> Activation:
+def get_activation(activation: ActivationLike, *, caller: str = "get_activation", **hyper: Any) -> Activation:
     """Resolve an activation: a name (with hyper-parameters such as ``alpha=0.1`` or ``k=3``),
-    an ``Activation``, a saved ``spec()`` dict, ``None`` (identity) or any callable Value -> Value."""
+    an ``Activation``, a saved ``spec()`` dict, ``None`` (identity) or any callable Value -> Value.
+    Errors start with ``caller`` (the function the user called, e.g. ``MLP``)."""
     if activation is None:
         activation = "identity"
     if isinstance(activation, Activation):
         if hyper:
-            raise TypeError("get_activation: hyper-parameters go with a name, not an Activation")
+            raise TypeError(f"{caller}: hyper-parameters go with an activation name, not an Activation")
         return activation
     if isinstance(activation, dict):
         spec = dict(activation)
         name = spec.pop("name", None)
         if not isinstance(name, str):
-            raise ValueError(f"activation spec needs a 'name' string, got {activation!r}")
-        return get_activation(name, **spec, **hyper)
+            raise validate.fail(caller, "an activation spec", "a dict with a 'name' string", activation)
+        return get_activation(name, caller=caller, **spec, **hyper)
     if isinstance(activation, str):
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)} (or pass a callable)"
-            )
-        defaults = _HYPER.get(activation, {})
+        validate.lookup(caller, "activation", activation, ACTIVATIONS)
+        key = validate.normal_name(activation)
+        defaults = _HYPER.get(key, {})
         unknown = set(hyper) - set(defaults)
         if unknown:
-            raise TypeError(f"activation {activation!r}: unknown hyper-parameter(s) {sorted(unknown)}")
+            raise TypeError(f"{caller}: unknown hyper-parameter(s) {sorted(unknown)} for activation {key!r}")
         values = {**defaults, **hyper}
-        for key, v in values.items():
-            if key == "k":
-                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    raise ValueError(f"maxout: k must be a positive integer, got {v!r}")
-            elif isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"activation {activation!r}: {key} must be a number, got {v!r}")
+        for param, v in values.items():
+            if param == "k":
+                values[param] = validate.positive_int(caller, f"{key}'s k", v)
             else:
-                values[key] = float(v)
+                values[param] = validate.real(caller, f"{key}'s {param}", v)
         shapes: dict[str, int | None] = {}
-        if activation == "swish":
+        if key == "swish":
             shapes = {"beta": None}
-        elif activation == "maxout":
+        elif key == "maxout":
             shapes = {"slopes": values["k"], "intercepts": values["k"]}
-        return Activation(activation, ACTIVATIONS[activation], values, shapes)
+        return Activation(key, ACTIVATIONS[key], values, shapes)
     if callable(activation):
         if hyper:
-            raise TypeError("get_activation: hyper-parameters go with a name, not a callable")
+            raise TypeError(f"{caller}: hyper-parameters go with an activation name, not a callable")
         name = getattr(activation, "__name__", type(activation).__name__)
         return Activation(name, activation, {}, {}, builtin=False)
-    raise TypeError(f"activation must be a name, a callable or an Activation, got {activation!r}")
+    raise validate.fail(caller, "activation", "a name, a callable or an Activation", activation, TypeError)

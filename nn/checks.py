@@ -86,7 +86,8 @@ class Task:
     def targets(self, y: np.ndarray) -> list:
         if self.want == "index" or (self.want is None and self.kind == "index" and self.n_out > 1):
             return [int(v) for v in y.reshape(-1)]
-        return y.tolist()
+        values: list = y.tolist()
+        return values
 
     def accuracy(self, outputs: list | np.ndarray, targets: list) -> float:
         """The fraction of outputs whose class is the target's; ``outputs`` may be an array (n, n_out)."""
@@ -201,10 +202,10 @@ def as_samples(caller: str, name: str, X: Any) -> np.ndarray:
         raise ValueError(f"{caller}: {name} must be 2-D (samples x features), got shape {a.shape}")
     if len(a) == 0:
         raise ValueError(f"{caller}: {name} is empty (no samples)")
-    bad = np.flatnonzero(~np.isfinite(a).all(axis=1))
-    if bad.size:
-        raise ValueError(f"{caller}: {name} has a NaN or infinite value in sample {int(bad[0])}: "
-                         f"{validate.show(a[bad[0]].tolist())}")
+    bad_rows = np.flatnonzero(~np.isfinite(a).all(axis=1))
+    if bad_rows.size:
+        raise ValueError(f"{caller}: {name} has a NaN or infinite value in sample {int(bad_rows[0])}: "
+                         f"{validate.show(a[bad_rows[0]].tolist())}")
     return a
 
 

@@ -10,11 +10,12 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from . import losses, optim, schedules, validate
+from . import activations, losses, optim, schedules, validate
 
 __all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
 
@@ -100,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="what to learn (default: moons)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 16 16")
-    train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, ... "
-                       "")
+    train.add_argument("--activation", type=_registered("activation", {n: n for n in activations.ACTIVATIONS}),
+                       help=f"hidden activation: one of {', '.join(activations.ACTIVATIONS)}")
     train.add_argument("--loss", type=_registered("loss", {**{n: n for n in losses.REGISTRY}, **losses.ALIASES}),
                        help=f"one of {', '.join(losses.names())} (squared and absolute errors learn -1/+1 or "
                        "one-hot targets)")
@@ -138,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a saved model's architecture and parameter count",
                           description="Print a saved model's architecture and parameter count.")
     info.add_argument("model", help="a model.json written by 'train' or nn.save")
+    for p in (parser, train, predict, info):
+        # argparse takes only -1 and -0.5 for negative numbers; -1e-3 would be read as an option
+        p._negative_number_matcher = _NEGATIVE_NUMBER
     return parser
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,10 +178,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             cfg[key] = value
     if not 0.0 <= cfg["test_split"] < 1.0:
         parser.error(f"argument --test-split: must be a fraction in [0, 1), got {cfg['test_split']}")
-    try:
-        act = nn.activations.get_activation(cfg["activation"])
-    except (KeyError, ValueError, TypeError) as error:
-        parser.error(str(error.args[0] if error.args else error))
+    act = activations.get_activation(cfg["activation"])  # --activation gives a registered name, as the defaults
     spec = losses.REGISTRY[cfg["loss"]]  # --loss gives a registered name, the defaults are ones
     loss_fn, loss_name, kind = spec.fn, spec.name, spec.labels
 
@@ -402,14 +406,16 @@ def _predict(args: argparse.Namespace) -> int:
             out = model(inputs)
         except (ValueError, ArithmeticError) as error:
             raise CliError(str(error)) from None
+    # a Value, or a list of them; a model ending in Dropout (the identity in eval mode) hands back numbers
     if isinstance(out, list):
-        values = [v.data for v in out]
+        values = [float(v) for v in out]
         best = max(range(len(values)), key=values.__getitem__)
         print("outputs: " + " ".join(f"{v:.6g}" for v in values))
         print(f"class: {best} (the largest output)")
     else:
-        print(f"output: {out.data:.6g}")
-        print(f"sign: {'+1' if out.data > 0 else '-1'} (class {int(out.data > 0)} for a score or logit)")
+        value = float(out)
+        print(f"output: {value:.6g}")
+        print(f"sign: {'+1' if value > 0 else '-1'} (class {int(value > 0)} for a score or logit)")
     return 0
 
 
@@ -427,7 +433,7 @@ def _input_scaling(model_path: str, width: int) -> tuple[list[float], list[float
     scaling = run.get("input_scaling") if isinstance(run, dict) else None
     if scaling is None:
         return None
-    columns = [scaling.get(k) for k in ("mean", "std")] if isinstance(scaling, dict) else []
+    columns: list[Any] = [scaling.get(k) for k in ("mean", "std")] if isinstance(scaling, dict) else []
     try:
         if len(columns) != 2 or not all(isinstance(c, list) and len(c) == width for c in columns):
             raise ValueError

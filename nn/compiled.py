@@ -92,7 +92,7 @@ def compiled_step(
     loss: Callable,
     regularizer: Callable | None,
     params: list[Value],
-    eager: Callable[..., tuple[float, list]],
+    eager: Callable[[Sequence[Any], Sequence[Any]], tuple[float, list]],
     explicit: bool = True,
     targets: Sequence[Any] | None = None,
 ) -> Callable | None:

@@ -73,18 +73,6 @@ def _sklearn() -> Any | None:
     return skd
 
 
-def _check_n(n: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{name}: n must be an integer >= {minimum}, got {n!r}")
-    return int(n)
-
-
-def _check_noise(noise: Any, name: str) -> float:
-    if not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"{name}: noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
-
-
 # --- labels ----------------------------------------------------------------------------------------
 def label_kind(y: Any) -> str:
     """Which form labels are in: "01", "sign", "index", "onehot" or "real".
@@ -165,7 +153,7 @@ def to_labels(y: Any, kind: str, classes: int | None = None) -> np.ndarray:
             raise ValueError(f"to_labels: y has class index {k - 1} but classes={classes}")
         k = classes
     if kind == "index":
-        return index
+        return np.asarray(index)
     if kind == "onehot":
         out = np.zeros((index.size, max(k, 1)))
         out[np.arange(index.size), index] = 1.0
@@ -175,9 +163,9 @@ def to_labels(y: Any, kind: str, classes: int | None = None) -> np.ndarray:
     return index.astype(float) if kind == "01" else np.where(index > 0, 1.0, -1.0)
 
 
-def _finish(X: np.ndarray, index: np.ndarray, labels: str) -> tuple[np.ndarray, np.ndarray]:
+def _finish(X: np.ndarray, index: np.ndarray, labels: str, caller: str) -> tuple[np.ndarray, np.ndarray]:
     if labels not in LABEL_KINDS:
-        raise ValueError(f"labels must be one of {', '.join(LABEL_KINDS)}, got {labels!r}")
+        raise validate.fail(caller, "labels", f"one of {', '.join(LABEL_KINDS)}", labels)
     index = np.asarray(index, dtype=np.int64)
     return np.asarray(X, dtype=float), to_labels(index, labels, classes=int(index.max()) + 1)
 
@@ -193,7 +181,7 @@ def xor(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    return _finish(_TABLE_X.copy(), np.array([0, 1, 1, 0]), labels)
+    return _finish(_TABLE_X.copy(), np.array([0, 1, 1, 0]), labels, "xor")
 
 
 def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +190,7 @@ def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
     >>> and_()[1].tolist()
     [0, 0, 0, 1]
     """
-    return _finish(_TABLE_X.copy(), np.array([0, 0, 0, 1]), labels)
+    return _finish(_TABLE_X.copy(), np.array([0, 0, 0, 1]), labels, "and_")
 
 
 # --- 2-D shapes ------------------------------------------------------------------------------------
@@ -213,49 +201,51 @@ def moons(
 
     With scikit-learn, ``moons(100, 0.1, seed=1337)`` is exactly the data of micrograd's demo.
     """
-    n, noise = _check_n(n, "moons", 2), _check_noise(noise, "moons")
+    n, noise = validate.integer("moons", "n", n, 2), validate.non_negative("moons", "noise", noise)
     skd = _sklearn()
     if skd is not None:
         X, y = skd.make_moons(n_samples=n, noise=noise or None, random_state=seed)
-        return _finish(X, y, labels)
+        return _finish(X, y, labels, "moons")
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
     t_in = np.linspace(0, np.pi, n_in)
     outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    return _two_classes(outer, np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)]), noise, rng, labels)
+    inner = np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])
+    return _two_classes(outer, inner, noise, rng, labels, "moons")
 
 
 def _two_classes(
-    class0: np.ndarray, class1: np.ndarray, noise: float, rng: np.random.Generator, labels: str
+    class0: np.ndarray, class1: np.ndarray, noise: float, rng: np.random.Generator, labels: str, caller: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """The numpy fallbacks' common end: stack the two classes, add noise, shuffle (that rng order)."""
     X = np.vstack([class0, class1])
     y = np.concatenate([np.zeros(len(class0), dtype=np.int64), np.ones(len(class1), dtype=np.int64)])
     X = X + rng.normal(scale=noise, size=X.shape)
     order = rng.permutation(len(X))
-    return _finish(X[order], y[order], labels)
+    return _finish(X[order], y[order], labels, caller)
 
 
 def circles(
     n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None, labels: str = "index"
 ) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1, radius ``factor``) inside a large one (class 0, radius 1)."""
-    n, noise = _check_n(n, "circles", 2), _check_noise(noise, "circles")
+    n, noise = validate.integer("circles", "n", n, 2), validate.non_negative("circles", "noise", noise)
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie strictly between 0 and 1, got {factor!r}")
     skd = _sklearn()
     if skd is not None:
         X, y = skd.make_circles(n_samples=n, noise=noise or None, factor=factor, random_state=seed)
-        return _finish(X, y, labels)
+        return _finish(X, y, labels, "circles")
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    return _two_classes(outer, factor * np.column_stack([np.cos(t_in), np.sin(t_in)]), noise, rng, labels)
+    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
+    return _two_classes(outer, inner, noise, rng, labels, "circles")
 
 
 def spirals(
@@ -265,10 +255,8 @@ def spirals(
 
     Arm j sweeps the angle 4j..4(j+1) radians (plus noise) while the radius grows from 0 to 1.
     """
-    n = _check_n(n, "spirals", 2)
-    noise = _check_noise(noise, "spirals")
-    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
-        raise ValueError(f"spirals: classes must be an integer >= 2, got {classes!r}")
+    n, noise = validate.integer("spirals", "n", n, 2), validate.non_negative("spirals", "noise", noise)
+    classes = validate.integer("spirals", "classes", classes, 2)
     rng = np.random.default_rng(seed)
     sizes = [n // classes + (1 if j < n % classes else 0) for j in range(classes)]
     parts, ys = [], []
@@ -279,7 +267,7 @@ def spirals(
         ys.append(np.full(m, j, dtype=np.int64))
     X, y = np.vstack(parts), np.concatenate(ys)
     order = rng.permutation(n)
-    return _finish(X[order], y[order], labels)
+    return _finish(X[order], y[order], labels, "spirals")
 
 
 def blobs(
@@ -291,27 +279,26 @@ def blobs(
     labels: str = "index",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Isotropic Gaussian clusters around ``centers`` random centres in [-10, 10]^features."""
-    n = _check_n(n, "blobs", 1)
-    std = _check_noise(std, "blobs")
-    centers = _check_n(centers, "blobs (centers)", 1)
-    features = _check_n(features, "blobs (features)", 1)
+    n, std = validate.integer("blobs", "n", n, 1), validate.non_negative("blobs", "std", std)
+    centers = validate.integer("blobs", "centers", centers, 1)
+    features = validate.integer("blobs", "features", features, 1)
     skd = _sklearn()
     if skd is not None:
         X, y = skd.make_blobs(
             n_samples=n, centers=centers, cluster_std=std, n_features=features, random_state=seed
         )
-        return _finish(X, y, labels)
+        return _finish(X, y, labels, "blobs")
     rng = np.random.default_rng(seed)
     where = rng.uniform(-10.0, 10.0, size=(centers, features))
     y = np.arange(n) % centers
     X = where[y] + rng.normal(scale=std, size=(n, features))
     order = rng.permutation(n)
-    return _finish(X[order], y[order], labels)
+    return _finish(X[order], y[order], labels, "blobs")
 
 
 def sine(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Regression data: x uniform in [-pi, pi] (shape (n, 1)), y = sin(x) + Gaussian noise (shape (n,))."""
-    n, noise = _check_n(n, "sine"), _check_noise(noise, "sine")
+    n, noise = validate.integer("sine", "n", n, 1), validate.non_negative("sine", "noise", noise)
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(-np.pi, np.pi, size=n))
     return x.reshape(-1, 1), np.sin(x) + rng.normal(scale=noise, size=n)
@@ -335,7 +322,7 @@ def digits(
         raise ValueError(f"digits: classes must be an integer from 2 to 10, got {classes!r}")
     data = load_digits(n_class=classes)
     X = data.data / 16.0 if scale else data.data.astype(float)
-    return _finish(X, data.target, labels)
+    return _finish(X, data.target, labels, "digits")
 
 
 def fashion_mnist(split: str = "train", path: Any = None, labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
@@ -357,9 +344,9 @@ def demo_moons(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
 
     Needs neither scikit-learn nor a seed: this is the data ``python -m nn train`` uses by default.
     """
-    text = resources.files("nn").joinpath("data", "moons.json").read_text(encoding="utf-8")
+    text = resources.files("nn").joinpath("data").joinpath("moons.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    return _finish(np.array(data["X"], dtype=float), np.array(data["y"]), labels)
+    return _finish(np.array(data["X"], dtype=float), np.array(data["y"]), labels, "demo_moons")
 
 
 # --- splitting and scaling -------------------------------------------------------------------------
@@ -376,6 +363,11 @@ def train_test_split(
     [80, 20, 80, 20]
     """
     X, y = np.asarray(X), np.asarray(y)
+    for name, a in (("X", X), ("y", y)):
+        if a.ndim == 0:
+            raise validate.fail("train_test_split", name, "an array of samples", a.item(), TypeError)
+    if seed is not None:
+        seed = validate.integer("train_test_split", "seed", seed, minimum=0)
     n = len(X)
     if len(y) != n:
         raise ValueError(f"train_test_split: X has {n} samples but y has {len(y)}; they must match")
@@ -399,14 +391,14 @@ def train_test_split(
         # remainders (ties: the smaller class index): the counts add up to exactly n_test.
         quotas = np.array([len(m) * n_test / n for m in members])
         counts = np.floor(quotas).astype(np.int64)
-        order = sorted(range(len(members)), key=lambda i: -(quotas[i] - counts[i]))
-        for i in order[: n_test - int(counts.sum())]:
+        by_remainder = sorted(range(len(members)), key=lambda i: -(quotas[i] - counts[i]))
+        for i in by_remainder[: n_test - int(counts.sum())]:
             counts[i] += 1
-        test_idx = []
+        chosen: list[int] = []
         for m, k in zip(members, counts):
-            test_idx.extend(m[:k].tolist())
+            chosen.extend(m[:k].tolist())
         test = np.zeros(n, dtype=bool)
-        test[test_idx] = True
+        test[chosen] = True
         test_idx = rng.permutation(np.flatnonzero(test))
         train_idx = rng.permutation(np.flatnonzero(~test))
     else:

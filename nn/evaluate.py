@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import validate
 from .checks import Task, as_samples, as_targets, check_model_input, resolve_loss, resolve_metrics
 from .outputs import eval_loss, predict_lists
 
@@ -18,16 +19,22 @@ def predict(model: Any, X: Any) -> np.ndarray:
 
     Shape (n,) for a model with one output, (n, k) for k outputs.
     """
-    Xa = as_samples("predict", "X", X)
+    return _predict("predict", model, X)
+
+
+def _predict(caller: str, model: Any, X: Any) -> np.ndarray:
+    Xa = as_samples(caller, "X", X)
+    check_model_input(caller, model, Xa)
     return np.array(predict_lists(model, Xa.tolist()), dtype=float)
 
 
 def predict_classes(model: Any, X: Any, threshold: float = 0.0) -> np.ndarray:
     """Class indices: argmax for several outputs, ``output > threshold`` for one (0 for scores and
     logits; use 0.5 for a model trained on 0/1 with a squared loss)."""
-    out = predict(model, X)
+    threshold = validate.real("predict_classes", "threshold", threshold)
+    out = _predict("predict_classes", model, X)
     if out.ndim == 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
+        return np.asarray(out.argmax(axis=1))
     return (out.reshape(-1) > threshold).astype(np.int64)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 from typing import Any
+
+from . import validate
 
 __all__ = ["History", "EarlyStopping"]
 
@@ -71,10 +72,22 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; anything else raises ``ValueError`` naming the first bad entry."""
         if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
             raise ValueError("History.from_dict: expected a dict with a 'records' dict")
-        return cls(data["records"], **{k: v for k, v in data.items() if k != "records"})
+        for key, series in data["records"].items():
+            if not isinstance(key, str) or not isinstance(series, list):
+                raise ValueError(f"History.from_dict: records[{key!r:.60}] must be a list of numbers, "
+                                 f"got {type(series).__name__}")
+            for x in series:
+                if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+                    raise ValueError(f"History.from_dict: records[{key!r:.60}] must hold numbers, got "
+                                     f"{type(x).__name__} {x!r:.60}")
+        info = {k: v for k, v in data.items() if k != "records"}
+        for key, kinds in (("stop_reason", (str,)), ("best_epoch", (int, type(None))), ("restored_best", (bool,))):
+            if key in info and (not isinstance(info[key], kinds) or isinstance(info[key], bool) and bool not in kinds):
+                raise ValueError(f"History.from_dict: {key!r} has the wrong type: {info[key]!r:.60}")
+        return cls(data["records"], **info)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`to_dict` as JSON."""
@@ -86,7 +99,18 @@ class History:
     def load(cls, path: str | os.PathLike) -> History:
         """Read a History written by :meth:`save`."""
         with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+            text = f.read()
+        where = f"History.load: {os.fspath(path)!r}"
+        try:
+            data = json.loads(text)
+        except RecursionError:  # '[' * 10**5: json's parser recurses once per level
+            raise ValueError(f"{where} is not a saved History (JSON nested too deeply)") from None
+        except ValueError as e:
+            raise ValueError(f"{where} is not valid JSON ({e})") from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as e:
+            raise ValueError(f"{where}: {str(e).removeprefix('History.from_dict: ')}") from None
 
     def plot(self, **kwargs: Any) -> Any:
         """Loss and metric curves as a matplotlib figure (see :func:`nn.plot.loss_curves`)."""
@@ -104,12 +128,8 @@ class EarlyStopping:
     (seed 004), then (``restore_best``) put back the parameters of the best epoch."""
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be an integer >= 1, got {patience!r}")
-        if not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a finite number >= 0, got {min_delta!r}")
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
+        self.patience = validate.integer("EarlyStopping", "patience", patience, minimum=1)
+        self.min_delta = validate.non_negative("EarlyStopping", "min_delta", min_delta)
         self.restore_best = bool(restore_best)
 
     def __repr__(self) -> str:

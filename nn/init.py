@@ -19,6 +19,8 @@ import math
 import random
 from collections.abc import Callable
 
+from . import validate
+
 __all__ = [
     "Initializer",
     "uniform",
@@ -107,15 +109,11 @@ INITIALIZERS: dict[str, Initializer] = {
 }
 
 
-def get_init(init: str | Initializer) -> Initializer:
-    """Resolve an initialiser given by name (see ``INITIALIZERS``) or as a callable."""
+def get_init(init: str | Initializer, caller: str = "get_init") -> Initializer:
+    """Resolve an initialiser given by name (see ``INITIALIZERS``) or as a callable; errors start
+    with ``caller`` (the function the user called, e.g. ``MLP``)."""
     if isinstance(init, str):
-        try:
-            return INITIALIZERS[init]
-        except KeyError:
-            raise ValueError(
-                f"unknown initialiser {init!r}; known: {', '.join(INITIALIZERS)} (or pass a callable)"
-            ) from None
+        return validate.lookup(caller, "initialiser", init, INITIALIZERS)
     if callable(init):
         return init
-    raise TypeError(f"init must be a name or a callable (fan_in, fan_out, rng) -> float, got {init!r}")
+    raise validate.fail(caller, "init", "a name or a callable (fan_in, fan_out, rng) -> float", init, TypeError)

@@ -68,14 +68,14 @@ def _seed(seed: Any, owner: str) -> int | None:
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{owner or 'seed'}: seed must be an integer or None, got {type(seed).__name__} {seed!r:.40}")
+        raise validate.fail(owner or "seed", "seed", "an integer or None", seed, TypeError)
     return int(seed)
 
 
-def _count(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return n
+def check_inputs(owner: str, x: Sample, n: int, what: str = "inputs") -> None:
+    """The one check of a sample's width: ``"MLP: expected 2 inputs, got 3"``."""
+    if len(x) != n:
+        raise ValueError(f"{owner}: expected {n} {what}, got {len(x)}")
 
 
 def _init_name(init: str | Initializer) -> str | None:
@@ -95,6 +95,11 @@ class Neuron(Module):
     (3, 0.0)
     """
 
+    # Set only for the activations that have them (swish, maxout), by the activation's initial_params.
+    beta: Value
+    slopes: list[Value]
+    intercepts: list[Value]
+
     def __init__(
         self,
         nin: int,
@@ -106,10 +111,10 @@ class Neuron(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.nin = _count(nin, "Neuron: nin")
-        draw = get_init(init)
+        self.nin = validate.positive_int("Neuron", "nin", nin)
+        draw = get_init(init, "Neuron")
         gen = _rng(seed, rng, type(self).__name__)
-        self.activation: Activation = get_activation(activation)
+        self.activation: Activation = get_activation(activation, caller="Neuron")
         self.init = _init_name(init)
         self.w = [Value(float(draw(nin, fan_out, gen))) for _ in range(nin)]
         self.b = Value(0.0) if bias else None
@@ -122,8 +127,7 @@ class Neuron(Module):
 
     def preactivation(self, x: Sample) -> Value:
         """z = w·x + b as one ``dot`` node."""
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
+        check_inputs("Neuron", x, self.nin)
         return autograd.dot(self.w, x, self.b)
 
     def activate(self, z: Value) -> Value:
@@ -160,10 +164,11 @@ class Layer(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.nin = _count(nin, "Layer: nin")
-        self.nout = _count(nout, "Layer: nout")
+        self.nin = validate.positive_int("Layer", "nin", nin)
+        self.nout = validate.positive_int("Layer", "nout", nout)
+        get_init(init, "Layer")
         gen = _rng(seed, rng, type(self).__name__)
-        act = get_activation(activation)
+        act = get_activation(activation, caller="Layer")
         self.neurons = [Neuron(nin, act, init, bias, fan_out=nout, rng=gen) for _ in range(nout)]
         self.named_parameters()
 
@@ -173,8 +178,7 @@ class Layer(Module):
 
     def preactivation(self, x: Sample) -> list[Value]:
         """The weighted sums of all neurons."""
-        if len(x) != self.nin:
-            raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
+        check_inputs("Layer", x, self.nin)
         return [n.preactivation(x) for n in self.neurons]
 
     def activate(self, zs: Sequence[Value]) -> list[Value]:
@@ -260,15 +264,12 @@ class BatchNorm(Module):
     """
 
     _buffers = ("running_mean", "running_var")
+    _nonnegative_buffers = ("running_var",)  # load_state_dict refuses a negative variance
 
     def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        self.n = _count(n, "BatchNorm: n")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum!r}")
-        if not eps > 0.0:
-            raise ValueError(f"BatchNorm: eps must be positive, got {eps!r}")
-        self.momentum = float(momentum)
-        self.eps = float(eps)
+        self.n = validate.positive_int("BatchNorm", "n", n)
+        self.momentum = validate.interval("BatchNorm", "momentum", momentum, 0.0, 1.0)
+        self.eps = validate.positive("BatchNorm", "eps", eps)
         self.gamma = [Value(1.0) for _ in range(n)]
         self.beta = [Value(0.0) for _ in range(n)]
         self.running_mean = [0.0] * n
@@ -276,8 +277,7 @@ class BatchNorm(Module):
         self.named_parameters()
 
     def _check(self, x: Sample) -> None:
-        if len(x) != self.n:
-            raise ValueError(f"BatchNorm: expected {self.n} features, got {len(x)}")
+        check_inputs("BatchNorm", x, self.n, "features")
 
     def __call__(self, x: Sample) -> list[Value]:
         if self.training:
@@ -301,7 +301,8 @@ class BatchNorm(Module):
             return [self(s) for s in samples]
         m = len(samples)
         if m < 2:
-            raise ValueError(f"BatchNorm: training needs a batch of at least 2 samples, got {m}")
+            raise ValueError(f"BatchNorm: training needs a batch of at least 2 samples, got {m} (run "
+                             "forward_batch(samples), or call eval() to use the running statistics)")
         outs: list[list[Value]] = [[] for _ in range(m)]
         for j in range(self.n):
             col = [s[j] for s in samples]
@@ -351,15 +352,18 @@ class MLP(Module):
         bn_momentum: float = 0.1,
         bn_eps: float = 1e-5,
     ) -> None:
-        nin = _count(nin, "MLP: nin")
-        if isinstance(nouts, int) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        nouts = [_count(n, "MLP: each layer size") for n in nouts]
-        Dropout(dropout)  # validates p with the usual message before anything is built
+        nin = validate.positive_int("MLP", "nin", nin)
+        nouts = validate.sizes("MLP", "nouts", nouts)
+        dropout = validate.interval("MLP", "dropout", dropout, 0.0, 1.0, high_open=True, what="a number")
         seed = _seed(seed, "MLP")
+        hidden_act = get_activation(activation, caller="MLP")
+        out_act = get_activation(output_activation, caller="MLP")
+        if init is not None:
+            get_init(init, "MLP")
+        if batchnorm:  # validates momentum and eps before anything is built, naming MLP
+            validate.interval("MLP", "bn_momentum", bn_momentum, 0.0, 1.0)
+            validate.positive("MLP", "bn_eps", bn_eps)
         gen = random.Random(seed)
-        hidden_act = get_activation(activation)
-        out_act = get_activation(output_activation)
         sizes = [nin] + nouts
         self.nin = nin
         self.nouts = nouts
@@ -401,23 +405,13 @@ class MLP(Module):
         return xs
 
     def __call__(self, x: Sample) -> Value | list[Value]:
-        if len(x) != self.nin:
-            raise ValueError(f"MLP: expected {self.nin} inputs, got {len(x)}")
-        for i, layer in enumerate(self.layers):
-            if i < len(self.norms):
-                x = layer.activate(self.norms[i](layer.preactivation(x)))
-            else:
-                x = layer(x)
-            if i < len(self.dropouts):
-                x = self.dropouts[i](x)
-        return x[0] if len(x) == 1 else x
+        return self.forward_batch([x])[0]
 
     def forward_batch(self, samples: Sequence[Sample]) -> list[Value | list[Value]]:
         """Run a batch of samples layer by layer (BatchNorm sees the whole batch at once)."""
-        xs = [list(s) for s in samples]
+        xs: list[list[Any]] = [list(s) for s in samples]
         for s in xs:
-            if len(s) != self.nin:
-                raise ValueError(f"MLP: expected {self.nin} inputs per sample, got {len(s)}")
+            check_inputs("MLP", s, self.nin)
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             zs = [layer.preactivation(x) for x in xs]

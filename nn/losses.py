@@ -138,7 +138,7 @@ def multiclass_hinge(scores: Sequence[Value | Number], target: int, margin: floa
     ``multi_margin_loss`` is a different variant (the Weston-Watkins *sum* over wrong classes,
     divided by the number of classes).
     """
-    margin = _real("multiclass_hinge", "margin", margin)
+    margin = validate.real("multiclass_hinge", "margin", margin)
     s = _scores("multiclass_hinge", scores, minimum=2)
     y = _class_index("multiclass_hinge", target, len(s))
     best_wrong = reduce(autograd.maximum, [v for j, v in enumerate(s) if j != y])
@@ -161,7 +161,7 @@ def mean_loss(
     >>> mean_loss("squared_error", [Value(1.0), Value(3.0)], [0.0, 0.0]).data
     5.0
     """
-    fn = get(loss)
+    fn = get(loss, "mean_loss")
     if reduction not in ("mean", "sum"):
         raise ValueError(f"mean_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
     predictions, targets = list(predictions), list(targets)
@@ -249,7 +249,7 @@ def _per_output(
         raise ValueError(f"{name}: got an empty prediction")
     preds = [_as_value(name, "prediction", p) for p in preds]
     if check is None:
-        targets = [t if isinstance(t, Value) else _real(name, "target", t) for t in targets]
+        targets = [t if isinstance(t, Value) else validate.real(name, "target", t) for t in targets]
     else:
         targets = [check(name, t) for t in targets]
     terms = [one(f, y) for f, y in zip(preds, targets)]
@@ -272,21 +272,15 @@ def _as_value(name: str, what: str, x: Any) -> Value:
     raise TypeError(f"{name}: {what} must be a Value or a real number, got {type(x).__name__} {x!r}")
 
 
-def _real(name: str, what: str, x: Any) -> float:
-    if isinstance(x, Value):
-        raise TypeError(f"{name}: {what} must be a plain number, got {x!r} (use .data for its number)")
-    return validate.real(name, what, x)
-
-
-def _pm_one(name: str, y: Any) -> float:
-    y = _real(name, "target", y)
+def _pm_one(name: str, target: Any) -> float:
+    y = validate.real(name, "target", target)
     if y not in (-1.0, 1.0):
         raise ValueError(f"{name}: target must be -1 or +1, got {y!r}")
     return y
 
 
-def _unit_interval(name: str, y: Any) -> float:
-    y = _real(name, "target", y)
+def _unit_interval(name: str, target: Any) -> float:
+    y = validate.real(name, "target", target)
     if not 0.0 <= y <= 1.0:
         hint = " (labels -1/+1 belong to hinge or perceptron; map them with (y + 1) / 2)" if y == -1 else ""
         raise ValueError(f"{name}: target must be in [0, 1] (a class 0/1 or a probability), got {y!r}{hint}")
@@ -310,8 +304,9 @@ def _class_index(name: str, target: Any, n: int) -> int:
             f"{name}: target must be an int class index in [0, {n - 1}], "
             f"got {type(target).__name__} {target!r}"
         )
-    if not 0 <= target < n:
+    index = int(target)
+    if not 0 <= index < n:
         raise ValueError(
             f"{name}: target class index {target!r} is out of range for {n} classes (0..{n - 1})"
         )
-    return int(target)
+    return index

@@ -151,49 +151,22 @@ class Module:
         exactly as it was.  Returns the names skipped (only non-empty with ``strict=False``).
         """
         if not isinstance(state, Mapping):
-            raise StateDictError(
-                f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}"
-            )
+            raise StateDictError(f"load_state_dict: expected a mapping name -> number, got {type(state).__name__}")
         targets: dict[str, tuple[Any, Any]] = {name: (v, None) for name, v in self._walk()}
-        for name, values, i in self.named_buffers():
-            targets[name] = (values, i)
+        targets.update((name, (values, i)) for name, values, i in self.named_buffers())
+        # buffers that hold variances (BatchNorm's running_var): a negative one fails only later, in sqrt
+        nonnegative = {id(getattr(m, b)) for m in self.modules() for b in getattr(m, "_nonnegative_buffers", ())}
         bad_keys = [k for k in state if not isinstance(k, str)]
         if bad_keys:
             raise StateDictError(f"load_state_dict: names must be strings, got {bad_keys[0]!r}")
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        if strict and missing:
-            raise StateDictError(
-                f"load_state_dict: missing {len(missing)} entr{'y' if len(missing) == 1 else 'ies'}: "
-                f"{_names(missing)} (model unchanged)"
-            )
-        if strict and unexpected:
-            raise StateDictError(
-                f"load_state_dict: unexpected {len(unexpected)} "
-                f"entr{'y' if len(unexpected) == 1 else 'ies'}: {_names(unexpected)} (model unchanged)"
-            )
-        updates = []
-        for name, (target, index) in targets.items():
-            if name not in state:
-                continue
-            x = state[name]
-            if isinstance(x, bool) or not isinstance(x, numbers.Real):
-                raise StateDictError(
-                    f"load_state_dict: {name!r} must be a real number, got {type(x).__name__} {x!r:.60} "
-                    f"(model unchanged)"
-                )
-            try:
-                x = float(x)
-            except (OverflowError, ValueError):  # an int or Fraction beyond the float range
-                raise StateDictError(
-                    f"load_state_dict: {name!r} ({type(x).__name__}) is beyond the float range (|x| > "
-                    f"1.8e308), not a finite number (model unchanged)"
-                ) from None
-            if not math.isfinite(x):
-                raise StateDictError(
-                    f"load_state_dict: {name!r} is {x!r}, not a finite number (model unchanged)"
-                )
-            updates.append((target, index, x))
+        for what, names in (("missing", missing), ("unexpected", unexpected)):
+            if strict and names:
+                raise StateDictError(f"load_state_dict: {what} {len(names)} entr{'y' if len(names) == 1 else 'ies'}: "
+                                     f"{_names(names)} (model unchanged)")
+        updates = [(target, index, _entry(name, state[name], index is not None and id(target) in nonnegative))
+                   for name, (target, index) in targets.items() if name in state]
         for target, index, x in updates:  # nothing can fail from here on
             if index is None:
                 target.data = x
@@ -220,6 +193,25 @@ class Module:
                 lines.append(f"  ({name}): {sub[0]}")
                 lines.extend("  " + line for line in sub[1:])
         return "\n".join(lines)
+
+
+def _entry(name: str, x: Any, variance: bool = False) -> float:
+    """One state entry as a finite float (>= 0 for a ``variance``), else a StateDictError naming it."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        problem = f"must be a real number, got {type(x).__name__} {x!r:.60}"
+    else:
+        try:
+            number = float(x)
+        except (OverflowError, ValueError):  # an int or Fraction beyond the float range
+            problem = f"({type(x).__name__}) is beyond the float range (|x| > 1.8e308), not a finite number"
+        else:
+            if not math.isfinite(number):
+                problem = f"is {number!r}, not a finite number"
+            elif variance and number < 0:
+                problem = f"is {number!r}, but a variance must be >= 0"
+            else:
+                return number
+    raise StateDictError(f"load_state_dict: {name!r} {problem} (model unchanged)")
 
 
 def _names(names: list[str], limit: int = 5) -> str:

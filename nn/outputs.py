@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from . import losses
 __all__: list[str] = []  # shared within nn (fit, evaluate, checks); not part of nn's namespace
 
 
-def forward_batch(model: Any, xs: list) -> list:
+def forward_batch(model: Any, xs: Sequence[Any]) -> list:
     """The model's outputs (Values) for a batch: its ``forward_batch`` when it has one."""
     batch = getattr(model, "forward_batch", None)
     return batch(xs) if batch is not None else [model(x) for x in xs]
@@ -66,7 +66,8 @@ def _replay(model: Any, xs: list) -> list:
     cols = [np.asarray(c, dtype=float) for c in (out if isinstance(out, tuple) else (out,))]
     if not all(np.isfinite(c).all() for c in cols):
         raise FloatingPointError("non-finite output in the batch replay")
-    return np.column_stack(cols).tolist() if isinstance(out, tuple) else cols[0].tolist()
+    rows: list = np.column_stack(cols).tolist() if isinstance(out, tuple) else cols[0].tolist()
+    return rows
 
 
 def eval_loss(caller: str, loss_fn: Callable, regularizer: Callable | None, params: list, outs: list,
@@ -75,14 +76,13 @@ def eval_loss(caller: str, loss_fn: Callable, regularizer: Callable | None, para
     with no_grad():
         value = losses.mean_loss(loss_fn, outs, ys).data
         if regularizer is not None:
-            extra = penalty(caller, regularizer, params)
-            value += extra.data if isinstance(extra, Value) else float(extra)
+            value += penalty(caller, regularizer, params).data
     return value
 
 
-def penalty(caller: str, regularizer: Callable, params: list[Value]) -> Value | float:
-    """``regularizer(params)``, checked to be a Value (or a number)."""
+def penalty(caller: str, regularizer: Callable, params: list[Value]) -> Value:
+    """``regularizer(params)``, checked to be a Value (a number becomes a constant Value)."""
     result = regularizer(params)
     if not isinstance(result, (Value, numbers.Real)):
         raise TypeError(f"{caller}: the regularizer must return a Value, got {type(result).__name__}")
-    return result
+    return result if isinstance(result, Value) else Value(float(result))

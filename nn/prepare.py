@@ -20,7 +20,7 @@ import functools
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -172,10 +172,9 @@ def prepare_fit(
 
 def _hook(caller: str, cb: Any) -> Hook:
     """A callback as a function ``cb(epoch, logs)`` (objects with ``on_epoch_end`` too)."""
-    if callable(cb):
-        return cb
-    if callable(getattr(cb, "on_epoch_end", None)):
-        return cb.on_epoch_end
+    hook = cb if callable(cb) else getattr(cb, "on_epoch_end", None)
+    if callable(hook):
+        return cast(Hook, hook)
     raise validate.fail(caller, "each callback", "a function cb(epoch, logs)", cb, TypeError)
 
 

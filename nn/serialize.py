@@ -112,7 +112,7 @@ def load(path: str | os.PathLike, into: Module | None = None) -> Module:
         raise ModelFileError(f"{where}: \"training\" must be true or false, got {training!r:.60}")
     if into is not None:
         try:
-            mine = into.config()
+            mine = into.config()  # type: ignore[attr-defined]  # AttributeError is caught
         except (AttributeError, ValueError) as e:
             raise ModelFileError(f"{where}: cannot check the target model's architecture ({e})") from None
         if _canonical(mine) != _canonical(arch):
@@ -153,6 +153,9 @@ def _canonical(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if k not in ("init", "seed")}
 
 
+# Arguments a saved architecture must give: the constructors have no default for them.
+_REQUIRED = {"Neuron": ("nin",), "Layer": ("nin", "nout"), "MLP": ("nin", "nouts"), "BatchNorm": ("n",)}
+
 _BUILDERS: dict[str, tuple[type, dict[str, tuple[type, ...]]]] = {
     "Neuron": (Neuron, {"nin": (int,), "activation": (dict,), "init": (str, type(None)), "bias": (bool,)}),
     "Layer": (Layer, {"nin": (int,), "nout": (int,), "activation": (dict,), "init": (str, type(None)),
@@ -176,13 +179,17 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
             raise ModelFileError(f"{where}: {kind} has no argument {key!r}")
         if isinstance(value, bool) and bool not in allowed[key] or not isinstance(value, allowed[key]):
             raise ModelFileError(f"{where}: {kind} argument {key!r} has the wrong type: {value!r:.60}")
+    for key in _REQUIRED.get(kind, ()):
+        if key not in kwargs:
+            raise ModelFileError(f"{where}: {kind} architecture has no {key!r} (needed to rebuild it)")
     _check_size(kind, kwargs, n_state, where)
     if kwargs.get("init") is None:
         kwargs.pop("init", None)
         if kind in ("Neuron", "Layer"):
             kwargs["init"] = "zeros"  # weights are overwritten by the state just after
     try:
-        return cls(**kwargs)
+        built: Module = cls(**kwargs)
+        return built
     except (TypeError, ValueError) as e:
         raise ModelFileError(f"{where}: cannot build {kind} from {kwargs} ({e})") from None
 
@@ -190,7 +197,9 @@ def _build(arch: dict, n_state: int, where: str) -> Module:
 def _check_size(kind: str, kwargs: dict, n_state: int, where: str) -> None:
     # A forged architecture (nin = 10**9, maxout k = 10**7) must fail on its numbers, not by
     # exhausting memory: count every number the constructor would create before calling it.
-    ints = lambda *keys: [kwargs.get(k) for k in keys]
+    def ints(*keys: str) -> list[Any]:
+        return [kwargs.get(k) for k in keys]
+
     if kind == "MLP":
         nouts = kwargs.get("nouts")
         sizes = ints("nin") + (nouts if isinstance(nouts, list) else [])

@@ -27,7 +27,7 @@ __all__ = ["to_torch", "from_torch", "torch_modules"]
 
 
 @functools.cache
-def torch_modules() -> tuple[type, type]:
+def torch_modules() -> tuple[Any, Any]:
     """The torch modules ``(ChalkSwish, ChalkMaxout)`` for activations torch lacks (imports torch)."""
     import torch
 
@@ -100,7 +100,7 @@ def to_torch(model: MLP | Layer) -> Any:
         layers, norms, dropouts = model.layers, model.norms, model.dropouts
     else:
         raise TypeError(f"to_torch: expected an MLP or a Layer, got {type(model).__name__}")
-    mods = []
+    mods: list[Any] = []
     with torch.no_grad():
         for i, layer in enumerate(layers):
             has_bias = layer.neurons[0].b is not None
@@ -108,7 +108,7 @@ def to_torch(model: MLP | Layer) -> Any:
             weights = [[w.data for w in n.w] for n in layer.neurons]
             lin.weight.copy_(torch.tensor(weights, dtype=torch.float64))
             if has_bias:
-                lin.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+                lin.bias.copy_(torch.tensor([n.b.data for n in layer.neurons if n.b is not None], dtype=torch.float64))
             mods.append(lin)
             if i < len(norms):
                 bn_src = norms[i]
@@ -117,6 +117,7 @@ def to_torch(model: MLP | Layer) -> Any:
                 )
                 bn.weight.copy_(torch.tensor([g.data for g in bn_src.gamma], dtype=torch.float64))
                 bn.bias.copy_(torch.tensor([b.data for b in bn_src.beta], dtype=torch.float64))
+                assert bn.running_mean is not None and bn.running_var is not None  # track_running_stats
                 bn.running_mean.copy_(torch.tensor(bn_src.running_mean, dtype=torch.float64))
                 bn.running_var.copy_(torch.tensor(bn_src.running_var, dtype=torch.float64))
                 mods.append(bn)
@@ -181,6 +182,10 @@ def from_torch(seq: Any) -> MLP:
         if isinstance(mod, torch.nn.BatchNorm1d):
             if block["bn"] is not None or block["act"] is not None or block["dropout"] is not None:
                 raise ValueError(f"from_torch: {where}: BatchNorm1d must come right after a Linear")
+            features = block["linear"].out_features
+            if mod.num_features != features:
+                raise ValueError(f"from_torch: {where}: BatchNorm1d normalises {mod.num_features} features "
+                                 f"but the Linear before it gives {features}")
             if not mod.affine or not mod.track_running_stats or mod.momentum is None:
                 raise ValueError(f"from_torch: {where}: BatchNorm1d needs affine=True, tracked running "
                                  "statistics and a numeric momentum")
@@ -213,7 +218,7 @@ def from_torch(seq: Any) -> MLP:
                              f"but the previous layer gives {sizes[-1]}")
         sizes.append(b["linear"].out_features)
     batchnorm = bool(hidden) and hidden[0]["bn"] is not None
-    bn_kwargs = {}
+    bn_kwargs: dict[str, Any] = {}
     if batchnorm:
         bn_kwargs = {"bn_momentum": float(hidden[0]["bn"].momentum), "bn_eps": float(hidden[0]["bn"].eps)}
         if len({(b["bn"].momentum, b["bn"].eps) for b in hidden}) > 1:

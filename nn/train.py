@@ -47,7 +47,8 @@ class DivergenceError(ValueError):
 
 # --- the one per-batch computation (the seam for compile=True) ----------------------------------------
 def loss_and_grads(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], xs: list, ys: list
+    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], xs: Sequence[Any],
+    ys: Sequence[Any],
 ) -> tuple[float, Outputs]:
     """One batch: forward, mean loss (+ penalty), backward. Returns (objective, outputs as floats).
 
@@ -77,9 +78,12 @@ def batch_step(
     ``compile=True`` replays traced tapes over the batch (:mod:`nn.compiled`), falling back to the
     eager step with a warning when the model cannot (BatchNorm in training); ``None``: compile
     only when that is known to give the eager numbers (one of nn's own losses, a model of nn layers,
-    at most 64 distinct ``targets``), silently eager otherwise.
+    at most 64 distinct ``targets``, no BatchNorm), silently eager otherwise.  The loss is traced
+    once per distinct target, so a custom loss with Python branches on the prediction
+    (``if p.data < 1``) or side effects would be frozen at trace time: a custom loss trains eagerly
+    unless ``compile=True`` says otherwise.
     """
-    def eager(xs: list, ys: list) -> tuple[float, Outputs]:
+    def eager(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Outputs]:
         return loss_and_grads(model, loss, regularizer, params, xs, ys)
 
     if compile or compile is None:
@@ -129,19 +133,14 @@ def fit(
     - ``callbacks``: functions ``cb(epoch, logs)`` after each epoch; returning True stops training.
     - ``seed``: for the shuffling and the validation split (None, or an integer >= 0).
     - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
-      faster; warns and trains eagerly when the model cannot); False builds a graph per batch.
-      None (default) compiles only when that is safe: one of nn's own losses (a name or an
-      ``nn.losses`` function), a model made of ``nn.layers`` without BatchNorm, at most 64 distinct
-      targets; otherwise it trains eagerly, silently.  The loss is traced once (the target a mask
-      input), so a custom loss with Python branches on the prediction (``if p.data < 1``) or side
-      effects would be frozen at trace time: a custom loss trains eagerly unless you pass
-      ``compile=True``.  While a compiled fit runs, the parameters live in a flat array; the
-      Values are brought up to date at the end of every epoch (callbacks see them) and at the end.
+      faster), False builds a graph per batch, None (default) compiles only what is known to give
+      the eager numbers: nn's own losses on a model of ``nn.layers`` (see :func:`batch_step`).
+      While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
+      are brought up to date at the end of every epoch (callbacks see them) and at the end.
 
-    Raises ValueError for X/y of different lengths, samples of the wrong width, labels the loss
-    cannot take, a BatchNorm model whose batches would hold a single sample, and
-    :class:`DivergenceError` when the loss becomes non-finite (the model keeps its last finite
-    parameters and running statistics: the whole state before the failed step).
+    Every argument is checked first, by :func:`nn.prepare_fit` (which says what it raises); then
+    :class:`DivergenceError` when the loss becomes non-finite (the model keeps the whole state
+    before the failed step: parameters and running statistics).
     """
     plan = prepare_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
                        schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
@@ -265,7 +264,7 @@ def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, 
         if listed is outs and hasattr(outs, "tolist"):
             listed = outs[:, 0].tolist() if outs.shape[1] == 1 else outs.tolist()
         logs[name] = fn(listed, plan.ys)
-    if plan.xs_val is not None:
+    if plan.xs_val is not None and plan.ys_val is not None:
         val_outs = predict_lists(plan.model, plan.xs_val)
         logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)
         for name, fn in plan.metrics:

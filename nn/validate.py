@@ -25,7 +25,7 @@ import math
 import numbers
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = [
     "UnknownNameError",
@@ -85,6 +85,8 @@ def _float(value: Any) -> float:
 def real(caller: str, arg: str, value: Any, *, finite: bool = True) -> float:
     """A real number (not a bool) as a float; finite unless ``finite=False``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(getattr(value, "data", None), numbers.Real) and hasattr(value, "grad"):  # an autograd Value
+            raise TypeError(f"{caller}: {arg} must be a plain number, got {show(value)} (use .data for its number)")
         raise fail(caller, arg, "a real number", value, TypeError)
     x = _float(value)
     if finite and not math.isfinite(x):
@@ -157,7 +159,7 @@ def function(caller: str, arg: str, value: Any, what: str = "a function") -> Cal
     """A callable (``what`` says which signature, e.g. "a function t -> lr")."""
     if not callable(value):
         raise fail(caller, arg, what, value, TypeError)
-    return value
+    return cast(Callable[..., Any], value)
 
 
 def normal_name(name: str) -> str:

@@ -58,7 +58,7 @@ def test_initialisers_draw_from_the_given_generator_only():
 
 
 def test_bad_initialisers():
-    with pytest.raises(ValueError, match="unknown initialiser 'xavier'"):
+    with pytest.raises(ValueError, match="^get_init: no initialiser named 'xavier'; known: "):
         init.get_init("xavier")
     with pytest.raises(TypeError, match="name or a callable"):
         init.get_init(3)

@@ -118,7 +118,7 @@ BAD_FILES = [
     (_edit(lambda d: d["architecture"].update(batchnorm=1)), "argument 'batchnorm' has the wrong type"),
     (_edit(lambda d: d["architecture"].update(nouts=[3, 0])), "cannot build MLP"),
     (_edit(lambda d: d["architecture"].update(nin=10**9)), "needs at least 3000000003 weights"),
-    (_edit(lambda d: d["architecture"].update(activation={"name": "os.system"})), "unknown activation"),
+    (_edit(lambda d: d["architecture"].update(activation={"name": "os.system"})), "no activation named 'os.system'"),
     # maxout's k trainable slopes and intercepts per neuron count too: 9 weights + 2 * 300000.
     (_edit(lambda d: d["architecture"].update(output_activation={"name": "maxout", "k": 300000})),
      "needs at least 600009 weights but the state holds 13"),

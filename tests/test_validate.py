@@ -76,3 +76,20 @@ def test_messages_stay_one_short_line():
     assert len(validate.show(np.zeros((1000, 1000)))) <= 80
     with pytest.raises(TypeError, match="^fit: schedule must be a function t -> lr, got int 3$"):
         validate.function("fit", "schedule", 3, "a function t -> lr")
+
+
+def test_a_value_where_a_number_belongs_points_at_data():
+    from autograd import Value
+
+    with pytest.raises(TypeError, match=r"^SGD: lr must be a plain number, got Value\(.*\(use .data for its number\)$"):
+        validate.real("SGD", "lr", Value(0.1))
+
+
+def test_doctests_of_validate_and_prepare_run():
+    import doctest
+
+    import nn.prepare
+
+    for module in (validate, nn.prepare):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0

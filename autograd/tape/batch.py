@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import FLOAT, Block, Lane, contract, numpy_backend
-from ..errors import backward_error, call_text, forward_error
+from ..errors import backward_error, forward_error
 from .trace import Recording
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
@@ -238,6 +238,13 @@ class BatchPlan:
         ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B); ``params``
         the parameters' values as an array in ``rec.params`` order, or None to read each Value's
         ``.data`` (live, at every replay).
+
+        Each sample gets what the eager engine gives it: its numbers, or its error.  With finite
+        inputs, parameters and constants the replay runs with numpy's floating-point errors raised,
+        so the first inf or NaN stops it; then (and for non-finite inputs) it runs again carefully:
+        errors ignored, and every non-finite number checked against the float rule, which raises
+        where eager raises (exp overflow, log of 0) and agrees where eager gives inf or NaN (1e305 *
+        1e4, inf - inf).
         """
         import numpy as np
 
@@ -251,29 +258,51 @@ class BatchPlan:
         n_p = len(rec.params)
         Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
         Inv[n_p:n_p + len(self.consts)] = self.consts
+        if np.isfinite(V[:rec.n_inputs]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all():
+            try:
+                with np.errstate(divide="raise", over="raise", invalid="raise"):
+                    return self._pass(np, nb, V, Inv, B, grad, reduce, careful=False)
+            except FloatingPointError:
+                pass  # an inf or NaN appeared: eager may raise there, or carry it on
+        with np.errstate(all="ignore"):
+            return self._pass(np, nb, V, Inv, B, grad, reduce, careful=True)
+
+    def _pass(self, np, nb, V, Inv, B: int, grad: bool, reduce: str, careful: bool) -> tuple[Any, Any, Any]:
+        rec = self.rec
+        n_p = len(rec.params)
         saved = []
-        with np.errstate(divide="raise", over="raise", invalid="raise"):
-            for g in self.groups:
-                try:
-                    saved.append(self._forward(np, nb, g, V, Inv))
-                except FloatingPointError as e:
-                    raise self._explain(np, g, V, Inv, e) from None
-            outs = [V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]]) for s in rec.outputs]
-            if not grad:
-                return np.array(outs), None, None
-            GV = np.zeros((self.n_var - self.shift, B))
-            GI = np.zeros(self.n_inv)
-            for s in rec.seeded:
-                if self.vary[s]:
-                    if self.row[s] >= self.shift:  # (an input as output, its gradient unwanted)
-                        GV[self.row[s] - self.shift] += 1.0
-                else:
-                    GI[self.row[s]] += B  # an output the same for every sample: B seeds of 1
-            for g, (args, out) in zip(reversed(self.groups), reversed(saved)):
-                try:
-                    self._backward(np, nb, g, args, out, GV, GI)
-                except FloatingPointError as e:
-                    raise self._explain_backward(g, V, Inv, GV, GI, e) from None
+        for g in self.groups:
+            try:
+                saved.append(self._forward(np, nb, g, V, Inv))
+            except FloatingPointError as e:
+                if not careful:
+                    raise
+                raise self._explain(np, g, V, Inv, e) from None
+            if careful:
+                vals = V[g.out] if g.vary else Inv[g.out]
+                bad = ~np.isfinite(vals)
+                if bad.any():
+                    error = self._eager_error(g, V, Inv, np.argwhere(bad))
+                    if error is not None:
+                        raise error
+        outs = [V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]]) for s in rec.outputs]
+        if not grad:
+            return np.array(outs), None, None
+        GV = np.zeros((self.n_var - self.shift, B))
+        GI = np.zeros(self.n_inv)
+        for s in rec.seeded:
+            if self.vary[s]:
+                if self.row[s] >= self.shift:  # (an input as output, its gradient unwanted)
+                    GV[self.row[s] - self.shift] += 1.0
+            else:
+                GI[self.row[s]] += B  # an output the same for every sample: B seeds of 1
+        for g, (args, out) in zip(reversed(self.groups), reversed(saved)):
+            try:
+                self._backward(np, nb, g, args, out, GV, GI, V, Inv if careful else None)
+            except FloatingPointError as e:
+                if not careful:
+                    raise
+                raise ValueError(f"batch: backward through {g.op.name} failed ({e})") from None
         pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p]
         return np.array(outs), (GV[:rec.n_inputs] if not self.shift else None), pg
 
@@ -298,9 +327,15 @@ class BatchPlan:
             Inv[g.out] = out
         return args, out
 
-    def _backward(self, np, nb, g: _Group, args, out, GV, GI) -> None:
+    def _backward(self, np, nb, g: _Group, args, out, GV, GI, V=None, Inv=None) -> None:
         G = GV[g.gout] if g.vary else GI[g.gout]
         ds = g.op.partials(nb, out, *args)
+        if Inv is not None:  # careful: a non-finite partial may be one the float rule refuses
+            for d in ds:
+                if type(d) is np.ndarray and not np.isfinite(d).all():
+                    error = self._eager_error(g, V, Inv, np.argwhere(~np.isfinite(d)), backward=True)
+                    if error is not None:
+                        raise error
         if g.kind == "dot":
             nw = len(g.lanes) // 2
             gblk = Block("kb" if g.vary else "k")
@@ -330,41 +365,23 @@ class BatchPlan:
         return V[self.row[s], b] if self.vary[s] else Inv[self.row[s]]
 
     def _explain(self, np, g: _Group, V, Inv, error: Exception) -> Exception:
-        """Turn a numpy floating-point error into the eager engine's error for one sample."""
-        rec = self.rec
-        for b in range(V.shape[1]):
-            for i in g.nodes:
-                vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
-                try:
-                    r = g.op.forward(FLOAT, *vals)
-                except _MATH_ERRORS as e:
-                    return forward_error(g.op, vals, e, f"batch sample {b}")
-                if r != r or abs(r) == float("inf"):
-                    return ValueError(f"batch sample {b}: {call_text(g.op, vals)}: result is not finite")
-        return ValueError(f"batch: {g.op.name} failed ({error})")
+        """A numpy error raised by a rule itself (pow_positive): the eager engine's error for one sample."""
+        every = [(j, b) for b in range(V.shape[1]) for j in range(g.k)]
+        return self._eager_error(g, V, Inv, every) or ValueError(f"batch: {g.op.name} failed ({error})")
 
-    def _explain_backward(self, g: _Group, V, Inv, GV, GI, error: Exception) -> Exception:
-        """The eager engine's error for the first sample whose backward through ``g`` fails."""
+    def _eager_error(self, g: _Group, V, Inv, where, backward: bool = False) -> Exception | None:
+        """The eager engine's error for the first (node j of the group, sample b) in ``where`` whose
+        forward (or partials) the float rule refuses; None when eager computes them all."""
         rec, first = self.rec, self.rec.first_node
-        for b in range(V.shape[1]):
-            for i in g.nodes:
-                s = first + i
-                vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
-                try:
-                    ds = g.op.partials(FLOAT, float(self._at(V, Inv, s, b)), *vals)
-                except _MATH_ERRORS as e:
-                    return backward_error(g.op, vals, e, f"batch sample {b}")
-                if self.vary[s]:
-                    gs = GV[self.row[s] - self.shift, b]
+        for j, b in sorted(((int(p[0]), int(p[-1]) if len(p) > 1 else 0) for p in where), key=lambda jb: jb[1]):
+            i = g.nodes[j]
+            vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
+            try:
+                if backward:
+                    g.op.partials(FLOAT, float(self._at(V, Inv, first + i, b)), *vals)
                 else:
-                    gs = GI[self.row[s]]
-                for d in ds:
-                    c = float(gs) * d
-                    if c != c or abs(c) == float("inf"):
-                        # numpy raised where float arithmetic would give inf or nan: like a
-                        # forward result that is not finite, an error rather than a silent inf.
-                        return ValueError(
-                            f"batch sample {b}: backward through {call_text(g.op, vals)}: the gradient "
-                            f"{float(gs)!r} * {d!r} is not finite"
-                        )
-        return ValueError(f"batch: backward through {g.op.name} failed ({error})")
+                    g.op.forward(FLOAT, *vals)
+            except _MATH_ERRORS as e:
+                make = backward_error if backward else forward_error
+                return make(g.op, vals, e, f"batch sample {b}")
+        return None

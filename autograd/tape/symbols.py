@@ -125,9 +125,21 @@ def _step(a, b=0.0, tie=0.0):
         return FLOAT.step(a, b, tie)
     if not (_atomic(a) and _atomic(b)):
         return _call("step", a, b, tie)
+    # NaN in, NaN out: a NaN operand fails every comparison and falls through to nan
     if tie == 0.0:
-        return Sym("if", "", (1.0, Sym("op", ">", (a, b)), 0.0))
-    return Sym("if", "", (1.0, Sym("op", ">", (a, b)), Sym("if", "", (tie, Sym("op", "==", (a, b)), 0.0))))
+        rest = Sym("if", "", (0.0, Sym("op", "<=", (a, b)), math.nan))
+    else:
+        rest = Sym("if", "", (tie, Sym("op", "==", (a, b)), Sym("if", "", (0.0, Sym("op", "<", (a, b)), math.nan))))
+    return Sym("if", "", (1.0, Sym("op", ">", (a, b)), rest))
+
+
+def _select(x, pos, neg):
+    if not _is_sym(x, pos, neg):
+        return FLOAT.select(x, pos, neg)
+    if not _atomic(x):
+        return _call("select", x, pos, neg)
+    # Python's conditional evaluates only the branch taken
+    return Sym("if", "", (pos, Sym("op", ">", (x, 0.0)), Sym("if", "", (neg, Sym("op", "<=", (x, 0.0)), math.nan))))
 
 
 def _sum(xs):
@@ -156,7 +168,8 @@ def _sumprod(w, x):
 
 def _max(xs):
     xs = list(xs)
-    return _call("max", *xs) if _is_sym(*xs) else FLOAT.max(xs)
+    # one tuple argument: max of a single symbol is max((x,)), not max(x)
+    return _call("max", Sym("tuple", "", tuple(xs))) if _is_sym(*xs) else FLOAT.max(xs)
 
 
 SYM = SimpleNamespace(
@@ -165,6 +178,7 @@ SYM = SimpleNamespace(
                            "finite_or", "maximum", "minimum")},
     pow=_pow,
     step=_step,
+    select=_select,
     sum=_sum,
     sumprod=_sumprod,
     max=_max,
@@ -179,9 +193,10 @@ NAMESPACE: dict[str, Any] = {
     "maximum": FLOAT.maximum,
     "minimum": FLOAT.minimum,
     "step": FLOAT.step,
+    "select": FLOAT.select,
     "sum": FLOAT.sum,
     "sumprod": FLOAT.sumprod,
-    "max": max,
+    "max": FLOAT.max,
     "sigmoid": FLOAT.sigmoid,
     "inf": math.inf,
     "nan": math.nan,
@@ -193,7 +208,7 @@ def _prec(x: Any) -> int:
     if type(x) is not Sym:
         return _PREC["neg"] if (type(x) is float and (x < 0 or math.copysign(1, x) < 0)) else _PREC["atom"]
     if x.kind == "op":
-        return _PREC["cmp"] if x.text in (">", ">=", "<=", "==") else _PREC[x.text]
+        return _PREC["cmp"] if x.text in (">", ">=", "<=", "<", "==") else _PREC[x.text]
     if x.kind == "neg":
         return _PREC["neg"]
     if x.kind == "if":

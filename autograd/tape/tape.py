@@ -149,7 +149,11 @@ class Tape:
         if self.check:
             self._check(inputs)
         if self.mode == "numpy":
-            out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
+            try:
+                out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
+            except _MATH_ERRORS:
+                self._interpret(inputs, grad=False)  # the error python mode gives, naming the node
+                raise
             return self._shape(tuple(float(o[0]) for o in out))
         if self._forward is None:
             self._compile("forward")
@@ -172,7 +176,11 @@ class Tape:
         if self.check:
             self._check(inputs)
         if self.mode == "numpy":
-            out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
+            try:
+                out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
+            except _MATH_ERRORS:
+                self._interpret(inputs, grad=True)
+                raise
             return self._shape(tuple(float(o[0]) for o in out)), tuple(float(g[0]) for g in gin)
         if self._vg is None:
             self._compile("value_and_grad")

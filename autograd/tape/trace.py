@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import struct
 from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -193,7 +194,7 @@ def structure(rec: Recording) -> tuple:
     """Everything that makes two recordings the same graph (labels aside)."""
     return (
         tuple(id(p) for p in rec.params),
-        tuple(rec.consts),
+        rec.consts.tobytes(),  # bit patterns: a NaN constant equals itself (nan != nan as a float)
         tuple(op.name + repr(op.bound) for op in rec.ops),
         tuple(rec.codes),
         tuple(rec.args),
@@ -210,9 +211,9 @@ def describe_difference(traced: Recording, now: Recording) -> str:
     for i, (a, b) in enumerate(zip(traced.params, now.params)):
         if a is not b:
             return f"captured Value #{i} is {b!r} instead of the traced {a!r} (a different Value object)"
-    if tuple(traced.consts) != tuple(now.consts):
+    if traced.consts.tobytes() != now.consts.tobytes():
         for i, (a, b) in enumerate(zip(traced.consts, now.consts)):
-            if a != b:
+            if struct.pack("d", a) != struct.pack("d", b):
                 return f"constant #{i} is {b!r} instead of the traced {a!r} (a number read from .data?)"
         return f"it uses {len(now.consts)} constants instead of {len(traced.consts)}"
     for i in range(min(traced.n_nodes, now.n_nodes)):

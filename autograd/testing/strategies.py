@@ -126,7 +126,12 @@ def _safe(op: _ops.Op, args: list[float]) -> float | None:
         near(a, b)
         return FLOAT.minimum(a, b)
 
-    probe = SimpleNamespace(**{**vars(FLOAT), "step": step, "maximum": maximum, "minimum": minimum})
+    def select(x, pos, neg):
+        near(x, 0.0)
+        return FLOAT.select(x, pos, neg)
+
+    probe = SimpleNamespace(**{**vars(FLOAT), "step": step, "select": select, "maximum": maximum,
+                               "minimum": minimum})
     try:
         out = op.forward(probe, *args)
         ds = op.partials(probe, out, *args)

@@ -47,9 +47,12 @@ class GraphvizNotInstalledError(RuntimeError):
 # Inside a DOT string only \" is read by the parser; other backslashes reach the label, where \\
 # is a backslash and \n a line break.  Record labels also give { } | < > a meaning.
 # NUL cannot appear in DOT at all; the rest would be read as DOT syntax or escape sequences.
-_PLAIN = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": ""})
+# Graphviz reads HTML entities in labels ("&amp;" would print as "&"): & is written as &amp; so that
+# every label prints as typed.
+_PLAIN = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": "", "&": "&amp;"})
 _RECORD = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": "", **{c: "\\" + c for c in "{}|<>"}}
+    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\0": "", "&": "&amp;",
+     **{c: "\\" + c for c in "{}|<>"}}
 )
 
 # "layers.0.neurons.3.w[1]" -> module "layers.0.neurons.3", name "w[1]"; "3.14" and "w[0.5]" do not
@@ -248,7 +251,7 @@ class _Layout:
         _, Digraph, _ = _graphviz()
         graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
         if caption:  # graphviz quotes it but keeps backslashes, which DOT reads as escapes (\G, \N)
-            caption = caption.replace("\\", "\\\\").replace("\0", "")
+            caption = caption.replace("\\", "\\\\").replace("\0", "").replace("&", "&amp;")
             graph_attr.update(label=caption, labelloc="t", fontsize="13")
         return Digraph(
             name="chalkgrad",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import math
+import numbers
 import re
 import uuid
 from collections.abc import Sequence
@@ -56,7 +58,7 @@ class Player:
         if not svgs:
             raise ValueError("player: needs at least one frame, got none")
         self.svgs = svgs
-        self.interval_ms = int(interval_ms)
+        self.interval_ms = _interval(interval_ms)
         self.title = title
 
     def __len__(self) -> int:
@@ -101,6 +103,16 @@ class Player:
         return path
 
 
+def _interval(interval_ms: Any) -> int:
+    """The delay between frames in milliseconds: a whole number >= 1 (not a bool, not "fast")."""
+    if isinstance(interval_ms, bool) or not isinstance(interval_ms, numbers.Real):
+        raise TypeError(f"player: interval_ms must be a whole number of milliseconds, got "
+                        f"{type(interval_ms).__name__} {interval_ms!r:.60}")
+    if not (math.isfinite(interval_ms) and interval_ms >= 1 and float(interval_ms).is_integer()):
+        raise ValueError(f"player: interval_ms must be a whole number of milliseconds >= 1, got {interval_ms!r:.60}")
+    return int(interval_ms)
+
+
 def _scoped_svg(svg: str, prefix: str) -> str:
     """An SVG for inlining: no XML prolog, ids made unique across the frames of one page."""
     start = svg.find("<svg")
@@ -116,6 +128,7 @@ def player(frames: Sequence[Any], interval_ms: int = 900, title: str = "chalkgra
 
     >>> # player(backward_frames(loss)).save("backward.html")
     """
+    interval_ms = _interval(interval_ms)  # before rendering: a bad argument costs no dot run
     frames = list(frames)
     graphs = [k for k, f in enumerate(frames) if not isinstance(f, str)]
     svgs = [f if isinstance(f, str) else "" for f in frames]

@@ -284,7 +284,8 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Seq
         return CompiledModel(model, loss, targets, keys, nin, masked, modules)
     if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and \
             distinct <= cached[1].position.keys():
-        return cached[1]
+        found: CompiledModel = cached[1]
+        return found
     compiled = CompiledModel(model, loss, targets, keys, nin, masked, modules)
     _CACHE[model] = (fingerprint, compiled)
     return compiled

@@ -82,7 +82,8 @@ class FitPlan:
     @functools.cached_property
     def xs(self) -> list[list[float]]:
         """The training samples as lists of floats (made on first use: eager training reads them)."""
-        return self.X.tolist()
+        rows: list[list[float]] = self.X.tolist()
+        return rows
 
     @functools.cached_property
     def xs_val(self) -> list[list[float]] | None:

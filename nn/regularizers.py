@@ -116,10 +116,10 @@ def array_form(regularizer: Callable[[list[Value]], Any], params: list[Value]) -
 def _strength(name: str, what: str, lam: Any) -> float:
     if isinstance(lam, bool) or not isinstance(lam, numbers.Real):
         raise TypeError(f"{name}: {what} must be a real number, got {type(lam).__name__} {lam!r}")
-    lam = float(lam)
-    if not (math.isfinite(lam) and lam >= 0.0):
-        raise ValueError(f"{name}: {what} must be finite and >= 0, got {lam!r}")
-    return lam
+    value: float = float(lam)
+    if not (math.isfinite(value) and value >= 0.0):
+        raise ValueError(f"{name}: {what} must be finite and >= 0, got {value!r}")
+    return value
 
 
 def _params(name: str, params: Any) -> list[Value]:

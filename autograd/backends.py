@@ -56,10 +56,10 @@ def _float_select(x: float, pos: float, neg: float) -> float:
 
 def _float_max(xs: Any) -> float:
     # builtin max skips a NaN that is not first (max([1.0, nan]) is 1.0): NaN in, NaN out
-    top = max(xs)
+    top: float = max(xs)
     for x in xs:
         if x != x:
-            return x
+            return float(x)
     return top
 
 

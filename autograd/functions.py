@@ -65,11 +65,11 @@ def log_softmax(values: Iterable[Value | Number]) -> list[Value]:
     The maximum is a node of the graph, not a number read from ``.data``, so a traced softmax
     stays right for every input; its gradient, -1 + sum of the probabilities, is 0 up to rounding.
     """
-    values = [v if isinstance(v, Value) else Value(v) for v in values]
-    if not values:
+    nodes = [v if isinstance(v, Value) else Value(v) for v in values]
+    if not nodes:
         raise ValueError("log_softmax: needs at least one value, got an empty sequence")
-    top = _max_node(values)
-    shifted = [v - top for v in values]
+    top = _max_node(nodes)
+    shifted = [v - top for v in nodes]
     lse = logsumexp(shifted)
     return [s - lse for s in shifted]
 

@@ -89,11 +89,31 @@ class Task:
         values: list = y.tolist()
         return values
 
-    def accuracy(self, outputs: list, targets: list) -> float:
+    def accuracy(self, outputs: list | np.ndarray, targets: list) -> float:
+        """The fraction of outputs whose class is the target's; ``outputs`` may be an array (n, n_out)."""
+        if isinstance(outputs, np.ndarray):
+            return float(np.mean(self._predicted_array(outputs) == self._true_array(targets)))
         hits = 0
         for o, t in zip(outputs, targets):
             hits += self._predicted(o) == self._true(t)
         return hits / len(outputs)
+
+    def _predicted_array(self, o: np.ndarray) -> np.ndarray:
+        return o.argmax(axis=1) if o.shape[1] > 1 else (o[:, 0] > self.threshold).astype(int)
+
+    def _true_array(self, targets: list) -> np.ndarray:
+        cached = getattr(self, "_true_cache", None)
+        if cached is not None and cached[0] is targets:  # the same training targets every epoch
+            return cached[1]
+        t = np.asarray(targets, dtype=float)
+        if t.ndim == 2 and t.shape[1] > 1:
+            true = t.argmax(axis=1)
+        else:
+            t = t.reshape(-1)
+            true = (t > 0) if self.kind == "sign" else (t > 0.5) if self.kind == "01" and self.n_out == 1 else t
+            true = true.astype(int)
+        self._true_cache = (targets, true)
+        return true
 
     def _predicted(self, o: Any) -> int:
         if isinstance(o, list):

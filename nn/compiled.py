@@ -1,13 +1,16 @@
-"""``fit(compile=True)``: the training step through autograd's tape compiler.
+"""``fit(compile=True)``: training through autograd's tape compiler.
 
-The eager step builds a graph per batch; the compiled step traces one sample's loss once per
-distinct target and replays forward and backward over the whole batch with numpy
-(:class:`autograd.tape.CompiledLoss`).  Dropout in training mode takes its mask from tape inputs
-(``Dropout.masks_from``) that are drawn afresh for every batch, from the layer's own generator in
-the eager order (layer by layer, sample by sample), so compiled and eager training draw the same
-masks.  The eager step is passed in (fit's), never imported back from nn.train.  BatchNorm in training
-mode needs the statistics of the whole batch, which a per-sample tape cannot see: such models
-train eagerly, with a warning when ``compile=True`` was asked for explicitly.
+The eager step builds a graph per batch; compiled training traces one sample's loss and replays
+forward and backward over whole batches with numpy.  :class:`CompiledModel` holds the traced graph
+of a model, loss and set of targets (cached per model, so a second fit does not re-trace) and
+:func:`flat_trainer` builds fit's trainer on flat parameter arrays (:mod:`nn.flat`).
+:func:`compiled_step` is the older per-batch seam on the Values (:class:`autograd.tape.CompiledLoss`,
+one tape per distinct target), kept for ``nn.train.batch_step``.  Dropout in training mode takes its
+mask from tape inputs (``Dropout.masks_from``) that are drawn afresh for every batch, from the
+layer's own generator in the eager order (layer by layer, sample by sample), so compiled and eager
+training draw the same masks.  BatchNorm in training mode needs the statistics of the whole batch,
+which a per-sample tape cannot see: such models train eagerly, with a warning when
+``compile=True`` was asked for explicitly.
 
 ``compile=None`` (fit's default) compiles only what is known to give the eager numbers: nn's own
 losses (pure Value arithmetic, no branch on the prediction), models made of ``nn.layers``, and at
@@ -20,27 +23,33 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
+import weakref
 from typing import Any, Callable, Iterator, Sequence
 
-from autograd import Value
-from autograd.tape import CompiledLoss
+import numpy as np
+
+import autograd
+from autograd import Value, no_grad, trace
+from autograd.tape import CompiledLoss, Tape
 
 from .layers import BatchNorm, Dropout
 
-__all__ = ["compiled_step", "why_not_compiled", "MAX_TAPES"]
+__all__ = ["compiled_step", "why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
 MAX_TAPES = 64  # distinct targets, one tape each; past that the compiled step trains eagerly
+MAX_MASKED = 16  # up to this many distinct targets, fit traces one tape with the target as 0/1 mask inputs
 
 
 def why_not_compiled(
-    model: Any, explicit: bool, loss: Callable | None = None, targets: Sequence[Any] | None = None
+    model: Any, explicit: bool, loss: Callable | None = None, targets: Sequence[Any] | None = None,
+    modules: list | None = None,
 ) -> str:
     """Why this model (and loss, and targets) cannot train through the tape ("" when it can).
 
     With ``explicit=False`` (``compile=None``) only the safe cases compile: nn's own losses, models
     of ``nn.layers`` modules, at most ``MAX_TAPES`` distinct targets.
     """
-    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+    modules = _modules(model) if modules is None else modules
     if any(isinstance(m, BatchNorm) and m.training for m in modules):
         return ("BatchNorm in training mode normalises with the statistics of the whole batch, which a "
                 "per-sample tape cannot see")
@@ -133,3 +142,173 @@ def compiled_step(
     penalty = (lambda: regularizer(params)) if regularizer is not None else None
     return CompiledLoss(sample_fn, params, nin, penalty=penalty, n_noise=n_noise,
                         draw_noise=draw if n_noise else None, max_tapes=MAX_TAPES, fallback=eager)
+
+
+# --- fit's compiled training: one traced graph per model, loss and targets, cached ----------------
+class CompiledModel:
+    """The traced training graph of one model with one loss and one set of targets.
+
+    With at most :data:`MAX_MASKED` distinct targets, one tape computes ``sum_k m_k loss(out, y_k)``
+    with ``m`` a one-hot mask of the sample's target among the distinct ones (``y_k``): the model
+    is traced once, every batch replays in one call, and a 0 mask times a finite loss adds exactly
+    0 to the value and the gradients, so each sample gets its own target's loss and gradient.  With
+    more targets there is one tape per target (the target a constant of its tape), traced when it
+    first appears.  Tape inputs: the sample's features, then dropout masks, then the target masks.
+    """
+
+    def __init__(self, model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
+                 masked: bool, modules: list) -> None:
+        self.keys: list[Any] = []
+        self.targets: list[Any] = []
+        position: dict[Any, int] = {}
+        for y, key in zip(targets, keys):
+            if key not in position:
+                position[key] = len(self.keys)
+                self.keys.append(key)
+                self.targets.append(y)
+        self.position = position
+        self.loss, self.nin, self.masked = loss, nin, masked
+        self._model = weakref.ref(model)  # a cached graph must not keep its model alive
+        self.widths = _dropout_widths(model, modules, nin)  # (position in model.modules(), inputs)
+        self.n_noise = sum(n for _, n in self.widths)
+        self.n_inputs = nin + self.n_noise + (len(self.keys) if masked else 0)
+        self._tapes: dict[int, Tape] = {}  # target position -> tape (-1: the masked tape)
+        if masked:
+            self._tapes[-1] = self._trace(None)
+
+    # --- tracing ------------------------------------------------------------------------------------
+    def _trace(self, k: int | None) -> Tape:
+        nin, n_noise, loss, model_ref = self.nin, self.n_noise, self.loss, self._model
+        targets = self.targets
+
+        def sample(*args: Value) -> tuple[Value, Any]:
+            model = model_ref()
+            assert model is not None, "traced while fit holds the model"
+            feed = iter(args[nin:nin + n_noise])
+            with _dropout_masks(model, lambda d, n: [next(feed) for _ in range(n)]):
+                out = model(list(args[:nin]))
+            if k is not None:
+                return loss(out, targets[k]), out
+            terms = [m * loss(out, y) for m, y in zip(args[nin + n_noise:], targets)]
+            return (terms[0] if len(terms) == 1 else autograd.sum(terms)), out
+
+        example = [0.0] * nin + [1.0] * n_noise
+        if k is None:
+            example += [1.0] + [0.0] * (len(targets) - 1)
+        return trace(sample, *example, has_aux=True)
+
+    def tapes(self) -> list[Tape]:
+        """The tapes traced so far."""
+        return list(self._tapes.values())
+
+    # --- batches ------------------------------------------------------------------------------------
+    def codes(self, keys: Sequence[Any]) -> np.ndarray:
+        """Each target's position among :attr:`keys`, given the targets' keys (KeyError for one never seen)."""
+        position = self.position
+        return np.fromiter((position[k] for k in keys), dtype=np.intp, count=len(keys))
+
+    def dropouts(self, modules: list) -> list[tuple[Dropout, int]]:
+        """The dropout layers among the model's ``modules`` and their widths, in the order the tape
+        takes their masks."""
+        return [(modules[i], n) for i, n in self.widths]
+
+    def inputs(self, X: np.ndarray, idx: np.ndarray, codes: np.ndarray, dropouts: list) -> np.ndarray:
+        """The tape's input columns for the samples ``idx`` (rows of ``X``) with targets ``codes``."""
+        B, nin = len(idx), self.nin
+        A = np.empty((self.n_inputs, B))
+        A[:nin] = X[idx].T  # gathering whole rows, then one transposed copy: faster than gathering columns
+        row = nin
+        for d, n in dropouts:
+            # The eager loop draws layer by layer, then sample by sample: the same numbers here.
+            A[row:row + n] = np.array([d.draw(n) for _ in range(B)]).T
+            row += n
+        if self.masked:
+            A[row:] = 0.0
+            A[row + codes, np.arange(B)] = 1.0
+        return A
+
+    def batches(self, codes: np.ndarray) -> list[tuple[Tape, np.ndarray | None]]:
+        """(tape, the batch's columns it takes, None for all) for a batch of targets ``codes``."""
+        if self.masked:
+            return [(self._tapes[-1], None)]
+        present = np.unique(codes)
+        out = []
+        for k in present.tolist():
+            tape = self._tapes.get(k)
+            if tape is None:
+                tape = self._tapes[k] = self._trace(k)
+            out.append((tape, None if len(present) == 1 else np.flatnonzero(codes == k)))
+        return out
+
+
+def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]]:
+    """(position in ``modules``, number of inputs) of each dropout call in one forward pass."""
+    if not any(isinstance(m, Dropout) for m in modules):
+        return []
+    where = {id(m): i for i, m in enumerate(modules)}
+    widths: list[tuple[int, int]] = []
+
+    def probe(d: Dropout, n: int) -> list[float]:
+        widths.append((where[id(d)], n))
+        return [1.0] * n
+
+    with no_grad(), _dropout_masks(model, probe):
+        model([0.0] * nin)
+    return widths
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
+
+
+def _modules(model: Any) -> list:
+    return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+
+
+def _fingerprint(modules: list, loss: Callable) -> tuple:
+    """What the traced graph depends on: every module's attributes (by identity) and mode, and the loss."""
+    return (loss, tuple((id(m), getattr(m, "training", None),
+                         tuple((k, id(v)) for k, v in vars(m).items() if k != "_masks")) for m in modules))
+
+
+def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
+                   modules: list | None = None) -> CompiledModel:
+    """The model's traced training graph, from the cache when this model, loss and targets were traced
+    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys."""
+    distinct = set(keys)
+    masked = len(distinct) <= MAX_MASKED
+    modules = _modules(model) if modules is None else modules
+    try:
+        fingerprint = _fingerprint(modules, loss)
+        cached = _CACHE.get(model)
+    except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
+        return CompiledModel(model, loss, targets, keys, nin, masked, modules)
+    if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and \
+            distinct <= cached[1].position.keys():
+        found: CompiledModel = cached[1]
+        return found
+    compiled = CompiledModel(model, loss, targets, keys, nin, masked, modules)
+    _CACHE[model] = (fingerprint, compiled)
+    return compiled
+
+
+def flat_trainer(plan: Any, explicit: bool) -> Any:
+    """fit's compiled training (:class:`nn.flat.FlatTrainer`), or None when the model cannot train
+    through the tape (with a warning when ``explicit``)."""
+    from .flat import FlatTrainer
+
+    model = plan.model
+    keys = [_target_key(y) for y in plan.ys]
+    modules = _modules(model)
+    reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
+    nin = getattr(model, "nin", None)
+    if not reason and not isinstance(nin, int):
+        reason = "the model has no .nin"
+    if not reason and len(set(keys)) > MAX_TAPES:
+        reason = f"more than {MAX_TAPES} distinct targets (one tape each)"
+    if reason:
+        if explicit:
+            warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
+        return None
+    assert isinstance(nin, int)
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules)
+    return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from . import fashion_mnist as _fashion
 from . import validate
+from .fashion_mnist import FASHION_MNIST_CLASSES
 
 __all__ = [
     "xor",
@@ -40,6 +42,8 @@ __all__ = [
     "blobs",
     "sine",
     "digits",
+    "fashion_mnist",
+    "FASHION_MNIST_CLASSES",
     "demo_moons",
     "train_test_split",
     "standardize",
@@ -320,6 +324,20 @@ def digits(
     data = load_digits(n_class=classes)
     X = data.data / 16.0 if scale else data.data.astype(float)
     return _finish(X, data.target, labels, "digits")
+
+
+def fashion_mnist(split: str = "train", path: Any = None, labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST's 60,000 training (``split="train"``) or 10,000 test images (``"test"``), 28x28 each.
+
+    ``X`` is float64 of shape (n, 784) scaled to [0, 1]; ``y`` the classes 0..9
+    (:data:`FASHION_MNIST_CLASSES`) in the form ``labels`` asks for.  Reads the IDX files that
+    ``apt-get install dataset-fashion-mnist`` puts in /usr/share/datasets/fashion-mnist, or those in
+    the directory ``path`` (downloaded by hand, gzip or not); see :mod:`nn.fashion_mnist`.
+    """
+    if labels not in LABEL_KINDS:
+        raise ValueError(f"fashion_mnist: labels must be one of {', '.join(LABEL_KINDS)}, got {labels!r}")
+    X, index = _fashion.load(split, path)
+    return X, to_labels(index, labels, classes=10)
 
 
 def demo_moons(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:

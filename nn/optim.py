@@ -30,27 +30,38 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value
+from autograd.backends import FLOAT, numpy_backend
 
-from . import schedules
+from . import schedules, validate
+from .module import StateDictError
 from .schedules import *  # noqa: F401,F403
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", *schedules.__all__]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "sgd_rule", "adagrad_rule", "rmsprop_rule",
+           "adam_rule", *schedules.__all__]
 
 
 class Optimizer:
     """Base class: parameter checks, ``lr``, all-or-nothing ``step()``, ``zero_grad()``, state dicts.
 
     A subclass lists its constructor's hyperparameters in ``_hyper``, its per-parameter state in
-    ``_slots`` (each a list of floats, one per parameter, starting at 0.0) and implements
-    ``_rule(w, g, t, *slots) -> (new_w, *new_slots)`` on plain floats.
+    ``_slots`` (each a list of floats, one per parameter, starting at 0.0; those that must stay
+    >= 0 also in ``_nonneg_slots``) and sets ``rule``: the update written once on a backend ``m``,
+    ``rule(m, w, g, state, h) -> (new_w, new_state)``, with ``state`` the slots' values in order and
+    ``h`` the hyperparameters plus ``h.t``, the number of the step being taken (1 for the first).
+    :meth:`step` evaluates it on floats, one parameter at a time (``m = autograd.backends.FLOAT``);
+    :meth:`step_arrays` on numpy arrays, all parameters at once (what ``nn.fit`` uses while it holds
+    the parameters in one flat array).  Same formula, same state, the same numbers.
     """
 
     _hyper: tuple[str, ...] = ("lr",)
     _slots: tuple[str, ...] = ()
+    _nonneg_slots: tuple[str, ...] = ()
+    rule: Callable[..., tuple[Any, tuple]]
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params: list[Value] = _params(type(self).__name__, params)
@@ -66,7 +77,11 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _nonneg(type(self).__name__, "lr", value)
+        self._lr = validate.non_negative(type(self).__name__, "lr", value)
+
+    def hyperparameters(self, t: int) -> SimpleNamespace:
+        """What :attr:`rule` reads as ``h``: the hyperparameters now, and ``t``, the step being taken."""
+        return SimpleNamespace(**{k: getattr(self, k) for k in self._hyper}, t=t)
 
     # --- training --------------------------------------------------------------------------------
     def zero_grad(self) -> None:
@@ -75,32 +90,50 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its gradient (all or nothing)."""
+        """Update every parameter once from its gradient (all or nothing), on floats."""
         name = type(self).__name__
         grads = [_grad(name, i, p) for i, p in enumerate(self.params)]
         t = self.t + 1
-        slots = [self.state[k] for k in self._slots]
+        h = self.hyperparameters(t)
+        rule, isfinite = self.rule, math.isfinite
         new_ws: list[float] = []
-        new_slots: list[list[float]] = [[] for _ in self._slots]
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            out = self._rule(p.data, g, t, *[s[i] for s in slots])
-            if not all(math.isfinite(x) for x in out):
-                raise ValueError(
-                    f"{name}.step: the update of parameter {_who(i, p)} overflowed (data {p.data!r}, "
-                    f"grad {g!r}, lr {self.lr!r}); no parameter was updated"
-                )
-            new_ws.append(out[0])
-            for lst, x in zip(new_slots, out[1:]):
-                lst.append(x)
+        new_states: list[tuple] = []
+        for i, (p, g, *state) in enumerate(zip(self.params, grads, *self.state.values())):
+            w, new_state = rule(FLOAT, p.data, g, state, h)
+            if not (isfinite(w) and all(map(isfinite, new_state))):
+                raise _overflow(name, i, p, p.data, g, self.lr)
+            new_ws.append(w)
+            new_states.append(new_state)
         # Commit only once every update is known to be finite.
         for p, w in zip(self.params, new_ws):
             p.data = w
-        for k, lst in zip(self._slots, new_slots):
-            self.state[k] = lst
+        for k, values in zip(self._slots, zip(*new_states)):
+            self.state[k] = list(values)
         self.t = t
 
-    def _rule(self, w: float, g: float, t: int, *slots: float) -> tuple[float, ...]:  # pragma: no cover
-        raise NotImplementedError
+    def step_arrays(self, w: Any, g: Any, state: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """One step of the same rule on numpy arrays: ``w``, ``g`` and each state entry hold one
+        number per parameter, in :attr:`params` order.  Returns the new ``(w, state)`` (fresh
+        arrays) and counts the step in ``t``; raises like :meth:`step` (naming the parameter)
+        when a gradient or an update is not finite, and then changes nothing, ``t`` included.
+        The parameters' Values are not touched: the caller owns the arrays.
+        """
+        import numpy as np
+
+        name = type(self).__name__
+        bad = _first_non_finite(np, g)
+        if bad is not None:
+            raise _bad_grad(name, bad, self.params[bad], float(g[bad]))
+        t = self.t + 1
+        with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
+            new_w, new_state = self.rule(numpy_backend(), w, g, tuple(state[k] for k in self._slots),
+                                         self.hyperparameters(t))
+        for a in (new_w, *new_state):
+            bad = _first_non_finite(np, a)
+            if bad is not None:
+                raise _overflow(name, bad, self.params[bad], float(w[bad]), float(g[bad]), self.lr)
+        self.t = t
+        return new_w, dict(zip(self._slots, new_state))
 
     # --- saving and restoring --------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -117,53 +150,41 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters, ``t`` and state from :meth:`state_dict`; a bad dict changes nothing."""
+        """Restore hyperparameters, ``t`` and state from :meth:`state_dict`.
+
+        Every entry is checked the same way before anything changes; a bad one raises
+        :class:`nn.StateDictError` naming its key (``state['v'][3]``) and the optimiser is left as it
+        was.  State entries must be finite real numbers; the running averages of squared gradients
+        (Adagrad's ``sum``, RMSprop's ``square_avg``, Adam's ``v`` and ``v_max``) also >= 0.
+        """
         name = type(self).__name__
         where = f"{name}.load_state_dict"
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
-        missing = {"optimizer", "hyperparameters", "t", "state"} - set(state_dict)
-        if missing:
-            raise ValueError(f"{where}: missing key(s) {sorted(missing)}")
-        unexpected = set(state_dict) - {"optimizer", "hyperparameters", "t", "state"}
-        if unexpected:
-            raise ValueError(f"{where}: unexpected key(s) {sorted(unexpected)}")
+        if not isinstance(state_dict, Mapping):
+            raise StateDictError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+        _keys(where, "the state dict", state_dict, ("optimizer", "hyperparameters", "t", "state"))
         if state_dict["optimizer"] != name:
-            raise ValueError(f"{where}: this state is for {state_dict['optimizer']!r}, not {name!r}")
+            raise StateDictError(f"{where}: this state is for {validate.show(state_dict['optimizer'])}, not {name!r}")
         hyper = state_dict["hyperparameters"]
-        if not isinstance(hyper, dict) or set(hyper) != set(self._hyper):
-            got = sorted(hyper) if isinstance(hyper, dict) else type(hyper).__name__
-            raise ValueError(
-                f"{where}: hyperparameters must have exactly the keys {list(self._hyper)}, got {got}"
-            )
+        _keys(where, "hyperparameters", hyper, self._hyper)
         # The constructor validates every hyperparameter; build a scratch optimiser and keep its values.
         try:
             checked = type(self)(self.params, **hyper)
         except (TypeError, ValueError) as e:
-            raise ValueError(f"{where}: bad hyperparameter: {e}") from None
+            raise StateDictError(f"{where}: bad hyperparameter: {e}") from None
         t = state_dict["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= _MAX_T:
-            shown = f"{t!r}" if not isinstance(t, numbers.Integral) or abs(t) <= 2**64 else "a larger int"
-            raise ValueError(f"{where}: 't' must be an int in 0..2**53 (a step count), got {shown}")
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= int(t) <= _MAX_T:
+            raise StateDictError(f"{where}: 't' must be an int in 0..2**53 (a step count), got {validate.show(t)}")
         st = state_dict["state"]
-        if not isinstance(st, dict) or set(st) != set(self._slots):
-            got = sorted(st) if isinstance(st, dict) else type(st).__name__
-            raise ValueError(f"{where}: state must have exactly the keys {list(self._slots)}, got {got}")
+        _keys(where, "state", st, self._slots)
         new_state = {}
         for k in self._slots:
             values = st[k]
             if not isinstance(values, (list, tuple)) or len(values) != len(self.params):
-                n = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
-                raise ValueError(
-                    f"{where}: state[{k!r}] must be a list of {len(self.params)} numbers (one per "
-                    f"parameter), got {n}"
-                )
-            for i, x in enumerate(values):
-                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(_as_float(x)):
-                    shown = f"{x!r:.40}" if math.isfinite(_as_float(x)) or not isinstance(x, numbers.Integral) else (
-                        "an int beyond the float range")
-                    raise ValueError(f"{where}: state[{k!r}][{i}] must be a finite number, got {shown}")
-            new_state[k] = [float(x) for x in values]
+                got = f"{len(values)}" if isinstance(values, (list, tuple)) else f"{type(values).__name__}"
+                raise StateDictError(f"{where}: state[{k!r}] must be a list of {len(self.params)} numbers (one per "
+                                     f"parameter), got {got}")
+            check = validate.non_negative if k in self._nonneg_slots else validate.real
+            new_state[k] = [_checked(where, f"state[{k!r}][{i}]", x, check) for i, x in enumerate(values)]
         for k in self._hyper:
             setattr(self, k, getattr(checked, k))
         self.t = int(t)
@@ -172,6 +193,68 @@ class Optimizer:
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._hyper)
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+# --- the update rules, one per optimiser, on a backend m (floats or numpy arrays) --------------------
+def sgd_rule(m: Any, w: Any, g: Any, state: Sequence, h: Any) -> tuple[Any, tuple]:
+    """SGD (lecture form of momentum, see :class:`SGD`); state: (velocity,)."""
+    (a,) = state
+    if h.weight_decay:
+        g = g + h.weight_decay * w
+    if not h.momentum:
+        return w - h.lr * g, (a,)
+    a = h.momentum * a + h.lr * g
+    if h.nesterov:
+        return w - (h.momentum * a + h.lr * g), (a,)
+    return w - a, (a,)
+
+
+def adagrad_rule(m: Any, w: Any, g: Any, state: Sequence, h: Any) -> tuple[Any, tuple]:
+    """Adagrad; state: (sum of squared gradients,)."""
+    (s,) = state
+    if h.weight_decay:
+        g = g + h.weight_decay * w
+    clr = h.lr / (1.0 + (h.t - 1) * h.lr_decay)
+    s = s + g * g
+    return w - clr * g / (m.sqrt(s) + h.eps), (s,)
+
+
+def rmsprop_rule(m: Any, w: Any, g: Any, state: Sequence, h: Any) -> tuple[Any, tuple]:
+    """RMSprop; state: (square_avg, grad_avg, momentum_buffer)."""
+    v, gbar, b = state
+    if h.weight_decay:
+        g = g + h.weight_decay * w
+    v = h.alpha * v + (1.0 - h.alpha) * g * g
+    if h.centered:
+        gbar = gbar + (1.0 - h.alpha) * (g - gbar)
+        avg = m.sqrt(m.maximum(v - gbar * gbar, 0.0)) + h.eps
+    else:
+        avg = m.sqrt(v) + h.eps
+    if h.momentum:
+        b = h.momentum * b + g / avg
+        return w - h.lr * b, (v, gbar, b)
+    return w - h.lr * g / avg, (v, gbar, b)
+
+
+def adam_rule(m: Any, w: Any, g: Any, state: Sequence, h: Any) -> tuple[Any, tuple]:
+    """Adam, and AdamW when ``h.decoupled``; state: (m, v, v_max)."""
+    mean, v, v_max = state
+    b1, b2 = h.betas
+    if h.weight_decay:
+        if h.decoupled:
+            w = w * (1.0 - h.lr * h.weight_decay)
+        else:
+            g = g + h.weight_decay * w
+    mean = mean + (1.0 - b1) * (g - mean)  # PyTorch's lerp form of b1 m + (1-b1) g
+    v = b2 * v + (1.0 - b2) * g * g
+    step_size = h.lr / (1.0 - b1 ** h.t)
+    root_bc2 = math.sqrt(1.0 - b2 ** h.t)
+    if h.amsgrad:
+        v_max = m.maximum(v_max, v)
+        denom = m.sqrt(v_max) / root_bc2 + h.eps
+    else:
+        denom = m.sqrt(v) / root_bc2 + h.eps
+    return w - step_size * mean / denom, (mean, v, v_max)
 
 
 class SGD(Optimizer):
@@ -193,6 +276,7 @@ class SGD(Optimizer):
 
     _hyper = ("lr", "momentum", "nesterov", "weight_decay")
     _slots = ("velocity",)
+    rule = staticmethod(sgd_rule)
 
     def __init__(
         self,
@@ -209,18 +293,7 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0, got momentum=0.0")
         self.nesterov = nesterov
-        self.weight_decay = _nonneg("SGD", "weight_decay", weight_decay)
-
-    def _rule(self, w: float, g: float, t: int, a: float) -> tuple[float, float]:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        if not self.momentum:
-            return w - self.lr * g, a
-        a = self.momentum * a + self.lr * g
-        if self.nesterov:
-            return w - (self.momentum * a + self.lr * g), a
-        return w - a, a
-
+        self.weight_decay = _nonneg(self, "weight_decay", weight_decay)
 
 class Adagrad(Optimizer):
     """Adagrad: ``s <- s + g^2;  w <- w - lr_t * g / (sqrt(s) + eps)``, ``lr_t = lr / (1 + (t-1) lr_decay)``.
@@ -230,6 +303,8 @@ class Adagrad(Optimizer):
 
     _hyper = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     _slots = ("sum",)
+    _nonneg_slots = ("sum",)
+    rule = staticmethod(adagrad_rule)
 
     def __init__(
         self,
@@ -241,21 +316,11 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
     ) -> None:
         super().__init__(params, lr)
-        self.lr_decay = _nonneg("Adagrad", "lr_decay", lr_decay)
-        self.weight_decay = _nonneg("Adagrad", "weight_decay", weight_decay)
-        self.initial_accumulator_value = _nonneg(
-            "Adagrad", "initial_accumulator_value", initial_accumulator_value
-        )
-        self.eps = _nonneg("Adagrad", "eps", eps)
+        self.lr_decay = _nonneg(self, "lr_decay", lr_decay)
+        self.weight_decay = _nonneg(self, "weight_decay", weight_decay)
+        self.initial_accumulator_value = _nonneg(self, "initial_accumulator_value", initial_accumulator_value)
+        self.eps = _nonneg(self, "eps", eps)
         self.state["sum"] = [self.initial_accumulator_value] * len(self.params)
-
-    def _rule(self, w: float, g: float, t: int, s: float) -> tuple[float, float]:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        clr = self.lr / (1.0 + (t - 1) * self.lr_decay)
-        s = s + g * g
-        return w - clr * g / (math.sqrt(s) + self.eps), s
-
 
 class RMSprop(Optimizer):
     """RMSprop: ``v <- alpha v + (1-alpha) g^2;  w <- w - lr * g / (sqrt(v) + eps)``.
@@ -267,6 +332,8 @@ class RMSprop(Optimizer):
 
     _hyper = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
     _slots = ("square_avg", "grad_avg", "momentum_buffer")
+    _nonneg_slots = ("square_avg",)
+    rule = staticmethod(rmsprop_rule)
 
     def __init__(
         self,
@@ -280,27 +347,12 @@ class RMSprop(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.alpha = _unit(self, "alpha", alpha, closed=True)
-        self.eps = _nonneg("RMSprop", "eps", eps)
-        self.weight_decay = _nonneg("RMSprop", "weight_decay", weight_decay)
+        self.eps = _nonneg(self, "eps", eps)
+        self.weight_decay = _nonneg(self, "weight_decay", weight_decay)
         self.momentum = _unit(self, "momentum", momentum)
         if not isinstance(centered, bool):
             raise TypeError(f"RMSprop: centered must be True or False, got {centered!r}")
         self.centered = centered
-
-    def _rule(self, w: float, g: float, t: int, v: float, gbar: float, b: float) -> tuple[float, ...]:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        v = self.alpha * v + (1.0 - self.alpha) * g * g
-        if self.centered:
-            gbar = gbar + (1.0 - self.alpha) * (g - gbar)
-            avg = math.sqrt(max(v - gbar * gbar, 0.0)) + self.eps
-        else:
-            avg = math.sqrt(v) + self.eps
-        if self.momentum:
-            b = self.momentum * b + g / avg
-            return w - self.lr * b, v, gbar, b
-        return w - self.lr * g / avg, v, gbar, b
-
 
 class Adam(Optimizer):
     """Adam: moving averages of g and g^2 with bias correction.
@@ -314,7 +366,9 @@ class Adam(Optimizer):
 
     _hyper = ("lr", "betas", "eps", "weight_decay", "amsgrad")
     _slots = ("m", "v", "v_max")
+    _nonneg_slots = ("v", "v_max")
     _decoupled = False
+    rule = staticmethod(adam_rule)
 
     def __init__(
         self,
@@ -330,30 +384,16 @@ class Adam(Optimizer):
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_unit(self, "betas[0]", betas[0]), _unit(self, "betas[1]", betas[1]))
-        self.eps = _nonneg(name, "eps", eps)
-        self.weight_decay = _nonneg(name, "weight_decay", weight_decay)
+        self.eps = _nonneg(self, "eps", eps)
+        self.weight_decay = _nonneg(self, "weight_decay", weight_decay)
         if not isinstance(amsgrad, bool):
             raise TypeError(f"{name}: amsgrad must be True or False, got {amsgrad!r}")
         self.amsgrad = amsgrad
 
-    def _rule(self, w: float, g: float, t: int, m: float, v: float, v_max: float) -> tuple[float, ...]:
-        b1, b2 = self.betas
-        if self.weight_decay:
-            if self._decoupled:
-                w = w * (1.0 - self.lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * w
-        m = m + (1.0 - b1) * (g - m)  # PyTorch's lerp form of b1 m + (1-b1) g
-        v = b2 * v + (1.0 - b2) * g * g
-        step_size = self.lr / (1.0 - b1 ** t)
-        root_bc2 = math.sqrt(1.0 - b2 ** t)
-        if self.amsgrad:
-            v_max = max(v_max, v)
-            denom = math.sqrt(v_max) / root_bc2 + self.eps
-        else:
-            denom = math.sqrt(v) / root_bc2 + self.eps
-        return w - step_size * m / denom, m, v, v_max
-
+    def hyperparameters(self, t: int) -> SimpleNamespace:
+        h = super().hyperparameters(t)
+        h.decoupled = self._decoupled  # AdamW
+        return h
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``w <- w (1 - lr weight_decay)`` before the Adam step.
@@ -376,6 +416,7 @@ class AdamW(Adam):
 
 
 # --- checks -----------------------------------------------------------------------------------------
+# --- checks -----------------------------------------------------------------------------------------
 def _params(name: str, params: Any) -> list[Value]:
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
@@ -392,7 +433,7 @@ def _params(name: str, params: Any) -> list[Value]:
     seen: dict[int, int] = {}
     for i, p in enumerate(ps):
         if not isinstance(p, Value):
-            raise TypeError(f"{name}: parameter {i} must be a Value, got {type(p).__name__} {p!r}")
+            raise TypeError(f"{name}: parameter {i} must be a Value, got {type(p).__name__} {validate.show(p)}")
         if not p.is_leaf:
             raise ValueError(
                 f"{name}: parameter {_who(i, p)} was computed by {p.op!r}; only leaf Values can be "
@@ -411,27 +452,65 @@ def _grad(name: str, i: int, p: Value) -> float:
     if isinstance(g, Value):  # left by backward(create_graph=True)
         g = g.data
     if isinstance(g, bool) or not isinstance(g, numbers.Real):
-        raise TypeError(f"{name}.step: gradient of parameter {_who(i, p)} is {g!r}, not a number")
+        raise TypeError(f"{name}.step: gradient of parameter {_who(i, p)} is {validate.show(g)}, not a number")
     g = _as_float(g)
     if not math.isfinite(g):
-        raise ValueError(
-            f"{name}.step: gradient of parameter {_who(i, p)} is {g!r}; no parameter was updated "
-            "(look for an overflowing loss or a log/sqrt at the edge of its domain)"
-        )
+        raise _bad_grad(name, i, p, g)
     return g
+
+
+def _bad_grad(name: str, i: int, p: Value, g: float) -> ValueError:
+    return ValueError(
+        f"{name}.step: gradient of parameter {_who(i, p)} is {g!r}; no parameter was updated "
+        "(look for an overflowing loss or a log/sqrt at the edge of its domain)"
+    )
+
+
+def _overflow(name: str, i: int, p: Value, data: float, g: float, lr: float) -> ValueError:
+    return ValueError(
+        f"{name}.step: the update of parameter {_who(i, p)} overflowed (data {data!r}, grad {g!r}, lr {lr!r}); "
+        "no parameter was updated"
+    )
+
+
+def _first_non_finite(np: Any, a: Any) -> int | None:
+    """Index of the first NaN or infinity in a 1-D array, None when all are finite."""
+    ok = np.isfinite(a)
+    return None if ok.all() else int(np.argmin(ok))
 
 
 def _who(i: int, p: Value) -> str:
     return f"{i} ({p.label!r})" if p.label else str(i)
 
 
-def _nonneg(name: str, what: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: {what} must be a real number, got {type(x).__name__} {x!r}")
-    x = _as_float(x)
-    if not (math.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{name}: {what} must be finite and >= 0, got {x!r}")
-    return x
+def _nonneg(owner: Any, what: str, x: Any) -> float:
+    return validate.non_negative(type(owner).__name__, what, x)
+
+
+def _unit(owner: Any, what: str, x: Any, closed: bool = False) -> float:
+    return validate.interval(type(owner).__name__, what, x, 0.0, 1.0, high_open=not closed)
+
+
+def _keys(where: str, what: str, d: Any, keys: Sequence[str]) -> None:
+    """``d`` is a dict with exactly ``keys`` (else a StateDictError naming the missing or extra ones)."""
+    if not isinstance(d, Mapping):
+        raise StateDictError(f"{where}: {what} must be a dict with the keys {list(keys)}, got {type(d).__name__}")
+    missing = [k for k in keys if k not in d]
+    unexpected = [k for k in d if k not in keys]
+    if missing or unexpected:
+        raise StateDictError(
+            f"{where}: {what} must have exactly the keys {list(keys)}; "
+            + "; ".join(f"{label} key(s) {validate.show(ks)}" for label, ks in (("missing", missing),
+                                                                              ("unexpected", unexpected)) if ks)
+        )
+
+
+def _checked(where: str, key: str, x: Any, check: Callable[[str, str, Any], Any]) -> Any:
+    """``check(where, key, x)``, with any complaint as a StateDictError (one wording for every key)."""
+    try:
+        return check(where, key, x)
+    except (TypeError, ValueError) as e:
+        raise StateDictError(str(e)) from None
 
 
 _MAX_T = 2**53  # steps; beyond it t has no exact float and beta ** t would overflow the conversion
@@ -443,11 +522,3 @@ def _as_float(x: Any) -> float:
         return float(x)
     except OverflowError:
         return math.inf if x > 0 else -math.inf
-
-
-def _unit(owner: Any, what: str, x: Any, closed: bool = False) -> float:
-    name = type(owner).__name__
-    x = _nonneg(name, what, x)
-    if x > 1.0 or (x == 1.0 and not closed):
-        raise ValueError(f"{name}: {what} must be in [0, {'1]' if closed else '1)'}, got {x!r}")
-    return x

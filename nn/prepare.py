@@ -16,6 +16,7 @@ model is not changed, so it is also a cheap way to ask "would this fit call star
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,9 +50,10 @@ Hook = Callable[[int, dict], Any]
 class FitPlan:
     """fit's arguments, checked, and its data, prepared: what one training run needs.
 
-    ``xs``/``ys`` are the training samples (lists of floats) and targets in the form the loss
-    takes (class indices as ints, -1/+1, 0/1, rows...); ``xs_val``/``ys_val`` the validation part
-    (None without validation).  ``size`` is the number of samples per batch (``n`` at full batch);
+    ``X``/``ys`` are the training samples (a float array; ``xs`` the same as lists of floats) and
+    targets in the form the loss takes (class indices as ints, -1/+1, 0/1, rows...);
+    ``X_val``/``xs_val``/``ys_val`` the validation part (None without validation).  ``size`` is
+    the number of samples per batch (``n`` at full batch);
     ``rng`` the generator of the shuffling, already used for the validation split.
     """
 
@@ -71,16 +73,27 @@ class FitPlan:
     callbacks: list[Hook]
     compile: bool | None
     task: Task
-    xs: list[list[float]]
+    X: np.ndarray  # the training samples as a float array (what compiled training reads)
     ys: list[Any]
-    xs_val: list[list[float]] | None
+    X_val: np.ndarray | None
     ys_val: list[Any] | None
     rng: np.random.Generator
+
+    @functools.cached_property
+    def xs(self) -> list[list[float]]:
+        """The training samples as lists of floats (made on first use: eager training reads them)."""
+        rows: list[list[float]] = self.X.tolist()
+        return rows
+
+    @functools.cached_property
+    def xs_val(self) -> list[list[float]] | None:
+        """The validation samples as lists of floats, or None."""
+        return self.X_val.tolist() if self.X_val is not None else None
 
     @property
     def n(self) -> int:
         """The number of training samples."""
-        return len(self.xs)
+        return len(self.X)
 
     def batches(self) -> Iterator[np.ndarray]:
         """One epoch's batches of sample indices: in order at full batch, reshuffled otherwise."""
@@ -153,8 +166,7 @@ def prepare_fit(
         model=model, params=model.parameters(), loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
         batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
         early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
-        task=task, xs=Xa.tolist(), ys=task.targets(ya),
-        xs_val=Xv.tolist() if Xv is not None else None, ys_val=task.targets(yv) if yv is not None else None,
+        task=task, X=Xa, ys=task.targets(ya), X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,
         rng=rng,
     )
 

@@ -113,11 +113,11 @@ class StepDecay(Schedule):
         self.lr0 = _rate(self, "lr0", lr0)
         if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
             raise ValueError(f"StepDecay: step_size must be an int >= 1, got {step_size!r}")
-        self.step_size = int(step_size)
-        self.gamma = _rate(self, "gamma", gamma)
+        self.step_size: int = int(step_size)
+        self.gamma: float = _rate(self, "gamma", gamma)
 
     def lr_at(self, t: float) -> float:
-        return self.lr0 * self.gamma ** (t // self.step_size)
+        return self.lr0 * float(self.gamma ** (t // self.step_size))
 
 
 class Exponential(Schedule):
@@ -128,7 +128,7 @@ class Exponential(Schedule):
         self.gamma = _rate(self, "gamma", gamma)
 
     def lr_at(self, t: float) -> float:
-        return self.lr0 * self.gamma ** t
+        return self.lr0 * float(self.gamma ** t)
 
 
 class Cosine(Schedule):
@@ -192,7 +192,7 @@ class Scheduler:
         lr = self.schedule(self.t + 1)
         self.optimizer.lr = lr  # validated by the optimiser before t moves
         self.t += 1
-        return self.optimizer.lr
+        return float(self.optimizer.lr)
 
     def state_dict(self) -> dict:
         """``{"t": t}``: the schedule itself is code and is rebuilt by the caller."""
@@ -205,7 +205,7 @@ class Scheduler:
         t = state["t"]
         if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
             raise ValueError(f"Scheduler.load_state_dict: 't' must be an int >= 0, got {t!r}")
-        self.optimizer.lr = self.schedule(t)
+        self.optimizer.lr = self.schedule(int(t))
         self.t = int(t)
 
 
@@ -213,21 +213,21 @@ def _real(owner: Any, what: str, x: Any) -> float:
     name = type(owner).__name__
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name}: {what} must be a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name}: {what} must be finite, got {x!r}")
-    return x
+    value: float = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: {what} must be finite, got {value!r}")
+    return value
 
 
 def _rate(owner: Any, what: str, x: Any) -> float:
-    x = _real(owner, what, x)
-    if x < 0:
-        raise ValueError(f"{type(owner).__name__}: {what} must be >= 0, got {x!r}")
-    return x
+    value = _real(owner, what, x)
+    if value < 0:
+        raise ValueError(f"{type(owner).__name__}: {what} must be >= 0, got {value!r}")
+    return value
 
 
 def _positive(owner: Any, what: str, x: Any) -> float:
-    x = _real(owner, what, x)
-    if x <= 0:
-        raise ValueError(f"{type(owner).__name__}: {what} must be > 0, got {x!r}")
-    return x
+    value = _real(owner, what, x)
+    if value <= 0:
+        raise ValueError(f"{type(owner).__name__}: {what} must be > 0, got {value!r}")
+    return value

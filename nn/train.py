@@ -135,6 +135,8 @@ def fit(
     - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
       faster), False builds a graph per batch, None (default) compiles only what is known to give
       the eager numbers: nn's own losses on a model of ``nn.layers`` (see :func:`batch_step`).
+      While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
+      are brought up to date at the end of every epoch (callbacks see them) and at the end.
 
     Every argument is checked first, by :func:`nn.prepare_fit` (which says what it raises); then
     :class:`DivergenceError` when the loss becomes non-finite (the model keeps the whole state
@@ -147,25 +149,25 @@ def fit(
     history, bar, watch = History(), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     if hasattr(model, "train"):
         model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train
-    step = batch_step(model, plan.loss, plan.regularizer, plan.params, compile=plan.compile, targets=plan.ys)
-    guard = _Guard(model, plan.params, optimizer)
+    trainer = _trainer(plan)
     t = 0  # optimiser steps so far: the schedule's clock
     try:
         for epoch in range(1, plan.epochs + 1):
             start = time.perf_counter()
-            total, outs = 0.0, [None] * plan.n
+            total = 0.0
             for batch, idx in enumerate(plan.batches(), 1):
                 if plan.schedule is not None:
                     optimizer.lr = plan.schedule(t)
                 try:
-                    value, batch_outs = guard.step(step, [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
-                except _Blowup as error:
-                    raise _diverged(history, epoch, batch, str(error)) from error.__cause__
+                    value = trainer.step(idx)  # all or nothing: a failed step leaves no trace
+                except (ArithmeticError, ValueError) as error:
+                    if not numeric_failure(error):
+                        raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
+                    raise _diverged(history, epoch, batch, error) from error
                 t += 1
                 total += value * len(idx)
-                for i, o in zip(idx, batch_outs):
-                    outs[i] = o
-            logs = _epoch_logs(plan, epoch, total / plan.n, outs)
+            trainer.sync()  # from here on user code can look at the model
+            logs = _epoch_logs(plan, epoch, total / plan.n, trainer.outputs())
             logs["time"] = time.perf_counter() - start
             history.append(logs)
             bar.update(epoch, logs)
@@ -176,60 +178,92 @@ def fit(
             if stop:
                 history.stop_reason = stop
                 break
+            if plan.callbacks:
+                trainer.reload()  # a callback may have changed parameters or the optimiser's state
         else:
             history.stop_reason = "completed"
     finally:
+        trainer.sync()
         bar.close()
     watch.finish(history, model)
     return history
 
 
 # --- fit's parts: one guarded step, an epoch's numbers, early stopping ---------------------------------
-class _Blowup(Exception):
-    """A step whose numbers blew up (the state before it was put back); fit reports a DivergenceError."""
+def _trainer(plan: FitPlan) -> Any:
+    """What runs the batches: compiled training on flat arrays (:mod:`nn.flat`) when ``compile``
+    allows and the model can, else :class:`_EagerTrainer` (a graph per batch)."""
+    if plan.compile or plan.compile is None:
+        from .compiled import flat_trainer
+
+        trainer = flat_trainer(plan, explicit=bool(plan.compile))
+        if trainer is not None:
+            return trainer
+    return _EagerTrainer(plan)
 
 
-class _Guard:
-    """Runs one training step so that a failure leaves no trace: the parameters and the running
-    statistics (the forward pass of a BatchNorm model moves them) are restored on any error."""
+class _EagerTrainer:
+    """A graph per batch on the Values themselves, then ``optimizer.step()``; a failure leaves no
+    trace: the parameters and the running statistics (the forward pass of a BatchNorm model moves
+    them) are restored on any error."""
 
-    def __init__(self, model: Any, params: list[Value], optimizer: Any) -> None:
-        named = getattr(model, "named_buffers", None)
+    def __init__(self, plan: FitPlan) -> None:
+        named = getattr(plan.model, "named_buffers", None)
         self.buffers = [(values, i) for _, values, i in named()] if callable(named) else []
-        self.params = params
-        self.optimizer = optimizer
+        self.plan = plan
+        self.outs: list = [None] * plan.n
 
-    def step(self, step: Callable[[list, list], tuple[float, Outputs]], xs: list, ys: list) -> tuple[float, Outputs]:
-        params, buffers = self.params, self.buffers
+    def step(self, idx: Any) -> float:
+        plan = self.plan
+        params, buffers = plan.params, self.buffers
         saved = [p.data for p in params]
         saved_buffers = [values[i] for values, i in buffers]
         try:
-            value, outs = step(xs, ys)
+            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, params,
+                                         [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
             if not math.isfinite(value):
                 raise FloatingPointError(f"the loss is {value}")
-            self.optimizer.step()  # refuses non-finite gradients, changing nothing
+            plan.optimizer.step()  # refuses non-finite gradients, changing nothing
             if not all(math.isfinite(p.data) for p in params):
                 raise FloatingPointError("a parameter became non-finite after the step")
             if not all(math.isfinite(values[i]) for values, i in buffers):
                 raise FloatingPointError("a running statistic (BatchNorm) became non-finite")
-        except (ArithmeticError, ValueError) as error:
+        except (ArithmeticError, ValueError):
             for p, v in zip(params, saved):
                 p.data = v
                 p.grad = 0.0
             for (values, i), v in zip(buffers, saved_buffers):
                 values[i] = v
-            if not numeric_failure(error):
-                raise  # e.g. BatchNorm given a batch of one: a usage error, not divergence
-            what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
-            raise _Blowup(what) from error
-        return value, outs
+            raise
+        for i, o in zip(idx, outs):
+            self.outs[i] = o
+        return value
+
+    def outputs(self) -> list:
+        return self.outs
+
+    def sync(self) -> None:
+        """Nothing to do: eager training works on the Values themselves."""
+
+    def reload(self) -> None:
+        """Nothing to do: eager training works on the Values themselves."""
 
 
-def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: list) -> dict[str, float]:
-    """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr."""
+def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, float]:
+    """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr.
+
+    ``outs`` is a list (one float or list per sample) or, from compiled training, an array with a
+    row per sample: accuracy reads the array; a metric of the user's gets lists, as in eager fit.
+    """
     logs: dict[str, float] = {"epoch": epoch, "loss": loss}
+    listed = outs
     for name, fn in plan.metrics:
-        logs[name] = fn(outs, plan.ys)
+        if fn == plan.task.accuracy:
+            logs[name] = fn(outs, plan.ys)
+            continue
+        if listed is outs and hasattr(outs, "tolist"):
+            listed = outs[:, 0].tolist() if outs.shape[1] == 1 else outs.tolist()
+        logs[name] = fn(listed, plan.ys)
     if plan.xs_val is not None and plan.ys_val is not None:
         val_outs = predict_lists(plan.model, plan.xs_val)
         logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)
@@ -268,8 +302,9 @@ class _Watch:
             history.restored_best = True
 
 
-def _diverged(history: History, epoch: int, batch: int, what: str) -> DivergenceError:
+def _diverged(history: History, epoch: int, batch: int, error: Exception) -> DivergenceError:
     history.stop_reason = "diverged"
+    what = str(error) if isinstance(error, FloatingPointError) else f"{type(error).__name__}: {error}"
     return DivergenceError(
         f"fit: training diverged at epoch {epoch}, batch {batch}: {what}. Training stopped; the model keeps "
         f"its last finite parameters (try a smaller learning rate)",

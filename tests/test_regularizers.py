@@ -125,3 +125,28 @@ def test_docstring_examples():
     result = doctest.testmod(regularizers)
     assert result.attempted > 0 and result.failed == 0
     assert set(regularizers.__all__) <= set(dir(nn))
+
+
+@pytest.mark.parametrize("name, make, _torch", PENALTIES, ids=IDS)
+def test_array_form_gives_the_value_and_gradient_of_the_graph(name, make, _torch):
+    """What compiled fit evaluates on its flat parameter array is the eager penalty and its gradient."""
+    np = pytest.importorskip("numpy")
+    w0 = W + [0.0]  # |w| at its kink: the op table's derivative (0) on both sides
+    ws = [Value(x) for x in w0]
+    form = regularizers.array_form(make, ws)
+    assert isinstance(form, regularizers.Penalty) and form.name == name and form.params == ws
+    penalty = make(ws)
+    penalty.backward()
+    value, grad = form.value_and_grad(np.array(w0))
+    assert value == pytest.approx(penalty.data, rel=1e-15)
+    assert grad.tolist() == pytest.approx([w.grad for w in ws], rel=1e-15, abs=0.0)
+    assert [w.data for w in ws] == w0  # the array form reads the array, not the Values
+
+
+def test_array_form_is_none_for_anything_but_one_penalty_call():
+    ws = [Value(x) for x in W]
+    assert regularizers.array_form(lambda ps: 2.0 * nn.l2(ps, 0.1), ws) is None
+    assert regularizers.array_form(lambda ps: nn.l2(ps, 0.1) + nn.l1(ps, 0.1), ws) is None
+    assert regularizers.array_form(lambda ps: sum(p * p for p in ps), ws) is None
+    form = regularizers.array_form(lambda ps: nn.l1(ps[1:3], 0.5), ws)
+    assert form is not None and form.params == ws[1:3]

@@ -23,37 +23,81 @@ __all__ = ["BatchPlan"]
 
 
 def _ix(np: Any, rows: Any) -> Any:
-    """An index for rows of V or I: a slice (a view, no copy) when the rows are consecutive."""
+    """An index for rows of V or I that is a view (no copy) whenever the rows allow: a slice for an
+    evenly spaced run, (slice, shape) for a consecutive block, an :class:`_Affine` view for a block
+    of evenly spaced runs (a layer's weights, one neuron's run after another); else an index array."""
     rows = np.asarray(rows, dtype=np.intp)
     flat = rows.ravel()
-    if flat.size and (flat == np.arange(flat[0], flat[0] + flat.size)).all():
-        sl = slice(int(flat[0]), int(flat[0]) + flat.size)
-        return sl if rows.ndim == 1 else (sl, rows.shape)
+    if not flat.size:
+        return rows
+    r0 = int(flat[0])
+    if rows.ndim == 1:
+        step = int(flat[1] - flat[0]) if flat.size > 1 else 1
+        if step >= 1 and (flat == r0 + step * np.arange(flat.size)).all():
+            return slice(r0, r0 + step * (flat.size - 1) + 1, step)
+        return rows
+    if (flat == np.arange(r0, r0 + flat.size)).all():
+        return slice(r0, r0 + flat.size), rows.shape
+    if rows.ndim == 2 and rows.shape[0] > 1 and rows.shape[1] > 1:
+        a, b = int(rows[1, 0] - r0), int(rows[0, 1] - r0)
+        if a >= 1 and b >= 1 and (rows == r0 + a * np.arange(rows.shape[0])[:, None]
+                                   + b * np.arange(rows.shape[1])[None, :]).all():
+            return _Affine(r0, rows.shape, (a, b))
     return rows
 
 
+class _Affine:
+    """Rows ``r0 + a*i + b*j`` of an array as a strided view of shape (n, k, ...), without a copy."""
+
+    __slots__ = ("r0", "shape", "steps")
+
+    def __init__(self, r0: int, shape: tuple, steps: tuple) -> None:
+        self.r0, self.shape, self.steps = r0, shape, steps
+
+    def view(self, a: Any) -> Any:
+        from numpy.lib.stride_tricks import as_strided
+
+        row = a.strides[0]
+        return as_strided(a[self.r0:], shape=self.shape + a.shape[1:],
+                          strides=(row * self.steps[0], row * self.steps[1]) + a.strides[1:])
+
+
 def _take(a: Any, ix: Any) -> Any:
-    return a[ix] if type(ix) is not tuple else a[ix[0]].reshape(ix[1] + a.shape[1:])
+    t = type(ix)
+    if t is tuple:
+        return a[ix[0]].reshape(ix[1] + a.shape[1:])
+    return ix.view(a) if t is _Affine else a[ix]
 
 
 class _Scatter:
-    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed."""
+    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed.
 
-    __slots__ = ("targets", "perm", "starts")
+    ``targets`` may be 2-D (n positions x k nodes), with the contributions flattened in that order;
+    distinct targets that form a view (see :func:`_ix`) are added in place through it.
+    """
+
+    __slots__ = ("targets", "perm", "starts", "view")
 
     def __init__(self, np: Any, targets: Any, shift: int = 0) -> None:
-        targets = np.asarray(targets, dtype=np.intp).ravel() - shift
+        targets = np.asarray(targets, dtype=np.intp) - shift
+        flat = targets.ravel()
         self.perm = self.starts = None
-        if len(np.unique(targets)) == len(targets):
-            self.targets = _ix(np, targets)
+        self.view = False
+        if len(np.unique(flat)) == len(flat):
+            ix = _ix(np, targets)
+            self.view = type(ix) is tuple or type(ix) is _Affine
+            self.targets = ix if self.view or type(ix) is slice else flat
         else:
-            perm = np.argsort(targets, kind="stable")
-            sorted_t = targets[perm]
+            perm = np.argsort(flat, kind="stable")
+            sorted_t = flat[perm]
             starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
             self.targets, self.perm, self.starts = _ix(np, sorted_t[starts]), perm, starts
 
     def __call__(self, np: Any, dest: Any, c: Any) -> None:
-        if self.perm is None:
+        if self.view:
+            v = _take(dest, self.targets)
+            v += c.reshape(v.shape)
+        elif self.perm is None:
             dest[self.targets] += c
         else:
             dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
@@ -100,9 +144,25 @@ class BatchPlan:
         needs = [input_grads] * n_in + [True] * n_p + [False] * n_c + [False] * rec.n_nodes
         depth = [0] * n
         groups: dict[tuple, list[int]] = {}
+        # Identical nodes (same op of the same slots, constants compared by value) are computed once:
+        # a duplicate's row is its original's, so the gradients its consumers send add up there.
+        canon = list(range(n))
+        by_value: dict[str, int] = {}
+        for c in range(n_in + n_p, first):
+            canon[c] = by_value.setdefault(rec.consts[c - n_in - n_p].hex(), c)  # hex: -0.0 and nan stay apart
+        seen: dict[tuple, int] = {}
+        dups: list[int] = []
         for i in range(rec.n_nodes):
             s = first + i
-            ps = rec.parents(i)
+            ps = tuple(canon[p] for p in rec.parents(i))
+            key = (rec.codes[i], ps)
+            original = seen.get(key)
+            if original is not None:
+                canon[s] = original
+                vary[s], needs[s], depth[s] = vary[original], needs[original], depth[original]
+                dups.append(s)
+                continue
+            seen[key] = s
             pat = tuple(vary[p] for p in ps)
             vary[s] = any(pat)
             needs[s] = any(needs[p] for p in ps)
@@ -124,6 +184,8 @@ class BatchPlan:
                     row[s], nv = nv, nv + 1
                 else:
                     row[s], ni = ni, ni + 1
+        for s in dups:
+            row[s] = row[canon[s]]
         self.n_var, self.n_inv = nv, ni
         self.shift = 0 if input_grads else n_in  # without input gradients, V's gradient skips them
         self.vary, self.row, self.needs = vary, row, needs
@@ -188,8 +250,12 @@ class BatchPlan:
         return Block(spec), (varies, _ix(np, rows)), sc
 
     # --- replay -----------------------------------------------------------------------------------
-    def run(self, columns: list, grad: bool, reduce: str = "sum") -> tuple[Any, Any, Any]:
+    def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None) -> tuple[Any, Any, Any]:
         """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
+
+        ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B); ``params``
+        the parameters' values as an array in ``rec.params`` order, or None to read each Value's
+        ``.data`` (live, at every replay).
 
         Each sample gets what the eager engine gives it: its numbers, or its error.  With finite
         inputs, parameters and constants the replay runs with numpy's floating-point errors raised,
@@ -202,13 +268,13 @@ class BatchPlan:
 
         nb = numpy_backend()
         rec = self.rec
-        B = len(columns[0]) if columns else 1
+        B = (columns.shape[1] if isinstance(columns, np.ndarray) else len(columns[0])) if len(columns) else 1
         V = np.empty((self.n_var, B))
-        if columns:
+        if len(columns):
             V[:rec.n_inputs] = columns
         Inv = np.empty(self.n_inv)
         n_p = len(rec.params)
-        Inv[:n_p] = [p.data for p in rec.params]  # parameters are read live at every replay
+        Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
         Inv[n_p:n_p + len(self.consts)] = self.consts
         if np.isfinite(V[:rec.n_inputs]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all():
             try:
@@ -219,7 +285,8 @@ class BatchPlan:
         with np.errstate(all="ignore"):
             return self._pass(np, nb, V, Inv, B, grad, reduce, careful=True)
 
-    def _pass(self, np, nb, V, Inv, B: int, grad: bool, reduce: str, careful: bool) -> tuple[Any, Any, Any]:
+    def _pass(self, np: Any, nb: Any, V: Any, Inv: Any, B: int, grad: bool, reduce: str,
+              careful: bool) -> tuple[Any, Any, Any]:
         rec = self.rec
         n_p = len(rec.params)
         saved = []

@@ -133,7 +133,7 @@ def _step(a: Any, b: Any = 0.0, tie: Any = 0.0) -> Any:
     return Sym("if", "", (1.0, Sym("op", ">", (a, b)), rest))
 
 
-def _select(x, pos, neg):
+def _select(x: Any, pos: Any, neg: Any) -> Any:
     if not _is_sym(x, pos, neg):
         return FLOAT.select(x, pos, neg)
     if not _atomic(x):

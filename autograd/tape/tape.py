@@ -107,6 +107,14 @@ class Tape:
         """Number of op-rule evaluations (numpy groups) of one batch replay: nodes -> groups."""
         return len(self._plan(True).groups)
 
+    def batch_groups(self) -> list[tuple[str, int, str]]:
+        """What one batch replay evaluates, in order: ``(op, nodes, how)`` per group of same-op,
+        same-depth nodes, ``how`` being ``"matrix product"`` for ``dot`` nodes (their weights and
+        inputs contract in one matmul or einsum) and ``"array op"`` otherwise.  Identical nodes
+        (the same op of the same inputs) are evaluated once and counted once."""
+        return [(g.op.name, g.k, "matrix product" if g.kind == "dot" else "array op")
+                for g in self._plan(True).groups]
+
     # --- single sample ------------------------------------------------------------------------
     def _compile(self, which: str) -> None:
         # Each function is compiled when first needed, and its source text is not kept.  No
@@ -155,7 +163,8 @@ class Tape:
             except _MATH_ERRORS:
                 self._interpret(inputs, grad=False)  # the error python mode gives, naming the node
                 raise
-            return self._shape(tuple(float(o[0]) for o in out))
+            result = self._shape(tuple(float(o[0]) for o in out))
+            return result
         if self._forward is None:
             self._compile("forward")
         assert self._forward is not None
@@ -303,6 +312,20 @@ class Tape:
         values = self._shape(out)
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
+
+    def replay(self, columns: Any, params: Any, grad: bool = True) -> tuple[Any, Any]:
+        """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
+
+        ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
+        :attr:`params`, in that order.  Returns the outputs, shape (n_outputs, B) (aux outputs
+        included), and d(sum over the batch of the differentiated outputs)/d(each parameter) as an
+        array (None with ``grad=False``).  No Value is read or written and nothing is checked
+        beyond what numpy checks: the fast path of a training loop that keeps its parameters in
+        one flat array (``nn.fit(compile=True)``).  Numeric failures raise the eager engine's error
+        for the first failing sample, as :meth:`batch_value_and_grad` does.
+        """
+        out, _, pg = self._plan(False).run(columns, grad, "sum", params=params)
+        return out, pg
 
     # --- checks and errors --------------------------------------------------------------------
     def _check(self, inputs: tuple) -> None:

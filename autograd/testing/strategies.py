@@ -126,7 +126,7 @@ def _safe(op: _ops.Op, args: list[float]) -> float | None:
         near(a, b)
         return FLOAT.minimum(a, b)
 
-    def select(x, pos, neg):
+    def select(x: Any, pos: Any, neg: Any) -> Any:
         near(x, 0.0)
         return FLOAT.select(x, pos, neg)
 

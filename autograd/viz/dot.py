@@ -153,7 +153,7 @@ def _show(self: Any) -> pathlib.Path:
 
     fd, name = tempfile.mkstemp(prefix="chalkgrad-graph-", suffix=".svg")
     os.close(fd)  # the viewer starts after we return, so the file must stay
-    path = _save(self, name)
+    path: pathlib.Path = _save(self, name)
     try:
         graphviz.view(path, quiet=True)
     except (OSError, RuntimeError) as error:

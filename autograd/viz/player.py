@@ -108,9 +108,10 @@ def _interval(interval_ms: Any) -> int:
     if isinstance(interval_ms, bool) or not isinstance(interval_ms, numbers.Real):
         raise TypeError(f"player: interval_ms must be a whole number of milliseconds, got "
                         f"{type(interval_ms).__name__} {interval_ms!r:.60}")
-    if not (math.isfinite(interval_ms) and interval_ms >= 1 and float(interval_ms).is_integer()):
+    ms = float(interval_ms)
+    if not (math.isfinite(ms) and ms >= 1 and ms.is_integer()):
         raise ValueError(f"player: interval_ms must be a whole number of milliseconds >= 1, got {interval_ms!r:.60}")
-    return int(interval_ms)
+    return int(ms)
 
 
 def _scoped_svg(svg: str, prefix: str) -> str:

@@ -1,0 +1,196 @@
+"""nn.fit(compile=True) against an idiomatic PyTorch float64 training loop, side by side in one process.
+
+    python benchmarks/fit.py [--repeat 3] [--fashion-samples 60000] [--accuracy] [--only NAME ...]
+
+Four workloads (issue 14), each timed as whole ``nn.fit`` calls (shuffling, per-epoch accuracy,
+history and all) divided by the epochs, best of ``--repeat`` calls on the same model, against the
+same network in PyTorch (float64 like chalkgrad, ``torch.randperm`` shuffles, per-epoch accuracy):
+
+1. digits 64-32-10 (relu), cross-entropy, SGD, batches of 32, one epoch over 1,797 images;
+2. digits, full batch, 5 epochs per fit call;
+3. micrograd's moons MLP 2-16-16-1, hinge + L2, full batch (100 points), 100 epochs per call;
+4. Fashion-MNIST 784-128-10 (relu), cross-entropy, SGD with momentum, batches of 128, one epoch
+   over 60,000 images (``--fashion-samples`` takes fewer, for a slow baseline).
+
+``--accuracy`` also trains Fashion-MNIST for 3 epochs of SGD with momentum in both and prints the
+test accuracy.  BLAS and PyTorch run on one thread.  Ratios are chalkgrad's time / PyTorch's:
+below 1 chalkgrad is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before numpy loads BLAS; threadpoolctl below makes sure
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+import nn  # noqa: E402
+from nn import datasets  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - the benchmark is about the comparison
+    raise SystemExit("benchmarks/fit.py compares with PyTorch: pip install torch") from None
+
+from compile import fmt, limit_threads  # noqa: E402  (benchmarks/compile.py, next to this file)
+
+
+def best(run: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+# --- the PyTorch side -------------------------------------------------------------------------------
+def torch_mlp(sizes: list[int]) -> torch.nn.Sequential:
+    layers: list[torch.nn.Module] = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(a, b, dtype=torch.float64), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def torch_fit(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, loss: str, opt: torch.optim.Optimizer,
+              epochs: int, batch_size: int | None, l2: float = 0.0, seed: int = 0) -> float:
+    """The loop a PyTorch user writes: shuffle indices, slice, forward, loss, backward, step; accuracy per epoch."""
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y if loss == "cross_entropy" else y.astype(np.float64))
+    n = len(Xt)
+    size = n if batch_size is None else batch_size
+    g = torch.Generator().manual_seed(seed)
+    acc = 0.0
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=g) if batch_size is not None else torch.arange(n)
+        correct = 0
+        total = 0.0
+        for lo in range(0, n, size):
+            idx = order[lo:lo + size]
+            xb, yb = Xt[idx], yt[idx]
+            out = model(xb)
+            if loss == "cross_entropy":
+                objective = torch.nn.functional.cross_entropy(out, yb)
+                correct += int((out.argmax(1) == yb).sum())
+            else:  # hinge, labels -1/+1
+                score = out.squeeze(1)
+                objective = torch.relu(1 - yb * score).mean()
+                correct += int(((score > 0) == (yb > 0)).sum())
+            if l2:
+                objective = objective + (l2 / 2) * sum((p * p).sum() for p in model.parameters())
+            opt.zero_grad()
+            objective.backward()
+            opt.step()
+            total += objective.item() * len(idx)
+        acc = correct / n
+    return acc
+
+
+# --- the workloads ----------------------------------------------------------------------------------
+class Workload:
+    def __init__(self, name: str, X: np.ndarray, y: np.ndarray, sizes: list[int], loss: str, batch_size: int | None,
+                 epochs: int, lr: float, momentum: float = 0.0, l2: float = 0.0) -> None:
+        self.name, self.X, self.y, self.sizes, self.loss = name, X, y, sizes, loss
+        self.batch_size, self.epochs, self.lr, self.momentum, self.l2 = batch_size, epochs, lr, momentum, l2
+
+    def chalkgrad(self, repeat: int, compile: bool | None = True) -> float:
+        model = nn.MLP(self.sizes[0], self.sizes[1:], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
+        reg = (lambda ps: nn.l2(ps, self.l2)) if self.l2 else None
+
+        def run() -> None:
+            nn.fit(model, self.X, self.y, loss=self.loss, optimizer=opt, epochs=self.epochs,
+                   batch_size=self.batch_size, regularizer=reg, progress=False, seed=0, compile=compile)
+
+        return best(run, repeat) / self.epochs
+
+    def pytorch(self, repeat: int) -> float:
+        torch.manual_seed(0)
+        model = torch_mlp(self.sizes)
+        opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
+        return best(lambda: torch_fit(model, self.X, self.y, self.loss, opt, self.epochs, self.batch_size, self.l2),
+                    repeat) / self.epochs
+
+
+def workloads(fashion_samples: int) -> list[Workload]:
+    out = []
+    try:
+        X, y = datasets.digits()
+        out.append(Workload("digits 64-32-10, batch 32", X, y, [64, 32, 10], "cross_entropy", 32, 1, 0.1))
+        out.append(Workload("digits 64-32-10, full batch", X, y, [64, 32, 10], "cross_entropy", None, 5, 0.5))
+    except ImportError:
+        print("(digits skipped: scikit-learn is not installed)")
+    X, y = datasets.demo_moons(labels="sign")
+    out.append(Workload("moons 2-16-16-1, hinge + L2, full batch", X, y, [2, 16, 16, 1], "hinge", None, 100, 0.1,
+                        l2=2e-4))
+    try:
+        X, y = datasets.fashion_mnist()
+        X, y = X[:fashion_samples], y[:fashion_samples]
+        out.append(Workload(f"Fashion-MNIST 784-128-10, batch 128, {len(X):,} images", X, y, [784, 128, 10],
+                            "cross_entropy", 128, 1, 0.05, momentum=0.9))
+    except FileNotFoundError as e:
+        print(f"(Fashion-MNIST skipped: {e})")
+    return out
+
+
+def fashion_accuracy(epochs: int = 3) -> tuple[float, float, float, float]:
+    """Test accuracy of 784-128-10 after ``epochs`` of SGD with momentum: (chalkgrad, PyTorch, their seconds)."""
+    X, y = datasets.fashion_mnist()
+    Xt, yt = datasets.fashion_mnist("test")
+    model = nn.MLP(784, [128, 10], seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    t0 = time.perf_counter()
+    nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=128, progress=False, seed=0,
+           compile=True)
+    ours_s = time.perf_counter() - t0
+    ours = nn.evaluate(model, Xt, yt, loss="cross_entropy")["accuracy"]
+    torch.manual_seed(0)
+    tm = torch_mlp([784, 128, 10])
+    t0 = time.perf_counter()
+    torch_fit(tm, X, y, "cross_entropy", torch.optim.SGD(tm.parameters(), lr=0.05, momentum=0.9), epochs, 128)
+    theirs_s = time.perf_counter() - t0
+    with torch.no_grad():
+        theirs = float((tm(torch.from_numpy(Xt)).argmax(1) == torch.from_numpy(yt)).double().mean())
+    return ours, theirs, ours_s, theirs_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fashion-samples", type=int, default=60_000)
+    parser.add_argument("--accuracy", action="store_true", help="also train Fashion-MNIST 3 epochs, test accuracy")
+    parser.add_argument("--eager", action="store_true", help="also time compile=False on moons")
+    parser.add_argument("--only", nargs="*", default=None, help="workloads whose name starts with these words")
+    args = parser.parse_args()
+    threads = limit_threads(1)
+    print(f"# nn.fit vs PyTorch: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+          f"PyTorch {torch.__version__}; {threads}; load average {os.getloadavg()[0]:.1f}")
+    print("| workload | nn.fit(compile=True) per epoch | PyTorch loop per epoch | ratio |")
+    print("|---|---|---|---|")
+    for w in workloads(args.fashion_samples):
+        if args.only and not any(w.name.lower().startswith(o.lower()) for o in args.only):
+            continue
+        repeat = 1 if w.name.startswith("Fashion") else args.repeat
+        theirs = w.pytorch(repeat)
+        ours = w.chalkgrad(repeat)
+        print(f"| {w.name} | {fmt(ours)} | {fmt(theirs)} | {ours / theirs:.2f}x |", flush=True)
+        if args.eager and w.name.startswith("moons"):
+            eager = w.chalkgrad(repeat, compile=False)
+            print(f"| {w.name}, compile=False | {fmt(eager)} | {fmt(theirs)} | {eager / theirs:.2f}x |", flush=True)
+    if args.accuracy:
+        ours, theirs, ours_s, theirs_s = fashion_accuracy()
+        print(f"Fashion-MNIST 784-128-10, 3 epochs SGD momentum 0.9, lr 0.05, batch 128: test accuracy "
+              f"chalkgrad {100 * ours:.1f} % ({ours_s:.1f} s), PyTorch {100 * theirs:.1f} % ({theirs_s:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

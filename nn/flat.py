@@ -1,0 +1,188 @@
+"""Compiled training with the parameters in one flat float64 array (what ``nn.fit(compile=True)`` runs).
+
+While fitting, the parameters' numbers live in ``theta``, one float64 array (the model's
+parameters in ``model.parameters()`` order, then any other Value the loss, the penalty or the
+optimiser uses), and their gradients in ``grad``, a sibling array.  A batch is an index array into
+the training data; the traced tape (:mod:`nn.compiled`) reads its parameters from ``theta`` and
+returns its gradients as an array; the penalty (:func:`nn.regularizers.array_form`) and the
+optimiser (:meth:`nn.optim.Optimizer.step_arrays`) work on arrays too.  No Python runs per
+parameter per batch.
+
+The Values are brought up to date (``.data`` and ``.grad``, and the optimiser's state lists) by
+:meth:`FlatTrainer.sync`, which fit calls whenever user code can look: at the end of each epoch
+(before metrics, callbacks and early stopping), on divergence, on any error and at the end.
+After callbacks, :meth:`FlatTrainer.reload` reads them back, so a callback that changes a
+parameter or the optimiser's state is heard.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+from . import regularizers
+from .optim import Optimizer
+
+__all__ = ["FlatTrainer"]
+
+
+class FlatTrainer:
+    """One training run on flat arrays: ``step(idx) -> mean loss``, ``outputs()``, ``sync()``, ``reload()``.
+
+    ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets, ``codes``
+    each training sample's target as a position in ``compiled.keys``, ``dropouts`` the model's
+    dropout layers and widths (``compiled.dropouts``); ``plan`` fit's
+    :class:`nn.prepare.FitPlan`.  ``step`` is all or nothing: on any error ``theta``, ``grad``
+    and the optimiser's state and step count are as before the step.
+    """
+
+    def __init__(self, plan: Any, compiled: Any, codes: np.ndarray, dropouts: list) -> None:
+        self.plan, self.compiled = plan, compiled
+        self.values: list[Value] = list(plan.params)
+        self._pos: dict[int, int] | None = None  # id -> position in values, built when first needed
+        self.codes = codes  # each sample's target, as its position in compiled.keys
+        self.dropouts = dropouts  # (Dropout, width) in the order the tape takes their masks
+        self.tape_index: dict[int, Any] = {}
+        for t in compiled.tapes():
+            self.tape_index[id(t)] = self._index(t.params)
+        self.penalty = self.penalty_tape = None
+        self.penalty_index: Any = None
+        if plan.regularizer is not None:
+            self.penalty = regularizers.array_form(plan.regularizer, plan.params)
+            if self.penalty is not None:
+                self.penalty_index = self._index(self.penalty.params)
+            else:  # any other function of the parameters: traced as it is, replayed on the array
+                from autograd import trace
+
+                regularizer, params = plan.regularizer, plan.params
+                self.penalty_tape = trace(lambda: regularizer(params))
+                self.penalty_index = self._index(self.penalty_tape.params)
+        opt = plan.optimizer
+        flat_rule = callable(getattr(opt, "step_arrays", None)) and isinstance(getattr(opt, "params", None), list) \
+            and type(opt).step is Optimizer.step
+        self.opt_index = self._index(opt.params) if flat_rule else None
+        self.flat_optimizer = flat_rule
+        self.theta = np.empty(len(self.values))
+        self.grad = np.zeros(len(self.values))
+        self.state: dict[str, Any] = {}
+        self.reload()
+        self.n_out = plan.task.n_out
+        self.outs = np.zeros((plan.n, self.n_out))
+
+    def _index(self, vs: list[Value]) -> Any:
+        """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
+        if vs == self.values[:len(vs)]:  # the usual case, compared by identity at C speed
+            return slice(0, len(vs))
+        if self._pos is None:
+            self._pos = {id(v): i for i, v in enumerate(self.values)}
+        for v in vs:
+            if id(v) not in self._pos:  # a Value outside the model (captured by the loss, the penalty...)
+                self._pos[id(v)] = len(self.values)
+                self.values.append(v)
+        idx = np.fromiter((self._pos[id(v)] for v in vs), dtype=np.intp, count=len(vs))
+        if len(idx) and (idx == np.arange(idx[0], idx[0] + len(idx))).all():
+            return slice(int(idx[0]), int(idx[0]) + len(idx))
+        return idx
+
+    # --- the step ----------------------------------------------------------------------------------
+    def step(self, idx: np.ndarray) -> float:
+        """Forward, backward and one optimiser step on the samples ``idx``; returns the batch's objective.
+
+        On a numeric failure the parameters are as before and the gradients 0 (as after eager fit's)."""
+        try:
+            return self._step(idx)
+        except (ArithmeticError, ValueError):
+            self.grad = np.zeros(len(self.values))
+            raise
+
+    def _step(self, idx: np.ndarray) -> float:
+        B = len(idx)
+        compiled = self.compiled
+        codes = self.codes[idx]
+        inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
+        batches = compiled.batches(codes)
+        for tape, _ in batches:
+            if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
+                self.tape_index[id(tape)] = self._index(tape.params)
+                self._grow()
+        theta = self.theta
+        grad = np.zeros(len(self.values))
+        losses = np.empty(B)
+        outs = np.empty((self.n_out, B))
+        for tape, sel in batches:
+            where = self.tape_index[id(tape)]
+            cols = inputs if sel is None else inputs[:, sel]
+            out, pg = tape.replay(cols, theta[where])
+            grad[where] += pg
+            if sel is None:
+                losses, outs = out[0], out[1:]
+            else:
+                losses[sel], outs[:, sel] = out[0], out[1:]
+        scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
+        grad *= scale
+        value = float(losses.sum()) * scale
+        if self.penalty is not None:
+            extra, pg = self.penalty.value_and_grad(theta[self.penalty_index])
+            value += extra
+            grad[self.penalty_index] += pg
+        elif self.penalty_tape is not None:
+            out, pg = self.penalty_tape.replay(np.empty((0, 1)), theta[self.penalty_index])
+            value += float(out[0, 0])
+            grad[self.penalty_index] += pg
+        if not math.isfinite(value):
+            raise FloatingPointError(f"the loss is {value}")
+        self._update(grad)
+        self.outs[idx] = outs.T
+        return value
+
+    def _update(self, grad: np.ndarray) -> None:
+        opt, theta = self.plan.optimizer, self.theta
+        if self.flat_optimizer:
+            where = self.opt_index
+            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
+            theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
+        else:  # an optimiser without an array rule steps the Values themselves
+            self.grad = grad
+            self.sync()
+            try:
+                opt.step()
+                new = np.array([p.data for p in self.values])
+                if not np.isfinite(new).all():
+                    raise FloatingPointError("a parameter became non-finite after the step")
+            except (ArithmeticError, ValueError):
+                self.sync()  # the Values as they were before the step
+                raise
+            self.theta = new
+        self.grad = grad
+
+    def _grow(self) -> None:
+        """Room in the arrays for Values added by a tape traced mid-fit."""
+        extra = len(self.values) - len(self.theta)
+        if extra:
+            self.theta = np.concatenate([self.theta, [v.data for v in self.values[-extra:]]])
+            self.grad = np.concatenate([self.grad, np.zeros(extra)])
+
+    # --- what user code sees ------------------------------------------------------------------------
+    def outputs(self) -> np.ndarray:
+        """This epoch's outputs, one row per training sample (the value each had when its batch ran)."""
+        return self.outs
+
+    def sync(self) -> None:
+        """Bring the Values (``.data``, ``.grad``) and the optimiser's state lists up to date."""
+        for p, x, g in zip(self.values, self.theta.tolist(), self.grad.tolist()):
+            p.data = x
+            p.grad = g
+        if self.flat_optimizer:
+            opt = self.plan.optimizer
+            for k, a in self.state.items():
+                opt.state[k] = a.tolist()
+
+    def reload(self) -> None:
+        """Read the arrays back from the Values and the optimiser (after user code may have changed them)."""
+        self.theta = np.array([p.data for p in self.values], dtype=float)
+        if self.flat_optimizer:
+            self.state = {k: np.array(v, dtype=float) for k, v in self.plan.optimizer.state.items()}

@@ -1,0 +1,111 @@
+"""Compiled fit on flat arrays: eager's numbers for every optimiser, Values up to date whenever user code looks,
+no re-tracing on a second fit, the penalty's array form, and a failure that changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from nn import compiled, datasets
+
+OPTIMIZERS = [
+    ("SGD", {"lr": 0.3}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    ("Adam", {"lr": 0.02, "amsgrad": True, "weight_decay": 1e-3}),
+    ("AdamW", {"lr": 0.02}),
+]
+
+
+def _run(compile, name, kwargs, loss="hinge", reg=lambda ps: nn.l2(ps, 1e-3), **fit_kw):
+    X, y = datasets.demo_moons(labels="sign" if loss == "hinge" else "index")
+    model = nn.MLP(2, [8, 8, 1 if loss == "hinge" else 2], seed=1)
+    opt = getattr(nn.optim, name)(model.parameters(), **kwargs)
+    h = nn.fit(model, X, y, loss=loss, optimizer=opt, epochs=6, batch_size=16, regularizer=reg, progress=False,
+               seed=2, compile=compile, **fit_kw)
+    return model, opt, h
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZERS, ids=[f"{n}-{k}" for n, k in OPTIMIZERS])
+def test_compiled_fit_equals_eager_fit_for_every_optimiser(name, kwargs):
+    eager, opt_e, h_e = _run(False, name, kwargs)
+    flat, opt_f, h_f = _run(True, name, kwargs)
+    a = np.array([p.data for p in eager.parameters()])
+    b = np.array([p.data for p in flat.parameters()])
+    assert np.abs(a - b).max() <= 1e-9
+    assert np.allclose(h_e.loss, h_f.loss, rtol=1e-12) and h_e.accuracy == h_f.accuracy
+    # The optimiser's state is the same state, written back into its lists
+    assert opt_e.t == opt_f.t == 6 * 7
+    for k in opt_e.state:
+        assert np.abs(np.array(opt_e.state[k]) - np.array(opt_f.state[k])).max() <= 1e-9
+    # ... and the gradients of the last batch, as eager fit leaves them
+    assert np.abs(np.array([p.grad for p in eager.parameters()]) -
+                  np.array([p.grad for p in flat.parameters()])).max() <= 1e-9
+
+
+def test_cross_entropy_with_a_custom_regulariser_and_elastic_net_match_eager():
+    for reg in (lambda ps: nn.elastic_net(ps, 1e-3, 1e-3), lambda ps: 0.5 * nn.l1(ps[:5], 1e-2)):
+        eager, _, h_e = _run(False, "Adam", {"lr": 0.02}, loss="cross_entropy", reg=reg)
+        flat, _, h_f = _run(True, "Adam", {"lr": 0.02}, loss="cross_entropy", reg=reg)
+        assert np.abs(np.array([p.data for p in eager.parameters()]) -
+                      np.array([p.data for p in flat.parameters()])).max() <= 1e-9
+        assert np.allclose(h_e.loss, h_f.loss, rtol=1e-12)
+
+
+def test_callbacks_see_the_current_parameters_and_what_they_change_is_heard():
+    X, y = datasets.demo_moons(labels="sign")
+    seen = []
+
+    def look(epoch, logs):
+        seen.append([p.data for p in model.parameters()])
+        if epoch == 2:  # a callback that edits the model: training continues from its edit
+            for p in model.parameters():
+                p.data = 0.5 * p.data
+            opt.lr = 0.05
+
+    results = []
+    for compile in (False, True):
+        model = nn.MLP(2, [8, 1], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        seen = []
+        nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=4, batch_size=25, progress=False, seed=0,
+               compile=compile, callbacks=[look])
+        results.append((np.array(seen), np.array([p.data for p in model.parameters()]), opt.state["velocity"]))
+    (seen_e, end_e, vel_e), (seen_f, end_f, vel_f) = results
+    assert np.abs(seen_e - seen_f).max() <= 1e-12 and np.abs(end_e - end_f).max() <= 1e-12
+    assert np.abs(np.array(vel_e) - np.array(vel_f)).max() <= 1e-12
+
+
+def test_a_second_fit_on_the_same_model_does_not_re_trace(monkeypatch):
+    X, y = datasets.demo_moons(labels="index")
+    model = nn.MLP(2, [8, 2], seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    traced = []
+    real = compiled.CompiledModel._trace
+    monkeypatch.setattr(compiled.CompiledModel, "_trace", lambda self, k: traced.append(k) or real(self, k))
+    for _ in range(3):
+        nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=2, progress=False, compile=True)
+    assert traced == [None]  # one tape for both classes (targets as masks), traced once for three fits
+    nn.fit(model, X[y == 0], y[y == 0], loss="cross_entropy", optimizer=opt, epochs=1, progress=False, compile=True)
+    assert traced == [None]  # a subset of the traced targets reuses it too
+    model.layers[0].neurons[3].activation = nn.activations.get_activation("tanh")  # another graph: traced again
+    nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=1, progress=False, compile=True)
+    assert traced == [None, None]
+
+
+def test_divergence_keeps_the_last_finite_parameters_and_state_as_eager_fit_does():
+    X, y = datasets.demo_moons(labels="sign")
+    runs = []
+    for compile in (False, True):
+        model = nn.MLP(2, [8, 1], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=1e306, momentum=0.5)
+        with pytest.raises(nn.DivergenceError, match="epoch 1, batch 2: ") as info:
+            nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=3, batch_size=10, progress=False, seed=0,
+                   compile=compile)
+        assert info.value.epoch == 1 and info.value.history.stop_reason == "diverged"
+        assert all(np.isfinite(p.data) and p.grad == 0.0 for p in model.parameters()) and opt.t == 1
+        runs.append(([p.data for p in model.parameters()], opt.state["velocity"]))
+    for a, b in zip(runs[0], runs[1]):
+        assert np.allclose(a, b, rtol=1e-9, atol=0.0)

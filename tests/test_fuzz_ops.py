@@ -59,7 +59,7 @@ def eager(op, xs, create_graph=False):
         out.backward(create_graph=create_graph)
     except ERRORS as e:
         return ("error", _kind(e), "backward")
-    return ("ok", out.data, [float(v.grad) for v in vs])
+    return ("ok", out.data, [float(getattr(v.grad, "data", v.grad)) for v in vs])
 
 
 def _kind(e):

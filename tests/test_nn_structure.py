@@ -23,8 +23,8 @@ def _relative_imports(tree):
 def test_no_module_imports_another_modules_underscore_names():
     found = [f"nn/{name}.py: from .{node.module} import {alias.name}"
              for name, tree in SOURCES.items() for node in _relative_imports(tree)
-             for alias in node.names if alias.name.startswith("_")]
-    assert found == []
+             for alias in node.names if alias.name.startswith("_") and node.module is not None]
+    assert found == []  # `from . import _module` imports a private *module*, which is allowed
 
 
 def test_the_compiled_step_does_not_import_fit():

@@ -85,7 +85,7 @@ def test_value_backend_partials_equal_float_partials(name):
     (d_float,) = op.partials(FLOAT, out, 0.7)
     node = getattr(x, name)()
     (d_value,) = op.partials(VALUE, node, x)
-    assert d_value.item() == pytest.approx(d_float, rel=1e-14)
+    assert getattr(d_value, "data", d_value) == pytest.approx(d_float, rel=1e-14)  # a constant may stay a float
 
 
 def test_ops_are_registered_once_and_bind_is_cached():

@@ -55,11 +55,13 @@ class _Affine:
         self.r0, self.shape, self.steps = r0, shape, steps
 
     def view(self, a: Any) -> Any:
-        from numpy.lib.stride_tricks import as_strided
+        import numpy as np
 
         row = a.strides[0]
-        return as_strided(a[self.r0:], shape=self.shape + a.shape[1:],
-                          strides=(row * self.steps[0], row * self.steps[1]) + a.strides[1:])
+        strides = (row * self.steps[0], row * self.steps[1]) + a.strides[1:]
+        if a.flags.c_contiguous:  # V, I and their gradients: a view straight onto the buffer (cheapest)
+            return np.ndarray(self.shape + a.shape[1:], a.dtype, a, self.r0 * row, strides)
+        return np.lib.stride_tricks.as_strided(a[self.r0:], shape=self.shape + a.shape[1:], strides=strides)
 
 
 def _take(a: Any, ix: Any) -> Any:

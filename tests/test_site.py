@@ -31,7 +31,7 @@ def test_site_builds_strictly_with_the_api_reference_and_the_notebooks(tmp_path)
     assert "one record node per Value" in api  # draw_dot's docstring, rendered
     assert '<span class="gp">&gt;&gt;&gt; </span>' in api  # doctest examples shown as code
     nn_api = (site / "api" / "nn" / "index.html").read_text(encoding="utf-8")
-    for name in ("nn.MLP", "nn.fit", "nn.optim.Adam", "nn.datasets.demo_moons"):
+    for name in ("nn.MLP", "nn.train.fit", "nn.prepare.prepare_fit", "nn.optim.Adam", "nn.datasets.demo_moons"):
         assert f'id="{name}"' in nn_api, name
     notebook = (site / "notebooks" / "08_moons" / "index.html").read_text(encoding="utf-8")
     assert "<img" in notebook or "data:image/png;base64" in notebook  # committed outputs, not re-run

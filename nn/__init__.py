@@ -6,7 +6,7 @@
 """
 
 # First: importing _clash checks that `autograd` is chalkgrad's (not PyPI's HIPS autograd), naming the clash.
-from . import _clash  # noqa: F401
+from ._clash import AutogradClashError  # noqa: F401
 
 # isort: split
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fashion_mnist as _fashion
+from . import fashion_mnist as fashion_files
 from . import validate
 from .fashion_mnist import FASHION_MNIST_CLASSES
 
@@ -336,7 +336,7 @@ def fashion_mnist(split: str = "train", path: Any = None, labels: str = "index")
     """
     if labels not in LABEL_KINDS:
         raise ValueError(f"fashion_mnist: labels must be one of {', '.join(LABEL_KINDS)}, got {labels!r}")
-    X, index = _fashion.load(split, path)
+    X, index = fashion_files.load(split, path)
     return X, to_labels(index, labels, classes=10)
 
 

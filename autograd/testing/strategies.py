@@ -34,7 +34,7 @@ from typing import Any, Iterable, Sequence
 
 import hypothesis.strategies as st
 
-from .. import ops as _ops
+from .. import ops as op_table
 from ..backends import FLOAT
 from ..value import Value, apply
 
@@ -67,7 +67,7 @@ class Expression:
     another framework).
     """
 
-    def __init__(self, n_inputs: int, steps: Sequence[tuple[_ops.Op, tuple[int, ...]]]) -> None:
+    def __init__(self, n_inputs: int, steps: Sequence[tuple[op_table.Op, tuple[int, ...]]]) -> None:
         self.n_inputs = n_inputs
         self.steps = list(steps)
 
@@ -107,7 +107,7 @@ class Expression:
         return f"Expression(({', '.join(name[:self.n_inputs])}) -> {name[-1]}: {'; '.join(lines)})"
 
 
-def _safe(op: _ops.Op, args: list[float]) -> float | None:
+def _safe(op: op_table.Op, args: list[float]) -> float | None:
     """The op's value at ``args`` if the op is safely inside its domain there, else None."""
     gap = [math.inf]
 
@@ -161,10 +161,10 @@ def _moderate(x: Any, bound: float) -> bool:
     return math.isfinite(x) and abs(x) <= bound
 
 
-def _op_list(ops: Iterable[str | _ops.Op] | None) -> list[_ops.Op]:
+def _op_list(ops: Iterable[str | op_table.Op] | None) -> list[op_table.Op]:
     if ops is None:
-        return [_ops.OPS[name] for name in sorted(_ops.OPS)]
-    chosen = [op if isinstance(op, _ops.Op) else _ops.get(op) for op in ops]
+        return [op_table.OPS[name] for name in sorted(op_table.OPS)]
+    chosen = [op if isinstance(op, op_table.Op) else op_table.get(op) for op in ops]
     if not chosen:
         raise ValueError("expressions: ops is empty; name at least one op")
     return chosen
@@ -173,7 +173,7 @@ def _op_list(ops: Iterable[str | _ops.Op] | None) -> list[_ops.Op]:
 def expressions(
     n_inputs: int = 2,
     max_nodes: int = 8,
-    ops: Iterable[str | _ops.Op] | None = None,
+    ops: Iterable[str | op_table.Op] | None = None,
     min_value: float = -2.0,
     max_value: float = 2.0,
 ) -> st.SearchStrategy[tuple[Expression, list[float]]]:
@@ -193,13 +193,13 @@ def expressions(
 
 @st.composite
 def _expressions(
-    draw: Any, n_inputs: int, max_nodes: int, table: list[_ops.Op] | None, min_value: float, max_value: float
+    draw: Any, n_inputs: int, max_nodes: int, table: list[op_table.Op] | None, min_value: float, max_value: float
 ) -> tuple[Expression, list[float]]:
     table = table if table is not None else _op_list(None)
     floats = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     data = [draw(floats) for _ in range(n_inputs)]
     inputs = list(data)
-    steps: list[tuple[_ops.Op, tuple[int, ...]]] = []
+    steps: list[tuple[op_table.Op, tuple[int, ...]]] = []
     for _ in range(draw(st.integers(1, max_nodes))):
         for _attempt in range(6):  # an op out of its domain here: draw another rather than reject
             op = draw(st.sampled_from(table))

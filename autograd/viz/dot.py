@@ -40,9 +40,9 @@ def _is_value(x: Any) -> bool:
     return hasattr(x, "parents") and hasattr(x, "fn") and hasattr(x, "grad")
 
 # Colours of the lectures' figures: green = value known, red = gradient of the output known.
-_FWD = {"fill": "#c8ecc8", "now": "#5cb85c", "line": "#2e7d32"}
-_BWD = {"fill": "#f6c6c6", "now": "#e8585a", "line": "#b71c1c"}
-_UNKNOWN = 'color="#b8b8b8" fontcolor="#a8a8a8"'
+FWD_COLOUR = {"fill": "#c8ecc8", "now": "#5cb85c", "line": "#2e7d32"}
+BWD_COLOUR = {"fill": "#f6c6c6", "now": "#e8585a", "line": "#b71c1c"}
+UNKNOWN_GRAD = 'color="#b8b8b8" fontcolor="#a8a8a8"'
 
 
 class GraphvizNotInstalledError(RuntimeError):
@@ -69,7 +69,7 @@ _RECORD = str.maketrans(
 _MODULE_PATH = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)\.(.+)", re.S)
 
 
-def _num(x: Any, precision: int) -> str:
+def number_text(x: Any, precision: int) -> str:
     """A number at ``precision`` decimals; tiny and huge magnitudes in exponent form."""
     try:
         x = float(x)
@@ -86,7 +86,7 @@ def _num(x: Any, precision: int) -> str:
 
 # --- graphviz, imported on first use --------------------------------------------------------------
 @functools.cache
-def _graphviz() -> tuple[Any, type, type]:
+def graphviz_module() -> tuple[Any, type, type]:
     """(graphviz module, our Digraph class, our missing-executable error class)."""
     import graphviz
 
@@ -166,7 +166,7 @@ def _show(self: Any) -> pathlib.Path:
 
 
 # --- the drawing ------------------------------------------------------------------------------
-class _Layout:
+class Layout:
     """Everything about a graph's drawing that does not change from frame to frame."""
 
     def __init__(self, roots: Sequence[Value], nodes: list[Value], precision: int, cluster: bool,
@@ -247,11 +247,11 @@ class _Layout:
         if self.names[i]:
             fields.append(self.names[i].translate(_RECORD))
         if data:
-            fields.append(f"data {_num(v.data, self.precision)}")
+            fields.append(f"data {number_text(v.data, self.precision)}")
         if grad == "unknown":  # a backward frame before this node's gradient is computed
             fields.append("grad ?")
         elif grad:
-            fields.append(f"grad {_num(v.grad if grad_value is None else grad_value, self.precision)}")
+            fields.append(f"grad {number_text(v.grad if grad_value is None else grad_value, self.precision)}")
         return "{" + (" | ".join(fields) or " ") + "}"
 
     def _table(self, members: list[int], record: Callable[[int], str]) -> str:
@@ -304,7 +304,7 @@ class _Layout:
         return body
 
     def digraph(self, body: list[str], rankdir: str, caption: str = "") -> graphviz.Digraph:
-        _, Digraph, _ = _graphviz()
+        _, Digraph, _ = graphviz_module()
         graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
         if caption:  # graphviz quotes it but keeps backslashes, which DOT reads as escapes (\G, \N)
             caption = caption.replace("\\", "\\\\").replace("\0", "").replace("&", "&amp;")
@@ -365,7 +365,7 @@ def _cluster_lines(per_group: dict[str, list[str]]) -> list[str]:
     return body
 
 
-def _prepare(
+def prepare_graph(
     root: Value | Iterable[Value], rankdir: str, precision: int, max_nodes: int | None, where: str
 ) -> tuple[list[Value], list[Value]]:
     try:
@@ -418,8 +418,8 @@ def draw_dot(
     >>> "{y | data 1.00 | grad 0.00}" in g.source
     True
     """
-    roots, nodes = _prepare(root, rankdir, precision, max_nodes, "draw_dot")
-    layout = _Layout(roots, nodes, precision, cluster, compact, rankdir)
+    roots, nodes = prepare_graph(root, rankdir, precision, max_nodes, "draw_dot")
+    layout = Layout(roots, nodes, precision, cluster, compact, rankdir)
     body = layout.lines(lambda i: layout.record(i, show_data, show_grad))
     return layout.digraph(body, rankdir)
 

@@ -7,7 +7,7 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .dot import _BWD, _FWD, _UNKNOWN, _Layout, _num, _prepare
+from .dot import BWD_COLOUR, FWD_COLOUR, UNKNOWN_GRAD, Layout, number_text, prepare_graph
 
 if TYPE_CHECKING:
     import graphviz
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _styles(colours: dict[str, str], known: Callable[[int], bool], current: int,
-            hot_edges: set[int], layout: _Layout) -> tuple[Callable, Callable, Callable]:
+            hot_edges: set[int], layout: Layout) -> tuple[Callable, Callable, Callable]:
     hot_ops = {layout.edge_keys[e][0] for e in hot_edges}
 
     def node_attr(i: int) -> str:
@@ -24,14 +24,14 @@ def _styles(colours: dict[str, str], known: Callable[[int], bool], current: int,
             return f' style=filled fillcolor="{colours["now"]}" color="{colours["line"]}" penwidth=3'
         if known(i):
             return f' style=filled fillcolor="{colours["fill"]}" color="{colours["line"]}"'
-        return " " + _UNKNOWN
+        return " " + UNKNOWN_GRAD
 
     def op_attr(i: int) -> str:
         if i in hot_ops:
             return f' style=filled fillcolor="{colours["now"]}" color="{colours["line"]}" penwidth=2'
         if known(i):
             return f' style=filled fillcolor="{colours["fill"]}" color="{colours["line"]}"'
-        return " " + _UNKNOWN
+        return " " + UNKNOWN_GRAD
 
     def edge_attr(e: int) -> str:
         if e in hot_edges:
@@ -42,12 +42,12 @@ def _styles(colours: dict[str, str], known: Callable[[int], bool], current: int,
     return node_attr, op_attr, edge_attr
 
 
-def _name(layout: _Layout, i: int) -> str:
+def _name(layout: Layout, i: int) -> str:
     v = layout.nodes[i]
-    return v.label or _num(v.data, layout.precision)
+    return v.label or number_text(v.data, layout.precision)
 
 
-def _call(layout: _Layout, i: int) -> str:
+def _call(layout: Layout, i: int) -> str:
     v = layout.nodes[i]
     args = [_name(layout, layout.index[p]) for p in v.parents]
     if len(args) > 6:
@@ -67,8 +67,8 @@ def forward_frames(
     Step k makes the k-th node's value known (green); the current node and the edges it is
     computed through are highlighted.  Values not yet known are greyed out.
     """
-    roots, nodes = _prepare(root, rankdir, precision, max_nodes, "forward_frames")
-    layout = _Layout(roots, nodes, precision, cluster)
+    roots, nodes = prepare_graph(root, rankdir, precision, max_nodes, "forward_frames")
+    layout = Layout(roots, nodes, precision, cluster)
     incoming: dict[int, set[int]] = {}
     for e, (consumer, _) in enumerate(layout.edge_keys):
         incoming.setdefault(consumer, set()).add(e)
@@ -76,11 +76,11 @@ def forward_frames(
     n = len(nodes)
     for step, v in enumerate(nodes):
         if v.fn is None:
-            what = f"{v.label or 'constant'} = {_num(v.data, precision)} is given"
+            what = f"{v.label or 'constant'} = {number_text(v.data, precision)} is given"
         else:
-            what = f"{v.label + ' = ' if v.label else ''}{_call(layout, step)} = {_num(v.data, precision)}"
+            what = f"{v.label + ' = ' if v.label else ''}{_call(layout, step)} = {number_text(v.data, precision)}"
         node_attr, op_attr, edge_attr = _styles(
-            _FWD, functools.partial(operator.ge, step), step, incoming.get(step, set()), layout
+            FWD_COLOUR, functools.partial(operator.ge, step), step, incoming.get(step, set()), layout
         )
         body = layout.lines(lambda i: layout.record(i, True, False), node_attr, op_attr, edge_attr)
         frames.append(layout.digraph(body, rankdir, f"forward pass, step {step + 1}/{n}: {what}"))
@@ -101,10 +101,10 @@ def backward_frames(
     one backward pass from ``root``, computed from the op table without touching ``.grad``; the last
     frame has every gradient known.
     """
-    roots, nodes = _prepare(root, rankdir, precision, max_nodes, "backward_frames")
+    roots, nodes = prepare_graph(root, rankdir, precision, max_nodes, "backward_frames")
     if len(roots) != 1:
         raise ValueError("backward_frames: needs a single root Value (the one backward() is called on)")
-    layout = _Layout(roots, nodes, precision, cluster)
+    layout = Layout(roots, nodes, precision, cluster)
     order = nodes[::-1]  # exactly Value.backward's order: topological_order(root, reverse=True)
     grads = _one_pass_gradients(order)
     index = layout.index
@@ -118,15 +118,15 @@ def backward_frames(
     n = len(nodes)
     for step, v in enumerate(order):
         i = index[v]
-        g = _num(grads[i], precision)
-        name = v.label or (v.op_label and f"{v.op_label}(…)") or _num(v.data, precision)
+        g = number_text(grads[i], precision)
+        name = v.label or (v.op_label and f"{v.op_label}(…)") or number_text(v.data, precision)
         if step == 0:
             what = f"d{name}/d{name} = 1 (the seed)"
         else:
             uses = sum(1 for e in used.get(i, ()) if layout.edge_keys[e][1] >= 0)
             what = f"gradient of {name} = {g}, summed over its {uses} use{'s' if uses != 1 else ''}"
         node_attr, op_attr, edge_attr = _styles(
-            _BWD, functools.partial(_ranked_by, rank, step), i, used.get(i, set()), layout
+            BWD_COLOUR, functools.partial(_ranked_by, rank, step), i, used.get(i, set()), layout
         )
         def record(j: int, s: int = step) -> str:
             return layout.record(j, True, True if rank[j] <= s else "unknown", grads[j])

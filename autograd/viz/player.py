@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .dot import INSTALL_HELP, _graphviz
+from .dot import INSTALL_HELP, graphviz_module
 
 _SCRIPT = """(function () {
   var root = document.getElementById("%(id)s");
@@ -142,7 +142,7 @@ def _render_svgs(graphs: list[Any]) -> list[str]:
     """SVG of every graph from a single ``dot`` process (it lays out each graph of its input)."""
     if not graphs:
         return []
-    graphviz, _, missing = _graphviz()
+    graphviz, _, missing = graphviz_module()
     source = "".join(g.source for g in graphs)
     try:
         out = graphviz.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")

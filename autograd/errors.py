@@ -16,8 +16,8 @@ from typing import Any, Iterable, Sequence
 
 from .modes import AnomalyError
 
-__all__ = ["PartialsError", "as_float", "short", "call_text", "forward_error", "backward_error", "partials_error",
-           "anomalous_gradient", "describe", "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
+__all__ = ["PartialsError", "as_float", "names", "short", "call_text", "forward_error", "backward_error",
+           "partials_error", "anomalous_gradient", "describe", "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
 
 SHOWN = 4  # operands listed in a message; the rest are counted
 
@@ -26,6 +26,13 @@ def short(x: Any, limit: int = 60) -> str:
     """``repr(x)``, cut to ``limit`` characters."""
     text = repr(x)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def names(items: Any, limit: int = 8) -> str:
+    """The first ``limit`` names of ``items`` joined by commas, and how many more: a bounded list for messages."""
+    items = list(items)
+    more = len(items) - limit
+    return ", ".join(map(str, items[:limit])) + (f", ... ({more} more)" if more > 0 else "")
 
 
 def as_float(x: Any, where: str) -> float:

@@ -78,6 +78,15 @@ class Op:
             self.partials = self.rule
         return ds
 
+    def checked_partials(self, m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        """The local derivatives on backend ``m``, refused unless they are a tuple of one per input: the
+        check the float path makes on its first call, for the paths that build code, graphs or arrays."""
+        ds = self.rule(m, out, *xs)
+        problem = errors.partials_error(self, ds, len(xs), on_floats=False)
+        if problem:
+            raise problem
+        return ds  # type: ignore[no-any-return]
+
     def __call__(self, *inputs: Value | float, **params: float) -> Value:
         """The node ``op(*inputs)``; keyword parameters bind the op first (``leaky(x, alpha=0.1)``)."""
         return apply(self.bind(**params) if params else self, inputs)
@@ -88,7 +97,7 @@ class Op:
         ps = node.parents
         try:
             if on_values:
-                return tuple(self.partials(VALUE, node, *ps))
+                return self.checked_partials(VALUE, node, *ps)
             return tuple(self.partials(FLOAT, node.data, *[p.data for p in ps]))
         except (ArithmeticError, ValueError) as e:
             raise errors.backward_error(self, [p.data for p in ps], e) from None

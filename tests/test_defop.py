@@ -151,6 +151,36 @@ def test_malformed_partials_of_an_n_ary_op_are_caught_on_later_calls_too():
     assert [x.grad for x in xs] == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("path", ["create_graph", "tape", "tape.jvp", "batch", "hessian"])
+def test_malformed_partials_are_refused_on_every_path_not_only_on_floats(path):
+    # one derivative for two inputs: zip would quietly drop the second and give it a 0 gradient
+    short = defop("short_everywhere_acceptance", arity=2, forward=lambda m, x, y: x * y,
+                  partials=lambda m, out, x, y: (y,))
+    plain = defop("plain_everywhere_acceptance", forward=lambda m, x: x, partials=lambda m, out, x: 1.0)
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(TypeError, match=r"partials must return a tuple of \d .*it returned (1 value|float)"):
+        if path == "create_graph":
+            short(a, b).backward(create_graph=True)
+        elif path == "tape":
+            trace(lambda x, y: short(x, y), 2.0, 3.0).value_and_grad(2.0, 3.0)
+        elif path == "tape.jvp":
+            trace(lambda x, y: short(x, y), 2.0, 3.0).jvp(2.0, 3.0, tangents=(1.0, 1.0))
+        elif path == "batch":
+            trace(lambda x, y: short(x, y), 2.0, 3.0).batch_value_and_grad([2.0, 1.0], [3.0, 4.0])
+        else:
+            grad(grad(lambda x: plain(x * x)))(1.0)
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+def test_a_tapes_wrong_input_count_error_is_one_bounded_line():
+    tape = trace(lambda *xs: autograd.sum(xs), *[1.0] * 3000)
+    for call in (lambda: tape(*[1.0] * 2999), lambda: tape.jvp(*[1.0] * 2999),
+                 lambda: tape.jvp(*[1.0] * 3000, tangents=[1.0] * 3001)):
+        with pytest.raises(TypeError, match=r"3000 .*\(x0, x1, .*\(2992 more\)\)") as info:
+            call()
+        assert len(str(info.value)) < 300 and "\n" not in str(info.value)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(forward=lambda m: 1.0, partials=lambda m, out, x: (1.0,)), r"forward must take \(m, x\)"),
     (dict(forward=lambda m, x: x, partials=lambda m, x: (1.0,)), r"partials must take \(m, out, x\)"),

@@ -351,7 +351,7 @@ class BatchPlan:
     def _backward(self, np: Any, nb: Any, g: _Group, args: Any, out: Any, GV: Any, GI: Any,
                   V: Any = None, Inv: Any = None) -> None:
         G = GV[g.gout] if g.vary else GI[g.gout]
-        ds = g.op.partials(nb, out, *args)
+        ds = g.op.checked_partials(nb, out, *args)
         if Inv is not None:  # careful: a non-finite partial may be one the float rule refuses
             for d in ds:
                 if type(d) is np.ndarray and not np.isfinite(d).all():

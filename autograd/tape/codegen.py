@@ -128,7 +128,7 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
             continue  # no gradient reaches this node
         op, ins = node_syms[i]
         parents = rec.parents(i)
-        ds = op.partials(SYM, sym[s], *ins)
+        ds = op.checked_partials(SYM, sym[s], *ins)
         g = Sym.name("g_" + slot_name[s])
         contribs = []
         for p, d in zip(parents, ds):

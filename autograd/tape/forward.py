@@ -14,7 +14,7 @@ import numbers
 from typing import Any, Sequence
 
 from ..backends import FLOAT
-from ..errors import call_text, forward_error
+from ..errors import call_text, forward_error, names
 from .symbols import NAMESPACE, SYM, Sym, render
 from .trace import Recording
 
@@ -29,7 +29,7 @@ def check_tangents(rec: Recording, name: str, tangents: Any) -> list[float]:
     if not isinstance(tangents, (list, tuple)) or len(tangents) != rec.n_inputs:
         raise TypeError(
             f"{where}: tangents must be a sequence of {rec.n_inputs} number(s), one per input "
-            f"({', '.join(rec.input_names)}), got {type(tangents).__name__} {tangents!r:.60}"
+            f"({names(rec.input_names)}), got {type(tangents).__name__} {tangents!r:.60}"
         )
     out = []
     for t, nm in zip(tangents, rec.input_names):
@@ -59,7 +59,7 @@ def generate_jvp(rec: Recording) -> tuple[str, dict]:
             expr = Sym.name(f"t{i}")
         sym[first + i] = expr  # a folded constant stays a number
         if any(p in tan for p in ps):
-            ds = op.partials(SYM, expr, *ins)
+            ds = op.checked_partials(SYM, expr, *ins)
             # x * 1.0 is x exactly; the terms are added left to right, as the eager sweep adds them
             terms = [tan[p] if type(d) is float and d == 1.0 else tan[p] * d for p, d in zip(ps, ds) if p in tan]
             lines.append(f"    dt{i} = {render(SYM.sum(terms))}")  # a long sum becomes one sum() call

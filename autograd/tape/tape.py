@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, Callable
 
 from ..backends import FLOAT
-from ..errors import backward_error, forward_error
+from ..errors import backward_error, forward_error, names
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
@@ -219,7 +219,7 @@ class Tape:
         name = getattr(self.fn, "__name__", "fn")
         if tangents is None:
             if len(args) != self._n + 1:
-                raise TypeError(f"tape.jvp of {name}: expected {self._n} input(s) ({', '.join(self.input_names)}) "
+                raise TypeError(f"tape.jvp of {name}: expected {self._n} input(s) ({names(self.input_names)}) "
                                 f"and then the tangents, got {len(args)} argument(s)")
             args, tangents = args[:-1], args[-1]
         inputs = self._inputs(args)
@@ -376,7 +376,7 @@ def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
     """The inputs as floats, checked against the recording (count, real numbers)."""
     if len(inputs) != rec.n_inputs:
         raise TypeError(
-            f"tape of {name}: expected {rec.n_inputs} input(s) ({', '.join(rec.input_names)}), got {len(inputs)}"
+            f"tape of {name}: expected {rec.n_inputs} input(s) ({names(rec.input_names)}), got {len(inputs)}"
         )
     for x in inputs:
         if type(x) is not float:

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 from .modes import AnomalyError
 
 __all__ = ["PartialsError", "as_float", "names", "short", "call_text", "forward_error", "backward_error",
-           "partials_error", "anomalous_gradient", "describe", "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
+           "partials_error", "as_inputs", "bad_apply", "anomalous_gradient", "describe",
+           "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
 
 SHOWN = 4  # operands listed in a message; the rest are counted
 
@@ -75,11 +76,33 @@ def forward_error(op: Any, xs: Sequence[float], error: Exception, where: str = "
 
 def forward_failure(op: Any, inputs: Sequence[Any], error: Exception) -> Exception:
     """What to raise when applying ``op`` to ``inputs`` (Values, after lifting) raised ``error``."""
+    if not callable(getattr(op, "forward", None)):
+        return bad_apply(op, inputs)
     if isinstance(error, TypeError):
-        return arity_error(op, len(inputs)) if op.arity is not None and len(inputs) != op.arity else error
+        if op.arity is not None and len(inputs) != op.arity:
+            return arity_error(op, len(inputs))
+        if op.params and not op.bound:
+            return TypeError(f"{op.name}: needs its parameter(s) {', '.join(op.params)}, "
+                             f"e.g. {op.name}(x, {op.params[0]}=...)")
+        text = str(error)
+        return error if text.startswith((op.name, op.symbol)) else TypeError(f"{op.name}: {short(text, 200)[1:-1]}")
     if not all(hasattr(x, "parents") for x in inputs):
         return error  # turning a number into a float failed (too large): as_float's message says so
     return forward_error(op, [x.data for x in inputs], error)
+
+
+def as_inputs(op: Any, inputs: Any) -> tuple[Any, ...]:
+    """``autograd.apply``'s inputs as a tuple, or the TypeError that says they must be a sequence."""
+    if hasattr(inputs, "parents") or isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise bad_apply(op, inputs)
+    return tuple(inputs)
+
+
+def bad_apply(op: Any, inputs: Any) -> TypeError:
+    """``autograd.apply`` was given something other than an op and a sequence of inputs."""
+    if not callable(getattr(op, "forward", None)):
+        return TypeError(f"apply: op must be an op of the table such as autograd.ops.get('exp'), got {short(op)}")
+    return TypeError(f"apply: inputs must be a sequence of Values or numbers, e.g. [x, y], got {short(inputs)}")
 
 
 def anomalous_value(op: Any, data: float, inputs: Sequence[Any]) -> AnomalyError:

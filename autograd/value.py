@@ -147,7 +147,7 @@ class Value:
 def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
-    ps: tuple[Any, ...] = inputs if type(inputs) is tuple else tuple(inputs)
+    ps: tuple[Any, ...] = inputs if type(inputs) is tuple else errors.as_inputs(op, inputs)
     try:  # fan-in 2 and 1 spelled out: the common cases, without building a list
         if len(ps) == 2 and type(ps[0]) is Value and type(ps[1]) is Value:
             data = op.forward(FLOAT, ps[0].data, ps[1].data)
@@ -158,7 +158,7 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
             if op.arity is not None and len(ps) != op.arity:
                 raise errors.arity_error(op, len(ps))
             data = op.forward(FLOAT, *[p.data for p in ps])
-    except (ArithmeticError, ValueError, TypeError) as e:
+    except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
         raise errors.forward_failure(op, ps, e) from None
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
         if STATE.anomaly and not math.isfinite(data):

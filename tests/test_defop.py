@@ -172,6 +172,25 @@ def test_malformed_partials_are_refused_on_every_path_not_only_on_floats(path):
     assert (a.grad, b.grad) == (0.0, 0.0)
 
 
+def test_a_parametrised_op_called_without_its_parameter_says_which_one():
+    scale = defop("scale_needs_k_acceptance", params=("k",), forward=lambda m, x, k: k * x,
+                  partials=lambda m, out, x, k: (k,))
+    with pytest.raises(TypeError, match=r"^scale_needs_k_acceptance: needs its parameter\(s\) k, e\.g\. "):
+        scale(Value(2.0))
+    assert scale(Value(2.0), k=3.0).data == 6.0
+
+
+@pytest.mark.parametrize("op, inputs, message", [
+    ("exp", [Value(1.0)], r"apply: op must be an op of the table .* got 'exp'"),
+    (ops.get("exp"), Value(1.0), r"apply: inputs must be a sequence of Values or numbers, .* got Value"),
+    (ops.get("exp"), 1.0, r"apply: inputs must be a sequence .* got 1\.0"),
+])
+def test_apply_misused_names_apply_and_the_argument(op, inputs, message):
+    with pytest.raises(TypeError, match=message):
+        apply(op, inputs)
+    assert apply(ops.get("exp"), [0.0]).data == 1.0
+
+
 def test_a_tapes_wrong_input_count_error_is_one_bounded_line():
     tape = trace(lambda *xs: autograd.sum(xs), *[1.0] * 3000)
     for call in (lambda: tape(*[1.0] * 2999), lambda: tape.jvp(*[1.0] * 2999),

@@ -125,7 +125,6 @@ class Value:
     def _backward(self, fn: Any) -> None:
         raise AttributeError(errors.NO_BACKWARD_SLOT)
 
-    # --- gradients -------------------------------------------------------------------------------------
     def detach(self) -> Value: return Value(self.data, self.label)  # a new leaf, cut off from the graph
 
     def backward(self, gradient: Number | Value = 1.0, create_graph: bool = False) -> None:
@@ -187,8 +186,9 @@ def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bo
         for p, d in zip(node.parents, node.fn.derivatives(node, create_graph)):
             if only is not None and p not in only:
                 continue
-            if type(d) is float and d == 0.0 and math.isfinite(_number(g)):
-                continue  # a constant 0 (relu' left of 0, a step) adds nothing, and no node
+            if type(d) is float and d == 0.0 and math.isfinite(_number(g)):  # a constant 0 (relu' left of 0):
+                grads.setdefault(p, 0.0)  # no node, yet a 0 that meets an infinite derivative further up is NaN
+                continue
             term = g if type(d) is float and d == 1.0 else g * d
             grads[p] = term if p not in grads else grads[p] + term
             if STATE.anomaly and not math.isfinite(_number(grads[p])):

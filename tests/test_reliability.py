@@ -299,3 +299,16 @@ def test_player_interval_ms_fast_is_a_clear_error_naming_the_argument():
         with pytest.raises(ValueError, match=r"^player: interval_ms"):
             player(["<svg></svg>"], interval_ms=bad)
     assert player(["<svg></svg>"], interval_ms=250.0).interval_ms == 250
+
+
+def test_a_zero_slope_meeting_an_infinite_one_is_nan_on_every_path_as_in_pytorch():
+    # relu'(-inf) = 0 reaches x * inf, whose slope in x is inf: 0 * inf is NaN (docs: numeric conventions)
+    from autograd import grad, jacfwd, jacrev
+
+    f = lambda x: (x * math.inf).relu()  # noqa: E731
+    x, y = Value(-1.0), Value(-1.0)
+    f(x).backward()
+    f(y).backward(create_graph=True)
+    results = [x.grad, y.grad.data, grad(f)(-1.0), jacfwd(lambda v: [f(v)])(-1.0)[0][0],
+               jacrev(lambda v: [f(v)])(-1.0)[0][0], trace(f, -1.0).value_and_grad(-1.0)[1][0]]
+    assert all(math.isnan(r) for r in results), results

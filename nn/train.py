@@ -212,14 +212,21 @@ class _EagerTrainer:
         self.buffers = [(values, i) for _, values, i in named()] if callable(named) else []
         self.plan = plan
         self.outs: list = [None] * plan.n
+        # Values the optimiser steps besides the model's (a trainable scale in the loss): their gradients
+        # must start each batch at 0 as the parameters' do, or they would sum over the steps.
+        own = {id(p) for p in plan.params}
+        held = getattr(plan.optimizer, "params", None)
+        self.extra = [p for p in held if isinstance(p, Value) and id(p) not in own] if isinstance(held, list) else []
 
     def step(self, idx: Any) -> float:
         plan = self.plan
-        params, buffers = plan.params, self.buffers
+        params, buffers = plan.params + self.extra, self.buffers
         saved = [p.data for p in params]
         saved_buffers = [values[i] for values, i in buffers]
         try:
-            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, params,
+            for p in self.extra:
+                p.grad = 0.0
+            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, plan.params,
                                          [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
             if not math.isfinite(value):
                 raise FloatingPointError(f"the loss is {value}")

@@ -471,3 +471,28 @@ def test_numpy_integer_seed(moons_model):
     X, y, _ = moons_model
     runs = [_fit(nn.MLP(2, [4, 1], seed=0), X, y, seed=s, batch_size=5).loss for s in (3, np.int64(3))]
     assert runs[0] == runs[1]
+
+
+def test_a_value_the_optimiser_holds_besides_the_model_gets_one_batch_of_gradient_per_step():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    runs = {}
+    for how in ("eager", "compiled", "manual"):
+        m = nn.MLP(2, [4, 1], seed=0)
+        s = Value(1.0)
+        opt = nn.optim.SGD(m.parameters() + [s], lr=0.05)
+
+        def loss(p, t, s=s):
+            return nn.losses.squared_error(p * s, t)
+
+        if how == "manual":
+            for _ in range(4):
+                total = nn.mean_loss(loss, [m(x) for x in X.tolist()], y.tolist())
+                opt.zero_grad()
+                total.backward()
+                opt.step()
+        else:
+            nn.fit(m, X, y, loss=loss, optimizer=opt, epochs=4, batch_size=len(X), progress=False,
+                   compile=how == "compiled")
+        runs[how] = [s.data, s.grad] + [p.data for p in m.parameters()]
+    np.testing.assert_allclose(runs["eager"], runs["manual"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(runs["compiled"], runs["manual"], rtol=1e-9, atol=1e-12)

@@ -121,7 +121,7 @@ def prepare_fit(
     callbacks: Iterable[Callable] = (),
     seed: int | None = None,
     compile: bool | None = None,
-    caller: str = "fit",
+    caller: str = "prepare_fit",
 ) -> FitPlan:
     """Check fit's arguments and prepare its data; returns a :class:`FitPlan` (arguments as in
     :func:`nn.fit`).  Raises ValueError or TypeError starting with ``caller`` for the first problem

@@ -145,7 +145,7 @@ def fit(
     plan = prepare_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
                        schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
                        early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
-                       seed=seed, compile=compile)
+                       seed=seed, compile=compile, caller="fit")
     history, bar, watch = History(), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     if hasattr(model, "train"):
         model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train

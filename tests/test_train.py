@@ -496,3 +496,21 @@ def test_a_value_the_optimiser_holds_besides_the_model_gets_one_batch_of_gradien
         runs[how] = [s.data, s.grad] + [p.data for p in m.parameters()]
     np.testing.assert_allclose(runs["eager"], runs["manual"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(runs["compiled"], runs["manual"], rtol=1e-9, atol=1e-12)
+
+
+def test_an_optimiser_made_for_another_model_is_refused_before_training():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    old, m = nn.MLP(2, [4, 1], seed=0), nn.MLP(2, [4, 1], seed=1)
+    before = [p.data for p in m.parameters()]
+    with pytest.raises(ValueError, match=r"^fit: none of the optimizer's parameters .* belong to the model .*"
+                                         r"was the optimizer made for another model\?"):
+        nn.fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(old.parameters(), lr=0.1), epochs=3, progress=False)
+    assert [p.data for p in m.parameters()] == before
+    with pytest.raises(ValueError, match=r"^prepare_fit: none of the optimizer's parameters"):
+        nn.prepare_fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(old.parameters(), lr=0.1))
+    # A Value only the loss uses may be optimised alone (the model frozen): it is reached, so allowed.
+    s = Value(1.0)
+    h = nn.fit(m, X, y, loss=lambda p, t: nn.losses.squared_error(p * s, t), optimizer=nn.optim.SGD([s], lr=0.05),
+               epochs=3, progress=False)
+    assert s.data != 1.0 and h.loss[0] != h.loss[-1]
+    assert [p.data for p in m.parameters()] == before

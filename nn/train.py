@@ -146,7 +146,7 @@ def fit(
                        schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
                        early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
                        seed=seed, compile=compile, caller="fit")
-    history, bar, watch = History(), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
+    history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     if hasattr(model, "train"):
         model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
@@ -254,6 +254,14 @@ class _EagerTrainer:
 
     def reload(self) -> None:
         """Nothing to do: eager training works on the Values themselves."""
+
+
+def _record_keys(plan: FitPlan) -> dict[str, list]:
+    """The series :func:`_epoch_logs` records, empty: a run that diverges in epoch 1 still has
+    ``history.loss == []``."""
+    names = [name for name, _ in plan.metrics]
+    val = ["val_loss"] + ["val_" + name for name in names] if plan.xs_val is not None else []
+    return {k: [] for k in ["epoch", "loss", *names, *val, "lr", "time"]}
 
 
 def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, float]:

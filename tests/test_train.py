@@ -514,3 +514,14 @@ def test_an_optimiser_made_for_another_model_is_refused_before_training():
                epochs=3, progress=False)
     assert s.data != 1.0 and h.loss[0] != h.loss[-1]
     assert [p.data for p in m.parameters()] == before
+
+
+def test_divergence_in_the_first_epoch_leaves_a_history_with_empty_series():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    m = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(nn.DivergenceError) as caught:
+        nn.fit(m, X, y, loss="mse", optimizer=nn.optim.SGD(m.parameters(), lr=1e300), epochs=3, batch_size=1,
+               progress=False, val_split=0.25)
+    h = caught.value.history
+    assert caught.value.epoch == 1 and len(h) == 0
+    assert h.loss == [] and h["accuracy"] == [] and h.val_loss == [] and h.lr == []

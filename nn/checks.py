@@ -7,10 +7,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import Value, no_grad
+from autograd.graph import reachable
 
 from . import losses, validate
-from .outputs import forward_batch, predict_lists
+from .outputs import forward_batch, penalty, predict_lists
 
 __all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 
@@ -289,6 +290,36 @@ def probe_loss(caller: str, model: Any, loss_fn: Callable, spec: losses.LossSpec
     finally:
         if was_training:
             model.train()
+
+
+def check_optimizer_params(caller: str, model: Any, optimizer: Any, loss_fn: Callable, regularizer: Callable | None,
+                           X: np.ndarray, y0: Any) -> None:
+    """An optimiser made for another model would step Values nothing depends on, and fit would run with a
+    constant loss: refuse it when none of its Values is the model's and the objective on sample 0 reaches
+    none of them (a Value the loss or the regulariser uses is trained legitimately)."""
+    held = getattr(optimizer, "params", None)
+    params = model.parameters() if callable(getattr(model, "parameters", None)) else None
+    if not isinstance(held, list) or not held or not isinstance(params, list):
+        return
+    own = {id(p) for p in params}
+    if any(id(p) in own for p in held):
+        return
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()  # as probe_loss: one sample, no dropout draws, no BatchNorm statistics moved
+    try:
+        roots = [loss_fn(forward_batch(model, X[:1].tolist())[0], y0)]
+        if regularizer is not None:
+            roots.append(penalty(caller, regularizer, params))
+    finally:
+        if was_training:
+            model.train()
+    seen = {id(v) for v in reachable([r for r in roots if isinstance(r, Value)])}
+    if not any(id(p) in seen for p in held):
+        raise ValueError(
+            f"{caller}: none of the optimizer's parameters ({len(held)} Values) belong to the model "
+            f"({len(params)} parameters): was the optimizer made for another model?"
+        )
 
 
 def check_batchnorm_batches(caller: str, model: Any, n: int, size: int, batch_size: int | None) -> None:

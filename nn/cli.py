@@ -38,6 +38,9 @@ DATASETS: dict[str, dict[str, Any]] = {
     "fashion-mnist": {**_COMMON, **_MULTI, "hidden": [128], "optimizer": "momentum", "lr": 0.05, "epochs": 3,
                       "batch_size": 128, "compile": True},
 }
+# Squared and absolute errors on the sign datasets' SGD lr 1.0 diverge (moons: by epoch 6): without --lr they
+# train at most at this rate.
+REAL_LOSS_LR = 0.05
 _OWN_TEST_SET = {"fashion-mnist": 10_000}  # datasets whose last rows (as _load returns them) are their test set
 # The names --optimizer and --schedule accept, each declared once with how it is built.
 OPTIMIZERS: dict[str, Callable[[list, float], Any]] = {
@@ -107,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"one of {', '.join(losses.names())} (squared and absolute errors learn -1/+1 or "
                        "one-hot targets)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="")
-    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--lr", type=_positive_float,
+                       help=f"learning rate (default: the dataset's, below; at most {REAL_LOSS_LR:g} with a squared "
+                       "or absolute error loss)")
     train.add_argument("--schedule", choices=list(SCHEDULES),
                        help="learning-rate schedule over the steps; linear goes to lr/10")
     train.add_argument("--epochs", type=_positive_int, help="passes over the data")
@@ -181,6 +186,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     act = activations.get_activation(cfg["activation"])  # --activation gives a registered name, as the defaults
     spec = losses.REGISTRY[cfg["loss"]]  # --loss gives a registered name, the defaults are ones
     loss_fn, loss_name, kind = spec.fn, spec.name, spec.labels
+    if kind == "real" and args.lr is None:
+        cfg["lr"] = min(cfg["lr"], REAL_LOSS_LR)
 
     try:
         X, y_index = _load(args.dataset, cfg, args.seed)

@@ -264,10 +264,18 @@ def _modules(model: Any) -> list:
     return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
 
 
+def _identity(v: Any) -> Any:
+    """An attribute's identity; for a list or tuple also its items' (``n.w[0] = Value(1.0)`` replaces a
+    parameter while the list stays the same object)."""
+    return (id(v), tuple(id(x) for x in v)) if isinstance(v, (list, tuple)) else id(v)
+
+
 def _fingerprint(modules: list, loss: Callable) -> tuple:
-    """What the traced graph depends on: every module's attributes (by identity) and mode, and the loss."""
+    """What the traced graph depends on: every module's attributes (by identity, list items included) and
+    mode, and the loss."""
     return (loss, tuple((id(m), getattr(m, "training", None),
-                         tuple((k, id(v)) for k, v in vars(m).items() if k != "_masks")) for m in modules))
+                         tuple((k, _identity(v)) for k, v in vars(m).items() if k != "_masks"))
+                        for m in modules))
 
 
 def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,

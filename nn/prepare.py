@@ -33,6 +33,7 @@ from .checks import (
     as_targets,
     check_batchnorm_batches,
     check_model_input,
+    check_optimizer_params,
     check_width,
     probe_loss,
     resolve_loss,
@@ -121,7 +122,7 @@ def prepare_fit(
     callbacks: Iterable[Callable] = (),
     seed: int | None = None,
     compile: bool | None = None,
-    caller: str = "fit",
+    caller: str = "prepare_fit",
 ) -> FitPlan:
     """Check fit's arguments and prepare its data; returns a :class:`FitPlan` (arguments as in
     :func:`nn.fit`).  Raises ValueError or TypeError starting with ``caller`` for the first problem
@@ -152,6 +153,7 @@ def prepare_fit(
     n_out = check_model_input(caller, model, Xa)
     task = Task(caller, spec, ya, n_out)
     probe_loss(caller, model, loss_fn, spec, Xa, task.targets(ya[:1])[0])
+    check_optimizer_params(caller, model, optimizer, loss_fn, regularizer, Xa, task.targets(ya[:1])[0])
     rng = np.random.default_rng(seed)
     Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, n_out)
     if early_stopping is not None and Xv is None:

@@ -145,8 +145,8 @@ def fit(
     plan = prepare_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
                        schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
                        early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
-                       seed=seed, compile=compile)
-    history, bar, watch = History(), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
+                       seed=seed, compile=compile, caller="fit")
+    history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     if hasattr(model, "train"):
         model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
@@ -212,14 +212,21 @@ class _EagerTrainer:
         self.buffers = [(values, i) for _, values, i in named()] if callable(named) else []
         self.plan = plan
         self.outs: list = [None] * plan.n
+        # Values the optimiser steps besides the model's (a trainable scale in the loss): their gradients
+        # must start each batch at 0 as the parameters' do, or they would sum over the steps.
+        own = {id(p) for p in plan.params}
+        held = getattr(plan.optimizer, "params", None)
+        self.extra = [p for p in held if isinstance(p, Value) and id(p) not in own] if isinstance(held, list) else []
 
     def step(self, idx: Any) -> float:
         plan = self.plan
-        params, buffers = plan.params, self.buffers
+        params, buffers = plan.params + self.extra, self.buffers
         saved = [p.data for p in params]
         saved_buffers = [values[i] for values, i in buffers]
         try:
-            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, params,
+            for p in self.extra:
+                p.grad = 0.0
+            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, plan.params,
                                          [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
             if not math.isfinite(value):
                 raise FloatingPointError(f"the loss is {value}")
@@ -247,6 +254,14 @@ class _EagerTrainer:
 
     def reload(self) -> None:
         """Nothing to do: eager training works on the Values themselves."""
+
+
+def _record_keys(plan: FitPlan) -> dict[str, list]:
+    """The series :func:`_epoch_logs` records, empty: a run that diverges in epoch 1 still has
+    ``history.loss == []``."""
+    names = [name for name, _ in plan.metrics]
+    val = ["val_loss"] + ["val_" + name for name in names] if plan.xs_val is not None else []
+    return {k: [] for k in ["epoch", "loss", *names, *val, "lr", "time"]}
 
 
 def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, float]:

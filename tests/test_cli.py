@@ -313,3 +313,10 @@ def test_graph_sample_is_the_largest_loss_or_else_the_nearest_to_the_boundary():
     assert choose_sample(model, X, [1, -1, -1, -1], nn.losses.hinge) == (1, "largest loss, 4")
     i, why = choose_sample(model, X, [1, 1, -1, -1], nn.losses.hinge)  # every margin >= 1: all losses 0
     assert i == 2 and why == "every loss is 0; nearest the decision boundary (margin 1.5)"
+
+
+def test_train_with_mse_and_no_lr_trains_moons_without_diverging(tmp_path, capsys):
+    status, out, err = _train_in_process(tmp_path, capsys, "--loss", "mse")
+    assert status == 0, err
+    assert "diverged" not in out + err and "final training accuracy:" in out
+    assert f"lr {cli.REAL_LOSS_LR:g}" in out

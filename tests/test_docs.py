@@ -98,3 +98,21 @@ def test_the_time_check_catches_claims():
     assert unbacked_times("Replays take 354 ns. <!-- measured: benchmarks/compile.py -->") == []
     assert unbacked_times("Replays take 354 ns. <!-- measured: benchmarks/missing.py -->") == ["354 ns"]
     assert unbacked_times("3 seeds, 16 samples, version 2.13 and `--epochs 5`") == []
+
+
+
+def test_training_page_lists_every_dataset_and_option_that_train_help_lists(capsys):
+    from nn import cli
+
+    text = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    options = " ".join(text.split("Options: `", 1)[1].split("`;", 1)[0].split())
+    listed = {flag: set(names.split("|")) for flag, names in re.findall(r"(--[a-z-]+) ([a-z_-]+(?:\|[a-z_-]+)+)",
+                                                                          options)}
+    assert listed["--dataset"] == set(cli.DATASETS)
+    assert listed["--optimizer"] == set(cli.OPTIMIZERS)
+    assert listed["--schedule"] == set(cli.SCHEDULES)
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    usage = capsys.readouterr().out.split("\n\n", 1)[0]  # the usage block: each flag once
+    flags = set(re.findall(r"--[a-z-]+", usage)) - {"--help"}
+    assert flags == set(re.findall(r"--[a-z-]+", options))

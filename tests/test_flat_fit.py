@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import nn
+from autograd import Value
 from nn import compiled, datasets
 
 OPTIMIZERS = [
@@ -109,3 +110,18 @@ def test_divergence_keeps_the_last_finite_parameters_and_state_as_eager_fit_does
         runs.append(([p.data for p in model.parameters()], opt.state["velocity"]))
     for a, b in zip(runs[0], runs[1]):
         assert np.allclose(a, b, rtol=1e-9, atol=0.0)
+
+
+def test_a_parameter_replaced_in_place_is_trained_by_compiled_fit_as_by_eager_fit():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    weights = {}
+    for compile in (True, False):
+        m = nn.MLP(2, [4, 1], seed=0)
+        nn.fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(m.parameters(), lr=0.1), epochs=2, progress=False,
+               compile=compile)
+        m.layers[0].neurons[0].w[0] = Value(1.0)  # the list stays the same object, its item is new
+        nn.fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(m.parameters(), lr=0.1), epochs=5, progress=False,
+               compile=compile)
+        weights[compile] = [p.data for p in m.parameters()]
+    assert weights[True][0] != 1.0  # the new Value was trained, not the detached old one
+    np.testing.assert_allclose(weights[True], weights[False], rtol=1e-9, atol=1e-12)

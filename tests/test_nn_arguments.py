@@ -35,7 +35,7 @@ BAD = [
     (lambda: _fit(val_split=1.5), ValueError, "fit: val_split must be a fraction in [0, 1), got 1.5"),
     (lambda: _fit(optimizer="sgd"), TypeError, "fit: optimizer must be an nn.optim optimiser"),
     (lambda: _fit(callbacks=[3]), TypeError, "fit: each callback must be a function cb(epoch, logs), got int 3"),
-    (lambda: _prepare(batch_size=-1), ValueError, "fit: batch_size must be an integer >= 1, got -1"),
+    (lambda: _prepare(batch_size=-1), ValueError, "prepare_fit: batch_size must be an integer >= 1, got -1"),
     (lambda: nn.prepare_fit(_model(), X, Y, loss="nope", optimizer=None, caller="train"), ValueError,
      "train: no loss named 'nope'"),
     (lambda: nn.evaluate(_model(), X, Y, loss="nope"), ValueError, "evaluate: no loss named 'nope'; known: "),
@@ -135,3 +135,13 @@ def test_fit_refuses_x_that_is_not_real_numbers(bad, error, message):
 def test_complex_labels_are_refused_not_truncated():
     with pytest.raises(ValueError, match=r"^fit: y must be real numbers, got complex values"):
         _fit(y=Y + 0j)
+
+
+def test_prepare_fit_called_directly_names_prepare_fit_in_its_errors():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    m = nn.MLP(2, [4, 1], seed=0)
+    opt = nn.optim.SGD(m.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"^prepare_fit: epochs"):
+        nn.prepare_fit(m, X, y, loss="hinge", optimizer=opt, epochs=0)
+    with pytest.raises(ValueError, match=r"^fit: epochs"):
+        nn.fit(m, X, y, loss="hinge", optimizer=opt, epochs=0, progress=False)

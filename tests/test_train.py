@@ -471,3 +471,57 @@ def test_numpy_integer_seed(moons_model):
     X, y, _ = moons_model
     runs = [_fit(nn.MLP(2, [4, 1], seed=0), X, y, seed=s, batch_size=5).loss for s in (3, np.int64(3))]
     assert runs[0] == runs[1]
+
+
+def test_a_value_the_optimiser_holds_besides_the_model_gets_one_batch_of_gradient_per_step():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    runs = {}
+    for how in ("eager", "compiled", "manual"):
+        m = nn.MLP(2, [4, 1], seed=0)
+        s = Value(1.0)
+        opt = nn.optim.SGD(m.parameters() + [s], lr=0.05)
+
+        def loss(p, t, s=s):
+            return nn.losses.squared_error(p * s, t)
+
+        if how == "manual":
+            for _ in range(4):
+                total = nn.mean_loss(loss, [m(x) for x in X.tolist()], y.tolist())
+                opt.zero_grad()
+                total.backward()
+                opt.step()
+        else:
+            nn.fit(m, X, y, loss=loss, optimizer=opt, epochs=4, batch_size=len(X), progress=False,
+                   compile=how == "compiled")
+        runs[how] = [s.data, s.grad] + [p.data for p in m.parameters()]
+    np.testing.assert_allclose(runs["eager"], runs["manual"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(runs["compiled"], runs["manual"], rtol=1e-9, atol=1e-12)
+
+
+def test_an_optimiser_made_for_another_model_is_refused_before_training():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    old, m = nn.MLP(2, [4, 1], seed=0), nn.MLP(2, [4, 1], seed=1)
+    before = [p.data for p in m.parameters()]
+    with pytest.raises(ValueError, match=r"^fit: none of the optimizer's parameters .* belong to the model .*"
+                                         r"was the optimizer made for another model\?"):
+        nn.fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(old.parameters(), lr=0.1), epochs=3, progress=False)
+    assert [p.data for p in m.parameters()] == before
+    with pytest.raises(ValueError, match=r"^prepare_fit: none of the optimizer's parameters"):
+        nn.prepare_fit(m, X, y, loss="hinge", optimizer=nn.optim.SGD(old.parameters(), lr=0.1))
+    # A Value only the loss uses may be optimised alone (the model frozen): it is reached, so allowed.
+    s = Value(1.0)
+    h = nn.fit(m, X, y, loss=lambda p, t: nn.losses.squared_error(p * s, t), optimizer=nn.optim.SGD([s], lr=0.05),
+               epochs=3, progress=False)
+    assert s.data != 1.0 and h.loss[0] != h.loss[-1]
+    assert [p.data for p in m.parameters()] == before
+
+
+def test_divergence_in_the_first_epoch_leaves_a_history_with_empty_series():
+    X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
+    m = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(nn.DivergenceError) as caught:
+        nn.fit(m, X, y, loss="mse", optimizer=nn.optim.SGD(m.parameters(), lr=1e300), epochs=3, batch_size=1,
+               progress=False, val_split=0.25)
+    h = caught.value.history
+    assert caught.value.epoch == 1 and len(h) == 0
+    assert h.loss == [] and h["accuracy"] == [] and h.val_loss == [] and h.lr == []

@@ -362,3 +362,46 @@ def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
 def test_the_op_table_is_left_as_it_was():
     # the ops these tests define (my_tanh, wrong_...) are made inside tests only; conftest removes them after each
     assert not [name for name in ops.OPS if name.startswith(("wrong_", "my_"))]
+
+
+def test_backward_must_be_written_not_borrowed_from_value_backward():
+    with pytest.raises(ExerciseFailed) as failed:
+        check("backward", lambda root: root.backward())
+    assert str(failed.value) == ("backward: write the chain-rule loop yourself; this exercise must not call "
+                                 "Value.backward")
+    x = Value(2.0)
+    (x * x).backward()  # switched back on afterwards
+    assert x.grad == 4.0
+
+
+def test_topological_sort_must_be_written_not_borrowed_from_autograd_graph():
+    import autograd
+    import autograd.graph
+    from autograd.graph import reachable, topological_order
+
+    says = "topological_sort: write the walk yourself; this exercise must not call autograd's topological_order"
+    for borrowed in (topological_order, reachable, lambda r: autograd.graph.topological_order(r),
+                     lambda r: autograd.topological_order(r), lambda r: topological_order(r),
+                     lambda r: list(reversed(autograd.graph.reachable([r])))):
+        with pytest.raises(ExerciseFailed) as failed:
+            check("topological_sort", borrowed)
+        assert str(failed.value) == says
+    # restored afterwards, even after the failure
+    assert autograd.graph.topological_order is topological_order and autograd.topological_order is topological_order
+    assert autograd.graph.reachable is reachable and globals().get("topological_order") is None
+    x = Value(1.0)
+    assert topological_order(x * x)[0] is x
+    assert check("topological_sort", topo_iterative_reference, quiet=True)
+
+
+def topo_iterative_reference(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents)
+    return order

@@ -283,14 +283,44 @@ def _check_topological_sort(fn: Any) -> str:
     """fn(root) lists every node root depends on once, parents before children, without recursion."""
     for g in _graphs(20):
         nodes = g.build()
-        order = _call("topological_sort", fn, nodes[-1], shown=f"topological_sort on  {g.describe()}")
+        order = _own_sort(fn, nodes[-1], f"topological_sort on  {g.describe()}")
         _check_order(order, nodes[-1], g.describe())
     chain = Value(0.1, label="x0")
     for _ in range(5000):
         chain = chain * 1.0
-    order = _call("topological_sort", fn, chain, shown="topological_sort on a chain of 5000 multiplications")
+    order = _own_sort(fn, chain, "topological_sort on a chain of 5000 multiplications")
     _check_order(order, chain, "a chain of 5000 multiplications")
     return "every node once, parents first, on 22 graphs with reused nodes and a 5000-node chain"
+
+
+def _own_sort(fn: Any, root: Value, shown: str) -> Any:
+    """``fn(root)`` with chalkgrad's own graph walks (autograd.graph's topological_order and reachable)
+    switched off, wherever the student's module or the package names them: the point is to write one."""
+    import autograd
+
+    from .. import graph
+
+    message = "topological_sort: write the walk yourself; this exercise must not call autograd's topological_order"
+    if fn is graph.topological_order or fn is graph.reachable:
+        raise ExerciseFailed(message)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ExerciseFailed(message)
+
+    originals = (graph.topological_order, graph.reachable)
+    spaces = [vars(graph), vars(autograd)]
+    student_globals = getattr(fn, "__globals__", None)
+    if isinstance(student_globals, dict):
+        spaces.append(student_globals)
+    saved = [(space, name, value) for space in spaces for name, value in list(space.items())
+             if any(value is o for o in originals)]
+    for space, name, _ in saved:
+        space[name] = refuse
+    try:
+        return _call("topological_sort", fn, root, shown=shown)
+    finally:
+        for space, name, value in saved:
+            space[name] = value
 
 
 def _check_order(order: Any, root: Value, where: str) -> None:
@@ -337,7 +367,8 @@ def _check_backward(fn: Any) -> str:
     graphs = _graphs(30)
     for g in graphs:
         mine, theirs = g.build(), g.build()
-        _call("backward", fn, mine[-1], shown=f"backward on  {g.describe()}")
+        _no_backward("backward", fn, mine[-1], shown=f"backward on  {g.describe()}",
+                     message="backward: write the chain-rule loop yourself; this exercise must not call Value.backward")
         theirs[-1].backward()
         for i, (a, b) in enumerate(zip(mine[: len(g.leaves)], theirs)):
             got = _number("backward", f"{a.label}.grad", a.grad)
@@ -396,16 +427,17 @@ def _check_central_difference(fn: Any) -> str:
 
 
 # --- 03 the lectures' worked examples ----------------------------------------------------------
-def _no_backward(exercise: str, fn: Any, *args: Any) -> Any:
+def _no_backward(exercise: str, fn: Any, *args: Any, shown: str = "", message: str = "") -> Any:
     """Call fn(*args) with Value.backward switched off: the point is to do the chain rule by hand."""
     original = Value.backward
+    message = message or f"{exercise}: compute it by hand; this exercise must not call backward()"
 
     def refuse(self: Value, *args: Any, **kwargs: Any) -> None:
-        raise ExerciseFailed(f"{exercise}: compute it by hand; this exercise must not call backward()")
+        raise ExerciseFailed(message)
 
     Value.backward = refuse  # type: ignore[method-assign]
     try:
-        return _call(exercise, fn, *args)
+        return _call(exercise, fn, *args, shown=shown)
     finally:
         Value.backward = original  # type: ignore[method-assign]
 

@@ -405,3 +405,35 @@ def topo_iterative_reference(root):
             stack.append((node, True))
             stack.extend((p, False) for p in node.parents)
     return order
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"[1, 2]", "not a notebook (the top level is a JSON list, not an object)"),
+    (json.dumps({"cells": [{"cell_type": "code", "source": None}]}).encode(),
+     ', cell 1: "source" should be a string or a list of strings, got a JSON null'),
+    (b'{"cells": [1]}', ", cell 1: should be a JSON object, got a JSON number"),
+    (b'{"cells": {}}', ': "cells" should be a list, got a JSON object'),
+    (b'{"cells": [', "not valid JSON (Expecting value at line 1, column 12)"),
+    (b'{"cells": ["\xff"]}', "not UTF-8 text (byte 12)"),
+], ids=["list", "null-source", "cell-not-object", "cells-not-list", "bad-json", "not-utf8"])
+def test_the_command_line_reports_a_broken_notebook_in_one_line(tmp_path, content, says):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_bytes(content)
+    run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(bad), str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"python -m autograd.exercises: {bad}") and says in run.stderr, run.stderr
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_line_refuses_an_out_that_is_a_file(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    for out in (taken, taken / "sub"):
+        run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(MASTERS), str(out)],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
+        assert run.stderr == f"python -m autograd.exercises: {taken}: exists and is not a folder (out must be a " \
+                             f"folder, got {str(out)!r})\n"
+        assert taken.read_text() == "keep me"

@@ -437,3 +437,19 @@ def test_the_command_line_refuses_an_out_that_is_a_file(tmp_path):
         assert run.stderr == f"python -m autograd.exercises: {taken}: exists and is not a folder (out must be a " \
                              f"folder, got {str(out)!r})\n"
         assert taken.read_text() == "keep me"
+
+
+def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir, capsys):
+    for path in sorted(student_dir.glob("*.ipynb")):
+        namespace = {"__name__": "__main__"}
+        for i, source in enumerate(code_cells(path)):
+            if CHECK_CALL.search(source):
+                with pytest.raises(ExerciseFailed):
+                    exec(compile(source, f"{path.name} cell {i}", "exec"), namespace)
+            else:
+                exec(compile(source, f"{path.name} cell {i}", "exec"), namespace)  # a demo cell: no traceback
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("(this demo needs")]
+    assert notes == ["(this demo needs my_tanh and my_softplus: write them first)",
+                     "(this demo needs backward and central_difference: write them first)",
+                     "(this demo needs xor_network: write it first)",
+                     "(this demo needs init_variance: write it first)"]

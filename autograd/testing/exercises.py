@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 from ..backends import FLOAT
 from ..functional import grad
@@ -26,7 +27,7 @@ from ..graph import topological_order
 from ..value import Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["ExerciseFailed", "CHECKS", "check"]  # and check_<name> for every exercise in CHECKS
+__all__ = ["ExerciseFailed", "CHECKS", "check", "needs"]  # and check_<name> for every exercise in CHECKS
 
 CHECKS: dict[str, Callable[..., bool]] = {}
 
@@ -45,6 +46,22 @@ def check(name: str, *functions: Any, quiet: bool = False) -> bool:
     if name not in CHECKS:
         raise KeyError(f"check: no exercise named {name!r}; known: {', '.join(sorted(CHECKS))}")
     return CHECKS[name](*functions, quiet=quiet)
+
+
+@contextmanager
+def needs(*names: str) -> Iterator[None]:
+    """Run a demo cell that uses the student's functions; while one is still a stub, print one line.
+
+        with needs("xor_network"):
+            print(xor_network(1, 0))
+
+    A stub raises NotImplementedError; instead of its traceback the cell prints one line, "(this demo
+    needs xor_network: write it first)", so that a student version runs top to bottom and only the
+    checks fail."""
+    try:
+        yield
+    except NotImplementedError:
+        print(f"(this demo needs {' and '.join(names)}: write {'them' if len(names) > 1 else 'it'} first)")
 
 
 def _exercise(name: str) -> Callable:

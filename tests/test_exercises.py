@@ -255,6 +255,11 @@ def momentum_sign(w, a, g, lr, m):
     return [wi + ai for wi, ai in zip(w, a)], a
 
 
+def momentum_minus_lr_g(w, a, g, lr, m):
+    a = [m * ai - lr * gi for ai, gi in zip(a, g)]  # a ← m·a − lr·g
+    return [wi - ai for wi, ai in zip(w, a)], a
+
+
 WRONG = [
     ("tanh", op("tanh_sign", lambda m, x: m.tanh(x), lambda m, out, x: (out * out - 1,)), "the sign is flipped"),
     ("tanh", op("tanh_x", lambda m, x: m.tanh(x), lambda m, out, x: (1 - x * x,)), "d/dx my_tanh(x) at x = 0.5"),
@@ -292,6 +297,7 @@ WRONG = [
     ("xor", lambda x1, x2: Value(x1 + x2).relu() - 2 * Value(x1 + x2 + 1).relu(), "xor_network(0, 0)"),
     ("momentum_step", momentum_torch_form, "puts lr inside a"),
     ("momentum_step", momentum_sign, "w[0]"),
+    ("momentum_step", momentum_minus_lr_g, "a[0]: expected 0.0246, got -0.0246 (the sign is flipped)"),
     ("inverse_time", lambda t: max(0.1, 100 / t), "inverse_time(1): expected 0.1, got 100"),
     ("inverse_time", lambda t: 100 / t, "inverse_time(1)"),
     ("l2_gradient", lambda w, lam: [2 * lam * wi for wi in w], "twice too large"),

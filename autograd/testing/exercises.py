@@ -664,8 +664,8 @@ def _check_momentum_step(fn: Any) -> str:
         got_w = _numbers("momentum_step", "new_w", got[0], len(w))
         got_a = _numbers("momentum_step", "new_a", got[1], len(w))
         for i in range(len(w)):
-            _expect("momentum_step", f"{where}: a[{i}]", got_a[i], new_a[i], 1e-9,
-                    hint=" (the lecture's form puts lr inside a: a ← m·a + lr·g)")
+            _expect("momentum_step", f"{where}: a[{i}]", got_a[i], new_a[i], 1e-9,  # a named mistake first
+                    hint=_why(got_a[i], new_a[i]) or " (the lecture's form puts lr inside a: a ← m·a + lr·g)")
             _expect("momentum_step", f"{where}: w[{i}]", got_w[i], new_w[i], 1e-9)
         w, a = new_w, new_a
     return "4 steps of a ← m·a + lr·g, w ← w − a with a changing learning rate"

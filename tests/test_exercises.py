@@ -255,6 +255,11 @@ def momentum_sign(w, a, g, lr, m):
     return [wi + ai for wi, ai in zip(w, a)], a
 
 
+def momentum_minus_lr_g(w, a, g, lr, m):
+    a = [m * ai - lr * gi for ai, gi in zip(a, g)]  # a ← m·a − lr·g
+    return [wi - ai for wi, ai in zip(w, a)], a
+
+
 WRONG = [
     ("tanh", op("tanh_sign", lambda m, x: m.tanh(x), lambda m, out, x: (out * out - 1,)), "the sign is flipped"),
     ("tanh", op("tanh_x", lambda m, x: m.tanh(x), lambda m, out, x: (1 - x * x,)), "d/dx my_tanh(x) at x = 0.5"),
@@ -292,6 +297,7 @@ WRONG = [
     ("xor", lambda x1, x2: Value(x1 + x2).relu() - 2 * Value(x1 + x2 + 1).relu(), "xor_network(0, 0)"),
     ("momentum_step", momentum_torch_form, "puts lr inside a"),
     ("momentum_step", momentum_sign, "w[0]"),
+    ("momentum_step", momentum_minus_lr_g, "a[0]: expected 0.0246, got -0.0246 (the sign is flipped)"),
     ("inverse_time", lambda t: max(0.1, 100 / t), "inverse_time(1): expected 0.1, got 100"),
     ("inverse_time", lambda t: 100 / t, "inverse_time(1)"),
     ("l2_gradient", lambda w, lam: [2 * lam * wi for wi in w], "twice too large"),
@@ -362,3 +368,94 @@ def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
 def test_the_op_table_is_left_as_it_was():
     # the ops these tests define (my_tanh, wrong_...) are made inside tests only; conftest removes them after each
     assert not [name for name in ops.OPS if name.startswith(("wrong_", "my_"))]
+
+
+def test_backward_must_be_written_not_borrowed_from_value_backward():
+    with pytest.raises(ExerciseFailed) as failed:
+        check("backward", lambda root: root.backward())
+    assert str(failed.value) == ("backward: write the chain-rule loop yourself; this exercise must not call "
+                                 "Value.backward")
+    x = Value(2.0)
+    (x * x).backward()  # switched back on afterwards
+    assert x.grad == 4.0
+
+
+def test_topological_sort_must_be_written_not_borrowed_from_autograd_graph():
+    import autograd
+    import autograd.graph
+    from autograd.graph import reachable, topological_order
+
+    says = "topological_sort: write the walk yourself; this exercise must not call autograd's topological_order"
+    for borrowed in (topological_order, reachable, lambda r: autograd.graph.topological_order(r),
+                     lambda r: autograd.topological_order(r), lambda r: topological_order(r),
+                     lambda r: list(reversed(autograd.graph.reachable([r])))):
+        with pytest.raises(ExerciseFailed) as failed:
+            check("topological_sort", borrowed)
+        assert str(failed.value) == says
+    # restored afterwards, even after the failure
+    assert autograd.graph.topological_order is topological_order and autograd.topological_order is topological_order
+    assert autograd.graph.reachable is reachable and globals().get("topological_order") is None
+    x = Value(1.0)
+    assert topological_order(x * x)[0] is x
+    assert check("topological_sort", topo_iterative_reference, quiet=True)
+
+
+def topo_iterative_reference(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents)
+    return order
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"[1, 2]", "not a notebook (the top level is a JSON list, not an object)"),
+    (json.dumps({"cells": [{"cell_type": "code", "source": None}]}).encode(),
+     ', cell 1: "source" should be a string or a list of strings, got a JSON null'),
+    (b'{"cells": [1]}', ", cell 1: should be a JSON object, got a JSON number"),
+    (b'{"cells": {}}', ': "cells" should be a list, got a JSON object'),
+    (b'{"cells": [', "not valid JSON (Expecting value at line 1, column 12)"),
+    (b'{"cells": ["\xff"]}', "not UTF-8 text (byte 12)"),
+], ids=["list", "null-source", "cell-not-object", "cells-not-list", "bad-json", "not-utf8"])
+def test_the_command_line_reports_a_broken_notebook_in_one_line(tmp_path, content, says):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_bytes(content)
+    run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(bad), str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"python -m autograd.exercises: {bad}") and says in run.stderr, run.stderr
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_line_refuses_an_out_that_is_a_file(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    for out in (taken, taken / "sub"):
+        run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(MASTERS), str(out)],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
+        assert run.stderr == f"python -m autograd.exercises: {taken}: exists and is not a folder (out must be a " \
+                             f"folder, got {str(out)!r})\n"
+        assert taken.read_text() == "keep me"
+
+
+def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir, capsys):
+    for path in sorted(student_dir.glob("*.ipynb")):
+        namespace = {"__name__": "__main__"}
+        for i, source in enumerate(code_cells(path)):
+            if CHECK_CALL.search(source):
+                with pytest.raises(ExerciseFailed):
+                    exec(compile(source, f"{path.name} cell {i}", "exec"), namespace)
+            else:
+                exec(compile(source, f"{path.name} cell {i}", "exec"), namespace)  # a demo cell: no traceback
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("(this demo needs")]
+    assert notes == ["(this demo needs my_tanh and my_softplus: write them first)",
+                     "(this demo needs backward and central_difference: write them first)",
+                     "(this demo needs xor_network: write it first)",
+                     "(this demo needs init_variance: write it first)"]

@@ -72,11 +72,23 @@ def student_source(source: str, markdown: bool = False, where: str = "source") -
 
 def student_notebook(master: dict[str, Any], name: str = "notebook") -> dict[str, Any]:
     """The student version of a master notebook (a dict as read from the .ipynb JSON)."""
+    if not isinstance(master, dict):
+        raise ValueError(f"{name}: not a notebook (the top level is a JSON {_json_kind(master)}, not an object)")
     nb = copy.deepcopy(master)
+    if not isinstance(nb.get("cells", []), list):
+        raise ValueError(f"{name}: \"cells\" should be a list, got a JSON {_json_kind(nb['cells'])}")
     cells = []
     for i, cell in enumerate(nb.get("cells", [])):
+        if not isinstance(cell, dict):
+            raise ValueError(f"{name}, cell {i + 1}: should be a JSON object, got a JSON {_json_kind(cell)}")
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else source
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            text = "".join(source)
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise ValueError(f"{name}, cell {i + 1}: \"source\" should be a string or a list of strings, "
+                             f"got a JSON {_json_kind(source)}")
         kind = cell.get("cell_type")
         new = student_source(text, markdown=kind == "markdown", where=f"{name}, cell {i + 1}")
         if text.strip() and not new.strip():
@@ -87,6 +99,25 @@ def student_notebook(master: dict[str, Any], name: str = "notebook") -> dict[str
         cells.append(cell)
     nb["cells"] = cells
     return nb
+
+
+def _json_kind(x: Any) -> str:
+    if x is None:
+        return "null"
+    return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(type(x), "number")
+
+
+def _read_master(path: Path) -> dict[str, Any]:
+    """The student version of the master notebook at ``path``, or a ValueError naming the file and what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    try:
+        master = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    return student_notebook(master, str(path))
 
 
 def write_student_versions(src: str | Path, out: str | Path) -> list[Path]:
@@ -102,7 +133,12 @@ def write_student_versions(src: str | Path, out: str | Path) -> list[Path]:
         raise FileNotFoundError(f"write_student_versions: no .ipynb files in {str(src)!r}")
     if out.resolve() in {src.resolve(), *(p.parent.resolve() for p in masters)}:
         raise ValueError(f"write_student_versions: out must differ from the masters' folder, got {str(out)!r}")
-    converted = {p: student_notebook(json.loads(p.read_text(encoding="utf-8")), p.name) for p in masters}
+    for folder in (out, *out.parents):  # the first part of out that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{folder}: exists and is not a folder (out must be a folder, got {str(out)!r})")
+            break
+    converted = {p: _read_master(p) for p in masters}
     out.mkdir(parents=True, exist_ok=True)  # only after every notebook converted: no half-written hand-out
     written = []
     for p, nb in converted.items():

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         written = write_student_versions(args.src, args.out)
-    except (MarkerError, FileNotFoundError, ValueError) as e:
+    except (MarkerError, ValueError, OSError) as e:  # a bad notebook, a missing file, out not a folder
         print(f"python -m autograd.exercises: {e}", file=sys.stderr)
         return 2
     for path in written:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 from ..backends import FLOAT
 from ..functional import grad
@@ -26,7 +27,7 @@ from ..graph import topological_order
 from ..value import Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["ExerciseFailed", "CHECKS", "check"]  # and check_<name> for every exercise in CHECKS
+__all__ = ["ExerciseFailed", "CHECKS", "check", "needs"]  # and check_<name> for every exercise in CHECKS
 
 CHECKS: dict[str, Callable[..., bool]] = {}
 
@@ -45,6 +46,22 @@ def check(name: str, *functions: Any, quiet: bool = False) -> bool:
     if name not in CHECKS:
         raise KeyError(f"check: no exercise named {name!r}; known: {', '.join(sorted(CHECKS))}")
     return CHECKS[name](*functions, quiet=quiet)
+
+
+@contextmanager
+def needs(*names: str) -> Iterator[None]:
+    """Run a demo cell that uses the student's functions; while one is still a stub, print one line.
+
+        with needs("xor_network"):
+            print(xor_network(1, 0))
+
+    A stub raises NotImplementedError; instead of its traceback the cell prints one line, "(this demo
+    needs xor_network: write it first)", so that a student version runs top to bottom and only the
+    checks fail."""
+    try:
+        yield
+    except NotImplementedError:
+        print(f"(this demo needs {' and '.join(names)}: write {'them' if len(names) > 1 else 'it'} first)")
 
 
 def _exercise(name: str) -> Callable:
@@ -283,14 +300,44 @@ def _check_topological_sort(fn: Any) -> str:
     """fn(root) lists every node root depends on once, parents before children, without recursion."""
     for g in _graphs(20):
         nodes = g.build()
-        order = _call("topological_sort", fn, nodes[-1], shown=f"topological_sort on  {g.describe()}")
+        order = _own_sort(fn, nodes[-1], f"topological_sort on  {g.describe()}")
         _check_order(order, nodes[-1], g.describe())
     chain = Value(0.1, label="x0")
     for _ in range(5000):
         chain = chain * 1.0
-    order = _call("topological_sort", fn, chain, shown="topological_sort on a chain of 5000 multiplications")
+    order = _own_sort(fn, chain, "topological_sort on a chain of 5000 multiplications")
     _check_order(order, chain, "a chain of 5000 multiplications")
     return "every node once, parents first, on 22 graphs with reused nodes and a 5000-node chain"
+
+
+def _own_sort(fn: Any, root: Value, shown: str) -> Any:
+    """``fn(root)`` with chalkgrad's own graph walks (autograd.graph's topological_order and reachable)
+    switched off, wherever the student's module or the package names them: the point is to write one."""
+    import autograd
+
+    from .. import graph
+
+    message = "topological_sort: write the walk yourself; this exercise must not call autograd's topological_order"
+    if fn is graph.topological_order or fn is graph.reachable:
+        raise ExerciseFailed(message)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ExerciseFailed(message)
+
+    originals = (graph.topological_order, graph.reachable)
+    spaces = [vars(graph), vars(autograd)]
+    student_globals = getattr(fn, "__globals__", None)
+    if isinstance(student_globals, dict):
+        spaces.append(student_globals)
+    saved = [(space, name, value) for space in spaces for name, value in list(space.items())
+             if any(value is o for o in originals)]
+    for space, name, _ in saved:
+        space[name] = refuse
+    try:
+        return _call("topological_sort", fn, root, shown=shown)
+    finally:
+        for space, name, value in saved:
+            space[name] = value
 
 
 def _check_order(order: Any, root: Value, where: str) -> None:
@@ -337,7 +384,8 @@ def _check_backward(fn: Any) -> str:
     graphs = _graphs(30)
     for g in graphs:
         mine, theirs = g.build(), g.build()
-        _call("backward", fn, mine[-1], shown=f"backward on  {g.describe()}")
+        _no_backward("backward", fn, mine[-1], shown=f"backward on  {g.describe()}",
+                     message="backward: write the chain-rule loop yourself; this exercise must not call Value.backward")
         theirs[-1].backward()
         for i, (a, b) in enumerate(zip(mine[: len(g.leaves)], theirs)):
             got = _number("backward", f"{a.label}.grad", a.grad)
@@ -396,16 +444,17 @@ def _check_central_difference(fn: Any) -> str:
 
 
 # --- 03 the lectures' worked examples ----------------------------------------------------------
-def _no_backward(exercise: str, fn: Any, *args: Any) -> Any:
+def _no_backward(exercise: str, fn: Any, *args: Any, shown: str = "", message: str = "") -> Any:
     """Call fn(*args) with Value.backward switched off: the point is to do the chain rule by hand."""
     original = Value.backward
+    message = message or f"{exercise}: compute it by hand; this exercise must not call backward()"
 
     def refuse(self: Value, *args: Any, **kwargs: Any) -> None:
-        raise ExerciseFailed(f"{exercise}: compute it by hand; this exercise must not call backward()")
+        raise ExerciseFailed(message)
 
     Value.backward = refuse  # type: ignore[method-assign]
     try:
-        return _call(exercise, fn, *args)
+        return _call(exercise, fn, *args, shown=shown)
     finally:
         Value.backward = original  # type: ignore[method-assign]
 
@@ -615,8 +664,8 @@ def _check_momentum_step(fn: Any) -> str:
         got_w = _numbers("momentum_step", "new_w", got[0], len(w))
         got_a = _numbers("momentum_step", "new_a", got[1], len(w))
         for i in range(len(w)):
-            _expect("momentum_step", f"{where}: a[{i}]", got_a[i], new_a[i], 1e-9,
-                    hint=" (the lecture's form puts lr inside a: a ← m·a + lr·g)")
+            _expect("momentum_step", f"{where}: a[{i}]", got_a[i], new_a[i], 1e-9,  # a named mistake first
+                    hint=_why(got_a[i], new_a[i]) or " (the lecture's form puts lr inside a: a ← m·a + lr·g)")
             _expect("momentum_step", f"{where}: w[{i}]", got_w[i], new_w[i], 1e-9)
         w, a = new_w, new_a
     return "4 steps of a ← m·a + lr·g, w ← w − a with a changing learning rate"

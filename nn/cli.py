@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from . import activations, losses, optim, schedules, validate
 
@@ -80,9 +80,16 @@ def _defaults_table() -> str:
     return "\n".join(lines)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its error on one line: an argument holding a newline is shown as \\n."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message.replace("\r", "\\r").replace("\n", "\\n"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m nn`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m nn",
         description="Train, inspect and run chalkgrad models from the command line.",
         epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo "

@@ -320,3 +320,11 @@ def test_train_with_mse_and_no_lr_trains_moons_without_diverging(tmp_path, capsy
     assert status == 0, err
     assert "diverged" not in out + err and "final training accuracy:" in out
     assert f"lr {cli.REAL_LOSS_LR:g}" in out
+
+
+def test_an_argument_holding_a_newline_still_gives_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["info", "model.json", "\n", "0"])
+    assert exit_info.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert errors == ["python -m nn: error: unrecognized arguments: \\n 0"]

@@ -74,8 +74,9 @@ def forward_error(op: Any, xs: Sequence[float], error: Exception, where: str = "
     return type(error)(f"{at}{call_text(op, xs)}: {why}{error}")
 
 
-def forward_failure(op: Any, inputs: Sequence[Any], error: Exception) -> Exception:
-    """What to raise when applying ``op`` to ``inputs`` (Values, after lifting) raised ``error``."""
+def forward_failure(op: Any, inputs: Sequence[Any], error: Exception, xs: Sequence[float] | None = None) -> Exception:
+    """What to raise when applying ``op`` to ``inputs`` raised ``error``; ``xs``: their numbers, when
+    every input was turned into one."""
     if not callable(getattr(op, "forward", None)):
         return bad_apply(op, inputs)
     if isinstance(error, TypeError):
@@ -86,9 +87,9 @@ def forward_failure(op: Any, inputs: Sequence[Any], error: Exception) -> Excepti
                              f"e.g. {op.name}(x, {op.params[0]}=...)")
         text = str(error)
         return error if text.startswith((op.name, op.symbol)) else TypeError(f"{op.name}: {short(text, 200)[1:-1]}")
-    if not all(hasattr(x, "parents") for x in inputs):
+    if xs is None and not all(hasattr(x, "parents") for x in inputs):
         return error  # turning a number into a float failed (too large): as_float's message says so
-    return forward_error(op, [x.data for x in inputs], error)
+    return forward_error(op, [x.data for x in inputs] if xs is None else xs, error)
 
 
 def as_inputs(op: Any, inputs: Any) -> tuple[Any, ...]:

@@ -1,7 +1,6 @@
 """The Value node: a number, its gradient, its parents and the op that made it (micrograd's idea).
 
-Arithmetic on Values builds a graph through :func:`apply`; ``backward()`` applies the chain rule over it once
-(:func:`chain_rule`), reading each node's local derivatives from the op table (:mod:`autograd.ops`).
+Arithmetic builds a graph through :func:`apply`; ``backward()`` runs :func:`chain_rule` over it, reading the op table.
 """
 
 from __future__ import annotations
@@ -122,8 +121,7 @@ class Value:
         return step
 
     @_backward.setter
-    def _backward(self, fn: Any) -> None:
-        raise AttributeError(errors.NO_BACKWARD_SLOT)
+    def _backward(self, fn: Any) -> None: raise AttributeError(errors.NO_BACKWARD_SLOT)
 
     def detach(self) -> Value: return Value(self.data, self.label)  # a new leaf, cut off from the graph
 
@@ -147,18 +145,21 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
     ps: tuple[Any, ...] = inputs if type(inputs) is tuple else errors.as_inputs(op, inputs)
+    xs: list[float] | None = None  # the operands as floats when some are numbers: leaves only if a node is made
     try:  # fan-in 2 and 1 spelled out: the common cases, without building a list
         if len(ps) == 2 and type(ps[0]) is Value and type(ps[1]) is Value:
             data = op.forward(FLOAT, ps[0].data, ps[1].data)
         elif len(ps) == 1 and type(ps[0]) is Value:
             data = op.forward(FLOAT, ps[0].data)
         else:
-            ps = tuple([p if isinstance(p, Value) else Value(errors.as_float(p, op.symbol)) for p in ps])
+            xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
             if op.arity is not None and len(ps) != op.arity:
                 raise errors.arity_error(op, len(ps))
-            data = op.forward(FLOAT, *[p.data for p in ps])
+            data = op.forward(FLOAT, *xs)
     except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
-        raise errors.forward_failure(op, ps, e) from None
+        raise errors.forward_failure(op, ps, e, xs) from None
+    if xs is not None and (STATE.record or STATE.anomaly):  # numbers become leaves, unless no node is made
+        ps = tuple([p if isinstance(p, Value) else Value(x) for p, x in zip(ps, xs)])
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
         if STATE.anomaly and not math.isfinite(data):
             raise errors.anomalous_value(op, data, ps)
@@ -176,9 +177,8 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
 
 def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bool = False,
                only: Container[Value] | None = None) -> dict[Value, Any]:
-    """The chain rule, written once: for each node (children first) add ``grads[node]`` * d node/d parent to
-    ``grads[parent]``; return ``grads`` (it holds the seeds).  ``create_graph``: the local derivatives are Values,
-    so each gradient can be differentiated again.  ``only`` limits the parents served."""
+    """The chain rule, written once: for each node (children first) add grads[node] * d node/d parent to grads[parent];
+    returns ``grads`` (with the seeds).  ``create_graph``: local derivatives as Values; ``only``: the parents served."""
     for node in nodes:
         g = grads.get(node)
         if node.fn is None or g is None:

@@ -11,7 +11,7 @@ from autograd import Value, no_grad
 from autograd.graph import reachable
 
 from . import losses, validate
-from .outputs import forward_batch, penalty, predict_lists
+from .outputs import forward_batch, penalty
 
 __all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 
@@ -86,7 +86,8 @@ class Task:
 
     def targets(self, y: np.ndarray) -> list:
         if self.want == "index" or (self.want is None and self.kind == "index" and self.n_out > 1):
-            return [int(v) for v in y.reshape(-1)]
+            indices: list[int] = y.reshape(-1).astype(np.int64).tolist()  # Python ints, as int(v) gives
+            return indices
         values: list = y.tolist()
         return values
 
@@ -249,6 +250,13 @@ def check_width(caller: str, X: np.ndarray, width: int, name: str) -> None:
 
 def check_model_input(caller: str, model: Any, X: np.ndarray) -> int:
     """Check the sample width against the model and return its number of outputs."""
+    return n_outputs(model_output(caller, model, X))
+
+
+def model_output(caller: str, model: Any, X: np.ndarray) -> Any:
+    """The model's output for sample 0 (eval mode, no graph), after checking the sample width against
+    the model: a ValueError naming the width when it cannot take the sample.  fit runs this one probe
+    for the width, the number of outputs and the loss check (:func:`probe_loss`)."""
     width = X.shape[1]
     expected = input_width(model)
     if expected is not None and expected != width:
@@ -256,13 +264,24 @@ def check_model_input(caller: str, model: Any, X: np.ndarray) -> int:
             f"{caller}: samples have {width} feature{'s' if width != 1 else ''} but the model expects {expected} "
             f"input{'s' if expected != 1 else ''} ({type(model).__name__}); X must have shape (n, {expected})"
         )
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
     try:
-        out = predict_lists(model, X[:1].tolist())[0]
+        with no_grad():
+            return forward_batch(model, X[:1].tolist())[0]
     except (ValueError, TypeError, IndexError) as error:
         raise ValueError(
             f"{caller}: the model cannot take a sample of width {width} (X has shape {X.shape}): {error}"
         ) from error
-    return len(out) if isinstance(out, list) else 1
+    finally:
+        if was_training:
+            model.train()
+
+
+def n_outputs(out: Any) -> int:
+    """How many numbers one output holds: a list or tuple of them, or one."""
+    return len(out) if isinstance(out, (list, tuple)) else 1
 
 
 def numeric_failure(error: Exception) -> bool:
@@ -273,35 +292,28 @@ def numeric_failure(error: Exception) -> bool:
     return any(word in text for word in ("nan", "inf", "finite", "overflow", "domain"))
 
 
-def probe_loss(caller: str, model: Any, loss_fn: Callable, spec: losses.LossSpec | None, X: np.ndarray,
-               y0: Any) -> None:
-    """Run the loss on sample 0 so a loss/target mismatch is reported as such, not as divergence."""
-    was_training = getattr(model, "training", None)
-    if was_training:
-        model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
+def probe_loss(caller: str, loss_fn: Callable, spec: losses.LossSpec | None, out0: Any, y0: Any) -> None:
+    """Run the loss on sample 0's output (:func:`model_output`) so a loss/target mismatch is reported as
+    such, not as divergence."""
     try:
         with no_grad():
-            loss_fn(forward_batch(model, X[:1].tolist())[0], y0)
+            loss_fn(out0, y0)
     except (TypeError, ValueError, IndexError) as error:
         name = f"'{spec.name}'" if spec is not None else getattr(loss_fn, "__name__", "the loss")
         raise ValueError(
             f"{caller}: loss {name} cannot take the model's output with target {y0!r}: {error}"
         ) from error
-    finally:
-        if was_training:
-            model.train()
 
 
-def check_optimizer_params(caller: str, model: Any, optimizer: Any, loss_fn: Callable, regularizer: Callable | None,
-                           X: np.ndarray, y0: Any) -> None:
+def check_optimizer_params(caller: str, model: Any, params: list[Value] | None, optimizer: Any, loss_fn: Callable,
+                           regularizer: Callable | None, X: np.ndarray, y0: Any) -> None:
     """An optimiser made for another model would step Values nothing depends on, and fit would run with a
     constant loss: refuse it when none of its Values is the model's and the objective on sample 0 reaches
     none of them (a Value the loss or the regulariser uses is trained legitimately)."""
     held = getattr(optimizer, "params", None)
-    params = model.parameters() if callable(getattr(model, "parameters", None)) else None
     if not isinstance(held, list) or not held or not isinstance(params, list):
         return
-    own = {id(p) for p in params}
+    own = set(map(id, params))
     if any(id(p) in own for p in held):
         return
     was_training = getattr(model, "training", None)

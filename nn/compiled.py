@@ -227,6 +227,14 @@ class CompiledModel:
             A[row + codes, np.arange(B)] = 1.0
         return A
 
+    def eval_inputs(self, X: np.ndarray) -> np.ndarray:
+        """The tape's input columns for predicting the rows of ``X`` in eval mode: every dropout mask 1
+        (the identity, as Dropout in eval mode) and every target mask 0 (the loss output is then 0)."""
+        A = np.zeros((self.n_inputs, len(X)))
+        A[:self.nin] = X.T
+        A[self.nin:self.nin + self.n_noise] = 1.0
+        return A
+
     def batches(self, codes: np.ndarray) -> list[tuple[Tape, np.ndarray | None]]:
         """(tape, the batch's columns it takes, None for all) for a batch of targets ``codes``."""
         if self.masked:
@@ -267,7 +275,7 @@ def _modules(model: Any) -> list:
 def _identity(v: Any) -> Any:
     """An attribute's identity; for a list or tuple also its items' (``n.w[0] = Value(1.0)`` replaces a
     parameter while the list stays the same object)."""
-    return (id(v), tuple(id(x) for x in v)) if isinstance(v, (list, tuple)) else id(v)
+    return (id(v), tuple(map(id, v))) if isinstance(v, (list, tuple)) else id(v)
 
 
 def _fingerprint(modules: list, loss: Callable) -> tuple:
@@ -305,7 +313,8 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
     from .flat import FlatTrainer
 
     model = plan.model
-    keys = [_target_key(y) for y in plan.ys]
+    # Numbers are their own keys (the common case, checked at C speed); rows and arrays become tuples.
+    keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [_target_key(y) for y in plan.ys]
     modules = _modules(model)
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)

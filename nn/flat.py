@@ -9,8 +9,10 @@ optimiser (:meth:`nn.optim.Optimizer.step_arrays`) work on arrays too.  No Pytho
 parameter per batch.
 
 The Values are brought up to date (``.data`` and ``.grad``, and the optimiser's state lists) by
-:meth:`FlatTrainer.sync`, which fit calls whenever user code can look: at the end of each epoch
-(before metrics, callbacks and early stopping), on divergence, on any error and at the end.
+:meth:`FlatTrainer.sync`, which fit calls whenever user code can look: at the end of each epoch when
+something outside the loop reads the model (``FitPlan.looks_each_epoch``: before metrics, callbacks
+and early stopping), on divergence, on any error and at the end; it writes nothing when the Values
+are already current.  Validation outputs come from :meth:`FlatTrainer.predict` (the tape on ``theta``).
 After callbacks, :meth:`FlatTrainer.reload` reads them back, so a callback that changes a
 parameter or the optimiser's state is heard.
 """
@@ -72,6 +74,10 @@ class FlatTrainer:
         self.reload()
         self.n_out = plan.task.n_out
         self.outs = np.zeros((plan.n, self.n_out))
+        # At full batch without dropout every step feeds the tape the same columns: built once.
+        self.full_inputs: np.ndarray | None = None
+        self.full_batch = plan.batch_size is None and not dropouts
+        self.synced = True  # the Values hold theta's numbers (sync() has nothing to write)
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
@@ -97,13 +103,19 @@ class FlatTrainer:
             return self._step(idx)
         except (ArithmeticError, ValueError):
             self.grad = np.zeros(len(self.values))
+            self.synced = False
             raise
 
     def _step(self, idx: np.ndarray) -> float:
         B = len(idx)
         compiled = self.compiled
         codes = self.codes[idx]
-        inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
+        if self.full_batch:  # idx is every sample in order (FitPlan.batches)
+            if self.full_inputs is None:
+                self.full_inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
+            inputs = self.full_inputs
+        else:
+            inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
         batches = compiled.batches(codes)
         for tape, _ in batches:
             if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
@@ -136,7 +148,11 @@ class FlatTrainer:
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss is {value}")
         self._update(grad)
-        self.outs[idx] = outs.T
+        self.synced = False
+        if self.full_batch:
+            self.outs = outs.T
+        else:
+            self.outs[idx] = outs.T
         return value
 
     def _update(self, grad: np.ndarray) -> None:
@@ -147,6 +163,7 @@ class FlatTrainer:
             theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad
+            self.synced = False
             self.sync()
             try:
                 opt.step()
@@ -154,6 +171,7 @@ class FlatTrainer:
                 if not np.isfinite(new).all():
                     raise FloatingPointError("a parameter became non-finite after the step")
             except (ArithmeticError, ValueError):
+                self.synced = False
                 self.sync()  # the Values as they were before the step
                 raise
             self.theta = new
@@ -171,8 +189,29 @@ class FlatTrainer:
         """This epoch's outputs, one row per training sample (the value each had when its batch ran)."""
         return self.outs
 
+    def predict(self, X: np.ndarray) -> list | None:
+        """The model's outputs for the rows of ``X`` in eval mode (one float, or a list per sample), from
+        the traced tape on ``theta`` (no Value read, nothing traced); None when the replay fails or gives
+        a non-finite number, for the caller to ask the model itself (which reports it per sample)."""
+        tapes = self.compiled.tapes()
+        if not tapes or not len(X):
+            return None
+        tape = tapes[0]
+        try:
+            out, _ = tape.replay(self.compiled.eval_inputs(X), self.theta[self.tape_index[id(tape)]], grad=False)
+        except (ArithmeticError, ValueError):
+            return None
+        outs = out[1:]
+        if not np.isfinite(outs).all():
+            return None
+        rows: list = outs[0].tolist() if self.n_out == 1 else outs.T.tolist()
+        return rows
+
     def sync(self) -> None:
         """Bring the Values (``.data``, ``.grad``) and the optimiser's state lists up to date."""
+        if self.synced:
+            return
+        self.synced = True
         for p, x, g in zip(self.values, self.theta.tolist(), self.grad.tolist()):
             p.data = x
             p.grad = g
@@ -184,5 +223,6 @@ class FlatTrainer:
     def reload(self) -> None:
         """Read the arrays back from the Values and the optimiser (after user code may have changed them)."""
         self.theta = np.array([p.data for p in self.values], dtype=float)
+        self.synced = True
         if self.flat_optimizer:
             self.state = {k: np.array(v, dtype=float) for k, v in self.plan.optimizer.state.items()}

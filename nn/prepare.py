@@ -32,9 +32,10 @@ from .checks import (
     as_samples,
     as_targets,
     check_batchnorm_batches,
-    check_model_input,
     check_optimizer_params,
     check_width,
+    model_output,
+    n_outputs,
     probe_loss,
     resolve_loss,
     resolve_metrics,
@@ -90,6 +91,14 @@ class FitPlan:
     def xs_val(self) -> list[list[float]] | None:
         """The validation samples as lists of floats, or None."""
         return self.X_val.tolist() if self.X_val is not None else None
+
+    @property
+    def looks_each_epoch(self) -> bool:
+        """Whether code outside fit's loop reads the model after every epoch (callbacks, early stopping,
+        validation, a metric of the user's), so that compiled training must write its numbers back
+        into the Values then, not only at the end."""
+        return bool(self.callbacks) or self.early_stopping is not None or self.X_val is not None or \
+            any(fn != self.task.accuracy for _, fn in self.metrics)
 
     @property
     def n(self) -> int:
@@ -150,12 +159,14 @@ def prepare_fit(
 
     Xa = as_samples(caller, "X", X)
     ya = as_targets(caller, "y", y, len(Xa), "X")
-    n_out = check_model_input(caller, model, Xa)
-    task = Task(caller, spec, ya, n_out)
-    probe_loss(caller, model, loss_fn, spec, Xa, task.targets(ya[:1])[0])
-    check_optimizer_params(caller, model, optimizer, loss_fn, regularizer, Xa, task.targets(ya[:1])[0])
+    out0 = model_output(caller, model, Xa)  # one probe, on sample 0: the width, the outputs, the loss
+    task = Task(caller, spec, ya, n_outputs(out0))
+    y0 = task.targets(ya[:1])[0]
+    probe_loss(caller, loss_fn, spec, out0, y0)
+    params = model.parameters() if callable(getattr(model, "parameters", None)) else None
+    check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
     rng = np.random.default_rng(seed)
-    Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, n_out)
+    Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, task.n_out)
     if early_stopping is not None and Xv is None:
         raise ValueError(
             f"{caller}: early_stopping watches the validation loss: give val_data=(X_val, y_val) or val_split > 0"
@@ -165,7 +176,8 @@ def prepare_fit(
     size = n if batch_size is None else min(batch_size, n)
     check_batchnorm_batches(caller, model, n, size, batch_size)
     return FitPlan(
-        model=model, params=model.parameters(), loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
+        model=model, params=model.parameters() if params is None else params,
+        loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
         batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
         early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
         task=task, X=Xa, ys=task.targets(ya), X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,

@@ -136,7 +136,9 @@ def fit(
       faster), False builds a graph per batch, None (default) compiles only what is known to give
       the eager numbers: nn's own losses on a model of ``nn.layers`` (see :func:`batch_step`).
       While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
-      are brought up to date at the end of every epoch (callbacks see them) and at the end.
+      are brought up to date whenever user code can look: after every epoch when there are
+      callbacks, early stopping, validation or a metric function (they see current numbers), on
+      any error and at the end.  Validation replays the training tape (no graph per epoch).
 
     Every argument is checked first, by :func:`nn.prepare_fit` (which says what it raises); then
     :class:`DivergenceError` when the loss becomes non-finite (the model keeps the whole state
@@ -166,8 +168,9 @@ def fit(
                     raise _diverged(history, epoch, batch, error) from error
                 t += 1
                 total += value * len(idx)
-            trainer.sync()  # from here on user code can look at the model
-            logs = _epoch_logs(plan, epoch, total / plan.n, trainer.outputs())
+            if plan.looks_each_epoch:
+                trainer.sync()  # from here on user code can look at the model
+            logs = _epoch_logs(plan, epoch, total / plan.n, trainer.outputs(), trainer.predict)
             logs["time"] = time.perf_counter() - start
             history.append(logs)
             bar.update(epoch, logs)
@@ -249,6 +252,10 @@ class _EagerTrainer:
     def outputs(self) -> list:
         return self.outs
 
+    def predict(self, X: Any) -> None:
+        """None: the validation outputs come from the model itself (``predict_lists``)."""
+        return None
+
     def sync(self) -> None:
         """Nothing to do: eager training works on the Values themselves."""
 
@@ -264,11 +271,14 @@ def _record_keys(plan: FitPlan) -> dict[str, list]:
     return {k: [] for k in ["epoch", "loss", *names, *val, "lr", "time"]}
 
 
-def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, float]:
+def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any,
+                predict: Callable[[Any], list | None] = lambda X: None) -> dict[str, float]:
     """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr.
 
     ``outs`` is a list (one float or list per sample) or, from compiled training, an array with a
     row per sample: accuracy reads the array; a metric of the user's gets lists, as in eager fit.
+    ``predict(X_val)`` gives the validation outputs from the trainer (compiled training replays its
+    tape), or None to run the model (:func:`predict_lists`).
     """
     logs: dict[str, float] = {"epoch": epoch, "loss": loss}
     listed = outs
@@ -280,7 +290,9 @@ def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any) -> dict[str, 
             listed = outs[:, 0].tolist() if outs.shape[1] == 1 else outs.tolist()
         logs[name] = fn(listed, plan.ys)
     if plan.xs_val is not None and plan.ys_val is not None:
-        val_outs = predict_lists(plan.model, plan.xs_val)
+        val_outs = predict(plan.X_val)
+        if val_outs is None:
+            val_outs = predict_lists(plan.model, plan.xs_val)
         logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)
         for name, fn in plan.metrics:
             logs["val_" + name] = fn(val_outs, plan.ys_val)

@@ -125,3 +125,54 @@ def test_a_parameter_replaced_in_place_is_trained_by_compiled_fit_as_by_eager_fi
         weights[compile] = [p.data for p in m.parameters()]
     assert weights[True][0] != 1.0  # the new Value was trained, not the detached old one
     np.testing.assert_allclose(weights[True], weights[False], rtol=1e-9, atol=1e-12)
+
+
+def test_validation_in_compiled_fit_replays_the_training_tape_and_matches_eager(monkeypatch):
+    import nn.train
+
+    X, y = datasets.demo_moons(labels="index")
+    asked = []
+    real = nn.train.predict_lists
+    monkeypatch.setattr(nn.train, "predict_lists", lambda model, xs: asked.append(len(xs)) or real(model, xs))
+    runs = []
+    for compile in (False, True):
+        asked.clear()
+        model = nn.MLP(2, [8, 2], seed=0, dropout=0.3)  # dropout: off for validation, as in eval mode
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=4, batch_size=16, val_split=0.25,
+                   regularizer=lambda ps: nn.l2(ps, 1e-3), progress=False, seed=3, compile=compile)
+        runs.append((h, len(asked)))
+    (h_e, asked_e), (h_f, asked_f) = runs
+    assert asked_e == 4 and asked_f == 0  # eager runs the model on the validation set; compiled replays its tape
+    np.testing.assert_allclose(h_f.val_loss, h_e.val_loss, rtol=1e-9)
+    assert h_f.val_accuracy == h_e.val_accuracy and h_f.loss == pytest.approx(h_e.loss, rel=1e-12)
+
+
+def test_a_metric_of_the_users_sees_the_current_parameters_in_compiled_fit():
+    X, y = datasets.demo_moons(labels="sign")
+    seen = {}
+    for compile in (False, True):
+        model = nn.MLP(2, [8, 1], seed=0)
+
+        def first_weight(outputs, targets, model=model):  # user code reading the model: it must see current Values
+            return model.parameters()[0].data
+
+        h = nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.2), epochs=3,
+                   progress=False, compile=compile, metrics=["accuracy", first_weight])
+        seen[compile] = h.first_weight
+    assert len(set(seen[True])) == 3  # it moved every epoch: not the numbers from before fit
+    np.testing.assert_allclose(seen[True], seen[False], rtol=1e-12)
+
+
+def test_full_batch_compiled_fit_without_user_code_ends_with_eager_numbers():
+    X, y = datasets.demo_moons(labels="index")
+    ends = []
+    for compile in (False, True):
+        model = nn.MLP(2, [8, 2], seed=0)
+        opt = nn.optim.Adam(model.parameters(), lr=0.05)
+        h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=5, progress=False, compile=compile)
+        ends.append((np.array([p.data for p in model.parameters()]), np.array([p.grad for p in model.parameters()]),
+                     h.accuracy, opt.state["m"]))
+    (w_e, g_e, acc_e, m_e), (w_f, g_f, acc_f, m_f) = ends
+    assert np.abs(w_e - w_f).max() <= 1e-9 and np.abs(g_e - g_f).max() <= 1e-9 and acc_e == acc_f
+    assert np.abs(np.array(m_e) - np.array(m_f)).max() <= 1e-9

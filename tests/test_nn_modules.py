@@ -449,3 +449,37 @@ def test_mlp_with_batchnorm_needs_a_batch_in_training():
     assert len(outs) == 3 and all(isinstance(o, Value) for o in outs)
     model.eval()
     assert model([1.0, 2.0]).data == model.forward_batch([[1.0, 2.0]])[0].data
+
+
+def test_parameters_keep_named_order_with_a_shared_module_and_tuples_of_values():
+    class Twice(Module):  # one layer used twice, a tuple of Values beside a list: each parameter once, in order
+        def __init__(self):
+            self.first = Layer(2, 2, seed=0)
+            self.scales = (Value(1.0), Value(2.0))
+            self.again = self.first
+            self.head = Neuron(2, seed=1)
+
+    model = Twice()
+    named = [v for _, v in model.named_parameters()]
+    assert len(named) == 6 + 2 + 6 + 3  # the shared layer is walked twice by name...
+    unique = model.parameters()
+    assert len(unique) == 6 + 2 + 3  # ...and counted once as a parameter
+    assert unique == list(dict.fromkeys(named)) and unique[:2] == list(model.scales)  # own ones first
+    assert [m for m in model.modules()][:2] == [model, model.first]
+
+
+def test_modules_walks_a_deep_chain_of_modules_without_recursion():
+    class Link(Module):
+        def __init__(self, nxt):
+            self.w = Value(1.0)
+            self.nxt = nxt
+
+    head = None
+    for _ in range(5000):  # deeper than Python's recursion limit
+        head = Link(head) if head is not None else Neuron(1, seed=0)
+    assert sum(1 for _ in head.modules()) == 5000
+    assert len(head.parameters()) == 4999 + 2
+    state = head.state_dict()  # names from named_modules, as PyTorch's: 'nxt.nxt.w'
+    assert len(state) == 5001 and "nxt.nxt.w" in state and "nxt." * 4999 + "b" in state
+    head.load_state_dict(state)
+    assert [name for name, _ in head.named_modules()][:3] == ["", "nxt", "nxt.nxt"]

@@ -202,6 +202,26 @@ def test_no_grad_records_no_parents_and_is_per_thread():
     assert len((x * x).parents) == 2  # and recording resumes after the block
 
 
+def test_numbers_among_inputs_become_leaves_only_when_a_node_is_made():
+    from autograd import dot, logsumexp
+
+    w = [Value(2.0), Value(-1.0)]
+    with no_grad():
+        z = dot(w, [3, 4.0], 0.5)  # no node: the numbers are read, not wrapped
+    assert z.data == 2.5 and z.is_leaf
+    z = dot(w, [3, 4.0], 0.5)
+    assert [p.data for p in z.parents[2:]] == [3.0, 4.0, 0.5] and all(p.is_leaf for p in z.parents[2:])
+    z.backward()
+    assert z.parents[2].grad == 2.0  # a constant leaf still receives its gradient
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"dot produced inf from .*leaf=1e\+308"):
+        dot([Value(1e308)], [10.0])  # detect_anomaly's message shows the wrapped numbers too
+    for block in (no_grad, detect_anomaly):
+        with block(), pytest.raises(OverflowError, match=r"logΣexp: 10000.*too large for a float"):
+            logsumexp([10 ** 400, Value(1.0)])  # as_float's message: the int is too large for a float
+    with no_grad(), pytest.raises(ValueError, match=r"log\(-1\.0\)"):
+        Value(-1.0).log()
+
+
 def test_detach():
     x = Value(2.0, label="x")
     y = (x * 3).detach()

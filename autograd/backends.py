@@ -1,14 +1,19 @@
 """Backends: the elementary functions the op table's rules are written in.
 
 A backend is a namespace with ``exp, expm1, log, log1p, sqrt, tanh, sin, cos, abs, pow,
-pow_positive, finite_or, maximum, minimum, step, select, sum, sumprod, max`` and ``sigmoid``.
+pow_positive, finite_or, maximum, minimum, step, select, sum, sumprod, max, each`` and ``sigmoid``.
 ``step(a, b=0, tie=0)`` is the one non-smooth primitive: 1 where a > b, ``tie`` where a == b,
 0 where a < b, always a *constant* (its derivative is zero), which is what makes relu'' = 0 and
 the tie-splitting of maximum come out right.  ``select(x, pos, neg)`` is ``pos`` where x > 0 and
 ``neg`` where x <= 0 without multiplying the unused branch by 0 (0 * inf would be NaN), so
 elu(x, alpha=inf) is x for x > 0, as in PyTorch.  NaN in, NaN out: ``step``, ``select`` and
 ``max`` give NaN when a compared operand is NaN, on every backend (docs/engine.md, "Numeric
-conventions").
+conventions").  ``each(f, xs)`` applies ``f`` (written on the backend, like a rule) to each input
+of an n-ary rule and returns a tuple, ``f(x)`` for each ``x``: on floats and Values the loop a rule
+would write; the numpy backend calls ``f`` once on the inputs stacked in one array, so ``f`` must be
+elementwise, and returns a :class:`Stack` (a tuple of that array's rows), which ``sum``, ``max`` and
+``each`` read without a copy and which a partials rule may return as it is: the batch evaluator then
+multiplies it by the gradient in one operation.
 
 Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives: the
 rules run on Values and build graphs) and :func:`numpy_backend` (batch evaluation, numpy imported
@@ -54,6 +59,10 @@ def _float_select(x: float, pos: float, neg: float) -> float:
     return pos if x > 0.0 else (neg if x <= 0.0 else math.nan)
 
 
+def _each(f: Any, xs: Any) -> tuple:
+    return tuple(map(f, xs))
+
+
 def _float_max(xs: Any) -> float:
     # builtin max skips a NaN that is not first (max([1.0, nan]) is 1.0): NaN in, NaN out
     top: float = max(xs)
@@ -84,6 +93,7 @@ FLOAT = SimpleNamespace(
     sum=sum,  # left to right, like a plain loop (not fsum)
     sumprod=lambda w, x: sum(map(operator.mul, w, x)),
     max=_float_max,
+    each=_each,
 )
 FLOAT.sigmoid = lambda x: OPS["sigmoid"].forward(FLOAT, x)
 
@@ -117,6 +127,7 @@ VALUE = SimpleNamespace(
     expm1=lambda x: x.exp() - 1.0,
     pow_positive=lambda a, b: a ** b,
     finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
+    each=_each,
 )
 
 _NUMPY = None
@@ -137,6 +148,19 @@ class Block:
         self.spec = spec
 
 
+class Stack(tuple):
+    """What the numpy backend's ``each`` returns: a tuple of results, one per input, that are the
+    rows of one array, ``.array``; ``sum``, ``max`` and ``each`` use that array as it is, and the
+    batch evaluator multiplies a gradient by a whole stack of partials at once."""
+
+    array: Any
+
+    def __new__(cls, array: Any) -> Stack:
+        self = super().__new__(cls, array)  # iterating an array gives its rows (views)
+        self.array = array
+        return self
+
+
 class Lane:
     """Input ``index`` of a :class:`Block`: what an n-ary rule receives in place of one array."""
 
@@ -146,24 +170,37 @@ class Lane:
         self.block, self.index = block, index
 
 
-def contract(a: Block, b: Block, out: str | None = None) -> Any:
-    """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
-    import numpy as np
+_CONTRACTIONS: dict[tuple[str, str, str], Any] = {}
 
-    sa, sb = a.spec, b.spec
-    if out is None:
-        out = "k" + ("b" if "b" in sa + sb else "")
+
+def _contraction(sa: str, sb: str, out: str) -> Any:
+    """How to contract blocks of specs ``sa`` and ``sb`` into ``out``: (transpose a, transpose b,
+    transpose the product) for a matrix product, else the einsum subscripts."""
     shared = set(sa) & set(sb)
     if len(shared) == 1 and len(sa) == 2 and len(sb) <= 2 and not shared & set(out):
         # One index summed, the rest free: a matrix product (BLAS) instead of einsum's loops.
         (c,) = shared
         fa, fb = sa.replace(c, ""), sb.replace(c, "")
         if sorted(out) == sorted(fa + fb):
-            x = a.array if sa[1] == c else a.array.T
-            y = b.array if sb[0] == c else b.array.T
-            r = x @ y
-            return r if out == fa + fb else r.T
-    return np.einsum(f"{sa},{sb}->{out}", a.array, b.array)
+            return sa[1] != c, sb[0] != c, out != fa + fb
+    return f"{sa},{sb}->{out}"
+
+
+def contract(a: Block, b: Block, out: str | None = None) -> Any:
+    """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
+    sa, sb = a.spec, b.spec
+    if out is None:
+        out = "k" + ("b" if "b" in sa + sb else "")
+    how = _CONTRACTIONS.get((sa, sb, out))
+    if how is None:  # a handful of spec triples occur: each is worked out once
+        how = _CONTRACTIONS[sa, sb, out] = _contraction(sa, sb, out)
+    if type(how) is str:
+        import numpy as np
+
+        return np.einsum(how, a.array, b.array)
+    ta, tb, tr = how
+    r = (a.array.T if ta else a.array) @ (b.array.T if tb else b.array)
+    return r.T if tr else r
 
 
 def numpy_backend() -> SimpleNamespace:
@@ -173,9 +210,14 @@ def numpy_backend() -> SimpleNamespace:
         import numpy as np
 
         def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
-            if type(b) is float and b == 0.0:  # relu, abs, elu: heaviside is NaN at NaN
-                return np.heaviside(a, tie)
-            return np.where(a > b, 1.0, np.where(a < b, 0.0, np.where(a == b, tie, np.nan)))
+            above = np.greater(a, b)
+            if tie == 0.0:  # a tie gives 0 like a < b: only a NaN (unordered) gives something else
+                simple = not (np.isnan(a).any() or np.isnan(b).any())
+            else:
+                simple = bool(np.logical_or(above, np.less(a, b)).all())
+            if simple:
+                return above.astype(float)
+            return np.where(above, 1.0, np.where(np.less(a, b), 0.0, np.where(np.equal(a, b), tie, np.nan)))
 
         def select(x: Any, pos: Any, neg: Any) -> Any:
             return np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan))
@@ -196,9 +238,21 @@ def numpy_backend() -> SimpleNamespace:
         def stacked(xs: Any) -> Any:
             # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
             # beside a batch's (k, B)) broadcast first.
-            if len({np.shape(x) for x in xs}) > 1:
-                xs = np.broadcast_arrays(*xs)
-            return np.asarray(xs, dtype=float)
+            if type(xs) is Stack:
+                return xs.array
+            try:
+                return np.asarray(xs, dtype=float)
+            except ValueError:  # shapes differ (numpy refuses a ragged array)
+                return np.asarray(np.broadcast_arrays(*xs), dtype=float)
+
+        def each(f: Any, xs: Any) -> Stack:
+            # f is elementwise, so one call on the stacked inputs computes every lane's result; a
+            # result that does not depend on its input (a constant) is repeated for each lane
+            a = stacked(xs)
+            r = f(a)
+            if np.shape(r) != a.shape:
+                r = np.broadcast_to(r, np.broadcast_shapes(np.shape(r), a.shape))
+            return Stack(r)
 
         def sumprod(w: Any, x: Any) -> Any:
             if w and type(w[0]) is Lane:  # lanes of stacked blocks: one contraction (matmul/einsum)
@@ -225,6 +279,7 @@ def numpy_backend() -> SimpleNamespace:
             sum=lambda xs: np.sum(stacked(xs), axis=0),
             sumprod=sumprod,
             max=lambda xs: np.max(stacked(xs), axis=0),
+            each=each,
         )
         nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
         _NUMPY = nb

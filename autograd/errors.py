@@ -125,7 +125,7 @@ def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool) -> Pa
     """None if ``returned`` is what a partials rule must return (a tuple of one derivative per input,
     numbers when evaluated on floats), else the TypeError that says what it returned instead."""
     want = f"a tuple of {n_inputs} derivative(s), one per input"
-    if type(returned) is not tuple:
+    if not isinstance(returned, tuple):  # a tuple subclass too: the numpy backend's Stack
         got = f"{type(returned).__name__} {short(returned)}"
     elif len(returned) != n_inputs:
         got = f"{len(returned)} value(s) {short(returned)}"

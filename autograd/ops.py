@@ -327,25 +327,31 @@ def _dot_partials(m: Any, out: Any, *args: Any) -> tuple[Any, ...]:
 DOT = defop("dot", symbol="w·x+b", arity=None, forward=_dot_forward, partials=_dot_partials)
 
 
-def _logsumexp_shift(m: Any, xs: Sequence[Any]) -> tuple[Any, Any, Any]:
-    """(c, top - c, sum of exp(x - c)): the shift c is the maximum, so every x - c <= 0 and exp never
-    overflows.  A non-finite maximum shifts by the largest float instead (inf - inf would be NaN) and
-    comes back through top - c: +inf gives +inf, NaN gives NaN, all -inf gives log(0), a domain error."""
+def _logsumexp_shift(m: Any, xs: Sequence[Any]) -> tuple[Any, Any, Any, Any]:
+    """(c, top - c, exp(x - c) for each x, their sum): the shift c is the maximum, so every x - c <= 0
+    and exp never overflows.  A non-finite maximum shifts by the largest float instead (inf - inf would
+    be NaN) and comes back through top - c: +inf gives +inf, NaN gives NaN, all -inf gives log(0), a
+    domain error."""
     top = m.max(xs)
     c = m.finite_or(top, sys.float_info.max)
-    return c, top - c, m.sum([m.exp(x - c) for x in xs])
+    exp = m.exp
+    es = [exp(x - c) for x in xs]
+    return c, top - c, es, m.sum(es)
 
 
 def _logsumexp_forward(m: Any, *xs: Any) -> Any:
-    c, d, s = _logsumexp_shift(m, xs)
+    c, d, _, s = _logsumexp_shift(m, xs)
     return c + m.log(s) + d
 
 
 def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
     # softmax from the shifted values, exp(x - c) / sum: exact where exp(x - out) is not (at 1e12,
-    # out = x + log 2 is rounded to the spacing of 1e12 and the gradient comes out as 0.500016)
-    c, d, s = _logsumexp_shift(m, xs)
-    return tuple(m.exp(x - c - d) / s for x in xs)
+    # out = x + log 2 is rounded to the spacing of 1e12 and the gradient comes out as 0.500016).
+    # exp(-d) is 1 unless the maximum is not finite; then it makes each slope what exp(x - c - d) / s
+    # gives: 0 beside a +inf, NaN at +inf and everywhere for a NaN
+    c, d, es, s = _logsumexp_shift(m, xs)
+    k = m.exp(-d)
+    return m.each(lambda e: e / s * k, es)  # type: ignore[no-any-return]
 
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,

@@ -77,6 +77,46 @@ def test_numpy_backend_nary_and_parametrised_ops():
     assert lrelu.forward(nb, np.array([-1.0, 2.0])).tolist() == [-0.2, 2.0]
 
 
+def test_each_applies_f_to_every_input_on_every_backend():
+    square = lambda m: lambda x: x * x  # noqa: E731
+    assert FLOAT.each(square(FLOAT), (1.0, -2.0)) == (1.0, 4.0)
+    values = VALUE.each(square(VALUE), (Value(3.0), Value(0.5)))
+    assert type(values) is tuple and [v.data for v in values] == [9.0, 0.25]
+    nb = numpy_backend()
+    a, b = np.array([1.0, 2.0]), np.array([-3.0, 0.5])
+    stack = nb.each(square(nb), (a, b))
+    assert isinstance(stack, tuple) and len(stack) == 2 and stack.array.shape == (2, 2)
+    assert [r.tolist() for r in stack] == [[1.0, 4.0], [9.0, 0.25]]
+    # sum, max and each read the stacked array as it is; a constant f is repeated for every input
+    assert nb.sum(stack).tolist() == [10.0, 4.25] and nb.max(stack).tolist() == [9.0, 4.0]
+    assert [r.tolist() for r in nb.each(lambda x: 2.0, stack)] == [[2.0, 2.0], [2.0, 2.0]]
+    # inputs of different shapes (a parameter's column beside a batch) broadcast first
+    assert nb.each(square(nb), (np.array([[2.0]]), np.array([[1.0, 3.0]]))).array.shape == (2, 1, 2)
+
+
+def test_each_in_partials_is_checked_like_a_tuple():
+    # A partials rule returning one derivative too few is refused on every path, each's result too.
+    short = ops.defop("short_each", arity=None, forward=lambda m, *xs: m.sum(xs),
+                      partials=lambda m, out, *xs: m.each(lambda x: 1.0 + 0.0 * x, xs[1:]))
+    try:
+        with pytest.raises(TypeError, match="partials must return a tuple of 2 derivative"):
+            short(Value(1.0), Value(2.0)).backward()
+        nb = numpy_backend()
+        with pytest.raises(TypeError, match="partials must return a tuple of 2 derivative"):
+            short.checked_partials(nb, np.zeros(2), np.zeros(2), np.ones(2))
+    finally:
+        del ops.OPS["short_each"]
+
+
+def test_numpy_step_is_heaviside_and_nan_in_nan_out():
+    nb = numpy_backend()
+    a = np.array([-1.0, -0.0, 0.0, 2.0, math.nan, math.inf, -math.inf])
+    for b in (0.0, 1.0, math.nan, np.array([0.0, 0.0, 1.0, 2.0, 0.0, math.inf, 0.0])):
+        for tie in (0.0, 0.5):
+            want = [FLOAT.step(float(x), float(y), tie) for x, y in zip(a, np.broadcast_to(b, a.shape))]
+            assert np.array_equal(nb.step(a, b, tie), want, equal_nan=True), (b, tie)
+
+
 @pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp", "softplus", "selu", "sin"])
 def test_value_backend_partials_equal_float_partials(name):
     op = ops.OPS[name]

@@ -202,6 +202,32 @@ def test_shared_weights_and_duplicate_parents_scatter_correctly():
     _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)
 
 
+def test_gradients_to_one_row_from_every_node_of_a_group_add_up():
+    w = [Value(0.5), Value(-1.0), Value(2.0)]
+
+    def f(a, b, c):
+        z = [w[0] * a, w[1] * b, w[2] * c]
+        lse = autograd.logsumexp(z)
+        # every node of the sub group reads lse (summed per position) beside its own z; then the same
+        # input both in a position all nodes share and in another (summed in sorted segments)
+        first = autograd.sum([lse - zi for zi in z])
+        second = autograd.sum([b - a, c - a, a - a])
+        return first * second + autograd.sum([zi * zi for zi in z])
+
+    _batched_equals_eager(f, [0.3, -0.8, 1.1], [0.0, 0.25, -0.5, 1.0], w)
+
+
+def test_custom_nary_op_with_each_batches_like_eager():
+    sumsq = autograd.defop("sumsq_batch", arity=None,
+                           forward=lambda m, *xs: m.sum(m.each(lambda x: x * x, xs)),
+                           partials=lambda m, out, *xs: m.each(lambda x: 2.0 * x, xs))
+    try:
+        w = Value(0.7)
+        _batched_equals_eager(lambda a, b: sumsq(a, w * b, a * b), [0.4, -1.2], [0.0, 0.5, -2.0], [w])
+    finally:
+        del autograd.ops.OPS["sumsq_batch"]
+
+
 def test_parameters_updated_between_batch_replays_are_seen():
     w = Value(1.0)
     tape = trace(lambda x: w * x, 0.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backends import FLOAT, Block, Lane, contract, numpy_backend
+from ..backends import FLOAT, Block, Lane, Stack, contract, numpy_backend
 from ..errors import backward_error, forward_error
 from .trace import Recording
 
@@ -72,37 +72,76 @@ def _take(a: Any, ix: Any) -> Any:
 
 
 class _Scatter:
-    """Add contributions (m, ...) into rows ``targets`` of an array, duplicates summed.
+    """Add contributions into rows ``targets`` of an array, duplicates summed.
 
-    ``targets`` may be 2-D (n positions x k nodes), with the contributions flattened in that order;
-    distinct targets that form a view (see :func:`_ix`) are added in place through it.
+    ``targets`` is 1-D (m nodes) or 2-D (n positions x k nodes); the contributions have that shape
+    followed by the array's own trailing axes, or broadcast to it (the same for every position).
+    Distinct targets that form a view (see :func:`_ix`) are added in place through it.  Duplicates
+    of one row across a whole position (every node of a group reading the same value, a logsumexp
+    beside each logit) are summed per position; other duplicates are sorted and summed in segments.
     """
 
-    __slots__ = ("targets", "perm", "starts", "view")
+    __slots__ = ("shape", "targets", "perm", "starts", "view", "shared", "rest", "rest_pos")
 
     def __init__(self, np: Any, targets: Any, shift: int = 0) -> None:
         targets = np.asarray(targets, dtype=np.intp) - shift
         flat = targets.ravel()
-        self.perm = self.starts = None
+        self.shape = targets.shape
+        self.perm = self.starts = self.rest = self.rest_pos = None
+        self.shared: list[tuple[int, int]] = []
         self.view = False
         if len(np.unique(flat)) == len(flat):
             ix = _ix(np, targets)
             self.view = type(ix) is tuple or type(ix) is _Affine
             self.targets = ix if self.view or type(ix) is slice else flat
-        else:
-            perm = np.argsort(flat, kind="stable")
-            sorted_t = flat[perm]
-            starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
-            self.targets, self.perm, self.starts = _ix(np, sorted_t[starts]), perm, starts
+            return
+        if targets.ndim == 2 and targets.shape[1] > 1:
+            same = (targets == targets[:, :1]).all(axis=1)
+            rest = np.flatnonzero(~same)
+            rows = np.concatenate([targets[same, 0], targets[rest].ravel()])
+            if same.any() and len(np.unique(rows)) == len(rows):  # then the parts touch distinct rows
+                self.shared = [(int(i), int(targets[i, 0])) for i in np.flatnonzero(same)]
+                if len(rest):
+                    self.rest = _Scatter(np, targets[rest])
+                    self.rest_pos = _ix(np, rest)
+                return
+        perm = np.argsort(flat, kind="stable")
+        sorted_t = flat[perm]
+        starts = np.flatnonzero(np.r_[True, sorted_t[1:] != sorted_t[:-1]])
+        self.targets, self.starts = _ix(np, sorted_t[starts]), starts
+        self.perm = None if (perm == np.arange(len(perm))).all() else perm
 
     def __call__(self, np: Any, dest: Any, c: Any) -> None:
         if self.view:
             v = _take(dest, self.targets)
-            v += c.reshape(v.shape)
-        elif self.perm is None:
+            v += c if c.ndim == v.ndim else c.reshape(v.shape)
+            return
+        full = self.shape + dest.shape[1:]
+        if c.shape != full:
+            c = np.broadcast_to(c, full)
+        if self.shared or self.rest is not None:
+            for i, t in self.shared:
+                dest[t] += c[i].sum(axis=0)
+            if self.rest is not None:
+                self.rest(np, dest, c[self.rest_pos])
+            return
+        c = c.reshape((-1,) + dest.shape[1:])
+        if self.starts is None:
             dest[self.targets] += c
         else:
-            dest[self.targets] += np.add.reduceat(c[self.perm], self.starts, axis=0)
+            dest[self.targets] += np.add.reduceat(c if self.perm is None else c[self.perm], self.starts, axis=0)
+
+
+def _contributions(np: Any, G: Any, ds: Any, js: list[int]) -> Any:
+    """G times the partials at positions ``js``, shape (len(js), k[, B]), or (1, k[, B]) broadcasting
+    when every one of them is 1 (a sum's): one multiply for a :class:`Stack` of partials."""
+    one = [type(ds[j]) is float and ds[j] == 1.0 for j in js]
+    if all(one):
+        return G[None]
+    if type(ds) is Stack:
+        return G * (ds.array if len(js) == len(ds) else ds.array[js])
+    cs = [G if o else G * ds[j] for j, o in zip(js, one)]
+    return cs[0][None] if len(cs) == 1 else np.stack(cs)
 
 
 def _shared(rows: Any) -> bool:
@@ -306,9 +345,9 @@ class BatchPlan:
                     error = self._eager_error(g, V, Inv, np.argwhere(bad))
                     if error is not None:
                         raise error
-        outs = [V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]]) for s in rec.outputs]
+        outs = np.array([V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]]) for s in rec.outputs])
         if not grad:
-            return np.array(outs), None, None
+            return outs, None, None
         GV = np.zeros((self.n_var - self.shift, B))
         GI = np.zeros(self.n_inv)
         for s in rec.seeded:
@@ -325,7 +364,7 @@ class BatchPlan:
                     raise
                 raise ValueError(f"batch: backward through {g.op.name} failed ({e})") from None
         pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p]
-        return np.array(outs), (GV[:rec.n_inputs] if not self.shift else None), pg
+        return outs, (GV[:rec.n_inputs] if not self.shift else None), pg
 
     def _forward(self, np: Any, nb: Any, g: _Group, V: Any, Inv: Any) -> Any:
         if g.kind == "dot":
@@ -342,11 +381,12 @@ class BatchPlan:
                 xi = xi[:, :, None]
             args = tuple(xv[j] if v else xi[j] for v, j in g.pos)
         out = g.op.forward(nb, *args)
+        # backward reads the output back from V or I: the rule's array is freed now, not kept to the end
         if g.vary:
             V[g.out] = out
-        else:
-            Inv[g.out] = out
-        return args, out
+            return args, V[g.out]
+        Inv[g.out] = out
+        return args, Inv[g.out]
 
     def _backward(self, np: Any, nb: Any, g: _Group, args: Any, out: Any, GV: Any, GI: Any,
                   V: Any = None, Inv: Any = None) -> None:
@@ -368,8 +408,7 @@ class BatchPlan:
                 d = ds[d0]
                 if type(d) is not Lane or ds[d0 + nw - 1].block is not d.block:
                     raise TypeError(f"batch: {g.op.name} partials are not lanes of one block")
-                c = contract(gblk, d.block, blk.spec)
-                sc(np, GV if src[0] else GI, c.reshape((-1,) + c.shape[2:]) if "k" in blk.spec else c)
+                sc(np, GV if src[0] else GI, contract(gblk, d.block, blk.spec))
             if g.scatters[2] is not None:
                 c = G if (type(ds[-1]) is float and ds[-1] == 1.0) else G * ds[-1]
                 if g.vary and not g.bias[0]:
@@ -377,10 +416,9 @@ class BatchPlan:
                 g.scatters[2](np, GV if g.bias[0] else GI, c)
             return
         for space, js, sc in g.scatters:
-            cs = [G if (type(ds[j]) is float and ds[j] == 1.0) else G * ds[j] for j in js]
-            c = cs[0] if len(cs) == 1 else np.concatenate(cs)
+            c = _contributions(np, G, ds, js)
             if g.vary and not space:
-                c = c.sum(axis=1)  # a parameter's gradient: summed over the batch
+                c = c.sum(axis=-1)  # a parameter's gradient: summed over the batch
             sc(np, GV if space else GI, c)
 
     def _at(self, V: Any, Inv: Any, s: int, b: int) -> Any:

@@ -182,6 +182,7 @@ SYM = SimpleNamespace(
     sum=_sum,
     sumprod=_sumprod,
     max=_max,
+    each=FLOAT.each,  # one expression per input, as a loop in the rule would give
 )
 SYM.sigmoid = lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x)
 

@@ -12,6 +12,9 @@ same network in PyTorch (float64 like chalkgrad, ``torch.randperm`` shuffles, pe
 4. Fashion-MNIST 784-128-10 (relu), cross-entropy, SGD with momentum, batches of 128, one epoch
    over 60,000 images (``--fashion-samples`` takes fewer, for a slow baseline).
 
+A third column times the same training written by hand in numpy (:func:`numpy_fit`: no graph, no
+tape, no checks), the floor any numpy engine can reach.
+
 ``--accuracy`` also trains Fashion-MNIST for 3 epochs of SGD with momentum in both and prints the
 test accuracy.  BLAS and PyTorch run on one thread.  Ratios are chalkgrad's time / PyTorch's:
 below 1 chalkgrad is faster.
@@ -95,6 +98,57 @@ def torch_fit(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, loss: str, o
     return acc
 
 
+# --- the floor: the same training written by hand in numpy ---------------------------------------------
+def numpy_fit(sizes: list[int], X: np.ndarray, y: np.ndarray, loss: str, lr: float, momentum: float, epochs: int,
+              batch_size: int | None, l2: float = 0.0, seed: int = 0) -> float:
+    """The same MLP (relu hidden layers), loss, SGD and per-epoch accuracy as three-line numpy per layer:
+    no graph, no tape, no checks.  What any numpy engine can at best reach; chalkgrad's tape calls these
+    same kinds of numpy functions, so its ratio to this is its own overhead."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(0.0, np.sqrt(2.0 / a), (b, a)) for a, b in zip(sizes, sizes[1:])]
+    bs = [np.zeros(b) for b in sizes[1:]]
+    vel = [np.zeros_like(p) for p in Ws + bs]
+    n = len(X)
+    size = n if batch_size is None else batch_size
+    acc = 0.0
+    for _ in range(epochs):
+        order = rng.permutation(n) if batch_size is not None else np.arange(n)
+        correct = 0
+        for lo in range(0, n, size):
+            idx = order[lo:lo + size]
+            h, yb = X[idx], y[idx]
+            acts = [h]
+            for i, (W, b) in enumerate(zip(Ws, bs)):
+                h = h @ W.T + b
+                if i < len(Ws) - 1:
+                    h = np.maximum(h, 0.0)
+                acts.append(h)
+            B = len(idx)
+            if loss == "cross_entropy":
+                e = np.exp(h - h.max(1, keepdims=True))
+                g = e / e.sum(1, keepdims=True)
+                g[np.arange(B), yb] -= 1.0
+                correct += int((h.argmax(1) == yb).sum())
+            else:  # hinge, labels -1/+1, one output
+                score = h[:, 0]
+                g = np.where(1.0 - yb * score > 0.0, -yb, 0.0)[:, None]
+                correct += int(((score > 0) == (yb > 0)).sum())
+            g /= B
+            grads = []
+            for i in range(len(Ws) - 1, -1, -1):
+                grads.append((i, g.T @ acts[i], g.sum(0)))
+                if i:
+                    g = (g @ Ws[i]) * (acts[i] > 0.0)
+            for i, gw, gb in grads:
+                for k, (p, gp) in enumerate(((Ws[i], gw + l2 * Ws[i]), (bs[i], gb + l2 * bs[i]))):
+                    v = vel[i + k * len(Ws)]
+                    v *= momentum
+                    v += gp
+                    p -= lr * v
+        acc = correct / n
+    return acc
+
+
 # --- the workloads ----------------------------------------------------------------------------------
 class Workload:
     def __init__(self, name: str, X: np.ndarray, y: np.ndarray, sizes: list[int], loss: str, batch_size: int | None,
@@ -112,6 +166,10 @@ class Workload:
                    batch_size=self.batch_size, regularizer=reg, progress=False, seed=0, compile=compile)
 
         return best(run, repeat) / self.epochs
+
+    def numpy(self, repeat: int) -> float:
+        return best(lambda: numpy_fit(self.sizes, self.X, self.y, self.loss, self.lr, self.momentum, self.epochs,
+                                      self.batch_size, self.l2), repeat) / self.epochs
 
     def pytorch(self, repeat: int) -> float:
         torch.manual_seed(0)
@@ -174,15 +232,18 @@ def main() -> None:
     threads = limit_threads(1)
     print(f"# nn.fit vs PyTorch: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
           f"PyTorch {torch.__version__}; {threads}; load average {os.getloadavg()[0]:.1f}")
-    print("| workload | nn.fit(compile=True) per epoch | PyTorch loop per epoch | ratio |")
-    print("|---|---|---|---|")
+    print("| workload | nn.fit(compile=True) per epoch | PyTorch loop per epoch | ratio | numpy by hand | "
+          "its ratio to PyTorch |")
+    print("|---|---|---|---|---|---|")
     for w in workloads(args.fashion_samples):
         if args.only and not any(w.name.lower().startswith(o.lower()) for o in args.only):
             continue
         repeat = 1 if w.name.startswith("Fashion") else args.repeat
         theirs = w.pytorch(repeat)
         ours = w.chalkgrad(repeat)
-        print(f"| {w.name} | {fmt(ours)} | {fmt(theirs)} | {ours / theirs:.2f}x |", flush=True)
+        floor = w.numpy(repeat)
+        print(f"| {w.name} | {fmt(ours)} | {fmt(theirs)} | {ours / theirs:.2f}x | {fmt(floor)} | "
+              f"{floor / theirs:.2f}x |", flush=True)
         if args.eager and w.name.startswith("moons"):
             eager = w.chalkgrad(repeat, compile=False)
             print(f"| {w.name}, compile=False | {fmt(eager)} | {fmt(theirs)} | {eager / theirs:.2f}x |", flush=True)

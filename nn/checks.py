@@ -311,8 +311,8 @@ def check_optimizer_params(caller: str, model: Any, params: list[Value] | None, 
     constant loss: refuse it when none of its Values is the model's and the objective on sample 0 reaches
     none of them (a Value the loss or the regulariser uses is trained legitimately)."""
     held = getattr(optimizer, "params", None)
-    if not isinstance(held, list) or not held or not isinstance(params, list):
-        return
+    if not isinstance(held, list) or not held or not isinstance(params, list) or held == params:
+        return  # (== compares the lists item by item by identity, at C speed: the usual case)
     own = set(map(id, params))
     if any(id(p) in own for p in held):
         return
@@ -334,11 +334,11 @@ def check_optimizer_params(caller: str, model: Any, params: list[Value] | None, 
         )
 
 
-def check_batchnorm_batches(caller: str, model: Any, n: int, size: int, batch_size: int | None) -> None:
-    """BatchNorm in training needs every batch to hold 2+ samples: say so before the first epoch."""
+def check_batchnorm_batches(caller: str, modules: list, n: int, size: int, batch_size: int | None) -> None:
+    """BatchNorm in training needs every batch to hold 2+ samples (``modules``: the model's): say so before
+    the first epoch."""
     from .layers import BatchNorm
 
-    modules = model.modules() if callable(getattr(model, "modules", None)) else ()
     if not any(isinstance(m, BatchNorm) for m in modules):
         return
     last = n % size or size

@@ -33,6 +33,7 @@ from autograd import Value, no_grad, trace
 from autograd.tape import CompiledLoss, Tape
 
 from .layers import BatchNorm, Dropout
+from .structure import fingerprint, modes, modules_of, target_key
 
 __all__ = ["compiled_step", "why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
@@ -49,7 +50,7 @@ def why_not_compiled(
     With ``explicit=False`` (``compile=None``) only the safe cases compile: nn's own losses, models
     of ``nn.layers`` modules, at most ``MAX_TAPES`` distinct targets.
     """
-    modules = _modules(model) if modules is None else modules
+    modules = modules_of(model) if modules is None else modules
     if any(isinstance(m, BatchNorm) and m.training for m in modules):
         return ("BatchNorm in training mode normalises with the statistics of the whole batch, which a "
                 "per-sample tape cannot see")
@@ -60,7 +61,7 @@ def why_not_compiled(
     if loss is not None and not _is_nn_loss(loss):
         return ("the loss is a custom function: traced once per target, a branch on the prediction would be "
                 "frozen (pass compile=True if it has none)")
-    if targets is not None and len({_target_key(y) for y in targets}) > MAX_TAPES:
+    if targets is not None and len({target_key(y) for y in targets}) > MAX_TAPES:
         return f"more than {MAX_TAPES} distinct targets (one tape each)"
     return ""
 
@@ -69,12 +70,6 @@ def _is_nn_loss(loss: Callable) -> bool:
     from .losses import LOSSES
 
     return any(loss is fn for fn in LOSSES.values())
-
-
-def _target_key(y: Any) -> Any:
-    if isinstance(y, (list, tuple)):
-        return tuple(_target_key(v) for v in y)
-    return y.tolist() if hasattr(y, "tolist") else y
 
 
 @contextlib.contextmanager
@@ -268,42 +263,25 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
 
 
-def _modules(model: Any) -> list:
-    return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
-
-
-def _identity(v: Any) -> Any:
-    """An attribute's identity; for a list or tuple also its items' (``n.w[0] = Value(1.0)`` replaces a
-    parameter while the list stays the same object)."""
-    return (id(v), tuple(map(id, v))) if isinstance(v, (list, tuple)) else id(v)
-
-
-def _fingerprint(modules: list, loss: Callable) -> tuple:
-    """What the traced graph depends on: every module's attributes (by identity, list items included) and
-    mode, and the loss."""
-    return (loss, tuple((id(m), getattr(m, "training", None),
-                         tuple((k, _identity(v)) for k, v in vars(m).items() if k != "_masks"))
-                        for m in modules))
-
-
 def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
-                   modules: list | None = None) -> CompiledModel:
+                   modules: list | None = None, structure: tuple | None = None) -> CompiledModel:
     """The model's traced training graph, from the cache when this model, loss and targets were traced
-    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys."""
+    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
+    ``structure``: :func:`nn.structure.fingerprint` of ``modules`` when the caller has it."""
     distinct = set(keys)
     masked = len(distinct) <= MAX_MASKED
-    modules = _modules(model) if modules is None else modules
+    modules = modules_of(model) if modules is None else modules
     try:
-        fingerprint = _fingerprint(modules, loss)
+        key = (loss, modes(modules), fingerprint(modules) if structure is None else structure)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys, nin, masked, modules)
-    if cached is not None and cached[0] == fingerprint and cached[1].masked == masked and \
+    if cached is not None and cached[0] == key and cached[1].masked == masked and \
             distinct <= cached[1].position.keys():
         found: CompiledModel = cached[1]
         return found
     compiled = CompiledModel(model, loss, targets, keys, nin, masked, modules)
-    _CACHE[model] = (fingerprint, compiled)
+    _CACHE[model] = (key, compiled)
     return compiled
 
 
@@ -314,8 +292,8 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
 
     model = plan.model
     # Numbers are their own keys (the common case, checked at C speed); rows and arrays become tuples.
-    keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [_target_key(y) for y in plan.ys]
-    modules = _modules(model)
+    keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [target_key(y) for y in plan.ys]
+    modules = plan.modules if plan.modules is not None else modules_of(model)
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
@@ -327,5 +305,5 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
     assert isinstance(nin, int)
-    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules)
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules, plan.structure)
     return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

@@ -42,6 +42,7 @@ from .checks import (
 )
 from .history import EarlyStopping
 from .losses import LossSpec
+from .structure import Probed, fingerprint, modules_of, probed, remember_probe, target_key
 
 __all__ = ["prepare_fit", "FitPlan"]
 
@@ -80,6 +81,8 @@ class FitPlan:
     X_val: np.ndarray | None
     ys_val: list[Any] | None
     rng: np.random.Generator
+    modules: list | None = None  # the model's modules (nn.structure.modules_of), walked once
+    structure: tuple | None = None  # their fingerprint (nn.structure.fingerprint), None when not taken
 
     @functools.cached_property
     def xs(self) -> list[list[float]]:
@@ -159,10 +162,12 @@ def prepare_fit(
 
     Xa = as_samples(caller, "X", X)
     ya = as_targets(caller, "y", y, len(Xa), "X")
-    out0 = model_output(caller, model, Xa)  # one probe, on sample 0: the width, the outputs, the loss
-    task = Task(caller, spec, ya, n_outputs(out0))
-    y0 = task.targets(ya[:1])[0]
-    probe_loss(caller, loss_fn, spec, out0, y0)
+    modules = modules_of(model)
+    try:
+        structure: tuple | None = fingerprint(modules)
+    except TypeError:  # an object without attributes: nothing is remembered about it
+        structure = None
+    task, y0 = _probe(caller, model, Xa, ya, loss_fn, spec, structure)
     params = model.parameters() if callable(getattr(model, "parameters", None)) else None
     check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
     rng = np.random.default_rng(seed)
@@ -174,15 +179,37 @@ def prepare_fit(
     metric_fns = resolve_metrics(caller, metrics, task)
     n = len(Xa)
     size = n if batch_size is None else min(batch_size, n)
-    check_batchnorm_batches(caller, model, n, size, batch_size)
+    check_batchnorm_batches(caller, modules, n, size, batch_size)
     return FitPlan(
         model=model, params=model.parameters() if params is None else params,
         loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
         batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
         early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
         task=task, X=Xa, ys=task.targets(ya), X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,
-        rng=rng,
+        rng=rng, modules=modules, structure=structure,
     )
+
+
+def _probe(caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, loss_fn: Callable, spec: LossSpec | None,
+           structure: tuple | None) -> tuple[Task, Any]:
+    """(the task, sample 0's target): one eager forward pass of sample 0 checks the width and counts the
+    outputs, and the loss runs on that output with sample 0's target.  A second fit on an unchanged model
+    (same structure, width, loss and first target) skips both: the earlier probe answered them."""
+    width = Xa.shape[1]
+    known = probed(model, structure, width)
+    out0 = None
+    if known is None:
+        out0 = model_output(caller, model, Xa)
+        known = Probed(structure or (), width, n_outputs(out0))
+    task = Task(caller, spec, ya, known.n_out)
+    y0 = task.targets(ya[:1])[0]
+    key = target_key(y0)
+    if not known.took(loss_fn, key):
+        probe_loss(caller, loss_fn, spec, model_output(caller, model, Xa) if out0 is None else out0, y0)
+        known.losses.append((loss_fn, key))
+    if structure is not None:
+        remember_probe(model, known)
+    return task, y0
 
 
 def _hook(caller: str, cb: Any) -> Hook:

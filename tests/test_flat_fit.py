@@ -176,3 +176,28 @@ def test_full_batch_compiled_fit_without_user_code_ends_with_eager_numbers():
     (w_e, g_e, acc_e, m_e), (w_f, g_f, acc_f, m_f) = ends
     assert np.abs(w_e - w_f).max() <= 1e-9 and np.abs(g_e - g_f).max() <= 1e-9 and acc_e == acc_f
     assert np.abs(np.array(m_e) - np.array(m_f)).max() <= 1e-9
+
+
+def test_fit_probes_the_model_eagerly_once_per_structure_loss_and_first_target(monkeypatch):
+    import nn.prepare
+
+    probes = []
+    real = nn.prepare.model_output
+    monkeypatch.setattr(nn.prepare, "model_output", lambda *a: probes.append(1) or real(*a))
+    X, y = datasets.demo_moons(labels="index")
+    model = nn.MLP(2, [8, 2], seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+    def fit(X=X, y=y, loss="cross_entropy"):
+        nn.fit(model, X, y, loss=loss, optimizer=opt, epochs=1, progress=False, compile=True)
+        return len(probes)
+
+    assert fit() == 1 and fit() == 1  # the second fit on the unchanged model knows its answers
+    assert fit(X[y == 1], y[y == 1]) == 2  # another first target: the loss is run on it once
+    assert fit(loss="multiclass_hinge") == 3  # another loss too
+    model.layers[1].neurons[0].w[0] = Value(0.5)  # another structure: probed again
+    assert fit() == 4
+    with pytest.raises(ValueError, match="samples have 3 features but the model expects 2"):
+        fit(np.ones((4, 3)), np.zeros(4, dtype=int))  # the width is still checked against the model
+    with pytest.raises(ValueError, match=r"class indices 0\.\.1 \(the model has 2 outputs\), but y has class 6"):
+        fit(X, y + 5)  # a known structure does not hide a label problem

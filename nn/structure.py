@@ -1,0 +1,93 @@
+"""A model's structure: its modules, a fingerprint of them, and what fit has already learned from it.
+
+fit asks two things of a model's structure before training: does it take samples of this width and
+how many outputs does it give (one eager forward pass of sample 0, :func:`nn.checks.model_output`),
+and does the loss take that output with this target.  Compiled training asks a third: is the traced
+graph still this model's.  All three are answered again only when the structure changed: the
+fingerprint is every module's attributes by identity (list items included, so
+``neuron.w[0] = Value(1.0)`` is a change) and is cheap next to a forward pass.
+
+>>> import nn
+>>> from autograd import Value
+>>> model = nn.MLP(2, [3, 1], seed=0)
+>>> a = fingerprint(modules_of(model))
+>>> a == fingerprint(modules_of(model))
+True
+>>> model.layers[0].neurons[0].w[0] = Value(1.0)
+>>> a == fingerprint(modules_of(model))
+False
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+__all__ = ["modules_of", "fingerprint", "modes", "target_key", "Probed", "probed", "remember_probe"]
+
+_NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
+
+
+def modules_of(model: Any) -> list:
+    """The model's modules, parents first (``[model]`` for a model that is not an ``nn.Module``)."""
+    return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+
+
+def _identity(v: Any) -> Any:
+    """An attribute's identity; for a list or tuple also its items' (``n.w[0] = Value(1.0)`` replaces a
+    parameter while the list stays the same object)."""
+    return (id(v), tuple(map(id, v))) if isinstance(v, (list, tuple)) else id(v)
+
+
+def fingerprint(modules: list) -> tuple:
+    """Every module's attributes by identity, in order: equal fingerprints, the same graph for every input
+    (given the same modes).  TypeError for an object without attributes (``vars``)."""
+    return tuple((id(m), tuple((k, _identity(v)) for k, v in vars(m).items() if k not in _NOT_STRUCTURE))
+                 for m in modules)
+
+
+def modes(modules: list) -> tuple:
+    """Each module's train/eval mode (what the fingerprint leaves out: fit switches it)."""
+    return tuple(getattr(m, "training", None) for m in modules)
+
+
+def target_key(y: Any) -> Any:
+    """A target as a hashable key: numbers as they are, rows and arrays as tuples."""
+    if isinstance(y, (list, tuple)):
+        return tuple(target_key(v) for v in y)
+    return y.tolist() if hasattr(y, "tolist") else y
+
+
+class Probed:
+    """What one eager probe of a model structure established: the sample width it takes, its number of
+    outputs, and the (loss, target) pairs that ran on its output."""
+
+    def __init__(self, structure: tuple, width: int, n_out: int) -> None:
+        self.structure, self.width, self.n_out = structure, width, n_out
+        self.losses: list[tuple[Any, Any]] = []  # (loss function, target key), compared by identity and ==
+
+    def took(self, loss: Any, key: Any) -> bool:
+        """Whether ``loss`` already ran on this structure's output with the target ``key``."""
+        return any(fn is loss and k == key for fn, k in self.losses)
+
+
+_PROBED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> Probed (a model can be freed)
+
+
+def probed(model: Any, structure: tuple | None, width: int) -> Probed | None:
+    """What an earlier probe of this model learned, when its structure and the width are the same."""
+    if structure is None:
+        return None
+    try:
+        known = _PROBED.get(model)
+    except TypeError:  # not weakly referenceable: never remembered
+        return None
+    return known if known is not None and known.structure == structure and known.width == width else None
+
+
+def remember_probe(model: Any, known: Probed) -> None:
+    """Keep ``known`` for the next fit on this model (silently not, for a model that cannot be weakly referenced)."""
+    try:
+        _PROBED[model] = known
+    except TypeError:
+        pass

@@ -42,6 +42,7 @@ from .checks import (
 )
 from .history import EarlyStopping
 from .losses import LossSpec
+from .module import Module
 from .structure import Probed, fingerprint, modules_of, probed, remember_probe, target_key
 
 __all__ = ["prepare_fit", "FitPlan"]
@@ -167,8 +168,8 @@ def prepare_fit(
         structure: tuple | None = fingerprint(modules)
     except TypeError:  # an object without attributes: nothing is remembered about it
         structure = None
-    task, y0 = _probe(caller, model, Xa, ya, loss_fn, spec, structure)
-    params = model.parameters() if callable(getattr(model, "parameters", None)) else None
+    task, y0, known = _probe(caller, model, Xa, ya, loss_fn, spec, structure)
+    params = _parameters(model, known)
     check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
     rng = np.random.default_rng(seed)
     Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, task.n_out)
@@ -191,7 +192,7 @@ def prepare_fit(
 
 
 def _probe(caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, loss_fn: Callable, spec: LossSpec | None,
-           structure: tuple | None) -> tuple[Task, Any]:
+           structure: tuple | None) -> tuple[Task, Any, Probed | None]:
     """(the task, sample 0's target): one eager forward pass of sample 0 checks the width and counts the
     outputs, and the loss runs on that output with sample 0's target.  A second fit on an unchanged model
     (same structure, width, loss and first target) skips both: the earlier probe answered them."""
@@ -207,9 +208,24 @@ def _probe(caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, loss_fn: Cal
     if not known.took(loss_fn, key):
         probe_loss(caller, loss_fn, spec, model_output(caller, model, Xa) if out0 is None else out0, y0)
         known.losses.append((loss_fn, key))
-    if structure is not None:
-        remember_probe(model, known)
-    return task, y0
+    if structure is None:
+        return task, y0, None
+    remember_probe(model, known)
+    return task, y0, known
+
+
+def _parameters(model: Any, known: Probed | None) -> list[Value] | None:
+    """``model.parameters()``; for an nn Module whose structure is unchanged since the last fit, the list
+    found then (Module.parameters reads only the attributes the fingerprint covers)."""
+    if not callable(getattr(model, "parameters", None)):
+        return None
+    plain = isinstance(model, Module) and type(model).parameters is Module.parameters
+    if plain and known is not None and known.params is not None:
+        return list(known.params)
+    params: list[Value] = model.parameters()
+    if plain and known is not None:
+        known.params = list(params)
+    return params
 
 
 def _hook(caller: str, cb: Any) -> Hook:

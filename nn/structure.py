@@ -65,6 +65,7 @@ class Probed:
     def __init__(self, structure: tuple, width: int, n_out: int) -> None:
         self.structure, self.width, self.n_out = structure, width, n_out
         self.losses: list[tuple[Any, Any]] = []  # (loss function, target key), compared by identity and ==
+        self.params: list | None = None  # model.parameters(): the same list while the structure is the same
 
     def took(self, loss: Any, key: Any) -> bool:
         """Whether ``loss`` already ran on this structure's output with the target ``key``."""

@@ -168,6 +168,8 @@ class CompiledModel:
         self.n_noise = sum(n for _, n in self.widths)
         self.n_inputs = nin + self.n_noise + (len(self.keys) if masked else 0)
         self._tapes: dict[int, Tape] = {}  # target position -> tape (-1: the masked tape)
+        self._all: np.ndarray | None = None  # the input columns of a whole data set (see inputs)
+        self._owner: weakref.ref | None = None  # who filled them last (weakly: the cache must not keep a fit alive)
         if masked:
             self._tapes[-1] = self._trace(None)
 
@@ -210,11 +212,21 @@ class CompiledModel:
         takes their masks."""
         return [(modules[i], n) for i, n in self.widths]
 
-    def inputs(self, X: np.ndarray, idx: np.ndarray, codes: np.ndarray, dropouts: list) -> np.ndarray:
-        """The tape's input columns for the samples ``idx`` (rows of ``X``) with targets ``codes``."""
-        B, nin = len(idx), self.nin
-        A = np.empty((self.n_inputs, B))
-        A[:nin] = X[idx].T  # gathering whole rows, then one transposed copy: faster than gathering columns
+    def inputs(self, X: np.ndarray, idx: np.ndarray | None, codes: np.ndarray, dropouts: list,
+               owner: Any = None) -> np.ndarray:
+        """The tape's input columns for the samples ``idx`` (rows of ``X``; None: all of them, in order)
+        with targets ``codes``.  For all of them the array is this graph's own, refilled on each call and
+        marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same array every
+        time, so the replay plan bound to it is reused, and refills it if another fit took it meanwhile."""
+        B, nin = (len(X) if idx is None else len(idx)), self.nin
+        if idx is None:
+            if self._all is None or self._all.shape[1] != B:
+                self._all = np.empty((self.n_inputs, B))
+            A, self._owner = self._all, (weakref.ref(owner) if owner is not None else None)
+            A[:nin] = X.T
+        else:
+            A = np.empty((self.n_inputs, B))
+            A[:nin] = X[idx].T  # gathering whole rows, then one transposed copy: faster than gathering columns
         row = nin
         for d, n in dropouts:
             # The eager loop draws layer by layer, then sample by sample: the same numbers here.
@@ -224,6 +236,10 @@ class CompiledModel:
             A[row:] = 0.0
             A[row + codes, np.arange(B)] = 1.0
         return A
+
+    def filled_by(self, owner: Any) -> bool:
+        """Whether the whole-data-set input columns are still the ones ``owner`` asked :meth:`inputs` for."""
+        return self._owner is not None and self._owner() is owner
 
     def eval_inputs(self, X: np.ndarray) -> np.ndarray:
         """The tape's input columns for predicting the rows of ``X`` in eval mode: every dropout mask 1

@@ -114,8 +114,8 @@ class FlatTrainer:
         compiled = self.compiled
         codes = self.codes[idx]
         if self.full_batch:  # idx is every sample in order (FitPlan.batches)
-            if self.full_inputs is None:
-                self.full_inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
+            if not compiled.filled_by(self):  # first step, or a fit inside a callback refilled them
+                self.full_inputs = compiled.inputs(self.plan.X, None, codes, self.dropouts, owner=self)
             inputs = self.full_inputs
         else:
             inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)

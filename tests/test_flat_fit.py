@@ -201,3 +201,24 @@ def test_fit_probes_the_model_eagerly_once_per_structure_loss_and_first_target(m
         fit(np.ones((4, 3)), np.zeros(4, dtype=int))  # the width is still checked against the model
     with pytest.raises(ValueError, match=r"class indices 0\.\.1 \(the model has 2 outputs\), but y has class 6"):
         fit(X, y + 5)  # a known structure does not hide a label problem
+
+
+def test_a_full_batch_fit_inside_a_callback_does_not_disturb_the_outer_fits_inputs():
+    X, y = datasets.demo_moons(labels="index")
+    results = []
+    for inner in (False, True):
+        model = nn.MLP(2, [8, 2], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        other = (X[::-1] * 3.0, 1 - y[::-1])  # another data set, same shapes
+
+        def refit(epoch, logs, model=model, opt=opt, inner=inner):
+            if inner and epoch == 2:  # same model, same graph, other data: it refills the shared input columns
+                saved = [p.data for p in model.parameters()]
+                nn.fit(model, *other, loss="cross_entropy", optimizer=opt, epochs=1, progress=False, compile=True)
+                for p, v in zip(model.parameters(), saved):
+                    p.data = v
+
+        h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=4, progress=False, compile=True,
+                   callbacks=[refit])
+        results.append(h.loss)
+    np.testing.assert_allclose(results[1][2:], results[0][2:], rtol=1e-12)  # the outer fit kept its own data

@@ -11,7 +11,7 @@ from autograd import Value, no_grad
 from autograd.graph import reachable
 
 from . import losses, validate
-from .outputs import forward_batch, penalty
+from .outputs import forward_batch, penalty, to_floats
 
 __all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 
@@ -269,7 +269,9 @@ def model_output(caller: str, model: Any, X: np.ndarray) -> Any:
         model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
     try:
         with no_grad():
-            return forward_batch(model, X[:1].tolist())[0]
+            out = forward_batch(model, X[:1].tolist())[0]
+        to_floats(out)  # numbers, or a list of them: anything else is reported here, with the width
+        return out
     except (ValueError, TypeError, IndexError) as error:
         raise ValueError(
             f"{caller}: the model cannot take a sample of width {width} (X has shape {X.shape}): {error}"

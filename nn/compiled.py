@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import warnings
 import weakref
 from typing import Any, Callable, Iterator, Sequence
@@ -33,7 +34,8 @@ from autograd import Value, no_grad, trace
 from autograd.tape import CompiledLoss, Tape
 
 from .layers import BatchNorm, Dropout
-from .structure import fingerprint, modes, modules_of, target_key
+from .module import Module
+from .structure import fingerprint, modes, modules_of, of_nn_layers, target_key, weak
 
 __all__ = ["compiled_step", "why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
@@ -162,28 +164,38 @@ class CompiledModel:
                 self.keys.append(key)
                 self.targets.append(y)
         self.position = position
-        self.loss, self.nin, self.masked = loss, nin, masked
+        self.nin, self.masked = nin, masked
+        self._loss = weak(loss)  # the cache must not keep a loss alive (model.loss, a bound method, holds the model)
         self._model = weakref.ref(model)  # a cached graph must not keep its model alive
         self.widths = _dropout_widths(model, modules, nin)  # (position in model.modules(), inputs)
         self.n_noise = sum(n for _, n in self.widths)
         self.n_inputs = nin + self.n_noise + (len(self.keys) if masked else 0)
         self._tapes: dict[int, Tape] = {}  # target position -> tape (-1: the masked tape)
+        self.listed = False  # whether the model's output is a list (of one, too), as the trace saw it
+        self.nn_layers = of_nn_layers(modules)  # only nn's own layers: eval mode is the tape with dropout masks 1
         self._all: np.ndarray | None = None  # the input columns of a whole data set (see inputs)
         self._owner: weakref.ref | None = None  # who filled them last (weakly: the cache must not keep a fit alive)
         if masked:
             self._tapes[-1] = self._trace(None)
 
+    def traced_with(self, loss: Callable) -> bool:
+        """Whether this graph was traced with ``loss`` (or an equal bound method: ``model.loss`` is a new
+        object at each access)."""
+        mine = self._loss()
+        return mine is loss or (mine is not None and inspect.ismethod(loss) and mine == loss)
+
     # --- tracing ------------------------------------------------------------------------------------
     def _trace(self, k: int | None) -> Tape:
-        nin, n_noise, loss, model_ref = self.nin, self.n_noise, self.loss, self._model
+        nin, n_noise, loss_ref, model_ref = self.nin, self.n_noise, self._loss, self._model
         targets = self.targets
 
-        def sample(*args: Value) -> tuple[Value, Any]:
-            model = model_ref()
-            assert model is not None, "traced while fit holds the model"
+        def sample(*args: Value) -> tuple[Value, Any]:  # kept by the tape: it refers to model and loss weakly
+            model, loss = model_ref(), loss_ref()
+            assert model is not None and loss is not None, "traced while fit holds the model and the loss"
             feed = iter(args[nin:nin + n_noise])
             with _dropout_masks(model, lambda d, n: [next(feed) for _ in range(n)]):
                 out = model(list(args[:nin]))
+            self.listed = isinstance(out, (list, tuple))
             if k is not None:
                 return loss(out, targets[k]), out
             terms = [m * loss(out, y) for m, y in zip(args[nin + n_noise:], targets)]
@@ -291,11 +303,11 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Seq
     masked = len(distinct) <= MAX_MASKED
     modules = modules_of(model) if modules is None else modules
     try:
-        key = (loss, modes(modules), fingerprint(modules) if structure is None else structure)
+        key = (modes(modules), fingerprint(modules) if structure is None else structure)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys, nin, masked, modules)
-    if cached is not None and cached[0] == key and cached[1].masked == masked and \
+    if cached is not None and cached[0] == key and cached[1].traced_with(loss) and cached[1].masked == masked and \
             distinct <= cached[1].position.keys():
         found: CompiledModel = cached[1]
         return found
@@ -312,7 +324,10 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
     model = plan.model
     # Numbers are their own keys (the common case, checked at C speed); rows and arrays become tuples.
     keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [target_key(y) for y in plan.ys]
-    modules = plan.modules if plan.modules is not None else modules_of(model)
+    # prepare_fit walked the model before fit's model.train(); a train() of the user's may have changed more
+    # than the modes (swapped a module in), so then the walk is redone
+    walked = plan.modules is not None and isinstance(model, Module) and type(model).train is Module.train
+    modules = plan.modules if walked else modules_of(model)
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
@@ -324,5 +339,5 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
     assert isinstance(nin, int)
-    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules, plan.structure)
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules, plan.structure if walked else None)
     return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

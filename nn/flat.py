@@ -78,9 +78,12 @@ class FlatTrainer:
         self.n_out = plan.task.n_out
         self.outs = np.zeros((plan.n, self.n_out))
         # At full batch without dropout every step feeds the tape the same columns: built once.
-        self.full_inputs: np.ndarray | None = None
+        self.full_inputs: Any = None  # (an array once the first full-batch step ran)
         self.full_batch = plan.batch_size is None and not dropouts
         self.synced = True  # the Values hold theta's numbers (sync() has nothing to write)
+        # Evaluating by replaying the training tape with dropout masks of 1 is eval mode only for nn's own
+        # layers: a custom module may do something else when not training
+        self.eval_by_masks = compiled.nn_layers
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
@@ -116,7 +119,7 @@ class FlatTrainer:
         if self.full_batch:  # idx is every sample in order (FitPlan.batches)
             if not compiled.filled_by(self):  # first step, or a fit inside a callback refilled them
                 self.full_inputs = compiled.inputs(self.plan.X, None, codes, self.dropouts, owner=self)
-            inputs = self.full_inputs
+            inputs: np.ndarray = self.full_inputs
         else:
             inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
         batches = compiled.batches(codes)
@@ -168,6 +171,7 @@ class FlatTrainer:
             self.grad = grad
             self.synced = False
             self.sync()
+            self.synced = False  # from here until the step is done theta holds the last good numbers, not the Values
             try:
                 opt.step()
                 new = np.array([p.data for p in self.values])
@@ -192,12 +196,17 @@ class FlatTrainer:
         """This epoch's outputs, one row per training sample (the value each had when its batch ran)."""
         return self.outs
 
+    def rows(self) -> list:
+        """This epoch's outputs as the model gives them: a float per sample, or a list (of one, too)."""
+        rows: list = self.outs.tolist() if self.compiled.listed else self.outs[:, 0].tolist()
+        return rows
+
     def predict(self, X: np.ndarray) -> list | None:
         """The model's outputs for the rows of ``X`` in eval mode (one float, or a list per sample), from
         the traced tape on ``theta`` (no Value read, nothing traced); None when the replay fails or gives
         a non-finite number, for the caller to ask the model itself (which reports it per sample)."""
         tapes = self.compiled.tapes()
-        if not tapes or not len(X):
+        if not tapes or not len(X) or not self.eval_by_masks:
             return None
         tape = tapes[0]
         try:
@@ -207,7 +216,7 @@ class FlatTrainer:
         outs = out[1:]
         if not np.isfinite(outs).all():
             return None
-        rows: list = outs[0].tolist() if self.n_out == 1 else outs.T.tolist()
+        rows: list = outs.T.tolist() if self.compiled.listed else outs[0].tolist()
         return rows
 
     def sync(self) -> None:

@@ -56,12 +56,24 @@ class Module:
 
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module ('') and every module below it, parents first, as in
-        PyTorch; a stack, not recursion, so a chain of any depth works."""
-        stack: list[tuple[str, Module]] = [("", self)]
+        PyTorch (a module used twice appears under both names).  A stack, not recursion, so a chain of
+        any depth works; a module that contains one of its own ancestors is a ValueError naming it."""
+        stack: list[tuple[str, Module, int]] = [("", self, 0)]
+        path: list[int] = []  # ids of the modules from the root down to the one being visited
+        on_path: set[int] = set()
         while stack:
-            name, module = stack.pop()
+            name, module, depth = stack.pop()
+            while len(path) > depth:
+                on_path.discard(path.pop())
+            if id(module) in on_path:
+                raise ValueError(
+                    f"{type(self).__name__}: {name!r} is a module that contains it (a cycle); keep a reference "
+                    f"back to a parent in an attribute whose name starts with '_'"
+                )
+            path.append(id(module))
+            on_path.add(id(module))
             yield name, module
-            stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child)
+            stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child, depth + 1)
                                    for child_name, child in module.named_children()]))
 
     def modules(self) -> Iterator[Module]:
@@ -145,11 +157,19 @@ class Module:
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, list[float], int]]:
         """(dotted name, list, index) of every buffer entry (BatchNorm's running statistics): the
         list is the module's own, so ``values[index] = x`` updates the module in place."""
+        own = None  # the path of a module below that names its buffers its own way (and its subtree)
         for path, module in self.named_modules():
+            if own is not None and path.startswith(own):
+                continue
+            dotted = f"{prefix}{path}." if path else prefix
+            if module is not self and type(module).named_buffers is not Module.named_buffers:
+                own = f"{path}."
+                yield from module.named_buffers(dotted)
+                continue
             for name in module._buffers:
                 values = getattr(module, name)
                 for i in range(len(values)):
-                    yield f"{prefix}{path}.{name}[{i}]" if path else f"{prefix}{name}[{i}]", values, i
+                    yield f"{dotted}{name}[{i}]", values, i
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter and buffer (running statistics) as name -> float: JSON-ready."""

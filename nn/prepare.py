@@ -43,7 +43,7 @@ from .checks import (
 from .history import EarlyStopping
 from .losses import LossSpec
 from .module import Module
-from .structure import Probed, fingerprint, modules_of, probed, remember_probe, target_key
+from .structure import Probed, fingerprint, modules_of, of_nn_layers, probed, remember_probe
 
 __all__ = ["prepare_fit", "FitPlan"]
 
@@ -164,10 +164,8 @@ def prepare_fit(
     Xa = as_samples(caller, "X", X)
     ya = as_targets(caller, "y", y, len(Xa), "X")
     modules = modules_of(model)
-    try:
-        structure: tuple | None = fingerprint(modules)
-    except TypeError:  # an object without attributes: nothing is remembered about it
-        structure = None
+    # Only a model of nn's own layers is remembered: a custom module may change with no attribute changing
+    structure = fingerprint(modules) if of_nn_layers(modules) else None
     task, y0, known = _probe(caller, model, Xa, ya, loss_fn, spec, structure)
     params = _parameters(model, known)
     check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
@@ -193,9 +191,10 @@ def prepare_fit(
 
 def _probe(caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, loss_fn: Callable, spec: LossSpec | None,
            structure: tuple | None) -> tuple[Task, Any, Probed | None]:
-    """(the task, sample 0's target): one eager forward pass of sample 0 checks the width and counts the
-    outputs, and the loss runs on that output with sample 0's target.  A second fit on an unchanged model
-    (same structure, width, loss and first target) skips both: the earlier probe answered them."""
+    """(the task, sample 0's target, what is remembered): one eager forward pass of sample 0 checks the
+    width and counts the outputs, and the loss runs on that output with sample 0's target.  A second fit
+    on an unchanged model of nn layers (same structure, width, loss and first target) skips both: the
+    earlier probe answered them."""
     width = Xa.shape[1]
     known = probed(model, structure, width)
     out0 = None
@@ -204,10 +203,9 @@ def _probe(caller: str, model: Any, Xa: np.ndarray, ya: np.ndarray, loss_fn: Cal
         known = Probed(structure or (), width, n_outputs(out0))
     task = Task(caller, spec, ya, known.n_out)
     y0 = task.targets(ya[:1])[0]
-    key = target_key(y0)
-    if not known.took(loss_fn, key):
+    if not known.took(loss_fn, y0):
         probe_loss(caller, loss_fn, spec, model_output(caller, model, Xa) if out0 is None else out0, y0)
-        known.losses.append((loss_fn, key))
+        known.ran(loss_fn, y0)
     if structure is None:
         return task, y0, None
     remember_probe(model, known)

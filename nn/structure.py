@@ -20,10 +20,12 @@ False
 
 from __future__ import annotations
 
+import inspect
 import weakref
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ["modules_of", "fingerprint", "modes", "target_key", "Probed", "probed", "remember_probe"]
+__all__ = ["modules_of", "fingerprint", "modes", "target_key", "weak", "of_nn_layers", "Probed", "probed",
+           "remember_probe"]
 
 _NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
 
@@ -58,18 +60,42 @@ def target_key(y: Any) -> Any:
     return y.tolist() if hasattr(y, "tolist") else y
 
 
+def weak(fn: Any) -> Callable[[], Any]:
+    """A reference to a loss that does not keep it (and the model a bound method or closure holds) alive:
+    ``weak(fn)()`` is ``fn``, or an equal bound method, or None once it is gone.  Objects that cannot be
+    weakly referenced are held."""
+    try:
+        return weakref.WeakMethod(fn) if inspect.ismethod(fn) else weakref.ref(fn)
+    except TypeError:
+        return lambda: fn
+
+
+def of_nn_layers(modules: list) -> bool:
+    """Whether every module is one of ``nn.layers``': their outputs, parameters and modes depend only on
+    the attributes the fingerprint covers, so what fit learned about them can be remembered."""
+    return all(type(m).__module__ == "nn.layers" for m in modules)
+
+
 class Probed:
     """What one eager probe of a model structure established: the sample width it takes, its number of
-    outputs, and the (loss, target) pairs that ran on its output."""
+    outputs, and the last (loss, first target) that ran on its output."""
 
     def __init__(self, structure: tuple, width: int, n_out: int) -> None:
         self.structure, self.width, self.n_out = structure, width, n_out
-        self.losses: list[tuple[Any, Any]] = []  # (loss function, target key), compared by identity and ==
+        self._last: tuple[Callable[[], Any], str] | None = None  # (the loss, weakly: it may hold the model; target)
         self.params: list | None = None  # model.parameters(): the same list while the structure is the same
 
-    def took(self, loss: Any, key: Any) -> bool:
-        """Whether ``loss`` already ran on this structure's output with the target ``key``."""
-        return any(fn is loss and k == key for fn, k in self.losses)
+    def took(self, loss: Any, target: Any) -> bool:
+        """Whether ``loss`` last ran on this structure's output with ``target`` (0 and 0.0 differ)."""
+        if self._last is None:
+            return False
+        last = self._last[0]()
+        return last is not None and (last is loss or (inspect.ismethod(loss) and last == loss)) and \
+            self._last[1] == repr(target)
+
+    def ran(self, loss: Any, target: Any) -> None:
+        """Remember that ``loss`` ran with ``target``."""
+        self._last = (weak(loss), repr(target))
 
 
 _PROBED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> Probed (a model can be freed)

@@ -170,7 +170,7 @@ def fit(
                 total += value * len(idx)
             if plan.looks_each_epoch:
                 trainer.sync()  # from here on user code can look at the model
-            logs = _epoch_logs(plan, epoch, total / plan.n, trainer.outputs(), trainer.predict)
+            logs = _epoch_logs(plan, epoch, total / plan.n, trainer)
             logs["time"] = time.perf_counter() - start
             history.append(logs)
             bar.update(epoch, logs)
@@ -252,6 +252,9 @@ class _EagerTrainer:
     def outputs(self) -> list:
         return self.outs
 
+    def rows(self) -> list:
+        return self.outs
+
     def predict(self, X: Any) -> None:
         """None: the validation outputs come from the model itself (``predict_lists``)."""
         return None
@@ -271,26 +274,25 @@ def _record_keys(plan: FitPlan) -> dict[str, list]:
     return {k: [] for k in ["epoch", "loss", *names, *val, "lr", "time"]}
 
 
-def _epoch_logs(plan: FitPlan, epoch: int, loss: float, outs: Any,
-                predict: Callable[[Any], list | None] = lambda X: None) -> dict[str, float]:
+def _epoch_logs(plan: FitPlan, epoch: int, loss: float, trainer: Any) -> dict[str, float]:
     """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr.
 
-    ``outs`` is a list (one float or list per sample) or, from compiled training, an array with a
-    row per sample: accuracy reads the array; a metric of the user's gets lists, as in eager fit.
-    ``predict(X_val)`` gives the validation outputs from the trainer (compiled training replays its
-    tape), or None to run the model (:func:`predict_lists`).
+    ``trainer.outputs()`` is a list (one float or list per sample) or, from compiled training, an
+    array with a row per sample: accuracy reads it as it is; a metric of the user's gets
+    ``trainer.rows()``, the outputs as the model gives them (lists, as in eager fit).
+    ``trainer.predict(X_val)`` gives the validation outputs (compiled training replays its tape),
+    or None to run the model (:func:`predict_lists`).
     """
     logs: dict[str, float] = {"epoch": epoch, "loss": loss}
-    listed = outs
+    outs, rows = trainer.outputs(), None
     for name, fn in plan.metrics:
         if fn == plan.task.accuracy:
             logs[name] = fn(outs, plan.ys)
             continue
-        if listed is outs and hasattr(outs, "tolist"):
-            listed = outs[:, 0].tolist() if outs.shape[1] == 1 else outs.tolist()
-        logs[name] = fn(listed, plan.ys)
+        rows = trainer.rows() if rows is None else rows
+        logs[name] = fn(rows, plan.ys)
     if plan.xs_val is not None and plan.ys_val is not None:
-        val_outs = predict(plan.X_val)
+        val_outs = trainer.predict(plan.X_val)
         if val_outs is None:
             val_outs = predict_lists(plan.model, plan.xs_val)
         logs["val_loss"] = eval_loss("fit", plan.loss, plan.regularizer, plan.params, val_outs, plan.ys_val)

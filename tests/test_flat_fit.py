@@ -211,7 +211,7 @@ def test_a_full_batch_fit_inside_a_callback_does_not_disturb_the_outer_fits_inpu
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
         other = (X[::-1] * 3.0, 1 - y[::-1])  # another data set, same shapes
 
-        def refit(epoch, logs, model=model, opt=opt, inner=inner):
+        def refit(epoch, logs, model=model, opt=opt, inner=inner, other=other):
             if inner and epoch == 2:  # same model, same graph, other data: it refills the shared input columns
                 saved = [p.data for p in model.parameters()]
                 nn.fit(model, *other, loss="cross_entropy", optimizer=opt, epochs=1, progress=False, compile=True)

@@ -111,6 +111,67 @@ class _Scatter:
         self.targets, self.starts = _ix(np, sorted_t[starts]), starts
         self.perm = None if (perm == np.arange(len(perm))).all() else perm
 
+    def bind(self, np: Any, dest: Any, assign: bool) -> Any:
+        """This scatter into the array ``dest`` as a function of the contributions, its view of
+        ``dest`` taken once; ``assign``: the target rows are written here first, so the contributions
+        are stored rather than added to zeros (no zeroing, one pass less)."""
+        if self.view:
+            v = _take(dest, self.targets)
+            shape = v.shape
+
+            def into_view(c: Any) -> None:
+                if c.ndim != len(shape):
+                    c = c.reshape(shape)
+                if assign:
+                    v[...] = c
+                else:
+                    np.add(v, c, out=v)
+            return into_view
+        full = self.shape + dest.shape[1:]
+        if self.shared or self.rest is not None:
+            shared = self.shared
+            rest = self.rest.bind(np, dest, assign) if self.rest is not None else None
+            rest_pos = self.rest_pos
+
+            def per_position(c: Any) -> None:
+                if c.shape != full:
+                    c = np.broadcast_to(c, full)
+                for i, t in shared:
+                    if assign:
+                        dest[t] = c[i].sum(axis=0)
+                    else:
+                        dest[t] += c[i].sum(axis=0)
+                if rest is not None:
+                    rest(c[rest_pos])
+            return per_position
+        targets, starts, perm, tail = self.targets, self.starts, self.perm, (-1,) + dest.shape[1:]
+
+        def rows(c: Any) -> None:
+            if c.shape != full:
+                c = np.broadcast_to(c, full)
+            c = c.reshape(tail)
+            if starts is not None:
+                c = np.add.reduceat(c if perm is None else c[perm], starts, axis=0)
+            if assign:
+                dest[targets] = c
+            else:
+                dest[targets] += c
+        return rows
+
+    def rows(self, np: Any) -> Any:
+        """The rows this scatter writes (each once)."""
+        if self.view:
+            t = self.targets
+            if type(t) is tuple:
+                return np.arange(t[0].start, t[0].stop)
+            return (t.r0 + t.steps[0] * np.arange(t.shape[0])[:, None]
+                    + t.steps[1] * np.arange(t.shape[1])[None, :]).ravel()
+        if self.shared or self.rest is not None:
+            own = np.array([t for _, t in self.shared], dtype=np.intp)
+            return own if self.rest is None else np.concatenate([own, self.rest.rows(np)])
+        t = self.targets
+        return np.arange(t.start, t.stop, t.step) if type(t) is slice else np.asarray(t).ravel()
+
     def __call__(self, np: Any, dest: Any, c: Any) -> None:
         if self.view:
             v = _take(dest, self.targets)
@@ -151,7 +212,7 @@ def _shared(rows: Any) -> bool:
 
 class _Group:
     __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
-                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n")
+                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n", "assign", "checked")
     op: Any
     nodes: Any
     k: Any
@@ -170,6 +231,29 @@ class _Group:
     bias: Any
     scatters: Any
     n: Any
+    assign: Any  # per scatter: store (first write of its rows) rather than add
+    checked: bool  # its partials' result validated (on the first fast replay)
+
+
+class _Bound:
+    """The arrays of one batch size (V, I and their gradients, reused from replay to replay) and each
+    group's forward and backward steps bound to views of them, worked out once: a replay is then a
+    flat list of calls to the op table's rules and of numpy assignments."""
+
+    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs")
+
+    def __init__(self, plan: BatchPlan, np: Any, nb: Any, B: int) -> None:
+        self.B = B
+        self.V = np.empty((plan.n_var, B))
+        self.Inv = np.empty(plan.n_inv)
+        self.GV = np.zeros((plan.n_var - plan.shift, B))
+        self.GI = np.zeros(plan.n_inv)
+        self.steps = [plan._bind(np, nb, g, self) for g in plan.groups]
+        rec = plan.rec
+        if all(plan.vary[s] for s in rec.outputs):
+            self.outs = np.array([plan.row[s] for s in rec.outputs], dtype=np.intp)
+        else:
+            self.outs = None
 
 
 class BatchPlan:
@@ -234,6 +318,48 @@ class BatchPlan:
         self._rows, self._needs = np.array(row, dtype=np.intp), np.array(needs, dtype=bool)
         self.groups = [self._group(np, key, idx) for key, idx in ordered]
         del self._rows, self._needs
+        self._first_writes(np)
+        self._pool: dict[int, list[_Bound]] = {}
+
+    def _first_writes(self, np: Any) -> None:
+        """Which of V's gradient rows each scatter writes first (in backward order): those it can
+        store into instead of adding to zeros, and the rows that still need zeroing (read before any
+        write, or written in part by a scatter that also adds).  Input gradients (returned) keep
+        the zeros-and-add of the eager engine."""
+        rows = self.n_var - self.shift
+        written = np.zeros(rows, dtype=bool)
+        zero = np.zeros(rows, dtype=bool)
+        written[:self.rec.n_inputs - self.shift] = zero[:self.rec.n_inputs - self.shift] = True
+        self._seeds: list[tuple[int, bool]] = []
+        for s in self.rec.seeded:
+            if self.vary[s] and self.row[s] >= self.shift:
+                r = self.row[s] - self.shift
+                self._seeds.append((r, not written[r]))
+                written[r] = True
+        for g in reversed(self.groups):
+            if g.vary:
+                gout = np.arange(g.gout.start, g.gout.stop, g.gout.step)
+                zero[gout[~written[gout]]] = True
+                written[gout] = True
+            scs = ([(sc, src[0]) for sc, src in zip(g.scatters[:2], (g.wsrc, g.xsrc))]
+                   + [(g.scatters[2], g.bias[0] if g.bias is not None else False)]
+                   if g.kind == "dot" else [(sc, space) for space, _, sc in g.scatters])
+            modes = []
+            for sc, space in scs:
+                if sc is None or not space:
+                    modes.append(False)
+                    continue
+                t = sc.rows(np)
+                fresh = ~written[t]
+                assign = bool(fresh.all())
+                if not assign:
+                    zero[t[fresh]] = True
+                written[t] = True
+                modes.append(assign)
+            g.assign = modes
+        zero |= ~written  # never written (the gradients of nodes that do not reach an output): zeros
+        runs = np.flatnonzero(np.diff(np.r_[0, zero.astype(np.int8), 0]))
+        self._zero = [slice(int(a), int(b)) for a, b in zip(runs[::2], runs[1::2])]
 
     # --- planning -------------------------------------------------------------------------------
     def _group(self, np: Any, key: Any, nodes: Any) -> _Group:
@@ -241,6 +367,7 @@ class BatchPlan:
         _, code, r, pat = key
         g = _Group()
         g.op, g.nodes, g.k, g.n = rec.ops[code], nodes, len(nodes), r
+        g.checked = False
         first = rec.first_node
         g.vary = any(pat)
         out = np.array([row[first + i] for i in nodes], dtype=np.intp)
@@ -290,6 +417,165 @@ class BatchPlan:
         sc = self._scatter(np, rows, varies) if needs_grad else None
         return Block(spec), (varies, _ix(np, rows)), sc
 
+    # --- the fast replay: steps bound to reused arrays ------------------------------------------------
+    def _bind(self, np: Any, nb: Any, g: _Group, bd: _Bound) -> tuple[Any, Any]:
+        """(forward, backward) of group ``g`` on the arrays of ``bd``: ``forward()`` returns the
+        arguments the rule got, ``backward(args)`` sends the group's gradient on to its inputs."""
+        V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
+        fwd = g.op.forward
+        out = _take(V if g.vary else Inv, g.out)  # a slice: the group's nodes are consecutive rows
+        G = _take(GV if g.vary else GI, g.gout)
+        fixed: Any = None
+        gather: Any = None
+        if g.kind == "dot":
+            bw, bx = Block(g.bw.spec), Block(g.bx.spec)
+            bw.array = _take(V if g.wsrc[0] else Inv, g.wsrc[1])
+            bx.array = _take(V if g.xsrc[0] else Inv, g.xsrc[1])
+            nw = len(g.lanes) // 2
+            lanes = tuple(Lane(bw, j) for j in range(nw)) + tuple(Lane(bx, j) for j in range(nw))
+            fixed = lanes
+            if g.bias is not None:
+                b = _take(V if g.bias[0] else Inv, g.bias[1])
+                fixed = fixed + (b[:, None] if g.vary and not g.bias[0] else b,)
+            # rows that are no view (an index array): gathered again at every replay
+            moving = [(blk, V if src[0] else Inv, src[1]) for blk, src in ((bw, g.wsrc), (bx, g.xsrc))
+                      if type(src[1]) is np.ndarray]
+            if moving or (g.bias is not None and type(g.bias[1]) is np.ndarray):
+                fixed, bsrc, widen = None, g.bias, g.vary and g.bias is not None and not g.bias[0]
+
+                def gather() -> tuple:
+                    for blk, space, ix in moving:
+                        blk.array = space[ix]
+                    if bsrc is None:
+                        return lanes
+                    b = _take(V if bsrc[0] else Inv, bsrc[1])
+                    return lanes + (b[:, None] if widen else b,)
+        else:
+            views = (type(g.vidx) is not np.ndarray) and (type(g.iidx) is not np.ndarray)
+            if views:
+                xv: Any = _take(V, g.vidx) if g.vidx is not None else None
+                xi: Any = _take(Inv, g.iidx) if g.iidx is not None else None
+                if xi is not None and g.vary:
+                    xi = xi[:, :, None]
+                fixed = tuple(xv[j] if v else xi[j] for v, j in g.pos)
+            else:
+                vidx, iidx, pos, vary = g.vidx, g.iidx, g.pos, g.vary
+
+                def gather() -> tuple:
+                    xv: Any = _take(V, vidx) if vidx is not None else None
+                    xi: Any = _take(Inv, iidx) if iidx is not None else None
+                    if xi is not None and vary:
+                        xi = xi[:, :, None]
+                    return tuple(xv[j] if v else xi[j] for v, j in pos)
+
+        if fixed is not None:
+            def forward() -> Any:
+                out[...] = fwd(nb, *fixed)
+                return fixed
+        else:
+            def forward() -> Any:
+                args = gather()
+                out[...] = fwd(nb, *args)
+                return args
+
+        rule = g.op.rule
+
+        def partials(args: Any) -> Any:
+            if g.checked:
+                return rule(nb, out, *args)
+            ds = g.op.checked_partials(nb, out, *args)  # validated once: the same rule on the same shapes
+            g.checked = True
+            return ds
+
+        if g.kind == "dot":
+            nw = len(g.lanes) // 2
+            gblk = Block("kb" if g.vary else "k")
+            gblk.array = G
+            blocks = []
+            for i, (src, blk, d0) in enumerate(((g.wsrc, g.bw, 0), (g.xsrc, g.bx, nw))):
+                if g.scatters[i] is not None:
+                    blocks.append((g.scatters[i].bind(np, GV if src[0] else GI, g.assign[i]), blk.spec, d0))
+            bsc = g.scatters[2]
+            bias_sc = None
+            if bsc is not None:
+                bias_sc = (bsc.bind(np, GV if g.bias[0] else GI, g.assign[2]), g.vary and not g.bias[0])
+
+            def backward(args: Any) -> None:
+                ds = partials(args)
+                for sc, spec, d0 in blocks:
+                    d = ds[d0]
+                    if type(d) is not Lane or ds[d0 + nw - 1].block is not d.block:
+                        raise TypeError(f"batch: {g.op.name} partials are not lanes of one block")
+                    sc(contract(gblk, d.block, spec))
+                if bias_sc is not None:
+                    d = ds[-1]
+                    c = G if (type(d) is float and d == 1.0) else G * d
+                    if bias_sc[1]:
+                        c = c.sum(axis=1)
+                    bias_sc[0](c)
+            return forward, backward
+
+        scs = [(space, js, sc.bind(np, GV if space else GI, a)) for (space, js, sc), a in zip(g.scatters, g.assign)]
+        vary = g.vary
+
+        def backward_generic(args: Any) -> None:
+            ds = partials(args)
+            for space, js, sc in scs:
+                c = _contributions(np, G, ds, js)
+                if vary and not space:
+                    c = c.sum(axis=-1)  # a parameter's gradient: summed over the batch
+                sc(c)
+        return forward, backward_generic
+
+    def _fast(self, np: Any, nb: Any, columns: Any, B: int, params: Any, grad: bool, reduce: str) -> Any:
+        """The replay with numpy's floating-point errors raised (finite inputs): FloatingPointError
+        at the first inf or NaN, for :meth:`run` to take the careful path."""
+        rec = self.rec
+        pool = self._pool.get(B)
+        bd = pool.pop() if pool else None
+        if bd is None:
+            bd = _Bound(self, np, nb, B)
+        try:
+            V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
+            n_in, n_p = rec.n_inputs, len(rec.params)
+            if n_in:
+                V[:n_in] = columns
+            Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
+            Inv[n_p:n_p + len(self.consts)] = self.consts
+            if not (np.isfinite(V[:n_in]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all()):
+                return None
+            with np.errstate(divide="raise", over="raise", invalid="raise"):
+                saved = [f() for f, _ in bd.steps]
+                if bd.outs is not None:
+                    outs = V[bd.outs]
+                else:
+                    outs = np.array([V[self.row[s]] if self.vary[s] else np.full(B, Inv[self.row[s]])
+                                     for s in rec.outputs])
+                if not grad:
+                    return outs, None, None
+                for z in self._zero:
+                    GV[z] = 0.0
+                GI.fill(0.0)
+                for r, first in self._seeds:
+                    if first:
+                        GV[r] = 1.0
+                    else:
+                        GV[r] += 1.0
+                for s in rec.seeded:
+                    if not self.vary[s]:
+                        GI[self.row[s]] += B  # an output the same for every sample: B seeds of 1
+                for (_, b), args in zip(reversed(bd.steps), reversed(saved)):
+                    b(args)
+            pg = GI[:n_p] / B if reduce == "mean" else GI[:n_p].copy()
+            return outs, (GV[:n_in].copy() if not self.shift else None), pg
+        finally:
+            pool = self._pool.setdefault(B, [])
+            if len(pool) < 2:
+                pool.append(bd)
+            if len(self._pool) > 4:  # batch sizes seen long ago: their arrays are freed
+                for old in list(self._pool)[:-4]:
+                    del self._pool[old]
+
     # --- replay -----------------------------------------------------------------------------------
     def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None) -> tuple[Any, Any, Any]:
         """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
@@ -310,6 +596,12 @@ class BatchPlan:
         nb = numpy_backend()
         rec = self.rec
         B = (columns.shape[1] if isinstance(columns, np.ndarray) else len(columns[0])) if len(columns) else 1
+        try:
+            done = self._fast(np, nb, columns, B, params, grad, reduce)
+        except FloatingPointError:
+            done = None  # an inf or NaN appeared: eager may raise there, or carry it on
+        if done is not None:
+            return done  # type: ignore[no-any-return]
         V = np.empty((self.n_var, B))
         if len(columns):
             V[:rec.n_inputs] = columns
@@ -317,12 +609,6 @@ class BatchPlan:
         n_p = len(rec.params)
         Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
         Inv[n_p:n_p + len(self.consts)] = self.consts
-        if np.isfinite(V[:rec.n_inputs]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all():
-            try:
-                with np.errstate(divide="raise", over="raise", invalid="raise"):
-                    return self._pass(np, nb, V, Inv, B, grad, reduce, careful=False)
-            except FloatingPointError:
-                pass  # an inf or NaN appeared: eager may raise there, or carry it on
         with np.errstate(all="ignore"):
             return self._pass(np, nb, V, Inv, B, grad, reduce, careful=True)
 

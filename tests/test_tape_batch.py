@@ -266,3 +266,56 @@ def test_identical_nodes_are_computed_once_and_their_gradients_add_up():
     # x*y, its tanh, x*3.0 and its exp appear twice each but are evaluated once: 13 nodes, 9 computations
     assert tape.n_nodes == 13
     assert sum(len(g.nodes) for g in tape._plan(True).groups) == 9
+
+
+def test_a_rule_that_changes_a_result_in_place_replays_like_eager():
+    """The fast replay remembers a group's forward results for its partials (read-only): a rule that
+    adds into one (``s += ...``, in place on arrays) is then computed without remembering."""
+    def forward(m, *xs):
+        s = m.exp(xs[0])
+        for x in xs[1:]:
+            s += m.exp(x)
+        return m.log(s)
+
+    def partials(m, out, *xs):
+        s = m.exp(xs[0])
+        for x in xs[1:]:
+            s += m.exp(x)
+        return tuple(m.exp(x) / s for x in xs)
+
+    lse = autograd.defop("lse_in_place", arity=None, forward=forward, partials=partials)
+    try:
+        w = Value(0.7)
+        for _ in range(3):  # the first replay finds out, the later ones use what it found
+            _batched_equals_eager(lambda a, b: lse(a, w * b, a * b), [0.4, -1.2], [0.0, 0.5, -2.0], [w])
+    finally:
+        del autograd.ops.OPS["lse_in_place"]
+
+
+def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
+    """Reused arrays, stored (not added) gradients and remembered forward results give the numbers
+    the careful pass (fresh zeroed arrays, every check) gives, replay after replay."""
+    from autograd.backends import numpy_backend
+
+    X, y = nn.datasets.digits()
+    model = nn.MLP(64, [8, 10], seed=0)
+
+    def f(*xs):
+        out = model(list(xs[:64]))
+        return autograd.logsumexp(out) - out[3]
+
+    tape = trace(f, *X[0])
+    plan = tape._plan(False)
+    params = np.array([p.data for p in tape.params])
+    rng = np.random.default_rng(0)
+    for B in (5, 7, 5, 1):
+        cols = X[rng.integers(0, len(X), B)].T.copy()
+        fast = plan._fast(np, numpy_backend(), cols, B, params, True, "sum")
+        V = np.empty((plan.n_var, B))
+        V[:64] = cols
+        Inv = np.empty(plan.n_inv)
+        Inv[:len(params)] = params
+        Inv[len(params):len(params) + len(plan.consts)] = plan.consts
+        careful = plan._pass(np, numpy_backend(), V, Inv, B, True, "sum", careful=True)
+        assert np.array_equal(fast[0], careful[0]) and np.array_equal(fast[2], careful[2])
+    assert any(g.memo for g in plan.groups)  # logsumexp's partials reuse its forward's exps

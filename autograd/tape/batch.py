@@ -11,6 +11,7 @@ einsum; the partials the table returns (d/dw_i = x_i, d/dx_i = w_i) are contract
 
 from __future__ import annotations
 
+from types import FunctionType
 from typing import Any
 
 from ..backends import FLOAT, Block, Lane, Stack, contract, numpy_backend
@@ -212,7 +213,7 @@ def _shared(rows: Any) -> bool:
 
 class _Group:
     __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
-                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n", "assign", "checked")
+                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n", "assign", "checked", "memo")
     op: Any
     nodes: Any
     k: Any
@@ -233,6 +234,69 @@ class _Group:
     n: Any
     assign: Any  # per scatter: store (first write of its rows) rather than add
     checked: bool  # its partials' result validated (on the first fast replay)
+    memo: bool | None  # the partials rule reuses the forward rule's results (None: not known yet)
+
+
+def _identity(a: Any) -> Any:
+    """What a remembered call's argument is compared by: the object itself (by identity, held by the
+    memo so that the identity stays its own); a plain tuple or list by its items; a function (the
+    ``f`` of ``each``) by its code and the objects its closure and defaults hold."""
+    t = type(a)
+    if t is tuple or t is list:
+        return (t, *map(id, a))
+    if t is FunctionType:
+        try:
+            cells = tuple(id(c.cell_contents) for c in a.__closure__ or ())
+        except ValueError:  # an empty cell: never the same
+            return id(a)
+        return (a.__code__, cells, tuple(map(id, a.__defaults__ or ())), id(a.__kwdefaults__))
+    return id(a)
+
+
+def _freeze(r: Any) -> None:
+    # a remembered result is shared by the forward and partials rules: neither may change it in place
+    if type(r) is Stack:
+        r.array.flags.writeable = False
+        for row in r:
+            row.flags.writeable = False
+    elif hasattr(r, "flags"):
+        r.flags.writeable = False
+
+
+class _Memo:
+    """The numpy backend, remembering what a group's forward rule computed for its partials rule,
+    which often starts by computing the same (logsumexp's shifted exps): a call of the same function on
+    the same objects returns the result it gave (read-only) instead of computing it again.  Rules are
+    pure functions of their arguments and the arrays do not change within a replay, so a hit is the
+    same result; a rule that changes a result in place (``s += ...``) fails on the read-only array on
+    the group's first replay, which then turns remembering off for that group."""
+
+    def __init__(self, nb: Any) -> None:
+        self.cache: dict | None = None
+        self.hits = 0
+        self._depth = 0  # calls made from inside a remembered call (each's f) are not remembered
+        for name, fn in vars(nb).items():
+            setattr(self, name, self._remember(name, fn))
+
+    def _remember(self, name: str, fn: Any) -> Any:
+        def call(*args: Any, **kw: Any) -> Any:
+            cache = self.cache
+            if cache is None or self._depth or kw:
+                return fn(*args, **kw)
+            key = (name, *map(_identity, args))
+            hit = cache.get(key)
+            if hit is not None:
+                self.hits += 1
+                return hit[0]
+            self._depth += 1
+            try:
+                r = fn(*args)
+            finally:
+                self._depth -= 1
+            _freeze(r)
+            cache[key] = (r, args)  # the arguments are kept: their identities stay unique
+            return r
+        return call
 
 
 class _Bound:
@@ -240,10 +304,11 @@ class _Bound:
     group's forward and backward steps bound to views of them, worked out once: a replay is then a
     flat list of calls to the op table's rules and of numpy assignments."""
 
-    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs")
+    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo")
 
     def __init__(self, plan: BatchPlan, np: Any, nb: Any, B: int) -> None:
         self.B = B
+        self.memo = _Memo(nb)
         self.V = np.empty((plan.n_var, B))
         self.Inv = np.empty(plan.n_inv)
         self.GV = np.zeros((plan.n_var - plan.shift, B))
@@ -368,6 +433,7 @@ class BatchPlan:
         g = _Group()
         g.op, g.nodes, g.k, g.n = rec.ops[code], nodes, len(nodes), r
         g.checked = False
+        g.memo = None
         first = rec.first_node
         g.vary = any(pat)
         out = np.array([row[first + i] for i in nodes], dtype=np.intp)
@@ -468,23 +534,49 @@ class BatchPlan:
                         xi = xi[:, :, None]
                     return tuple(xv[j] if v else xi[j] for v, j in pos)
 
-        if fixed is not None:
-            def forward() -> Any:
-                out[...] = fwd(nb, *fixed)
-                return fixed
-        else:
-            def forward() -> Any:
-                args = gather()
+        # The forward rule's intermediate results, for the partials rule (see _Memo): remembered on
+        # the group's first replay, and from then on if the partials used any of them.
+        mm = bd.memo
+        kept: list = [None]
+
+        def forward(grad: bool) -> Any:
+            args = fixed if fixed is not None else gather()
+            if not grad or g.memo is False:
                 out[...] = fwd(nb, *args)
                 return args
+            mm.cache = kept[0] = {}
+            try:
+                out[...] = fwd(mm, *args)
+            except ValueError:
+                if g.memo is not None:
+                    raise
+                g.memo, kept[0] = False, None  # the rule writes into a result: computed without memo
+                out[...] = fwd(nb, *args)
+            finally:
+                mm.cache = None
+            return args
 
         rule = g.op.rule
 
         def partials(args: Any) -> Any:
-            if g.checked:
-                return rule(nb, out, *args)
-            ds = g.op.checked_partials(nb, out, *args)  # validated once: the same rule on the same shapes
-            g.checked = True
+            m = nb
+            if kept[0] is not None:
+                m, mm.cache, mm.hits = mm, kept[0], 0
+            try:
+                if g.checked:
+                    ds = rule(m, out, *args)
+                else:
+                    ds = g.op.checked_partials(m, out, *args)  # validated once: the same rule on the same shapes
+                    g.checked = True
+            except ValueError:
+                if m is nb or g.memo is not None:
+                    raise
+                g.memo, kept[0], mm.cache = False, None, None  # the rule writes into a result
+                return partials(args)
+            finally:
+                mm.cache = kept[0] = None
+            if g.memo is None and m is mm:
+                g.memo = mm.hits > 0
             return ds
 
         if g.kind == "dot":
@@ -545,7 +637,7 @@ class BatchPlan:
             if not (np.isfinite(V[:n_in]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all()):
                 return None
             with np.errstate(divide="raise", over="raise", invalid="raise"):
-                saved = [f() for f, _ in bd.steps]
+                saved = [f(grad) for f, _ in bd.steps]
                 if bd.outs is not None:
                     outs = V[bd.outs]
                 else:

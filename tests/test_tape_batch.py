@@ -293,8 +293,9 @@ def test_a_rule_that_changes_a_result_in_place_replays_like_eager():
 
 
 def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
-    """Reused arrays, stored (not added) gradients and remembered forward results give the numbers
-    the careful pass (fresh zeroed arrays, every check) gives, replay after replay."""
+    """Reused arrays, stored (not added) gradients, remembered forward results and inputs read from
+    the caller's columns give the numbers the careful pass (fresh zeroed arrays, every check) gives,
+    replay after replay."""
     from autograd.backends import numpy_backend
 
     X, y = nn.datasets.digits()
@@ -311,6 +312,9 @@ def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
     for B in (5, 7, 5, 1):
         cols = X[rng.integers(0, len(X), B)].T.copy()
         fast = plan._fast(np, numpy_backend(), cols, B, params, True, "sum")
+        for same in (list(cols), np.asfortranarray(cols), cols):  # copied into V, or read where they are
+            again = plan._fast(np, numpy_backend(), same, B, params, True, "sum")
+            assert np.array_equal(fast[0], again[0]) and np.array_equal(fast[2], again[2])
         V = np.empty((plan.n_var, B))
         V[:64] = cols
         Inv = np.empty(plan.n_inv)

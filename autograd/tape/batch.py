@@ -65,6 +65,19 @@ class _Affine:
         return np.lib.stride_tricks.as_strided(a[self.r0:], shape=self.shape + a.shape[1:], strides=strides)
 
 
+def _rows_of(np: Any, ix: Any) -> Any:
+    """The rows an index made by :func:`_ix` reads, flat."""
+    t = type(ix)
+    if t is slice:
+        return np.arange(ix.start, ix.stop, ix.step or 1)
+    if t is tuple:
+        return np.arange(ix[0].start, ix[0].stop)
+    if t is _Affine:
+        return (ix.r0 + ix.steps[0] * np.arange(ix.shape[0])[:, None]
+                + ix.steps[1] * np.arange(ix.shape[1])[None, :]).ravel()
+    return np.asarray(ix).ravel()
+
+
 def _take(a: Any, ix: Any) -> Any:
     t = type(ix)
     if t is tuple:
@@ -304,16 +317,21 @@ class _Bound:
     group's forward and backward steps bound to views of them, worked out once: a replay is then a
     flat list of calls to the op table's rules and of numpy assignments."""
 
-    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo")
+    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo", "rebind", "cols", "vin")
 
     def __init__(self, plan: BatchPlan, np: Any, nb: Any, B: int) -> None:
         self.B = B
         self.memo = _Memo(nb)
+        # dot blocks that read inputs only take them from the caller's columns (no copy into V):
+        # ``rebind(columns)`` for each, when the columns are another array than last time
+        self.rebind: list = []
+        self.cols: Any = None
         self.V = np.empty((plan.n_var, B))
         self.Inv = np.empty(plan.n_inv)
         self.GV = np.zeros((plan.n_var - plan.shift, B))
         self.GI = np.zeros(plan.n_inv)
         self.steps = [plan._bind(np, nb, g, self) for g in plan.groups]
+        self.vin = self.V[:plan.rec.n_inputs]
         rec = plan.rec
         if all(plan.vary[s] for s in rec.outputs):
             self.outs = np.array([plan.row[s] for s in rec.outputs], dtype=np.intp)
@@ -384,7 +402,35 @@ class BatchPlan:
         self.groups = [self._group(np, key, idx) for key, idx in ordered]
         del self._rows, self._needs
         self._first_writes(np)
+        self._inputs_read(np)
         self._pool: dict[int, list[_Bound]] = {}
+
+    def _inputs_read(self, np: Any) -> None:
+        """Which dot blocks read inputs only (``_direct``, by id of their source): the fast replay
+        takes those from the caller's columns; the inputs read otherwise (``_copied``, runs of rows)
+        are copied into V."""
+        n_in = self.rec.n_inputs
+        copied = np.zeros(n_in, dtype=bool)
+        self._direct: dict[int, bool] = {}
+        for g in self.groups:
+            if g.kind == "dot":
+                srcs = [g.wsrc, g.xsrc] + ([g.bias] if g.bias is not None else [])
+                for j, src in enumerate(srcs):
+                    if not src[0]:
+                        continue
+                    rows = _rows_of(np, src[1])
+                    direct = j < 2 and type(src[1]) is not np.ndarray and bool((rows < n_in).all())
+                    self._direct[id(src)] = direct
+                    if not direct:
+                        copied[rows[rows < n_in]] = True
+            elif g.vidx is not None:
+                rows = _rows_of(np, g.vidx)
+                copied[rows[rows < n_in]] = True
+        for s in self.rec.outputs:
+            if self.vary[s] and self.row[s] < n_in:
+                copied[self.row[s]] = True
+        runs = np.flatnonzero(np.diff(np.r_[0, copied.astype(np.int8), 0]))
+        self._copied = [slice(int(a), int(b)) for a, b in zip(runs[::2], runs[1::2])]
 
     def _first_writes(self, np: Any) -> None:
         """Which of V's gradient rows each scatter writes first (in backward order): those it can
@@ -497,6 +543,10 @@ class BatchPlan:
             bw, bx = Block(g.bw.spec), Block(g.bx.spec)
             bw.array = _take(V if g.wsrc[0] else Inv, g.wsrc[1])
             bx.array = _take(V if g.xsrc[0] else Inv, g.xsrc[1])
+            for blk, src in ((bw, g.wsrc), (bx, g.xsrc)):
+                if src[0] and type(src[1]) is not np.ndarray and self._direct[id(src)]:
+                    # input i is row i of V and of the columns alike
+                    bd.rebind.append(lambda a, blk=blk, ix=src[1]: setattr(blk, "array", _take(a, ix)))
             nw = len(g.lanes) // 2
             lanes = tuple(Lane(bw, j) for j in range(nw)) + tuple(Lane(bx, j) for j in range(nw))
             fixed = lanes
@@ -631,10 +681,25 @@ class BatchPlan:
             V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
             n_in, n_p = rec.n_inputs, len(rec.params)
             if n_in:
-                V[:n_in] = columns
+                if (type(columns) is np.ndarray and columns.dtype == np.float64 and columns.flags.c_contiguous
+                        and columns.shape == (n_in, B)):
+                    if not np.isfinite(columns).all():
+                        return None
+                    for rows in self._copied:  # the inputs read other than by a dot block
+                        V[rows] = columns[rows]
+                    direct = columns
+                else:
+                    V[:n_in] = columns
+                    if not np.isfinite(bd.vin).all():
+                        return None
+                    direct = bd.vin
+                if bd.cols is not direct:
+                    for rebind in bd.rebind:
+                        rebind(direct)
+                    bd.cols = direct
             Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
             Inv[n_p:n_p + len(self.consts)] = self.consts
-            if not (np.isfinite(V[:n_in]).all() and np.isfinite(Inv[:n_p + len(self.consts)]).all()):
+            if not np.isfinite(Inv[:n_p + len(self.consts)]).all():
                 return None
             with np.errstate(divide="raise", over="raise", invalid="raise"):
                 saved = [f(grad) for f, _ in bd.steps]

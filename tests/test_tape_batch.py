@@ -323,3 +323,22 @@ def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
         careful = plan._pass(np, numpy_backend(), V, Inv, B, True, "sum", careful=True)
         assert np.array_equal(fast[0], careful[0]) and np.array_equal(fast[2], careful[2])
     assert any(g.memo for g in plan.groups)  # logsumexp's partials reuse its forward's exps
+
+
+def test_a_layer_read_whole_by_the_next_one_is_passed_on_without_a_copy():
+    """The fast replay hands a group's array to the one group that reads it whole (a layer to the
+    next); a rule whose result is not one number per node and sample (a constant) still goes
+    through V, and both give the eager numbers."""
+    half = autograd.defop("half_const", forward=lambda m, x: 0.5, partials=lambda m, out, x: (0.0,))
+    try:
+        w = [Value(0.1 * i - 0.3) for i in range(6)]
+
+        def f(a, b):
+            hidden = [(a * w[i] + b).tanh() for i in range(3)]  # read whole by the dot below
+            consts = [half(h) for h in hidden]
+            return autograd.dot(hidden, w[3:], 0.2) + autograd.dot(consts, w[:3])
+
+        for _ in range(2):
+            _batched_equals_eager(f, [0.4, -1.2], [0.0, 0.5, -2.0], w)
+    finally:
+        del autograd.ops.OPS["half_const"]

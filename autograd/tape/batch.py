@@ -317,7 +317,7 @@ class _Bound:
     group's forward and backward steps bound to views of them, worked out once: a replay is then a
     flat list of calls to the op table's rules and of numpy assignments."""
 
-    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo", "rebind", "cols", "vin")
+    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo", "rebind", "cols", "vin", "cells")
 
     def __init__(self, plan: BatchPlan, np: Any, nb: Any, B: int) -> None:
         self.B = B
@@ -330,7 +330,9 @@ class _Bound:
         self.Inv = np.empty(plan.n_inv)
         self.GV = np.zeros((plan.n_var - plan.shift, B))
         self.GI = np.zeros(plan.n_inv)
-        self.steps = [plan._bind(np, nb, g, self) for g in plan.groups]
+        # each group's output at this replay (V's rows, or the rule's own array)
+        self.cells: list[list[Any]] = [[None] for _ in plan.groups]
+        self.steps = [plan._bind(np, nb, i, self) for i in range(len(plan.groups))]
         self.vin = self.V[:plan.rec.n_inputs]
         rec = plan.rec
         if all(plan.vary[s] for s in rec.outputs):
@@ -403,7 +405,51 @@ class BatchPlan:
         del self._rows, self._needs
         self._first_writes(np)
         self._inputs_read(np)
+        self._links(np)
         self._pool: dict[int, list[_Bound]] = {}
+
+    def _links(self, np: Any) -> None:
+        """Which groups' outputs the fast replay need not copy into V: those read only as one whole
+        block, in order (a layer's outputs by the next layer), which their readers then take from
+        the array the rule returned (``_link``: source id -> producing group; ``_keep``: the
+        groups whose outputs go into V)."""
+        start = {}
+        for i, g in enumerate(self.groups):
+            if g.vary:
+                start[g.out.start] = i
+        owner = np.full(self.n_var, -1, dtype=np.intp)
+        for i, g in enumerate(self.groups):
+            if g.vary:
+                owner[g.out] = i
+        keep = [not g.vary for g in self.groups]
+        self._link: dict[int, int] = {}
+
+        def read(src: Any, ix: Any, linkable: bool) -> None:
+            rows = _rows_of(np, ix)
+            if not len(rows):
+                return
+            p = start.get(int(rows[0]), -1)
+            if (linkable and p >= 0 and type(ix) is not np.ndarray and len(rows) == self.groups[p].k
+                    and bool((rows == np.arange(rows[0], rows[0] + len(rows))).all())):
+                self._link[id(src)] = p
+                return
+            for q in np.unique(owner[rows]):
+                if q >= 0:
+                    keep[q] = True
+
+        for g in self.groups:
+            if g.kind == "dot":
+                for src in (g.wsrc, g.xsrc):
+                    if src[0]:
+                        read(src, src[1], True)
+                if g.bias is not None and g.bias[0]:
+                    read(g.bias, g.bias[1], False)
+            elif g.vidx is not None:
+                read(g, g.vidx, type(g.iidx) is not np.ndarray)
+        for s in self.rec.outputs:
+            if self.vary[s] and owner[self.row[s]] >= 0:
+                keep[owner[self.row[s]]] = True
+        self._keep = keep
 
     def _inputs_read(self, np: Any) -> None:
         """Which dot blocks read inputs only (``_direct``, by id of their source): the fast replay
@@ -530,23 +576,28 @@ class BatchPlan:
         return Block(spec), (varies, _ix(np, rows)), sc
 
     # --- the fast replay: steps bound to reused arrays ------------------------------------------------
-    def _bind(self, np: Any, nb: Any, g: _Group, bd: _Bound) -> tuple[Any, Any]:
-        """(forward, backward) of group ``g`` on the arrays of ``bd``: ``forward()`` returns the
+    def _bind(self, np: Any, nb: Any, gi: int, bd: _Bound) -> tuple[Any, Any]:
+        """(forward, backward) of group ``gi`` on the arrays of ``bd``: ``forward()`` returns the
         arguments the rule got, ``backward(args)`` sends the group's gradient on to its inputs."""
+        g = self.groups[gi]
         V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
         fwd = g.op.forward
         out = _take(V if g.vary else Inv, g.out)  # a slice: the group's nodes are consecutive rows
         G = _take(GV if g.vary else GI, g.gout)
         fixed: Any = None
         gather: Any = None
+        cell, keep, oshape = bd.cells[gi], self._keep[gi], out.shape
+        links: list = []  # (block, producer's cell, shape): blocks read from another group's output
         if g.kind == "dot":
             bw, bx = Block(g.bw.spec), Block(g.bx.spec)
             bw.array = _take(V if g.wsrc[0] else Inv, g.wsrc[1])
             bx.array = _take(V if g.xsrc[0] else Inv, g.xsrc[1])
             for blk, src in ((bw, g.wsrc), (bx, g.xsrc)):
-                if src[0] and type(src[1]) is not np.ndarray and self._direct[id(src)]:
+                if src[0] and type(src[1]) is not np.ndarray and self._direct.get(id(src)):
                     # input i is row i of V and of the columns alike
                     bd.rebind.append(lambda a, blk=blk, ix=src[1]: setattr(blk, "array", _take(a, ix)))
+                if id(src) in self._link:
+                    links.append((blk, bd.cells[self._link[id(src)]], blk.array.shape))
             nw = len(g.lanes) // 2
             lanes = tuple(Lane(bw, j) for j in range(nw)) + tuple(Lane(bx, j) for j in range(nw))
             fixed = lanes
@@ -556,19 +607,31 @@ class BatchPlan:
             # rows that are no view (an index array): gathered again at every replay
             moving = [(blk, V if src[0] else Inv, src[1]) for blk, src in ((bw, g.wsrc), (bx, g.xsrc))
                       if type(src[1]) is np.ndarray]
-            if moving or (g.bias is not None and type(g.bias[1]) is np.ndarray):
+            if moving or links or (g.bias is not None and type(g.bias[1]) is np.ndarray):
                 fixed, bsrc, widen = None, g.bias, g.vary and g.bias is not None and not g.bias[0]
 
                 def gather() -> tuple:
                     for blk, space, ix in moving:
                         blk.array = space[ix]
+                    for blk, src_cell, shape in links:
+                        blk.array = src_cell[0].reshape(shape)
                     if bsrc is None:
                         return lanes
                     b = _take(V if bsrc[0] else Inv, bsrc[1])
                     return lanes + (b[:, None] if widen else b,)
         else:
             views = (type(g.vidx) is not np.ndarray) and (type(g.iidx) is not np.ndarray)
-            if views:
+            if views and id(g) in self._link:
+                src_cell, vshape = bd.cells[self._link[id(g)]], _take(V, g.vidx).shape
+                xi_fixed: Any = _take(Inv, g.iidx) if g.iidx is not None else None
+                if xi_fixed is not None and g.vary:
+                    xi_fixed = xi_fixed[:, :, None]
+                pos = g.pos
+
+                def gather() -> tuple:
+                    xv = src_cell[0].reshape(vshape)
+                    return tuple(xv[j] if v else xi_fixed[j] for v, j in pos)
+            elif views:
                 xv: Any = _take(V, g.vidx) if g.vidx is not None else None
                 xi: Any = _take(Inv, g.iidx) if g.iidx is not None else None
                 if xi is not None and g.vary:
@@ -589,19 +652,27 @@ class BatchPlan:
         mm = bd.memo
         kept: list = [None]
 
+        def store(res: Any) -> None:
+            # read only as a whole block by later groups: they take the rule's array itself
+            if not keep and type(res) is np.ndarray and res.shape == oshape and res.dtype == np.float64:
+                cell[0] = res
+            else:
+                out[...] = res
+                cell[0] = out
+
         def forward(grad: bool) -> Any:
             args = fixed if fixed is not None else gather()
             if not grad or g.memo is False:
-                out[...] = fwd(nb, *args)
+                store(fwd(nb, *args))
                 return args
             mm.cache = kept[0] = {}
             try:
-                out[...] = fwd(mm, *args)
+                store(fwd(mm, *args))
             except ValueError:
                 if g.memo is not None:
                     raise
                 g.memo, kept[0] = False, None  # the rule writes into a result: computed without memo
-                out[...] = fwd(nb, *args)
+                store(fwd(nb, *args))
             finally:
                 mm.cache = None
             return args
@@ -614,9 +685,9 @@ class BatchPlan:
                 m, mm.cache, mm.hits = mm, kept[0], 0
             try:
                 if g.checked:
-                    ds = rule(m, out, *args)
+                    ds = rule(m, cell[0], *args)
                 else:
-                    ds = g.op.checked_partials(m, out, *args)  # validated once: the same rule on the same shapes
+                    ds = g.op.checked_partials(m, cell[0], *args)  # validated once: same rule, same shapes
                     g.checked = True
             except ValueError:
                 if m is nb or g.memo is not None:

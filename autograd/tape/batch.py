@@ -226,7 +226,7 @@ def _shared(rows: Any) -> bool:
 
 class _Group:
     __slots__ = ("op", "nodes", "k", "vary", "out", "gout", "kind", "pos", "vidx", "iidx", "bw", "bx",
-                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n", "assign", "checked", "memo")
+                 "lanes", "wsrc", "xsrc", "bias", "scatters", "n", "assign", "checked", "memo", "glink")
     op: Any
     nodes: Any
     k: Any
@@ -248,6 +248,7 @@ class _Group:
     assign: Any  # per scatter: store (first write of its rows) rather than add
     checked: bool  # its partials' result validated (on the first fast replay)
     memo: bool | None  # the partials rule reuses the forward rule's results (None: not known yet)
+    glink: Any  # per scatter: the group it hands its contributions to as that group's gradient, or None
 
 
 def _identity(a: Any) -> Any:
@@ -317,7 +318,7 @@ class _Bound:
     group's forward and backward steps bound to views of them, worked out once: a replay is then a
     flat list of calls to the op table's rules and of numpy assignments."""
 
-    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo", "rebind", "cols", "vin", "cells")
+    __slots__ = ("B", "V", "Inv", "GV", "GI", "steps", "outs", "memo", "rebind", "cols", "vin", "cells", "gcells")
 
     def __init__(self, plan: BatchPlan, np: Any, nb: Any, B: int) -> None:
         self.B = B
@@ -332,6 +333,8 @@ class _Bound:
         self.GI = np.zeros(plan.n_inv)
         # each group's output at this replay (V's rows, or the rule's own array)
         self.cells: list[list[Any]] = [[None] for _ in plan.groups]
+        # each group's gradient at this replay: V's gradient rows, or the array handed over by its reader
+        self.gcells: list[list[Any]] = [[_take(self.GV if g.vary else self.GI, g.gout)] for g in plan.groups]
         self.steps = [plan._bind(np, nb, i, self) for i in range(len(plan.groups))]
         self.vin = self.V[:plan.rec.n_inputs]
         rec = plan.rec
@@ -487,12 +490,15 @@ class BatchPlan:
         written = np.zeros(rows, dtype=bool)
         zero = np.zeros(rows, dtype=bool)
         written[:self.rec.n_inputs - self.shift] = zero[:self.rec.n_inputs - self.shift] = True
+        writes = np.zeros(rows, dtype=np.intp)
+        candidates: list = []
         self._seeds: list[tuple[int, bool]] = []
         for s in self.rec.seeded:
             if self.vary[s] and self.row[s] >= self.shift:
                 r = self.row[s] - self.shift
                 self._seeds.append((r, not written[r]))
                 written[r] = True
+                writes[r] += 1
         for g in reversed(self.groups):
             if g.vary:
                 gout = np.arange(g.gout.start, g.gout.stop, g.gout.step)
@@ -512,8 +518,20 @@ class BatchPlan:
                 if not assign:
                     zero[t[fresh]] = True
                 written[t] = True
+                writes[t] += 1
+                if assign and (sc.view or (type(getattr(sc, "targets", None)) is slice and sc.starts is None)):
+                    candidates.append((g, len(modes), t))
                 modes.append(assign)
             g.assign = modes
+            g.glink = [None] * len(modes)
+        # A scatter that alone writes exactly one group's gradient rows, in order, hands that group
+        # its contributions as they are (no copy into V's gradient).
+        start = {g.gout.start: i for i, g in enumerate(self.groups) if g.vary}
+        for g, j, t in candidates:
+            q = start.get(int(t[0]))
+            if (q is not None and (writes[t] == 1).all() and len(t) == self.groups[q].k
+                    and bool((t == np.arange(t[0], t[0] + len(t))).all())):
+                g.glink[j] = q
         zero |= ~written  # never written (the gradients of nodes that do not reach an output): zeros
         runs = np.flatnonzero(np.diff(np.r_[0, zero.astype(np.int8), 0]))
         self._zero = [slice(int(a), int(b)) for a, b in zip(runs[::2], runs[1::2])]
@@ -576,6 +594,26 @@ class BatchPlan:
         return Block(spec), (varies, _ix(np, rows)), sc
 
     # --- the fast replay: steps bound to reused arrays ------------------------------------------------
+    def _scatter_fn(self, np: Any, bd: _Bound, g: _Group, j: int, sc: _Scatter, dest: Any) -> Any:
+        """Scatter ``j`` of group ``g`` bound to ``dest``; one that hands its contributions over
+        (``g.glink``) sets the reading group's gradient to them, or stores them when they are not
+        one number per row and sample (then broadcast)."""
+        q = g.glink[j]
+        if q is None:
+            return sc.bind(np, dest, g.assign[j])
+        v = _take(dest, sc.targets)
+        cell, own, store = bd.gcells[q], bd.gcells[q][0], sc.bind(np, dest, True)
+        shape, gshape = v.shape, own.shape
+
+        def hand_over(c: Any) -> None:
+            if (type(c) is np.ndarray and c.dtype == np.float64
+                    and (c.shape == shape or (c.ndim != len(shape) and c.size == v.size))):
+                cell[0] = c.reshape(gshape)
+                return
+            store(c)
+            cell[0] = own
+        return hand_over
+
     def _bind(self, np: Any, nb: Any, gi: int, bd: _Bound) -> tuple[Any, Any]:
         """(forward, backward) of group ``gi`` on the arrays of ``bd``: ``forward()`` returns the
         arguments the rule got, ``backward(args)`` sends the group's gradient on to its inputs."""
@@ -583,7 +621,7 @@ class BatchPlan:
         V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
         fwd = g.op.forward
         out = _take(V if g.vary else Inv, g.out)  # a slice: the group's nodes are consecutive rows
-        G = _take(GV if g.vary else GI, g.gout)
+        gcell = bd.gcells[gi]
         fixed: Any = None
         gather: Any = None
         cell, keep, oshape = bd.cells[gi], self._keep[gi], out.shape
@@ -703,17 +741,17 @@ class BatchPlan:
         if g.kind == "dot":
             nw = len(g.lanes) // 2
             gblk = Block("kb" if g.vary else "k")
-            gblk.array = G
             blocks = []
             for i, (src, blk, d0) in enumerate(((g.wsrc, g.bw, 0), (g.xsrc, g.bx, nw))):
                 if g.scatters[i] is not None:
-                    blocks.append((g.scatters[i].bind(np, GV if src[0] else GI, g.assign[i]), blk.spec, d0))
+                    blocks.append((self._scatter_fn(np, bd, g, i, g.scatters[i], GV if src[0] else GI), blk.spec, d0))
             bsc = g.scatters[2]
             bias_sc = None
             if bsc is not None:
-                bias_sc = (bsc.bind(np, GV if g.bias[0] else GI, g.assign[2]), g.vary and not g.bias[0])
+                bias_sc = (self._scatter_fn(np, bd, g, 2, bsc, GV if g.bias[0] else GI), g.vary and not g.bias[0])
 
             def backward(args: Any) -> None:
+                G = gblk.array = gcell[0]
                 ds = partials(args)
                 for sc, spec, d0 in blocks:
                     d = ds[d0]
@@ -728,10 +766,12 @@ class BatchPlan:
                     bias_sc[0](c)
             return forward, backward
 
-        scs = [(space, js, sc.bind(np, GV if space else GI, a)) for (space, js, sc), a in zip(g.scatters, g.assign)]
+        scs = [(space, js, self._scatter_fn(np, bd, g, j, sc, GV if space else GI))
+               for j, (space, js, sc) in enumerate(g.scatters)]
         vary = g.vary
 
         def backward_generic(args: Any) -> None:
+            G = gcell[0]
             ds = partials(args)
             for space, js, sc in scs:
                 c = _contributions(np, G, ds, js)

@@ -199,8 +199,9 @@ def contract(a: Block, b: Block, out: str | None = None) -> Any:
 
         return np.einsum(how, a.array, b.array)
     ta, tb, tr = how
-    r = (a.array.T if ta else a.array) @ (b.array.T if tb else b.array)
-    return r.T if tr else r
+    if tr:  # (A B)^T as B^T A^T: the result comes out in the order it is stored in (no strided copy later)
+        return (b.array if tb else b.array.T) @ (a.array if ta else a.array.T)
+    return (a.array.T if ta else a.array) @ (b.array.T if tb else b.array)
 
 
 def numpy_backend() -> SimpleNamespace:

@@ -335,7 +335,8 @@ def _logsumexp_shift(m: Any, xs: Sequence[Any]) -> tuple[Any, Any, Any, Any]:
     top = m.max(xs)
     c = m.finite_or(top, sys.float_info.max)
     exp = m.exp
-    es = [exp(x - c) for x in xs]
+    # one call for all inputs: a loop on floats and Values, one array operation on numpy
+    es = m.each(lambda x: exp(x - c), xs)
     return c, top - c, es, m.sum(es)
 
 

@@ -266,3 +266,79 @@ def test_identical_nodes_are_computed_once_and_their_gradients_add_up():
     # x*y, its tanh, x*3.0 and its exp appear twice each but are evaluated once: 13 nodes, 9 computations
     assert tape.n_nodes == 13
     assert sum(len(g.nodes) for g in tape._plan(True).groups) == 9
+
+
+def test_a_rule_that_changes_a_result_in_place_replays_like_eager():
+    """The fast replay remembers a group's forward results for its partials (read-only): a rule that
+    adds into one (``s += ...``, in place on arrays) is then computed without remembering."""
+    def forward(m, *xs):
+        s = m.exp(xs[0])
+        for x in xs[1:]:
+            s += m.exp(x)
+        return m.log(s)
+
+    def partials(m, out, *xs):
+        s = m.exp(xs[0])
+        for x in xs[1:]:
+            s += m.exp(x)
+        return tuple(m.exp(x) / s for x in xs)
+
+    lse = autograd.defop("lse_in_place", arity=None, forward=forward, partials=partials)
+    try:
+        w = Value(0.7)
+        for _ in range(3):  # the first replay finds out, the later ones use what it found
+            _batched_equals_eager(lambda a, b: lse(a, w * b, a * b), [0.4, -1.2], [0.0, 0.5, -2.0], [w])
+    finally:
+        del autograd.ops.OPS["lse_in_place"]
+
+
+def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
+    """Reused arrays, stored (not added) gradients, remembered forward results and inputs read from
+    the caller's columns give the numbers the careful pass (fresh zeroed arrays, every check) gives,
+    replay after replay."""
+    from autograd.backends import numpy_backend
+
+    X, y = nn.datasets.digits()
+    model = nn.MLP(64, [8, 10], seed=0)
+
+    def f(*xs):
+        out = model(list(xs[:64]))
+        return autograd.logsumexp(out) - out[3]
+
+    tape = trace(f, *X[0])
+    plan = tape._plan(False)
+    params = np.array([p.data for p in tape.params])
+    rng = np.random.default_rng(0)
+    for B in (5, 7, 5, 1):
+        cols = X[rng.integers(0, len(X), B)].T.copy()
+        fast = plan._fast(np, numpy_backend(), cols, B, params, True, "sum")
+        for same in (list(cols), np.asfortranarray(cols), cols):  # copied into V, or read where they are
+            again = plan._fast(np, numpy_backend(), same, B, params, True, "sum")
+            assert np.array_equal(fast[0], again[0]) and np.array_equal(fast[2], again[2])
+        V = np.empty((plan.n_var, B))
+        V[:64] = cols
+        Inv = np.empty(plan.n_inv)
+        Inv[:len(params)] = params
+        Inv[len(params):len(params) + len(plan.consts)] = plan.consts
+        careful = plan._pass(np, numpy_backend(), V, Inv, B, True, "sum", careful=True)
+        assert np.array_equal(fast[0], careful[0]) and np.array_equal(fast[2], careful[2])
+    assert any(g.memo for g in plan.groups)  # logsumexp's partials reuse its forward's exps
+
+
+def test_a_layer_read_whole_by_the_next_one_is_passed_on_without_a_copy():
+    """The fast replay hands a group's array to the one group that reads it whole (a layer to the
+    next); a rule whose result is not one number per node and sample (a constant) still goes
+    through V, and both give the eager numbers."""
+    half = autograd.defop("half_const", forward=lambda m, x: 0.5, partials=lambda m, out, x: (0.0,))
+    try:
+        w = [Value(0.1 * i - 0.3) for i in range(6)]
+
+        def f(a, b):
+            hidden = [(a * w[i] + b).tanh() for i in range(3)]  # read whole by the dot below
+            consts = [half(h) for h in hidden]
+            return autograd.dot(hidden, w[3:], 0.2) + autograd.dot(consts, w[:3])
+
+        for _ in range(2):
+            _batched_equals_eager(f, [0.4, -1.2], [0.0, 0.5, -2.0], w)
+    finally:
+        del autograd.ops.OPS["half_const"]

@@ -26,6 +26,7 @@ from autograd import Value
 from . import losses
 from .checks import numeric_failure
 from .history import EarlyStopping, History
+from .module import Module
 from .outputs import eval_loss, forward_batch, penalty, predict_lists, to_floats
 from .prepare import FitPlan, prepare_fit
 from .progress import Progress
@@ -149,8 +150,7 @@ def fit(
                        early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
                        seed=seed, compile=compile, caller="fit")
     history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
-    if hasattr(model, "train"):
-        model.train()  # before the step is built: the compiled one traces dropout and BatchNorm as they train
+    _training_mode(plan)  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
     t = 0  # optimiser steps so far: the schedule's clock
     try:
@@ -193,6 +193,17 @@ def fit(
 
 
 # --- fit's parts: one guarded step, an epoch's numbers, early stopping ---------------------------------
+def _training_mode(plan: FitPlan) -> None:
+    """``model.train()``; for an nn Module that does not redefine it, on the modules prepare_fit walked
+    (the same list: that is all Module.train does, without walking the model again)."""
+    model = plan.model
+    if isinstance(model, Module) and type(model).train is Module.train and plan.modules is not None:
+        for m in plan.modules:
+            m.training = True
+    elif hasattr(model, "train"):
+        model.train()
+
+
 def _trainer(plan: FitPlan) -> Any:
     """What runs the batches: compiled training on flat arrays (:mod:`nn.flat`) when ``compile``
     allows and the model can, else :class:`_EagerTrainer` (a graph per batch)."""

@@ -11,7 +11,7 @@ from autograd import Value, no_grad
 from autograd.graph import reachable
 
 from . import losses, validate
-from .outputs import forward_batch, penalty, to_floats
+from .outputs import eval_mode, forward_batch, penalty, to_floats
 
 __all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 
@@ -264,11 +264,8 @@ def model_output(caller: str, model: Any, X: np.ndarray) -> Any:
             f"{caller}: samples have {width} feature{'s' if width != 1 else ''} but the model expects {expected} "
             f"input{'s' if expected != 1 else ''} ({type(model).__name__}); X must have shape (n, {expected})"
         )
-    was_training = getattr(model, "training", None)
-    if was_training:
-        model.eval()  # one sample: BatchNorm's batch statistics need more, dropout must not draw
     try:
-        with no_grad():
+        with eval_mode(model), no_grad():
             out = forward_batch(model, X[:1].tolist())[0]
         to_floats(out)  # numbers, or a list of them: anything else is reported here, with the width
         return out
@@ -276,9 +273,6 @@ def model_output(caller: str, model: Any, X: np.ndarray) -> Any:
         raise ValueError(
             f"{caller}: the model cannot take a sample of width {width} (X has shape {X.shape}): {error}"
         ) from error
-    finally:
-        if was_training:
-            model.train()
 
 
 def n_outputs(out: Any) -> int:
@@ -318,16 +312,10 @@ def check_optimizer_params(caller: str, model: Any, params: list[Value] | None, 
     own = set(map(id, params))
     if any(id(p) in own for p in held):
         return
-    was_training = getattr(model, "training", None)
-    if was_training:
-        model.eval()  # as probe_loss: one sample, no dropout draws, no BatchNorm statistics moved
-    try:
+    with eval_mode(model):  # as model_output: one sample
         roots = [loss_fn(forward_batch(model, X[:1].tolist())[0], y0)]
         if regularizer is not None:
             roots.append(penalty(caller, regularizer, params))
-    finally:
-        if was_training:
-            model.train()
     seen = {id(v) for v in reachable([r for r in roots if isinstance(r, Value)])}
     if not any(id(p) in seen for p in held):
         raise ValueError(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 import warnings
 import weakref
 from typing import Any, Callable, Iterator, Sequence
@@ -34,8 +33,7 @@ from autograd import Value, no_grad, trace
 from autograd.tape import CompiledLoss, Tape
 
 from .layers import BatchNorm, Dropout
-from .module import Module
-from .structure import fingerprint, modes, modules_of, of_nn_layers, target_key, weak
+from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, target_key, weak
 
 __all__ = ["compiled_step", "why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
@@ -181,8 +179,7 @@ class CompiledModel:
     def traced_with(self, loss: Callable) -> bool:
         """Whether this graph was traced with ``loss`` (or an equal bound method: ``model.loss`` is a new
         object at each access)."""
-        mine = self._loss()
-        return mine is loss or (mine is not None and inspect.ismethod(loss) and mine == loss)
+        return same_loss(self._loss, loss)
 
     # --- tracing ------------------------------------------------------------------------------------
     def _trace(self, k: int | None) -> Tape:
@@ -324,10 +321,8 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
     model = plan.model
     # Numbers are their own keys (the common case, checked at C speed); rows and arrays become tuples.
     keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [target_key(y) for y in plan.ys]
-    # prepare_fit walked the model before fit's model.train(); a train() of the user's may have changed more
-    # than the modes (swapped a module in), so then the walk is redone
-    walked = plan.modules is not None and isinstance(model, Module) and type(model).train is Module.train
-    modules = plan.modules if walked else modules_of(model)
+    walked = plan.modules_in_training()
+    modules = modules_of(model) if walked is None else walked
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
@@ -339,5 +334,5 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
             warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
         return None
     assert isinstance(nin, int)
-    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules, plan.structure if walked else None)
+    compiled = compiled_model(model, plan.loss, plan.ys, keys, nin, modules, None if walked is None else plan.structure)
     return FlatTrainer(plan, compiled, compiled.codes(keys), compiled.dropouts(modules))

@@ -81,9 +81,6 @@ class FlatTrainer:
         self.full_inputs: Any = None  # (an array once the first full-batch step ran)
         self.full_batch = plan.batch_size is None and not dropouts
         self.synced = True  # the Values hold theta's numbers (sync() has nothing to write)
-        # Evaluating by replaying the training tape with dropout masks of 1 is eval mode only for nn's own
-        # layers: a custom module may do something else when not training
-        self.eval_by_masks = compiled.nn_layers
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
@@ -169,17 +166,15 @@ class FlatTrainer:
             theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad
-            self.synced = False
-            self.sync()
-            self.synced = False  # from here until the step is done theta holds the last good numbers, not the Values
+            self._write()
+            self.synced = False  # opt.step() changes the Values; theta keeps the last good numbers until it is done
             try:
                 opt.step()
                 new = np.array([p.data for p in self.values])
                 if not np.isfinite(new).all():
                     raise FloatingPointError("a parameter became non-finite after the step")
             except (ArithmeticError, ValueError):
-                self.synced = False
-                self.sync()  # the Values as they were before the step
+                self._write()  # the Values as they were before the step
                 raise
             self.theta = new
         self.grad = grad
@@ -198,7 +193,11 @@ class FlatTrainer:
 
     def rows(self) -> list:
         """This epoch's outputs as the model gives them: a float per sample, or a list (of one, too)."""
-        rows: list = self.outs.tolist() if self.compiled.listed else self.outs[:, 0].tolist()
+        return self._as_given(self.outs)
+
+    def _as_given(self, outs: np.ndarray) -> list:
+        """Outputs (a row per sample) in the model's form: a list per sample when it returns a list."""
+        rows: list = outs.tolist() if self.compiled.listed else outs[:, 0].tolist()
         return rows
 
     def predict(self, X: np.ndarray) -> list | None:
@@ -206,7 +205,7 @@ class FlatTrainer:
         the traced tape on ``theta`` (no Value read, nothing traced); None when the replay fails or gives
         a non-finite number, for the caller to ask the model itself (which reports it per sample)."""
         tapes = self.compiled.tapes()
-        if not tapes or not len(X) or not self.eval_by_masks:
+        if not tapes or not len(X) or not self.compiled.nn_layers:  # custom modules: eval mode may be more than masks
             return None
         tape = tapes[0]
         try:
@@ -216,14 +215,16 @@ class FlatTrainer:
         outs = out[1:]
         if not np.isfinite(outs).all():
             return None
-        rows: list = outs.T.tolist() if self.compiled.listed else outs[0].tolist()
-        return rows
+        return self._as_given(outs.T)
 
     def sync(self) -> None:
         """Bring the Values (``.data``, ``.grad``) and the optimiser's state lists up to date."""
-        if self.synced:
-            return
-        self.synced = True
+        if not self.synced:
+            self._write()
+            self.synced = True
+
+    def _write(self) -> None:
+        """Write theta, grad and the optimiser's state arrays into the Values and the optimiser's lists."""
         for p, x, g in zip(self.values, self.theta.tolist(), self.grad.tolist()):
             p.data = x
             p.grad = g

@@ -50,7 +50,7 @@ class Module:
                 continue
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, (list, tuple)) and value and all(map(isinstance, value, itertools.repeat(Module))):
+            elif _all_of(value, Module):
                 for i, child in enumerate(value):
                     yield f"{name}.{i}", child
 
@@ -80,25 +80,27 @@ class Module:
         """This module and every module below it, parents first."""
         return (module for _, module in self.named_modules())
 
-    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+    def _own_attributes(self) -> Iterator[tuple[str, Value | Sequence[Value]]]:
+        """(name, value) of each attribute holding this module's own parameters: a Value, or a list of them."""
         for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
+            if not name.startswith("_") and (isinstance(value, Value) or _all_of(value, Value)):
+                yield name, value
+
+    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        for name, value in self._own_attributes():
             if isinstance(value, Value):
                 yield name, value
-            elif _all_values(value):
+            else:
                 for i, v in enumerate(value):
                     yield f"{name}[{i}]", v
 
     def _own_values(self) -> list[Value]:
-        """``_own_parameters`` without the names: what ``parameters()`` collects, at C speed per list."""
+        """``_own_parameters`` without the names: what ``parameters()`` collects, a whole list at a time."""
         out: list[Value] = []
-        for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
+        for _, value in self._own_attributes():
             if isinstance(value, Value):
                 out.append(value)
-            elif _all_values(value):
+            else:
                 out.extend(value)
         return out
 
@@ -230,9 +232,9 @@ class Module:
         return "\n".join(lines)
 
 
-def _all_values(value: Any) -> bool:
-    """A non-empty list or tuple of Values: a list of parameters (``w[0]``, ``w[1]``...)."""
-    return isinstance(value, (list, tuple)) and bool(value) and all(map(isinstance, value, itertools.repeat(Value)))
+def _all_of(value: Any, kind: type) -> bool:
+    """A non-empty list or tuple of ``kind``: a list of parameters (``w[0]``...) or of child modules."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(map(isinstance, value, itertools.repeat(kind)))
 
 
 def _entry(name: str, x: Any, variance: bool = False) -> float:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -29,12 +30,23 @@ def to_floats(o: Any) -> Any:
     return float(o)
 
 
-def predict_lists(model: Any, xs: list) -> list:
-    """Outputs as floats for many samples, in eval mode, without graphs (a tape replay when possible)."""
+@contextlib.contextmanager
+def eval_mode(model: Any) -> Iterator[None]:
+    """Within the block the model is in eval mode (dropout off, BatchNorm's running statistics, so that
+    one sample works and nothing is drawn or moved); a model that was training trains again after."""
     was_training = getattr(model, "training", None)
     if was_training:
         model.eval()
     try:
+        yield
+    finally:
+        if was_training:
+            model.train()
+
+
+def predict_lists(model: Any, xs: list) -> list:
+    """Outputs as floats for many samples, in eval mode, without graphs (a tape replay when possible)."""
+    with eval_mode(model):
         if len(xs) >= _REPLAY_MIN and _replayable(model):
             try:
                 return _replay(model, xs)
@@ -42,9 +54,6 @@ def predict_lists(model: Any, xs: list) -> list:
                 pass  # e.g. an overflow in one row: the per-sample path reports it precisely
         with no_grad():
             return [to_floats(o) for o in forward_batch(model, xs)]
-    finally:
-        if was_training:
-            model.train()
 
 
 _REPLAY_MIN = 64

@@ -96,6 +96,14 @@ class FitPlan:
         """The validation samples as lists of floats, or None."""
         return self.X_val.tolist() if self.X_val is not None else None
 
+    def modules_in_training(self) -> list | None:
+        """The modules prepare_fit walked, when they are still the model's once fit has put it in training
+        mode: always, unless the model redefines ``train()`` (which may swap a module in); else None."""
+        model = self.model
+        if self.modules is not None and isinstance(model, Module) and type(model).train is Module.train:
+            return self.modules
+        return None
+
     @property
     def looks_each_epoch(self) -> bool:
         """Whether code outside fit's loop reads the model after every epoch (callbacks, early stopping,

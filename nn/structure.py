@@ -24,8 +24,8 @@ import inspect
 import weakref
 from typing import Any, Callable
 
-__all__ = ["modules_of", "fingerprint", "modes", "target_key", "weak", "of_nn_layers", "Probed", "probed",
-           "remember_probe"]
+__all__ = ["modules_of", "fingerprint", "modes", "target_key", "weak", "same_loss", "of_nn_layers", "Probed",
+           "probed", "remember_probe"]
 
 _NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
 
@@ -70,6 +70,13 @@ def weak(fn: Any) -> Callable[[], Any]:
         return lambda: fn
 
 
+def same_loss(ref: Callable[[], Any], loss: Any) -> bool:
+    """Whether the loss :func:`weak` refers to is ``loss``, or an equal bound method (``model.loss`` is a new
+    object at each access)."""
+    kept = ref()
+    return kept is loss or (kept is not None and inspect.ismethod(loss) and kept == loss)
+
+
 def of_nn_layers(modules: list) -> bool:
     """Whether every module is one of ``nn.layers``': their outputs, parameters and modes depend only on
     the attributes the fingerprint covers, so what fit learned about them can be remembered."""
@@ -87,11 +94,7 @@ class Probed:
 
     def took(self, loss: Any, target: Any) -> bool:
         """Whether ``loss`` last ran on this structure's output with ``target`` (0 and 0.0 differ)."""
-        if self._last is None:
-            return False
-        last = self._last[0]()
-        return last is not None and (last is loss or (inspect.ismethod(loss) and last == loss)) and \
-            self._last[1] == repr(target)
+        return self._last is not None and same_loss(self._last[0], loss) and self._last[1] == repr(target)
 
     def ran(self, loss: Any, target: Any) -> None:
         """Remember that ``loss`` ran with ``target``."""

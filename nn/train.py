@@ -26,7 +26,6 @@ from autograd import Value
 from . import losses
 from .checks import numeric_failure
 from .history import EarlyStopping, History
-from .module import Module
 from .outputs import eval_loss, forward_batch, penalty, predict_lists, to_floats
 from .prepare import FitPlan, prepare_fit
 from .progress import Progress
@@ -196,12 +195,12 @@ def fit(
 def _training_mode(plan: FitPlan) -> None:
     """``model.train()``; for an nn Module that does not redefine it, on the modules prepare_fit walked
     (the same list: that is all Module.train does, without walking the model again)."""
-    model = plan.model
-    if isinstance(model, Module) and type(model).train is Module.train and plan.modules is not None:
-        for m in plan.modules:
+    walked = plan.modules_in_training()
+    if walked is not None:
+        for m in walked:
             m.training = True
-    elif hasattr(model, "train"):
-        model.train()
+    elif hasattr(plan.model, "train"):
+        plan.model.train()
 
 
 def _trainer(plan: FitPlan) -> Any:

@@ -210,3 +210,19 @@ def test_a_model_returning_no_numbers_is_reported_with_the_width(output):
                  lambda m: nn.evaluate(m, X2, Y2, loss="squared_error")):
         with pytest.raises(ValueError, match=r"^(fit|evaluate): the model cannot take a sample of width 2"):
             call(Odd())
+
+
+def test_ctrl_c_inside_the_first_step_of_a_custom_optimiser_leaves_the_model_untouched():
+    class InterruptedSGD(nn.optim.SGD):
+        def step(self):  # the first step, right after fit wrote the arrays into the Values
+            for i, p in enumerate(self.params):
+                if i == 2:
+                    raise KeyboardInterrupt
+                p.data -= self.lr * p.grad
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X2, Y2, loss="squared_error", optimizer=InterruptedSGD(model.parameters(), lr=0.1), epochs=2,
+               progress=False, compile=True)
+    assert [p.data for p in model.parameters()] == before

@@ -27,7 +27,6 @@ class Task:
         self.n_out = n_out
         want = spec.labels if spec is not None and spec.labels != "real" else None
         name = spec.name if spec is not None else ""
-        shown = values_preview(y)
         values = set(np.unique(y).tolist())
         if want in ("sign", "01") and y.ndim == 2:
             # A binary loss on several outputs sums over them: one label per output, per sample.
@@ -43,18 +42,18 @@ class Task:
             if not values <= {-1.0, 1.0}:  # {1} alone is also "01": either form accepts it
                 fix = "nn.datasets.to_labels(y, 'sign')" if self.kind in ("01", "index", "onehot") else "labels -1/+1"
                 raise ValueError(
-                    f"{caller}: loss '{name}' expects labels -1/+1, but y holds {shown}; convert with {fix}"
+                    f"{caller}: loss '{name}' expects labels -1/+1, but y holds {values_preview(y)}; convert with {fix}"
                 )
             self.kind = "sign"
         elif want == "01":
             if values <= {-1.0, 1.0} and -1.0 in values:
                 raise ValueError(
                     f"{caller}: loss '{name}' expects labels 0/1 (or probabilities in [0, 1]), but y holds "
-                    f"{shown}; convert with nn.datasets.to_labels(y, '01')"
+                    f"{values_preview(y)}; convert with nn.datasets.to_labels(y, '01')"
                 )
             if not ((y >= 0) & (y <= 1)).all():
                 raise ValueError(
-                    f"{caller}: loss '{name}' expects labels 0/1 or probabilities in [0, 1], got {shown}"
+                    f"{caller}: loss '{name}' expects labels 0/1 or probabilities in [0, 1], got {values_preview(y)}"
                 )
         if want == "index":
             if self.kind not in ("01", "index"):
@@ -65,7 +64,7 @@ class Task:
                 )
                 raise ValueError(
                     f"{caller}: loss '{name}' expects class indices 0..{n_out - 1} (one per model output), "
-                    f"but y holds {shown}{fix}"
+                    f"but y holds {values_preview(y)}{fix}"
                 )
             top = int(np.max(y))
             if top >= n_out:

@@ -171,7 +171,7 @@ class CompiledModel:
         self._tapes: dict[int, Tape] = {}  # target position -> tape (-1: the masked tape)
         self.listed = False  # whether the model's output is a list (of one, too), as the trace saw it
         self.nn_layers = of_nn_layers(modules)  # only nn's own layers: eval mode is the tape with dropout masks 1
-        self._all: np.ndarray | None = None  # the input columns of a whole data set (see inputs)
+        self._all: np.ndarray | None = None  # a whole data set's input columns, a row per sample (see inputs)
         self._owner: weakref.ref | None = None  # who filled them last (weakly: the cache must not keep a fit alive)
         if masked:
             self._tapes[-1] = self._trace(None)
@@ -208,13 +208,12 @@ class CompiledModel:
         return list(self._tapes.values())
 
     # --- batches ------------------------------------------------------------------------------------
-    def codes(self, keys: Sequence[Any]) -> np.ndarray:
-        """Each target's position among :attr:`keys`, given the targets' keys (KeyError for one never seen)."""
+    def codes(self, keys: TargetKeys) -> np.ndarray:
+        """Each target's position among :attr:`keys` (KeyError for a target never seen)."""
         position = self.position
-        if isinstance(keys, list) and keys and set(map(type, keys)) <= {int, float}:  # numbers: one sort, not a loop
-            distinct, inverse = np.unique(np.asarray(keys), return_inverse=True)
-            return np.array([position[k] for k in distinct.tolist()], dtype=np.intp)[inverse.reshape(-1)]
-        return np.fromiter((position[k] for k in keys), dtype=np.intp, count=len(keys))
+        if keys.inverse is not None:  # numbers: one sort, not a loop
+            return np.array([position[k] for k in keys.distinct], dtype=np.intp)[keys.inverse]
+        return np.fromiter((position[k] for k in keys.keys), dtype=np.intp, count=len(keys.keys))
 
     def dropouts(self, modules: list) -> list[tuple[Dropout, int]]:
         """The dropout layers among the model's ``modules`` and their widths, in the order the tape
@@ -226,25 +225,29 @@ class CompiledModel:
         """The tape's input columns for the samples ``idx`` (rows of ``X``; None: all of them, in order)
         with targets ``codes``.  For all of them the array is this graph's own, refilled on each call and
         marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same array every
-        time, so the replay plan bound to it is reused, and refills it if another fit took it meanwhile."""
+        time, so the replay plan bound to it is reused, and refills it if another fit took it meanwhile.
+
+        The columns are the transpose of an array with a row per sample: filling it copies the rows of
+        ``X`` as they are stored (a transposed copy is about five times slower), and the tape reads the
+        columns through that view without a copy."""
         B, nin = (len(X) if idx is None else len(idx)), self.nin
         if idx is None:
-            if self._all is None or self._all.shape[1] != B:
-                self._all = np.empty((self.n_inputs, B))
-            A, self._owner = self._all, (weakref.ref(owner) if owner is not None else None)
-            A[:nin] = X.T
+            if self._all is None or self._all.shape[0] != B:
+                self._all = np.empty((B, self.n_inputs))
+            R, self._owner = self._all, (weakref.ref(owner) if owner is not None else None)
+            R[:, :nin] = X
         else:
-            A = np.empty((self.n_inputs, B))
-            A[:nin] = X[idx].T  # gathering whole rows, then one transposed copy: faster than gathering columns
-        row = nin
+            R = np.empty((B, self.n_inputs))
+            R[:, :nin] = X[idx]
+        col = nin
         for d, n in dropouts:
             # The eager loop draws layer by layer, then sample by sample: the same numbers here.
-            A[row:row + n] = np.array([d.draw(n) for _ in range(B)]).T
-            row += n
+            R[:, col:col + n] = [d.draw(n) for _ in range(B)]
+            col += n
         if self.masked:
-            A[row:] = 0.0
-            A[row + codes, np.arange(B)] = 1.0
-        return A
+            R[:, col:] = 0.0
+            R[np.arange(B), col + codes] = 1.0
+        return R.T
 
     def filled_by(self, owner: Any) -> bool:
         """Whether the whole-data-set input columns are still the ones ``owner`` asked :meth:`inputs` for."""
@@ -253,10 +256,10 @@ class CompiledModel:
     def eval_inputs(self, X: np.ndarray) -> np.ndarray:
         """The tape's input columns for predicting the rows of ``X`` in eval mode: every dropout mask 1
         (the identity, as Dropout in eval mode) and every target mask 0 (the loss output is then 0)."""
-        A = np.zeros((self.n_inputs, len(X)))
-        A[:self.nin] = X.T
-        A[self.nin:self.nin + self.n_noise] = 1.0
-        return A
+        R = np.zeros((len(X), self.n_inputs))
+        R[:, :self.nin] = X
+        R[:, self.nin:self.nin + self.n_noise] = 1.0
+        return R.T
 
     def batches(self, codes: np.ndarray) -> list[tuple[Tape, np.ndarray | None]]:
         """(tape, the batch's columns it takes, None for all) for a batch of targets ``codes``."""
@@ -291,24 +294,44 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
 
 
-def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
+class TargetKeys:
+    """The training targets as hashable keys (:func:`nn.structure.target_key`): ``keys`` one per target,
+    ``distinct`` each key once; for numbers (the common case) found by one sort of ``array`` (the same
+    targets as an array, when the caller has it), ``inverse`` then holding each target's position in
+    ``distinct``."""
+
+    def __init__(self, targets: Sequence[Any], array: np.ndarray | None = None) -> None:
+        self.inverse: np.ndarray | None = None
+        if array is None and isinstance(targets, list) and targets and set(map(type, targets)) <= {int, float}:
+            array = np.asarray(targets)
+        if array is not None and array.ndim == 1 and len(array) == len(targets) and array.dtype.kind in "fiu":
+            self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
+            distinct, inverse = np.unique(array, return_inverse=True)
+            self.distinct: list[Any] = distinct.tolist()
+            self.inverse = inverse.reshape(-1)
+        else:  # rows and arrays become tuples
+            self.keys = [target_key(y) for y in targets]
+            self.distinct = list(dict.fromkeys(self.keys))
+
+
+def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: TargetKeys, nin: int,
                    modules: list | None = None, structure: tuple | None = None) -> CompiledModel:
     """The model's traced training graph, from the cache when this model, loss and targets were traced
     before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
     ``structure``: :func:`nn.structure.fingerprint` of ``modules`` when the caller has it."""
-    distinct = set(keys)
+    distinct = set(keys.distinct)
     masked = len(distinct) <= MAX_MASKED
     modules = modules_of(model) if modules is None else modules
     try:
         key = (modes(modules), fingerprint(modules) if structure is None else structure)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
-        return CompiledModel(model, loss, targets, keys, nin, masked, modules)
+        return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
     if cached is not None and cached[0] == key and cached[1].traced_with(loss) and cached[1].masked == masked and \
             distinct <= cached[1].position.keys():
         found: CompiledModel = cached[1]
         return found
-    compiled = CompiledModel(model, loss, targets, keys, nin, masked, modules)
+    compiled = CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
     _CACHE[model] = (key, compiled)
     return compiled
 
@@ -319,15 +342,14 @@ def flat_trainer(plan: Any, explicit: bool) -> Any:
     from .flat import FlatTrainer
 
     model = plan.model
-    # Numbers are their own keys (the common case, checked at C speed); rows and arrays become tuples.
-    keys = plan.ys if set(map(type, plan.ys)) <= {int, float} else [target_key(y) for y in plan.ys]
+    keys = TargetKeys(plan.ys, plan.y)
     walked = plan.modules_in_training()
     modules = modules_of(model) if walked is None else walked
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)
     nin = getattr(model, "nin", None)
     if not reason and not isinstance(nin, int):
         reason = "the model has no .nin"
-    if not reason and len(set(keys)) > MAX_TAPES:
+    if not reason and len(keys.distinct) > MAX_TAPES:
         reason = f"more than {MAX_TAPES} distinct targets (one tape each)"
     if reason:
         if explicit:

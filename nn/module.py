@@ -54,10 +54,32 @@ class Module:
                 for i, child in enumerate(value):
                     yield f"{name}.{i}", child
 
+    def children(self) -> list[Module]:
+        """Direct sub-modules, in the order of ``named_children`` (without building their names)."""
+        if type(self).named_children is not Module.named_children:  # a module that orders its own children
+            return [child for _, child in self.named_children()]
+        out: list[Module] = []
+        for name, value in vars(self).items():
+            if not name.startswith("_"):
+                if isinstance(value, Module):
+                    out.append(value)
+                elif _all_of(value, Module):
+                    out.extend(value)
+        return out
+
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module ('') and every module below it, parents first, as in
         PyTorch (a module used twice appears under both names).  A stack, not recursion, so a chain of
         any depth works; a module that contains one of its own ancestors is a ValueError naming it."""
+        return iter(self._tree(named=True))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, parents first (``named_modules`` without the names)."""
+        return (module for _, module in self._tree(named=False))
+
+    def _tree(self, named: bool) -> list[tuple[str, Module]]:
+        """The walk behind ``named_modules`` and ``modules``; names are built only when ``named`` (else '')."""
+        out: list[tuple[str, Module]] = []
         stack: list[tuple[str, Module, int]] = [("", self, 0)]
         path: list[int] = []  # ids of the modules from the root down to the one being visited
         on_path: set[int] = set()
@@ -66,19 +88,22 @@ class Module:
             while len(path) > depth:
                 on_path.discard(path.pop())
             if id(module) in on_path:
+                if not named:
+                    self._tree(named=True)  # again with names, for the message
                 raise ValueError(
                     f"{type(self).__name__}: {name!r} is a module that contains it (a cycle); keep a reference "
                     f"back to a parent in an attribute whose name starts with '_'"
                 )
             path.append(id(module))
             on_path.add(id(module))
-            yield name, module
-            stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child, depth + 1)
-                                   for child_name, child in module.named_children()]))
-
-    def modules(self) -> Iterator[Module]:
-        """This module and every module below it, parents first."""
-        return (module for _, module in self.named_modules())
+            out.append((name, module))
+            if named:
+                kids = [(f"{name}.{child_name}" if name else child_name, child, depth + 1)
+                        for child_name, child in module.named_children()]
+            else:
+                kids = [("", child, depth + 1) for child in module.children()]
+            stack.extend(reversed(kids))
+        return out
 
     def _own_attributes(self) -> Iterator[tuple[str, Value | Sequence[Value]]]:
         """(name, value) of each attribute holding this module's own parameters: a Value, or a list of them."""

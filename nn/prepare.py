@@ -55,7 +55,8 @@ class FitPlan:
     """fit's arguments, checked, and its data, prepared: what one training run needs.
 
     ``X``/``ys`` are the training samples (a float array; ``xs`` the same as lists of floats) and
-    targets in the form the loss takes (class indices as ints, -1/+1, 0/1, rows...);
+    targets in the form the loss takes (class indices as ints, -1/+1, 0/1, rows...; ``y`` the same
+    as an array);
     ``X_val``/``xs_val``/``ys_val`` the validation part (None without validation).  ``size`` is
     the number of samples per batch (``n`` at full batch);
     ``rng`` the generator of the shuffling, already used for the validation split.
@@ -79,6 +80,7 @@ class FitPlan:
     task: Task
     X: np.ndarray  # the training samples as a float array (what compiled training reads)
     ys: list[Any]
+    y: np.ndarray  # the same targets as an array (what compiled training sorts to find the distinct ones)
     X_val: np.ndarray | None
     ys_val: list[Any] | None
     rng: np.random.Generator
@@ -192,7 +194,7 @@ def prepare_fit(
         loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
         batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
         early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
-        task=task, X=Xa, ys=task.targets(ya), X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,
+        task=task, X=Xa, ys=task.targets(ya), y=ya, X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,
         rng=rng, modules=modules, structure=structure,
     )
 

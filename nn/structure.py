@@ -35,17 +35,24 @@ def modules_of(model: Any) -> list:
     return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
 
 
-def _identity(v: Any) -> Any:
-    """An attribute's identity; for a list or tuple also its items' (``n.w[0] = Value(1.0)`` replaces a
-    parameter while the list stays the same object)."""
-    return (id(v), tuple(map(id, v))) if isinstance(v, (list, tuple)) else id(v)
-
-
 def fingerprint(modules: list) -> tuple:
     """Every module's attributes by identity, in order: equal fingerprints, the same graph for every input
-    (given the same modes).  TypeError for an object without attributes (``vars``)."""
-    return tuple((id(m), tuple((k, _identity(v)) for k, v in vars(m).items() if k not in _NOT_STRUCTURE))
-                 for m in modules)
+    (given the same modes).  A list or tuple counts by its items' identities too (``n.w[0] = Value(1.0)``
+    replaces a parameter while the list stays the same object).  One flat tuple, built in one loop: fit
+    takes it on every call.  TypeError for an object without attributes (``vars``)."""
+    out: list = []
+    add, extend = out.append, out.extend
+    for m in modules:
+        add(id(m))
+        for k, v in vars(m).items():
+            if k in _NOT_STRUCTURE:
+                continue
+            add(k)
+            add(id(v))
+            if isinstance(v, (list, tuple)):
+                add(len(v))  # before the items: a key (a str) can never be read as one of them
+                extend(map(id, v))
+    return tuple(out)
 
 
 def modes(modules: list) -> tuple:

@@ -311,9 +311,9 @@ def test_the_fast_replay_equals_the_careful_one_bit_for_bit():
     rng = np.random.default_rng(0)
     for B in (5, 7, 5, 1):
         cols = X[rng.integers(0, len(X), B)].T.copy()
-        fast = plan._fast(np, numpy_backend(), cols, B, params, True, "sum")
+        fast = plan._fast.run(np, numpy_backend(), cols, B, params, True, "sum")
         for same in (list(cols), np.asfortranarray(cols), cols):  # copied into V, or read where they are
-            again = plan._fast(np, numpy_backend(), same, B, params, True, "sum")
+            again = plan._fast.run(np, numpy_backend(), same, B, params, True, "sum")
             assert np.array_equal(fast[0], again[0]) and np.array_equal(fast[2], again[2])
         V = np.empty((plan.n_var, B))
         V[:64] = cols

@@ -203,6 +203,8 @@ def as_samples(caller: str, name: str, X: Any) -> np.ndarray:
         raise ValueError(f"{caller}: {name} must be 2-D (samples x features), got shape {a.shape}")
     if len(a) == 0:
         raise ValueError(f"{caller}: {name} is empty (no samples)")
+    if np.isfinite(a).all():  # the usual case, in one pass; which sample is bad only when one is
+        return a
     bad_rows = np.flatnonzero(~np.isfinite(a).all(axis=1))
     if bad_rows.size:
         raise ValueError(f"{caller}: {name} has a NaN or infinite value in sample {int(bad_rows[0])}: "

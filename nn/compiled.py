@@ -195,8 +195,8 @@ class CompiledModel:
             self.listed = isinstance(out, (list, tuple))
             if k is not None:
                 return loss(out, targets[k]), out
-            terms = [m * loss(out, y) for m, y in zip(args[nin + n_noise:], targets)]
-            return (terms[0] if len(terms) == 1 else autograd.sum(terms)), out
+            # sum_k m_k loss(out, y_k) as one dot node: the batch replay contracts masks and losses in one call
+            return autograd.dot(args[nin + n_noise:], [loss(out, y) for y in targets]), out
 
         example = [0.0] * nin + [1.0] * n_noise
         if k is None:
@@ -302,12 +302,13 @@ class TargetKeys:
 
     def __init__(self, targets: Sequence[Any], array: np.ndarray | None = None) -> None:
         self.inverse: np.ndarray | None = None
+        self.distinct: list[Any]
         if array is None and isinstance(targets, list) and targets and set(map(type, targets)) <= {int, float}:
             array = np.asarray(targets)
         if array is not None and array.ndim == 1 and len(array) == len(targets) and array.dtype.kind in "fiu":
             self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
             distinct, inverse = np.unique(array, return_inverse=True)
-            self.distinct: list[Any] = distinct.tolist()
+            self.distinct = distinct.tolist()
             self.inverse = inverse.reshape(-1)
         else:  # rows and arrays become tuples
             self.keys = [target_key(y) for y in targets]

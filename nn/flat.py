@@ -131,7 +131,7 @@ class FlatTrainer:
         for tape, sel in batches:
             where = self.tape_index[id(tape)]
             cols = inputs if sel is None else inputs[:, sel]
-            out, pg = tape.replay(cols, theta[where])
+            out, pg = tape.replay(cols, theta[where], finite=True)  # X checked finite by prepare_fit; masks 0/1
             grad[where] += pg
             if sel is None:
                 losses, outs = out[0], out[1:]

@@ -159,12 +159,14 @@ class BatchPlan:
         return Block(spec), (varies, row_index(np, rows)), sc
 
     # --- replay -----------------------------------------------------------------------------------
-    def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None) -> tuple[Any, Any, Any]:
+    def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None,
+            finite: bool = False) -> tuple[Any, Any, Any]:
         """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
 
         ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B); ``params``
         the parameters' values as an array in ``rec.params`` order, or None to read each Value's
-        ``.data`` (live, at every replay).
+        ``.data`` (live, at every replay); ``finite``: the caller has checked that every column is
+        finite (the fast path then does not check them again).
 
         Each sample gets what the eager engine gives it: its numbers, or its error.  With finite
         inputs, parameters and constants the replay runs with numpy's floating-point errors raised,
@@ -179,7 +181,7 @@ class BatchPlan:
         rec = self.rec
         B = (columns.shape[1] if isinstance(columns, np.ndarray) else len(columns[0])) if len(columns) else 1
         try:
-            done = self._fast.run(np, nb, columns, B, params, grad, reduce)
+            done = self._fast.run(np, nb, columns, B, params, grad, reduce, finite)
         except FloatingPointError:
             done = None  # an inf or NaN appeared: eager may raise there, or carry it on
         if done is not None:

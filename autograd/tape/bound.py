@@ -32,7 +32,7 @@ class _Bound:
         self.B = B
         self.memo = Memo(nb)
         # dot blocks that read inputs only take them from the caller's columns (no copy into V):
-        # ``rebind(columns)`` for each, when the columns are another array than last time
+        # (block, rows) for each, its view taken again when the columns are another array than last time
         self.rebind: list = []
         self.cols: Any = None
         self.V = np.empty((replay.n_var, B))
@@ -122,7 +122,10 @@ class FastReplay:
                     if not src[0]:
                         continue
                     rows = rows_of(np, src[1])
-                    direct = j < 2 and type(src[1]) is not np.ndarray and bool((rows < n_in).all())
+                    # read in place: a block of inputs shared by the group's nodes (a layer's input,
+                    # contracted by a matrix product, which takes the caller's columns in any memory order)
+                    direct = (j < 2 and type(src[1]) is not np.ndarray and bool((rows < n_in).all())
+                              and "k" not in (g.bw, g.bx)[j].spec)
                     self._direct[id(src)] = direct
                     if not direct:
                         copied[rows[rows < n_in]] = True
@@ -230,8 +233,7 @@ class FastReplay:
             bx.array = take(V if g.xsrc[0] else Inv, g.xsrc[1])
             for blk, src in ((bw, g.wsrc), (bx, g.xsrc)):
                 if src[0] and type(src[1]) is not np.ndarray and self._direct.get(id(src)):
-                    # input i is row i of V and of the columns alike
-                    bd.rebind.append(lambda a, blk=blk, ix=src[1]: setattr(blk, "array", take(a, ix)))
+                    bd.rebind.append((blk, src[1]))  # input i is row i of V and of the columns alike
                 if id(src) in self._link:
                     links.append((blk, bd.cells[self._link[id(src)]], blk.array.shape))
             nw = len(g.lanes) // 2
@@ -379,9 +381,11 @@ class FastReplay:
         return forward, backward_generic
 
     # --- the replay -----------------------------------------------------------------------------------
-    def run(self, np: Any, nb: Any, columns: Any, B: int, params: Any, grad: bool, reduce: str) -> Any:
+    def run(self, np: Any, nb: Any, columns: Any, B: int, params: Any, grad: bool, reduce: str,
+            finite: bool = False) -> Any:
         """The replay with numpy's floating-point errors raised (finite inputs): FloatingPointError
-        at the first inf or NaN, for ``BatchPlan.run`` to take the careful path."""
+        at the first inf or NaN, for ``BatchPlan.run`` to take the careful path.  ``finite``: the
+        caller checked that every column is finite (not checked again here)."""
         rec = self.rec
         pool = self._pool.get(B)
         bd = pool.pop() if pool else None
@@ -391,22 +395,30 @@ class FastReplay:
             V, Inv, GV, GI = bd.V, bd.Inv, bd.GV, bd.GI
             n_in, n_p = rec.n_inputs, len(rec.params)
             if n_in:
-                if (type(columns) is np.ndarray and columns.dtype == np.float64 and columns.flags.c_contiguous
-                        and columns.shape == (n_in, B)):
-                    if not np.isfinite(columns).all():
+                # an array of the columns, in any memory order (the transpose of a row per sample too),
+                # is read in place by the dot blocks that take only inputs
+                direct = columns if (type(columns) is np.ndarray and columns.dtype == np.float64
+                                     and columns.shape == (n_in, B)) else None
+                if direct is not None and bd.cols is not direct:
+                    for blk, ix in bd.rebind:
+                        blk.array = take(direct, ix)
+                        if not np.may_share_memory(blk.array, direct):  # a copy would miss a refill: copy into V
+                            direct = None
+                            break
+                    bd.cols = direct
+                if direct is not None:
+                    if not finite and not np.isfinite(columns).all():
                         return None
                     for rows in self._copied:  # the inputs read other than by a dot block
                         V[rows] = columns[rows]
-                    direct = columns
                 else:
                     V[:n_in] = columns
                     if not np.isfinite(bd.vin).all():
                         return None
-                    direct = bd.vin
-                if bd.cols is not direct:
-                    for rebind in bd.rebind:
-                        rebind(direct)
-                    bd.cols = direct
+                    if bd.cols is not bd.vin:
+                        for blk, ix in bd.rebind:
+                            blk.array = take(bd.vin, ix)
+                        bd.cols = bd.vin
             Inv[:n_p] = params if params is not None else [p.data for p in rec.params]
             Inv[n_p:n_p + len(self.consts)] = self.consts
             if not np.isfinite(Inv[:n_p + len(self.consts)]).all():

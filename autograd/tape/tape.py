@@ -313,7 +313,7 @@ class Tape:
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
-    def replay(self, columns: Any, params: Any, grad: bool = True) -> tuple[Any, Any]:
+    def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False) -> tuple[Any, Any]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 
         ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
@@ -322,9 +322,12 @@ class Tape:
         array (None with ``grad=False``).  No Value is read or written and nothing is checked
         beyond what numpy checks: the fast path of a training loop that keeps its parameters in
         one flat array (``nn.fit(compile=True)``).  Numeric failures raise the eager engine's error
-        for the first failing sample, as :meth:`batch_value_and_grad` does.
+        for the first failing sample, as :meth:`batch_value_and_grad` does.  The columns may be in
+        any memory order (the transpose of an array with a row per sample is read without a copy);
+        ``finite=True`` says the caller has checked that every column is finite (fit checks its
+        data once), so the replay does not check them again.
         """
-        out, _, pg = self._plan(False).run(columns, grad, "sum", params=params)
+        out, _, pg = self._plan(False).run(columns, grad, "sum", params=params, finite=finite)
         return out, pg
 
     # --- checks and errors --------------------------------------------------------------------

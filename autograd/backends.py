@@ -251,7 +251,7 @@ def numpy_backend() -> SimpleNamespace:
             # result that does not depend on its input (a constant) is repeated for each lane
             a = stacked(xs)
             r = f(a)
-            if np.shape(r) != a.shape:
+            if type(r) is not np.ndarray or r.shape != a.shape:
                 r = np.broadcast_to(r, np.broadcast_shapes(np.shape(r), a.shape))
             return Stack(r)
 
@@ -277,9 +277,9 @@ def numpy_backend() -> SimpleNamespace:
             minimum=np.minimum,
             step=step,
             select=select,
-            sum=lambda xs: np.sum(stacked(xs), axis=0),
+            sum=lambda xs: np.add.reduce(stacked(xs), axis=0),  # np.sum without its Python wrapper
             sumprod=sumprod,
-            max=lambda xs: np.max(stacked(xs), axis=0),
+            max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
             each=each,
         )
         nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)

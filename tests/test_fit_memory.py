@@ -226,3 +226,41 @@ def test_ctrl_c_inside_the_first_step_of_a_custom_optimiser_leaves_the_model_unt
         nn.fit(model, X2, Y2, loss="squared_error", optimizer=InterruptedSGD(model.parameters(), lr=0.1), epochs=2,
                progress=False, compile=True)
     assert [p.data for p in model.parameters()] == before
+
+
+def test_children_and_modules_follow_named_children_without_building_names():
+    net = nn.MLP(2, [3, 1], seed=0, dropout=0.5)
+    assert net.children() == [m for _, m in net.named_children()]  # MLP's own order: layer, dropout, layer
+    assert [type(m).__name__ for m in net.children()] == ["Layer", "Dropout", "Layer"]
+    assert list(net.modules()) == [m for _, m in net.named_modules()]
+    assert net.layers[0].children() == net.layers[0].neurons
+
+
+def test_a_module_added_after_fit_is_walked_again():
+    """fit remembers the modules it walked and reuses them while their fingerprint holds; a child
+    attached anywhere below changes its parent's attributes, so the next walk finds it."""
+    from nn.structure import walk
+
+    X, y = datasets.demo_moons(labels="sign")
+    net = nn.MLP(2, [4, 1], seed=0)
+    nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=1, progress=False)
+    before, _ = walk(net)
+    assert before == list(net.modules())
+    net.layers[0].neurons[0].extra = nn.Layer(1, 1, rng=random.Random(0))
+    after, _ = walk(net)
+    assert after == list(net.modules()) and len(after) == len(before) + 2
+    history = nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=1,
+                     progress=False)
+    assert len(history.loss) == 1
+
+
+@pytest.mark.parametrize("compile", [True, False])
+def test_class_labels_given_as_floats_train_exactly_as_ints(compile):
+    X, y = np.random.default_rng(0).normal(size=(60, 2)), np.arange(60) % 3
+    runs = []
+    for labels in (np.asarray(y, dtype=int), np.asarray(y, dtype=float), [float(v) for v in y]):
+        net = nn.MLP(2, [5, 3], seed=0)
+        nn.fit(net, X, labels, loss="cross_entropy", optimizer=nn.optim.SGD(net.parameters(), lr=0.2), epochs=3,
+               progress=False, compile=compile)
+        runs.append([p.data for p in net.parameters()])
+    assert runs[0] == runs[1] == runs[2]

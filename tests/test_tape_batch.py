@@ -342,3 +342,37 @@ def test_a_layer_read_whole_by_the_next_one_is_passed_on_without_a_copy():
             _batched_equals_eager(f, [0.4, -1.2], [0.0, 0.5, -2.0], w)
     finally:
         del autograd.ops.OPS["half_const"]
+
+
+def test_fits_masked_loss_replays_bit_for_bit_from_a_row_per_sample_array():
+    """The graph fit traces (a layer, the ten per-class losses ``logsumexp(z) - z_k`` with logsumexp
+    read beside every logit, and one dot with the 0/1 masks), fed as fit feeds it: the transpose of
+    an array with a row per sample, read in place and refilled in place, with ``finite=True``.  Every
+    replay equals the careful pass bit for bit, also after the array is refilled."""
+    from autograd.backends import numpy_backend
+
+    X, y = nn.datasets.digits()
+    model = nn.MLP(64, [8, 10], seed=0)
+
+    def f(*xs):
+        z = model(list(xs[:64]))
+        return autograd.dot(xs[64:], [autograd.logsumexp(z) - z[k] for k in range(10)])
+
+    tape = trace(f, *X[0], *np.eye(10)[y[0]])
+    plan = tape._plan(False)
+    params = np.array([p.data for p in tape.params])
+    rng = np.random.default_rng(1)
+    rows = np.empty((9, 74))  # a row per sample; the tape reads rows.T
+    for _ in range(3):
+        pick = rng.integers(0, len(X), 9)
+        rows[:, :64], rows[:, 64:] = X[pick], np.eye(10)[y[pick]]  # refilled in place: the same array
+        out, pg = tape.replay(rows.T, params, finite=True)
+        V = np.empty((plan.n_var, 9))
+        V[:74] = rows.T
+        Inv = np.empty(plan.n_inv)
+        Inv[:len(params)] = params
+        Inv[len(params):len(params) + len(plan.consts)] = plan.consts
+        careful = plan._pass(np, numpy_backend(), V, Inv, 9, True, "sum", careful=True)
+        assert np.array_equal(out, careful[0]) and np.array_equal(pg, careful[2])
+        eager_loss = [f(*map(Value, r)).data for r in rows]
+        np.testing.assert_allclose(out[0], eager_loss, rtol=1e-13)

@@ -14,7 +14,7 @@ from typing import Any
 from ..backends import Block, Lane, contract
 from .group import Group
 from .memo import Memo
-from .rows import rows_of, take
+from .rows import row_index, rows_of, take
 from .scatter import Scatter, contributions
 from .trace import Recording
 
@@ -215,6 +215,27 @@ class FastReplay:
             cell[0] = own
         return hand_over
 
+    @staticmethod
+    def _position_views(np: Any, g: Group, V: Any, Inv: Any) -> tuple | None:
+        """A generic group's arguments as views, one per position, when its rows as a whole are none:
+        a position whose k nodes all read one row (a logsumexp beside each logit) is that row, broadcast
+        ((1, B)); other positions are views where their rows allow.  None if some position is no view
+        (then the rows are gathered at every replay)."""
+        args = []
+        for varies, j in g.pos:
+            src, idx = (V, g.vidx) if varies else (Inv, g.iidx)
+            if type(idx) is not np.ndarray:  # all positions in one view
+                a = take(src, idx)[j]
+            elif len(idx[j]) > 1 and bool((idx[j] == idx[j][0]).all()):
+                a = src[int(idx[j][0]):int(idx[j][0]) + 1]
+            else:
+                ix = row_index(np, idx[j])
+                if type(ix) is np.ndarray:
+                    return None
+                a = take(src, ix)
+            args.append(a[:, None] if g.vary and not varies else a)  # a parameter's number, for every sample
+        return tuple(args)
+
     def _bind(self, np: Any, nb: Any, gi: int, bd: _Bound) -> tuple[Any, Any]:
         """(forward, backward) of group ``gi`` on the arrays of ``bd``: ``forward()`` returns the
         arguments the rule got, ``backward(args)`` sends the group's gradient on to its inputs."""
@@ -276,9 +297,10 @@ class FastReplay:
                     xi = xi[:, :, None]
                 fixed = tuple(xv[j] if v else xi[j] for v, j in g.pos)
             else:
+                fixed = self._position_views(np, g, V, Inv)
                 vidx, iidx, pos, vary = g.vidx, g.iidx, g.pos, g.vary
 
-                def gather() -> tuple:
+                def gather() -> tuple:  # (only when some position's rows are no view)
                     xv: Any = take(V, vidx) if vidx is not None else None
                     xi: Any = take(Inv, iidx) if iidx is not None else None
                     if xi is not None and vary:

@@ -4,7 +4,9 @@
 
 Four workloads (issue 14), each timed as whole ``nn.fit`` calls (shuffling, per-epoch accuracy,
 history and all) divided by the epochs, best of ``--repeat`` calls on the same model, against the
-same network in PyTorch (float64 like chalkgrad, ``torch.randperm`` shuffles, per-epoch accuracy):
+same network in PyTorch (float64 like chalkgrad, ``torch.randperm`` shuffles, per-epoch accuracy).
+The calls take turns (chalkgrad, PyTorch, numpy, chalkgrad, ...), so a busy spell of the machine
+slows each side alike:
 
 1. digits 64-32-10 (relu), cross-entropy, SGD, batches of 32, one epoch over 1,797 images;
 2. digits, full batch, 5 epochs per fit call;
@@ -47,13 +49,16 @@ except ImportError:  # pragma: no cover - the benchmark is about the comparison
 from compile import fmt, limit_threads  # noqa: E402  (benchmarks/compile.py, next to this file)
 
 
-def best(run: Callable[[], Any], repeat: int) -> float:
-    times = []
+def best(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """The best time of each run over ``repeat`` rounds, the runs taking turns within a round: a busy
+    spell of the machine then slows all of them, not one side of the comparison."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
 
 
 # --- the PyTorch side -------------------------------------------------------------------------------
@@ -156,7 +161,8 @@ class Workload:
         self.name, self.X, self.y, self.sizes, self.loss = name, X, y, sizes, loss
         self.batch_size, self.epochs, self.lr, self.momentum, self.l2 = batch_size, epochs, lr, momentum, l2
 
-    def chalkgrad(self, repeat: int, compile: bool | None = True) -> float:
+    def chalkgrad(self, compile: bool | None = True) -> Callable[[], None]:
+        """One nn.fit call (``epochs`` epochs) on a model made once: called again, it trains on."""
         model = nn.MLP(self.sizes[0], self.sizes[1:], seed=0)
         opt = nn.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
         reg = (lambda ps: nn.l2(ps, self.l2)) if self.l2 else None
@@ -165,18 +171,17 @@ class Workload:
             nn.fit(model, self.X, self.y, loss=self.loss, optimizer=opt, epochs=self.epochs,
                    batch_size=self.batch_size, regularizer=reg, progress=False, seed=0, compile=compile)
 
-        return best(run, repeat) / self.epochs
+        return run
 
-    def numpy(self, repeat: int) -> float:
-        return best(lambda: numpy_fit(self.sizes, self.X, self.y, self.loss, self.lr, self.momentum, self.epochs,
-                                      self.batch_size, self.l2), repeat) / self.epochs
+    def numpy(self) -> Callable[[], Any]:
+        return lambda: numpy_fit(self.sizes, self.X, self.y, self.loss, self.lr, self.momentum, self.epochs,
+                                 self.batch_size, self.l2)
 
-    def pytorch(self, repeat: int) -> float:
+    def pytorch(self) -> Callable[[], Any]:
         torch.manual_seed(0)
         model = torch_mlp(self.sizes)
         opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
-        return best(lambda: torch_fit(model, self.X, self.y, self.loss, opt, self.epochs, self.batch_size, self.l2),
-                    repeat) / self.epochs
+        return lambda: torch_fit(model, self.X, self.y, self.loss, opt, self.epochs, self.batch_size, self.l2)
 
 
 def workloads(fashion_samples: int) -> list[Workload]:
@@ -239,13 +244,15 @@ def main() -> None:
         if args.only and not any(w.name.lower().startswith(o.lower()) for o in args.only):
             continue
         repeat = 1 if w.name.startswith("Fashion") else args.repeat
-        theirs = w.pytorch(repeat)
-        ours = w.chalkgrad(repeat)
-        floor = w.numpy(repeat)
+        runs = {"pytorch": w.pytorch(), "chalkgrad": w.chalkgrad(), "numpy": w.numpy()}
+        if args.eager and w.name.startswith("moons"):
+            runs["eager"] = w.chalkgrad(compile=False)
+        t = {name: seconds / w.epochs for name, seconds in best(runs, repeat).items()}
+        theirs, ours, floor = t["pytorch"], t["chalkgrad"], t["numpy"]
         print(f"| {w.name} | {fmt(ours)} | {fmt(theirs)} | {ours / theirs:.2f}x | {fmt(floor)} | "
               f"{floor / theirs:.2f}x |", flush=True)
-        if args.eager and w.name.startswith("moons"):
-            eager = w.chalkgrad(repeat, compile=False)
+        if "eager" in t:
+            eager = t["eager"]
             print(f"| {w.name}, compile=False | {fmt(eager)} | {fmt(theirs)} | {eager / theirs:.2f}x |", flush=True)
     if args.accuracy:
         ours, theirs, ours_s, theirs_s = fashion_accuracy()

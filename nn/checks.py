@@ -23,11 +23,11 @@ class Task:
     def __init__(self, caller: str, spec: losses.LossSpec | None, y: np.ndarray, n_out: int) -> None:
         from .datasets import label_kind
 
-        self.kind = label_kind(y)
+        values = set(np.unique(y).tolist())
+        self.kind = label_kind(y, distinct=values)
         self.n_out = n_out
         want = spec.labels if spec is not None and spec.labels != "real" else None
         name = spec.name if spec is not None else ""
-        values = set(np.unique(y).tolist())
         if want in ("sign", "01") and y.ndim == 2:
             # A binary loss on several outputs sums over them: one label per output, per sample.
             ok = values <= {-1.0, 1.0} if want == "sign" else bool(((y >= 0) & (y <= 1)).all())

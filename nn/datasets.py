@@ -74,10 +74,11 @@ def _sklearn() -> Any | None:
 
 
 # --- labels ----------------------------------------------------------------------------------------
-def label_kind(y: Any) -> str:
+def label_kind(y: Any, *, distinct: set[float] | None = None) -> str:
     """Which form labels are in: "01", "sign", "index", "onehot" or "real".
 
-    Two classes stored as 0/1 count as "01" (they are also valid class indices).
+    Two classes stored as 0/1 count as "01" (they are also valid class indices).  ``distinct``: the
+    set of y's values, when the caller has it already (one sort fewer).
 
     >>> label_kind([0, 1, 1]), label_kind([-1, 1]), label_kind([0, 2, 1]), label_kind([0.5, 2.0])
     ('01', 'sign', 'index', 'real')
@@ -91,7 +92,7 @@ def label_kind(y: Any) -> str:
     a = a.reshape(-1)
     if not np.isfinite(a).all():
         return "real"
-    values = set(np.unique(a).tolist())
+    values = set(np.unique(a).tolist()) if distinct is None else distinct
     if values <= {0.0, 1.0}:
         return "01"
     if values <= {-1.0, 1.0}:

@@ -55,27 +55,20 @@ class Module:
                     yield f"{name}.{i}", child
 
     def children(self) -> list[Module]:
-        """Direct sub-modules, in the order of ``named_children`` (without building their names)."""
-        if type(self).named_children is not Module.named_children:  # a module that orders its own children
-            return [child for _, child in self.named_children()]
-        out: list[Module] = []
-        for name, value in vars(self).items():
-            if not name.startswith("_"):
-                if isinstance(value, Module):
-                    out.append(value)
-                elif _all_of(value, Module):
-                    out.extend(value)
-        return out
+        """Direct sub-modules, in the order of ``named_children`` (as PyTorch's ``children()``)."""
+        return _children_of(self)
 
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module ('') and every module below it, parents first, as in
         PyTorch (a module used twice appears under both names).  A stack, not recursion, so a chain of
         any depth works; a module that contains one of its own ancestors is a ValueError naming it."""
-        return iter(self._tree(named=True))
+        yield from self._tree(named=True)
 
     def modules(self) -> Iterator[Module]:
         """This module and every module below it, parents first (``named_modules`` without the names)."""
-        return (module for _, module in self._tree(named=False))
+        if type(self).named_modules is not Module.named_modules:  # a module that chooses its own
+            return (module for _, module in self.named_modules())
+        return iter([module for _, module in self._tree(named=False)])
 
     def _tree(self, named: bool) -> list[tuple[str, Module]]:
         """The walk behind ``named_modules`` and ``modules``; names are built only when ``named`` (else '')."""
@@ -101,7 +94,7 @@ class Module:
                 kids = [(f"{name}.{child_name}" if name else child_name, child, depth + 1)
                         for child_name, child in module.named_children()]
             else:
-                kids = [("", child, depth + 1) for child in module.children()]
+                kids = [("", child, depth + 1) for child in _children_of(module)]
             stack.extend(reversed(kids))
         return out
 
@@ -255,6 +248,21 @@ class Module:
                 lines.append(f"  ({name}): {sub[0]}")
                 lines.extend("  " + line for line in sub[1:])
         return "\n".join(lines)
+
+
+def _children_of(module: Module) -> list[Module]:
+    """``module``'s direct sub-modules in ``named_children`` order, without building their names (the walk
+    calls this rather than ``children()``, which an attribute of that name would hide)."""
+    if type(module).named_children is not Module.named_children:  # a module that orders its own children
+        return [child for _, child in module.named_children()]
+    out: list[Module] = []
+    for name, value in vars(module).items():
+        if not name.startswith("_"):
+            if isinstance(value, Module):
+                out.append(value)
+            elif _all_of(value, Module):
+                out.extend(value)
+    return out
 
 
 def _all_of(value: Any, kind: type) -> bool:

@@ -43,7 +43,7 @@ from .checks import (
 from .history import EarlyStopping
 from .losses import LossSpec
 from .module import Module
-from .structure import Probed, probed, remember_probe, walk
+from .structure import Probed, fingerprint, modules_of, of_nn_layers, probed, remember_probe
 
 __all__ = ["prepare_fit", "FitPlan"]
 
@@ -173,11 +173,10 @@ def prepare_fit(
 
     Xa = as_samples(caller, "X", X)
     ya = as_targets(caller, "y", y, len(Xa), "X")
+    modules = modules_of(model)
     # Only a model of nn's own layers is remembered: a custom module may change with no attribute changing
-    modules, structure = walk(model)
+    structure = fingerprint(modules) if of_nn_layers(modules) else None
     task, y0, known = _probe(caller, model, Xa, ya, loss_fn, spec, structure)
-    if known is not None:
-        known.modules = modules
     params = _parameters(model, known)
     check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
     rng = np.random.default_rng(seed)

@@ -24,7 +24,7 @@ import inspect
 import weakref
 from typing import Any, Callable
 
-__all__ = ["modules_of", "fingerprint", "walk", "modes", "target_key", "weak", "same_loss", "of_nn_layers", "Probed",
+__all__ = ["modules_of", "fingerprint", "modes", "target_key", "weak", "same_loss", "of_nn_layers", "Probed",
            "probed", "remember_probe"]
 
 _NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
@@ -90,24 +90,6 @@ def of_nn_layers(modules: list) -> bool:
     return all(type(m).__module__ == "nn.layers" for m in modules)
 
 
-def walk(model: Any) -> tuple[list, tuple | None]:
-    """(the model's modules, their :func:`fingerprint` or None when they are not all ``nn.layers``').
-
-    A model of nn layers that an earlier fit remembered (:func:`remember_probe`) is not walked again
-    when the fingerprint of the modules found then is unchanged: every child is an attribute of a
-    module in that list, so any module added, removed or replaced changes it."""
-    try:
-        known = _PROBED.get(model)
-    except TypeError:  # not weakly referenceable: never remembered
-        known = None
-    if known is not None and known.modules is not None:
-        structure = fingerprint(known.modules)
-        if structure == known.structure:
-            return known.modules, structure
-    modules = modules_of(model)
-    return modules, (fingerprint(modules) if of_nn_layers(modules) else None)
-
-
 class Probed:
     """What one eager probe of a model structure established: the sample width it takes, its number of
     outputs, and the last (loss, first target) that ran on its output."""
@@ -116,7 +98,6 @@ class Probed:
         self.structure, self.width, self.n_out = structure, width, n_out
         self._last: tuple[Callable[[], Any], str] | None = None  # (the loss, weakly: it may hold the model; target)
         self.params: list | None = None  # model.parameters(): the same list while the structure is the same
-        self.modules: list | None = None  # the modules whose fingerprint is ``structure`` (see walk)
 
     def took(self, loss: Any, target: Any) -> bool:
         """Whether ``loss`` last ran on this structure's output with ``target`` (0 and 0.0 differ)."""

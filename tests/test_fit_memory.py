@@ -237,21 +237,52 @@ def test_children_and_modules_follow_named_children_without_building_names():
 
 
 def test_a_module_added_after_fit_is_walked_again():
-    """fit remembers the modules it walked and reuses them while their fingerprint holds; a child
-    attached anywhere below changes its parent's attributes, so the next walk finds it."""
-    from nn.structure import walk
-
     X, y = datasets.demo_moons(labels="sign")
     net = nn.MLP(2, [4, 1], seed=0)
-    nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=1, progress=False)
-    before, _ = walk(net)
-    assert before == list(net.modules())
+    opt = nn.optim.SGD(net.parameters(), lr=0.1)
+    before = nn.prepare_fit(net, X, y, loss="hinge", optimizer=opt).modules
+    nn.fit(net, X, y, loss="hinge", optimizer=opt, epochs=1, progress=False)
     net.layers[0].neurons[0].extra = nn.Layer(1, 1, rng=random.Random(0))
-    after, _ = walk(net)
+    after = nn.prepare_fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1)).modules
     assert after == list(net.modules()) and len(after) == len(before) + 2
-    history = nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=1,
-                     progress=False)
-    assert len(history.loss) == 1
+
+
+@pytest.mark.parametrize("compile", [True, False])
+def test_a_model_of_nn_layers_is_freed_after_fit(compile):
+    """What fit remembers about a model (its probe, its traced graph) must not keep it alive."""
+    X, y = datasets.demo_moons(labels="sign")
+    net = nn.MLP(2, [4, 1], seed=0)
+    nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=2, progress=False,
+           compile=compile)
+    ref = weakref.ref(net)
+    del net
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_walk_takes_children_from_named_children_not_from_an_attribute_named_children():
+    class Tree(Module):
+        def __init__(self):
+            self.children = [nn.Layer(2, 3, rng=random.Random(0)), nn.Layer(3, 1, rng=random.Random(1))]
+
+        def __call__(self, x):
+            return self.children[1](self.children[0](x))
+
+    tree = Tree()
+    assert len(tree.parameters()) == 13 and len(list(tree.modules())) == len(list(tree.named_modules())) == 7
+
+
+def test_a_module_that_chooses_its_own_named_modules_is_walked_by_it():
+    class Frozen(Module):
+        def __init__(self):
+            self.body = nn.Layer(2, 2, rng=random.Random(0))
+            self.head = nn.Layer(2, 1, rng=random.Random(1))
+
+        def named_modules(self):
+            return iter([(n, m) for n, m in super().named_modules() if not n.startswith("body")])
+
+    f = Frozen()
+    assert len(list(f.named_modules())) == len(list(f.modules())) == 3 and len(f.parameters()) == 3
 
 
 @pytest.mark.parametrize("compile", [True, False])

@@ -376,3 +376,26 @@ def test_fits_masked_loss_replays_bit_for_bit_from_a_row_per_sample_array():
         assert np.array_equal(out, careful[0]) and np.array_equal(pg, careful[2])
         eager_loss = [f(*map(Value, r)).data for r in rows]
         np.testing.assert_allclose(out[0], eager_loss, rtol=1e-13)
+
+
+def test_a_rule_that_adds_into_its_own_result_replays_a_row_shared_by_the_group():
+    """Every node of a group reading the same row (here ``s``) gets it in the shape a gather would
+    give, so a rule that updates its own result in place (``s += b``) works as in eager."""
+    def fwd(m, a, b):
+        s = m.exp(a)
+        s = s * 1.0
+        s += b
+        return s
+
+    op = autograd.defop("exp_plus_in_place", arity=2, forward=fwd, partials=lambda m, out, a, b: (m.exp(a), 1.0))
+    try:
+        def f(x0, x1, x2, x3):
+            s = x0 * x1
+            return autograd.sum([op(s, x1), op(s, x2), op(s, x3)])
+
+        X = np.random.default_rng(0).uniform(0.5, 1.5, size=(4, 4))
+        tape = trace(f, *X[0])
+        for _ in range(2):  # the bound replay, then again with its arrays reused
+            np.testing.assert_allclose(tape.batch(*X.T), [f(*map(Value, row)).data for row in X], rtol=1e-14)
+    finally:
+        del autograd.ops.OPS["exp_plus_in_place"]

@@ -218,16 +218,19 @@ class FastReplay:
     @staticmethod
     def _position_views(np: Any, g: Group, V: Any, Inv: Any) -> tuple | None:
         """A generic group's arguments as views, one per position, when its rows as a whole are none:
-        a position whose k nodes all read one row (a logsumexp beside each logit) is that row, broadcast
-        ((1, B)); other positions are views where their rows allow.  None if some position is no view
-        (then the rows are gathered at every replay)."""
+        a position whose k nodes all read one row (a logsumexp beside each logit) is that row repeated
+        by a stride of 0; other positions are views where their rows allow.  None if some position is
+        no view (then the rows are gathered at every replay)."""
         args = []
         for varies, j in g.pos:
             src, idx = (V, g.vidx) if varies else (Inv, g.iidx)
             if type(idx) is not np.ndarray:  # all positions in one view
                 a = take(src, idx)[j]
             elif len(idx[j]) > 1 and bool((idx[j] == idx[j][0]).all()):
-                a = src[int(idx[j][0]):int(idx[j][0]) + 1]
+                # the shape the gather would give, without copying: a rule sees (k, B) as it would
+                # (``s = m.exp(a); s += b`` needs it), read-only like any argument
+                row = src[int(idx[j][0])]
+                a = np.broadcast_to(row, (len(idx[j]),) + row.shape)
             else:
                 ix = row_index(np, idx[j])
                 if type(ix) is np.ndarray:

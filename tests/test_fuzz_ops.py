@@ -11,6 +11,7 @@ its numpy mode and a batch replay; each gives the same numbers or raises the sam
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -228,7 +229,10 @@ def test_every_op_matches_pytorch_float64_where_pytorch_defines_the_value(name):
         assert same(ours[1], value, 1e-12) or abs(ours[1] - value) < 1e-300, (op.label, xs, ours[1], value)
         if any(x != x for x in xs) or any(v != v for _, v in op.bound):
             return  # NaN in: our gradients are NaN, PyTorch's at NaN are 0 or 1 (documented difference)
+        # tanh' = 1 - t*t and sigmoid' = s*(1 - s) cancel near saturation: an ulp between our t (math.tanh)
+        # and PyTorch's becomes an absolute error of a few 1e-16 (at x = 7, 1e-11 relative), not a bug
+        cancels = 4 * sys.float_info.epsilon if op.name in ("tanh", "sigmoid") else 0.0
         for a, b in zip(ours[2], grads):
-            assert same(a, b, 1e-12) or abs(a - b) < 1e-300, (op.label, xs, ours[2], grads)
+            assert same(a, b, 1e-12, cancels) or abs(a - b) < 1e-300, (op.label, xs, ours[2], grads)
 
     run()

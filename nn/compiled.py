@@ -32,6 +32,7 @@ import autograd
 from autograd import Value, no_grad, trace
 from autograd.tape import CompiledLoss, Tape
 
+from . import losses
 from .layers import BatchNorm, Dropout
 from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, target_key, weak
 
@@ -185,6 +186,8 @@ class CompiledModel:
     def _trace(self, k: int | None) -> Tape:
         nin, n_noise, loss_ref, model_ref = self.nin, self.n_noise, self._loss, self._model
         targets = self.targets
+        spec = losses.spec(loss_ref())
+        picked = spec.picked if spec is not None else None
 
         def sample(*args: Value) -> tuple[Value, Any]:  # kept by the tape: it refers to model and loss weakly
             model, loss = model_ref(), loss_ref()
@@ -195,8 +198,11 @@ class CompiledModel:
             self.listed = isinstance(out, (list, tuple))
             if k is not None:
                 return loss(out, targets[k]), out
+            masks = args[nin + n_noise:]
+            if picked is not None:  # nn's own loss, written for a one-hot mask (losses.LossSpec.picked)
+                return picked(out, masks, targets), out
             # sum_k m_k loss(out, y_k) as one dot node: the batch replay contracts masks and losses in one call
-            return autograd.dot(args[nin + n_noise:], [loss(out, y) for y in targets]), out
+            return autograd.dot(masks, [loss(out, y) for y in targets]), out
 
         example = [0.0] * nin + [1.0] * n_noise
         if k is None:
@@ -255,7 +261,8 @@ class CompiledModel:
 
     def eval_inputs(self, X: np.ndarray) -> np.ndarray:
         """The tape's input columns for predicting the rows of ``X`` in eval mode: every dropout mask 1
-        (the identity, as Dropout in eval mode) and every target mask 0 (the loss output is then 0)."""
+        (the identity, as Dropout in eval mode) and every target mask 0 (no target: only the model's
+        outputs are read, not the loss row)."""
         R = np.zeros((len(X), self.n_inputs))
         R[:, :self.nin] = X
         R[:, self.nin:self.nin + self.n_noise] = 1.0

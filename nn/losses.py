@@ -131,6 +131,14 @@ def cross_entropy(logits: Sequence[Value | Number], target: int) -> Value:
     return autograd.logsumexp(z) - z[y]
 
 
+def _cross_entropy_picked(logits: Sequence[Value | Number], masks: Sequence[Any], targets: Sequence[Any]) -> Value:
+    """cross_entropy against the class whose mask is 1: logsumexp(z) - sum_k m_k z_(y_k), one logsumexp and
+    one dot (the logit it picks is exact: the other terms are 0 * z, exactly 0)."""
+    z = _scores("cross_entropy", logits)
+    picked = [z[_class_index("cross_entropy", t, len(z))] for t in targets]
+    return autograd.logsumexp(z) - autograd.dot(masks, picked)
+
+
 def multiclass_hinge(scores: Sequence[Value | Number], target: int, margin: float = 1.0) -> Value:
     """max(0, margin + max_{j != y} s_j - s_y): the multi-class hinge loss of the lectures.
 
@@ -187,6 +195,10 @@ class LossSpec:
       class), ``"logits"`` (a logit per output: positive means class 1, the largest wins) or
       ``"value"`` (an estimate of the target itself; on 0/1 labels it is read at 0.5).
     - ``aliases``: other names the loss is looked up by.
+    - ``picked``: optional, ``picked(output, masks, targets)``: the loss against the one target of
+      ``targets`` whose 0/1 mask is 1, written so that compiled training (which traces the loss once
+      for all targets) computes it cheaply; it must equal ``fn(output, targets[k])`` for that k.
+      Without it, compiled training computes ``sum_k masks[k] * fn(output, targets[k])``.
     """
 
     name: str
@@ -194,6 +206,7 @@ class LossSpec:
     labels: str
     output: str
     aliases: tuple[str, ...] = ()
+    picked: Callable[[Any, Sequence[Any], Sequence[Any]], Value] | None = None
 
 
 REGISTRY: dict[str, LossSpec] = {spec.name: spec for spec in (
@@ -205,7 +218,8 @@ REGISTRY: dict[str, LossSpec] = {spec.name: spec for spec in (
     LossSpec("multiclass_hinge", multiclass_hinge, labels="index", output="score"),
     LossSpec("multiclass_perceptron", multiclass_perceptron, labels="index", output="score"),
     LossSpec("binary_cross_entropy", binary_cross_entropy, labels="01", output="logits", aliases=("bce",)),
-    LossSpec("cross_entropy", cross_entropy, labels="index", output="logits", aliases=("ce",)),
+    LossSpec("cross_entropy", cross_entropy, labels="index", output="logits", aliases=("ce",),
+             picked=_cross_entropy_picked),
 )}
 LOSSES: dict[str, Loss] = {name: spec.fn for name, spec in REGISTRY.items()}
 ALIASES: dict[str, str] = {alias: spec.name for spec in REGISTRY.values() for alias in spec.aliases}

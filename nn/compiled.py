@@ -314,9 +314,9 @@ class TargetKeys:
             array = np.asarray(targets)
         if array is not None and array.ndim == 1 and len(array) == len(targets) and array.dtype.kind in "fiu":
             self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
-            distinct, inverse = np.unique(array, return_inverse=True)
+            distinct = np.unique(array)
             self.distinct = distinct.tolist()
-            self.inverse = inverse.reshape(-1)
+            self.inverse = np.searchsorted(distinct, array)  # finite numbers: each one's place among them
         else:  # rows and arrays become tuples
             self.keys = [target_key(y) for y in targets]
             self.distinct = list(dict.fromkeys(self.keys))

@@ -255,6 +255,11 @@ class CompiledModel:
             R[np.arange(B), col + codes] = 1.0
         return R.T
 
+    def free_inputs(self, min_bytes: int = 0) -> None:
+        """Drop the whole data set's input columns when they take at least ``min_bytes``."""
+        if self._all is not None and self._all.nbytes >= min_bytes:
+            self._all, self._owner = None, None
+
     def filled_by(self, owner: Any) -> bool:
         """Whether the whole-data-set input columns are still the ones ``owner`` asked :meth:`inputs` for."""
         return self._owner is not None and self._owner() is owner

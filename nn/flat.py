@@ -30,7 +30,9 @@ from autograd import Value
 from . import regularizers
 from .optim import Optimizer
 
-__all__ = ["FlatTrainer"]
+__all__ = ["FlatTrainer", "KEEP_BYTES"]
+
+KEEP_BYTES = 16 * 2**20  # arrays kept between fit calls are dropped at the end of a fit from this size up
 
 _DATA = operator.attrgetter("data")  # read 10^5 parameters' numbers without a Python-level loop
 
@@ -232,6 +234,16 @@ class FlatTrainer:
             opt = self.plan.optimizer
             for k, a in self.state.items():
                 opt.state[k] = a.tolist()
+
+    def close(self) -> None:
+        """The end of the run: large arrays kept for the next call (the replays' arrays of a batch size,
+        the whole data set's input columns, from :data:`KEEP_BYTES` up) are dropped, so a full-batch fit
+        on a large data set does not hold hundreds of MB once it returns; smaller ones stay, and a
+        second fit on the same model starts without allocating them."""
+        for tape in self.compiled.tapes():
+            tape.free_arrays(KEEP_BYTES)
+        self.compiled.free_inputs(KEEP_BYTES)
+        self.full_inputs = None
 
     def reload(self) -> None:
         """Read the arrays back from the Values and the optimiser (after user code may have changed them)."""

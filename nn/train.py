@@ -186,6 +186,7 @@ def fit(
             history.stop_reason = "completed"
     finally:
         trainer.sync()
+        trainer.close()
         bar.close()
     watch.finish(history, model)
     return history
@@ -274,6 +275,9 @@ class _EagerTrainer:
 
     def reload(self) -> None:
         """Nothing to do: eager training works on the Values themselves."""
+
+    def close(self) -> None:
+        """Nothing to do: eager training keeps no arrays."""
 
 
 def _record_keys(plan: FitPlan) -> dict[str, list]:

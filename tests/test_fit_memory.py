@@ -295,3 +295,28 @@ def test_class_labels_given_as_floats_train_exactly_as_ints(compile):
                progress=False, compile=compile)
         runs.append([p.data for p in net.parameters()])
     assert runs[0] == runs[1] == runs[2]
+
+
+def _compiled_of(model):
+    from nn.compiled import _CACHE
+
+    return _CACHE[model][1]
+
+
+def test_fit_drops_large_kept_arrays_at_the_end_and_keeps_small_ones(monkeypatch):
+    """A full-batch fit keeps the replay's arrays and the input columns for the next call, unless they
+    are large (nn.flat.KEEP_BYTES and up): then they are dropped when fit returns."""
+    import nn.flat
+
+    X, y = datasets.demo_moons(labels="sign")
+    for limit, kept in ((nn.flat.KEEP_BYTES, True), (0, False)):
+        monkeypatch.setattr(nn.flat, "KEEP_BYTES", limit)
+        net = nn.MLP(2, [4, 1], seed=0)
+        nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=2, progress=False,
+               compile=True)
+        compiled = _compiled_of(net)
+        assert (sum(t.kept_bytes() for t in compiled.tapes()) > 0) is kept
+        assert (compiled._all is not None) is kept
+        again = nn.fit(net, X, y, loss="hinge", optimizer=nn.optim.SGD(net.parameters(), lr=0.1), epochs=2,
+                       progress=False, compile=True)  # and the next fit allocates them again
+        assert len(again.loss) == 2

@@ -158,6 +158,14 @@ class BatchPlan:
         sc = self._scatter(np, rows, varies) if needs_grad else None
         return Block(spec), (varies, row_index(np, rows)), sc
 
+    def kept_bytes(self) -> int:
+        """The bytes of the arrays the fast replay keeps between calls (see :class:`FastReplay`)."""
+        return self._fast.kept_bytes()
+
+    def free(self, min_bytes: int = 0) -> None:
+        """Drop the arrays the fast replay keeps between calls, for batch sizes holding at least ``min_bytes``."""
+        self._fast.free(min_bytes)
+
     # --- replay -----------------------------------------------------------------------------------
     def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None,
             finite: bool = False) -> tuple[Any, Any, Any]:

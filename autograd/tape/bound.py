@@ -51,6 +51,12 @@ class _Bound:
         else:
             self.outs = None
 
+    def nbytes(self) -> int:
+        """The bytes of its arrays and of the rules' results it holds from the last replay."""
+        held = [self.V, self.Inv, self.GV, self.GI, *(c[0] for c in self.cells), *(c[0] for c in self.gcells)]
+        own = {id(a): a.nbytes for a in held if hasattr(a, "nbytes") and getattr(a, "base", None) is None}
+        return sum(own.values())
+
 
 class FastReplay:
     """The fast replay of one plan's groups (:meth:`run`); a few bound arrays kept per batch size."""
@@ -63,6 +69,16 @@ class FastReplay:
         self._inputs_read(np)
         self._links(np)
         self._pool: dict[int, list[_Bound]] = {}
+
+    def kept_bytes(self) -> int:
+        """The bytes of the arrays kept between replays (for every batch size seen lately)."""
+        return sum(bd.nbytes() for sets in self._pool.values() for bd in sets)
+
+    def free(self, min_bytes: int = 0) -> None:
+        """Drop the kept arrays of each batch size whose set holds at least ``min_bytes``: the next
+        replay of that size allocates (and binds) them again."""
+        for B in [B for B, sets in self._pool.items() if sets and sets[0].nbytes() >= min_bytes]:
+            del self._pool[B]
 
     # --- what it may skip, worked out once ---------------------------------------------------------
     def _links(self, np: Any) -> None:

@@ -313,6 +313,18 @@ class Tape:
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
+    def kept_bytes(self) -> int:
+        """The bytes of arrays batch replays keep from one call to the next (a set per recent batch size,
+        reused so that a training loop allocates nothing per step)."""
+        return sum(plan.kept_bytes() for plan in self._plans.values())
+
+    def free_arrays(self, min_bytes: int = 0) -> None:
+        """Drop the arrays batch replays keep between calls (those of batch sizes holding at least
+        ``min_bytes``); the next replay allocates them again.  ``nn.fit`` calls it at the end for
+        sets of 16 MB or more (a full batch of a large data set)."""
+        for plan in self._plans.values():
+            plan.free(min_bytes)
+
     def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False) -> tuple[Any, Any]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 

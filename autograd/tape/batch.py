@@ -253,11 +253,7 @@ class BatchPlan:
                 b = V[g.bias[1]] if g.bias[0] else Inv[g.bias[1]]
                 args = args + (b[:, None] if g.vary and not g.bias[0] else b,)
         else:
-            xv: Any = take(V, g.vidx) if g.vidx is not None else None
-            xi: Any = take(Inv, g.iidx) if g.iidx is not None else None
-            if xi is not None and g.vary:
-                xi = xi[:, :, None]
-            args = tuple(xv[j] if v else xi[j] for v, j in g.pos)
+            args = g.gather(V, Inv)
         out = g.op.forward(nb, *args)
         # backward reads the output back from V or I: the rule's array is freed now, not kept to the end
         if g.vary:

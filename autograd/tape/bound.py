@@ -233,10 +233,11 @@ class FastReplay:
 
     @staticmethod
     def _position_views(np: Any, g: Group, V: Any, Inv: Any) -> tuple | None:
-        """A generic group's arguments as views, one per position, when its rows as a whole are none:
-        a position whose k nodes all read one row (a logsumexp beside each logit) is that row repeated
-        by a stride of 0; other positions are views where their rows allow.  None if some position is
-        no view (then the rows are gathered at every replay)."""
+        """A generic group's arguments as views, one per position (what :meth:`Group.gather` reads, without
+        copying): rows that are a view as a whole are read through it; otherwise a position whose k nodes
+        all read one row (a logsumexp beside each logit) is that row repeated by a stride of 0, and other
+        positions are views where their rows allow.  None if some position is no view (then the rows are
+        gathered at every replay)."""
         args = []
         for varies, j in g.pos:
             src, idx = (V, g.vidx) if varies else (Inv, g.iidx)
@@ -309,22 +310,11 @@ class FastReplay:
                 def gather() -> tuple:
                     xv = src_cell[0].reshape(vshape)
                     return tuple(xv[j] if v else xi_fixed[j] for v, j in pos)
-            elif views:
-                xv: Any = take(V, g.vidx) if g.vidx is not None else None
-                xi: Any = take(Inv, g.iidx) if g.iidx is not None else None
-                if xi is not None and g.vary:
-                    xi = xi[:, :, None]
-                fixed = tuple(xv[j] if v else xi[j] for v, j in g.pos)
             else:
                 fixed = self._position_views(np, g, V, Inv)
-                vidx, iidx, pos, vary = g.vidx, g.iidx, g.pos, g.vary
-
-                def gather() -> tuple:  # (only when some position's rows are no view)
-                    xv: Any = take(V, vidx) if vidx is not None else None
-                    xi: Any = take(Inv, iidx) if iidx is not None else None
-                    if xi is not None and vary:
-                        xi = xi[:, :, None]
-                    return tuple(xv[j] if v else xi[j] for v, j in pos)
+                if fixed is None:  # some position's rows are no view: gathered at every replay
+                    def gather() -> tuple:
+                        return g.gather(V, Inv)
 
         # The forward rule's intermediate results, for the partials rule (see Memo): remembered on
         # the group's first replay, and from then on if the partials used any of them.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .rows import take
+
 __all__ = ["Group"]
 
 
@@ -40,3 +42,11 @@ class Group:
     memo: bool | None  # the partials rule reuses the forward rule's results (None: not known yet)
     glink: Any  # per scatter: the group it hands its contributions to as that group's gradient, or None
 
+    def gather(self, V: Any, Inv: Any) -> tuple:
+        """A generic group's arguments read from V and I: per position an array of shape (k, B), or (k, 1)
+        for a number the same for every sample (a parameter's), broadcasting against the batch."""
+        xv: Any = take(V, self.vidx) if self.vidx is not None else None
+        xi: Any = take(Inv, self.iidx) if self.iidx is not None else None
+        if xi is not None and self.vary:
+            xi = xi[:, :, None]
+        return tuple(xv[j] if v else xi[j] for v, j in self.pos)

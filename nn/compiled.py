@@ -309,15 +309,12 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fin
 class TargetKeys:
     """The training targets as hashable keys (:func:`nn.structure.target_key`): ``keys`` one per target,
     ``distinct`` each key once; for numbers (the common case) found by one sort of ``array`` (the same
-    targets as an array, when the caller has it), ``inverse`` then holding each target's position in
-    ``distinct``."""
+    targets as an array: ``FitPlan.y``), ``inverse`` then holding each target's position in ``distinct``."""
 
-    def __init__(self, targets: Sequence[Any], array: np.ndarray | None = None) -> None:
+    def __init__(self, targets: Sequence[Any], array: np.ndarray) -> None:
         self.inverse: np.ndarray | None = None
         self.distinct: list[Any]
-        if array is None and isinstance(targets, list) and targets and set(map(type, targets)) <= {int, float}:
-            array = np.asarray(targets)
-        if array is not None and array.ndim == 1 and len(array) == len(targets) and array.dtype.kind in "fiu":
+        if array.ndim == 1 and array.dtype.kind in "fiu":
             self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
             distinct = np.unique(array)
             self.distinct = distinct.tolist()

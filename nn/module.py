@@ -45,14 +45,18 @@ class Module:
     # --- structure ---------------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """Direct sub-modules with their names (``layers.0``...), in attribute order."""
-        for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
+        for name, value in self._child_attributes():
             if isinstance(value, Module):
                 yield name, value
-            elif _all_of(value, Module):
+            else:
                 for i, child in enumerate(value):
                     yield f"{name}.{i}", child
+
+    def _child_attributes(self) -> Iterator[tuple[str, Module | Sequence[Module]]]:
+        """(name, value) of each attribute holding child modules: a Module, or a list of them."""
+        for name, value in vars(self).items():
+            if not name.startswith("_") and (isinstance(value, Module) or _all_of(value, Module)):
+                yield name, value
 
     def children(self) -> list[Module]:
         """Direct sub-modules, in the order of ``named_children`` (as PyTorch's ``children()``)."""
@@ -256,12 +260,11 @@ def _children_of(module: Module) -> list[Module]:
     if type(module).named_children is not Module.named_children:  # a module that orders its own children
         return [child for _, child in module.named_children()]
     out: list[Module] = []
-    for name, value in vars(module).items():
-        if not name.startswith("_"):
-            if isinstance(value, Module):
-                out.append(value)
-            elif _all_of(value, Module):
-                out.extend(value)
+    for _, value in module._child_attributes():
+        if isinstance(value, Module):
+            out.append(value)
+        else:
+            out.extend(value)
     return out
 
 

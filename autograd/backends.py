@@ -10,15 +10,14 @@ elu(x, alpha=inf) is x for x > 0, as in PyTorch.  NaN in, NaN out: ``step``, ``s
 ``max`` give NaN when a compared operand is NaN, on every backend (docs/engine.md, "Numeric
 conventions").  ``each(f, xs)`` applies ``f`` (written on the backend, like a rule) to each input
 of an n-ary rule and returns a tuple, ``f(x)`` for each ``x``: on floats and Values the loop a rule
-would write; the numpy backend calls ``f`` once on the inputs stacked in one array, so ``f`` must be
-elementwise, and returns a :class:`Stack` (a tuple of that array's rows), which ``sum``, ``max`` and
-``each`` read without a copy and which a partials rule may return as it is: the batch evaluator then
-multiplies it by the gradient in one operation.
+would write; on arrays (the tape's numpy backend) one call on the inputs stacked, so ``f`` must be
+elementwise.
 
-Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives: the
-rules run on Values and build graphs) and :func:`numpy_backend` (batch evaluation, numpy imported
-on use).  Nothing here imports the Value class: ``VALUE`` calls Value methods and table ops on
-whatever it is given.
+Two backends live here, in pure Python: ``FLOAT`` (eager engine) and ``VALUE`` (derivatives of
+derivatives: the rules run on Values and build graphs).  The tape has two more: numpy arrays for
+batches and symbols for generated code (:mod:`autograd.tape.arrays`, :mod:`autograd.tape.symbols`).
+Nothing here imports the Value class: ``VALUE`` calls Value methods and table ops on whatever it
+is given.
 """
 
 from __future__ import annotations
@@ -129,159 +128,3 @@ VALUE = SimpleNamespace(
     finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
     each=_each,
 )
-
-_NUMPY = None
-
-
-class Block:
-    """Arguments of many n-ary nodes stacked in one array, for the tape's batch evaluator.
-
-    ``spec`` names the axes in einsum letters: ``n`` (position within the node's inputs), ``k``
-    (which node; absent when all nodes share the row, like a layer's input vector) and ``b``
-    (sample; absent for parameters, which are the same for every sample).
-    """
-
-    __slots__ = ("array", "spec")
-
-    def __init__(self, spec: str) -> None:
-        self.array: Any = None
-        self.spec = spec
-
-
-class Stack(tuple):
-    """What the numpy backend's ``each`` returns: a tuple of results, one per input, that are the
-    rows of one array, ``.array``; ``sum``, ``max`` and ``each`` use that array as it is, and the
-    batch evaluator multiplies a gradient by a whole stack of partials at once."""
-
-    array: Any
-
-    def __new__(cls, array: Any) -> Stack:
-        self = super().__new__(cls, array)  # iterating an array gives its rows (views)
-        self.array = array
-        return self
-
-
-class Lane:
-    """Input ``index`` of a :class:`Block`: what an n-ary rule receives in place of one array."""
-
-    __slots__ = ("block", "index")
-
-    def __init__(self, block: Block, index: int) -> None:
-        self.block, self.index = block, index
-
-
-_CONTRACTIONS: dict[tuple[str, str, str], Any] = {}
-
-
-def _contraction(sa: str, sb: str, out: str) -> Any:
-    """How to contract blocks of specs ``sa`` and ``sb`` into ``out``: (transpose a, transpose b,
-    transpose the product) for a matrix product, else the einsum subscripts."""
-    shared = set(sa) & set(sb)
-    if len(shared) == 1 and len(sa) == 2 and len(sb) <= 2 and not shared & set(out):
-        # One index summed, the rest free: a matrix product (BLAS) instead of einsum's loops.
-        (c,) = shared
-        fa, fb = sa.replace(c, ""), sb.replace(c, "")
-        if sorted(out) == sorted(fa + fb):
-            return sa[1] != c, sb[0] != c, out != fa + fb
-    return f"{sa},{sb}->{out}"
-
-
-def contract(a: Block, b: Block, out: str | None = None) -> Any:
-    """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
-    sa, sb = a.spec, b.spec
-    if out is None:
-        out = "k" + ("b" if "b" in sa + sb else "")
-    how = _CONTRACTIONS.get((sa, sb, out))
-    if how is None:  # a handful of spec triples occur: each is worked out once
-        how = _CONTRACTIONS[sa, sb, out] = _contraction(sa, sb, out)
-    if type(how) is str:
-        import numpy as np
-
-        return np.einsum(how, a.array, b.array)
-    ta, tb, tr = how
-    if tr:  # (A B)^T as B^T A^T: the result comes out in the order it is stored in (no strided copy later)
-        return (b.array if tb else b.array.T) @ (a.array if ta else a.array.T)
-    return (a.array.T if ta else a.array) @ (b.array.T if tb else b.array)
-
-
-def numpy_backend() -> SimpleNamespace:
-    """The backend over numpy arrays (created on first use, so numpy is imported only then)."""
-    global _NUMPY
-    if _NUMPY is None:
-        import numpy as np
-
-        def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
-            above = np.greater(a, b)
-            if tie == 0.0:  # a tie gives 0 like a < b: only a NaN (unordered) gives something else
-                simple = not (np.isnan(a).any() or np.isnan(b).any())
-            else:
-                simple = bool(np.logical_or(above, np.less(a, b)).all())
-            if simple:
-                return above.astype(float)
-            return np.where(above, 1.0, np.where(np.less(a, b), 0.0, np.where(np.equal(a, b), tie, np.nan)))
-
-        def select(x: Any, pos: Any, neg: Any) -> Any:
-            return np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan))
-
-        def pow_positive(a: Any, b: Any) -> Any:
-            if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
-                raise FloatingPointError("invalid value encountered in pow: the base must be positive")
-            return np.power(a, b)
-
-        def power(x: Any, n: float) -> Any:
-            # as the float backend: a negative base with a fractional exponent is refused, also where
-            # numpy would quietly give a number ((-inf) ** -1.5 is 0 in numpy)
-            if math.isfinite(n) and not float(n).is_integer() and np.any(np.less(x, 0.0)):
-                raise FloatingPointError("invalid value encountered in power: a negative base needs an integer "
-                                         "exponent")
-            return np.power(x, n)
-
-        def stacked(xs: Any) -> Any:
-            # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
-            # beside a batch's (k, B)) broadcast first.
-            if type(xs) is Stack:
-                return xs.array
-            try:
-                return np.asarray(xs, dtype=float)
-            except ValueError:  # shapes differ (numpy refuses a ragged array)
-                return np.asarray(np.broadcast_arrays(*xs), dtype=float)
-
-        def each(f: Any, xs: Any) -> Stack:
-            # f is elementwise, so one call on the stacked inputs computes every lane's result; a
-            # result that does not depend on its input (a constant) is repeated for each lane
-            a = stacked(xs)
-            r = f(a)
-            if type(r) is not np.ndarray or r.shape != a.shape:
-                r = np.broadcast_to(r, np.broadcast_shapes(np.shape(r), a.shape))
-            return Stack(r)
-
-        def sumprod(w: Any, x: Any) -> Any:
-            if w and type(w[0]) is Lane:  # lanes of stacked blocks: one contraction (matmul/einsum)
-                return contract(w[0].block, x[0].block)
-            return np.sum(np.multiply(stacked(w), stacked(x)), axis=0)
-
-        nb = SimpleNamespace(
-            exp=np.exp,
-            log=np.log,
-            log1p=np.log1p,
-            sqrt=np.sqrt,
-            tanh=np.tanh,
-            sin=np.sin,
-            cos=np.cos,
-            abs=np.abs,
-            expm1=np.expm1,
-            pow=power,
-            pow_positive=pow_positive,
-            finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
-            maximum=np.maximum,
-            minimum=np.minimum,
-            step=step,
-            select=select,
-            sum=lambda xs: np.add.reduce(stacked(xs), axis=0),  # np.sum without its Python wrapper
-            sumprod=sumprod,
-            max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
-            each=each,
-        )
-        nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
-        _NUMPY = nb
-    return _NUMPY

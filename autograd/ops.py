@@ -37,7 +37,7 @@ from .backends import FLOAT, VALUE
 from .table import OPS, get
 from .value import Value, apply
 
-__all__ = ["Op", "OPS", "defop", "get", "register"]
+__all__ = ["Op", "OPS", "defop", "get", "register", "built_in"]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -357,3 +357,13 @@ def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
                   partials=_logsumexp_partials)
+
+# The ops declared above: the batch code generator writes their rules as numpy expressions; any other
+# op (a user's, or one of these replaced with defop(..., replace=True)) has its rules called as they are.
+_BUILT_IN = dict(OPS)
+
+
+def built_in(op: Op) -> bool:
+    """Whether ``op`` is one of the table's own ops as declared here (parameters bound or not)."""
+    base = _BUILT_IN.get(op.name)
+    return base is not None and (op is base or any(op is b for b in base._cache.values()))

@@ -236,12 +236,10 @@ class FlatTrainer:
                 opt.state[k] = a.tolist()
 
     def close(self) -> None:
-        """The end of the run: large arrays kept for the next call (the replays' arrays of a batch size,
-        the whole data set's input columns, from :data:`KEEP_BYTES` up) are dropped, so a full-batch fit
-        on a large data set does not hold hundreds of MB once it returns; smaller ones stay, and a
-        second fit on the same model starts without allocating them."""
-        for tape in self.compiled.tapes():
-            tape.free_arrays(KEEP_BYTES)
+        """The end of the run: the whole data set's input columns, kept for the next call, are dropped
+        from :data:`KEEP_BYTES` up, so a full-batch fit on a large data set does not hold hundreds of
+        MB once it returns; smaller ones stay, and a second fit on the same model starts without
+        building them.  (A tape's replay keeps no arrays between calls.)"""
         self.compiled.free_inputs(KEEP_BYTES)
         self.full_inputs = None
 

@@ -20,7 +20,8 @@ from ..backends import FLOAT
 __all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE"]
 
 # Binding strength, as in Python's grammar: higher binds tighter.
-_PREC = {"if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "/": 12, "neg": 13, "**": 14, "atom": 20}
+_PREC = {"lambda": 0, "if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "@": 12, "/": 12, "neg": 13, "**": 14,
+         "atom": 20}
 
 
 class Sym:
@@ -29,7 +30,9 @@ class Sym:
     __slots__ = ("kind", "text", "args")
 
     def __init__(self, kind: str, text: str, args: tuple = ()) -> None:
-        self.kind = kind  # "name" | "op" (text is the operator) | "neg" | "call" | "if"
+        # "name" | "op" (text is the operator) | "neg" | "call" | "if"; batch code (arrays.py) also
+        # has "item" (args[0][text]) and "lambda" (text: its parameter, args: its body)
+        self.kind = kind
         self.text = text
         self.args = args
 
@@ -212,8 +215,8 @@ def _prec(x: Any) -> int:
         return _PREC["cmp"] if x.text in (">", ">=", "<=", "<", "==") else _PREC[x.text]
     if x.kind == "neg":
         return _PREC["neg"]
-    if x.kind == "if":
-        return _PREC["if"]
+    if x.kind in ("if", "lambda"):
+        return _PREC[x.kind]
     return _PREC["atom"]
 
 
@@ -234,7 +237,11 @@ def _render(x: Any, names: dict, top: bool = False) -> str:
     if k == "call":
         return f"{x.text}(" + ", ".join(_render(a, names) for a in x.args) + ")"
     if k == "tuple":
-        return "(" + ", ".join(_render(a, names) for a in x.args) + ",)"
+        return "(" + ", ".join(_render(a, names) for a in x.args) + ",)" if x.args else "()"
+    if k == "item":
+        return f"{_wrap(x.args[0], names, _PREC['atom'])}[{x.text}]"
+    if k == "lambda":
+        return f"lambda {x.text}: {_render(x.args[0], names)}"
     if k == "neg":
         a = x.args[0]
         s = _render(a, names)

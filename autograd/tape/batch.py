@@ -67,12 +67,14 @@ class BatchPlan:
             X = np.asarray(columns, dtype=float).reshape(rec.n_inputs, -1)
         else:
             X = np.empty((0, 1))
-        theta = np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
+        theta = params if type(params) is np.ndarray and params.dtype == np.float64 else \
+            np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
         B = X.shape[1]
         if self._consts_finite and (finite or np.isfinite(X).all()) and np.isfinite(theta).all():
+            fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
-                    out, gin, pg = self._program(False)(X, theta, grad)
+                    out, gin, pg = fast(X, theta, grad)
                 return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
             except FloatingPointError:
                 pass  # an inf or NaN appeared: eager may raise there, or carry it on

@@ -174,8 +174,11 @@ class _Writer:
         self.flush_backward()
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
-        ns = dict(self.ns, np=np, nb=numpy_backend(), inf=float("inf"), nan=float("nan"), _full=_full,
-                  **{f: getattr(numpy_backend(), f) for f in CALLS})
+        nb = numpy_backend()
+        ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=_full,
+                  **{f: getattr(nb, f) for f in CALLS})
+        if not self.careful:
+            ns.update(finite_backend(np))
         return "\n".join(head + self.lines) + "\n", ns
 
     def name_groups(self) -> None:
@@ -386,7 +389,9 @@ class _Writer:
             space, add, assign = entry
             if type(space) is int and space not in made:
                 made.add(space)
-                if self.writes[space] == 1 and assign is not None:
+                # the only write makes the gradient; so does a first one that makes a new array (a
+                # product, not a name or a view, which later writes must not add into)
+                if assign is not None and (self.writes[space] == 1 or _fresh(assign.split(" = ", 1)[1])):
                     self.lines.append(f"    {assign}")
                     continue
                 g = self.s.groups[space]
@@ -502,7 +507,8 @@ class _Writer:
             gv = self.grad_var(sp)
             n = self.size(sp)
             if len(rows) > 1 and len(set(rows)) == 1:
-                self.add_write(sp, f"{gv}[{rows[0]}] += {_atom(part)}.sum(axis=0)", None)
+                whole_var = f"{gv} = {_atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
+                self.add_write(sp, f"{gv}[{rows[0]}] += {_atom(part)}.sum(axis=0)", whole_var)
             elif len(set(rows)) == len(rows):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
@@ -532,6 +538,24 @@ def _layer_sides(g: Group) -> Any:
 def layer_groups(sched: Schedule) -> set[int]:
     """Ids of the groups the program computes as one matrix product (layers)."""
     return {id(g) for g in sched.groups if _layer_sides(g) is not None}
+
+
+def _fresh(text: str) -> bool:
+    """Whether the expression ``text`` makes a new array of its own (not a name, a view or a broadcast)."""
+    return not re.fullmatch(r"[\w.]+(\[[^\[\]]*\])*", text) and "broadcast_to" not in text and \
+        not text.startswith("_c")
+
+
+def finite_backend(np: Any) -> dict[str, Any]:
+    """The numpy backend's comparisons for arrays known to hold finite numbers only (the fast variant:
+    an inf or NaN raises before anything reads it), which need no NaN handling."""
+    def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
+        if tie == 0.0:
+            return np.greater(a, b).astype(float)
+        return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), tie, 0.0))
+
+    return {"step": step, "select": lambda x, pos, neg: np.where(np.greater(x, 0.0), pos, neg),
+            "finite_or": lambda x, default: x}
 
 
 def _atom(text: str) -> str:

@@ -36,7 +36,7 @@ LOAD_TIMEOUT_MS = 180_000  # Pyodide's first start on a loaded 2-core machine: 1
 TRAIN_TIMEOUT_MS = 120_000
 
 sys.path.insert(0, str(WEB / "py"))
-from chalkweb import lab, playground  # noqa: E402
+from chalkweb import explain, export, lab, playground, recording  # noqa: E402
 
 
 def _load_build():
@@ -82,42 +82,133 @@ def test_lab_reports_errors_as_python_messages(source, expected):
     assert "Traceback" not in r["error"] and "chalkweb" not in r["error"]
 
 
-def test_playground_compiled_gradients_equal_eager_ones():
+@pytest.mark.parametrize("settings", [
+    {"dataset": "moons", "hidden": "5, 4", "activation": "relu", "l2": 0.01, "batch_size": 7, "loss": "binary_cross_entropy"},
+    {"dataset": "blobs3", "hidden": "4", "features": "x1, x2, x1x2, sinx1", "l2": 0.001, "batch_size": 7},
+    {"dataset": "sine", "hidden": "3", "features": "x1, sinx1", "batch_size": 7},
+])
+def test_playground_compiled_gradients_equal_eager_ones(settings):
     grads = []
     for compiled in (True, False):
-        pg = playground.Playground("moons", hidden="5, 4", activation="relu", l2=0.01, batch_size=7,
-                                   loss="binary_cross_entropy", compiled=compiled)
-        loss = pg._gradients(list(range(7)))
+        pg = playground.Playground(**settings, compiled=compiled)
+        loss = pg._gradients(pg.train[:7])
         grads.append((loss, [p.grad for p in pg.params]))
     (l1, g1), (l2, g2) = grads
     assert l1 == pytest.approx(l2, rel=1e-12)
     assert g1 == pytest.approx(g2, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("dataset", sorted(playground.toydata.DATASETS))
-def test_playground_fits_each_dataset_with_its_defaults(dataset):
+@pytest.mark.parametrize("dataset, epochs", [("xor", 400), ("moons", 400), ("circles", 400), ("spirals", 1500),
+                                             ("blobs3", 400)])
+def test_playground_fits_each_dataset_with_its_defaults(dataset, epochs):
     pg = playground.Playground(dataset)
-    assert len(pg.X) == 100 and set(pg.y) == {-1.0, 1.0}
+    assert len(pg.X) == 200 and len(pg.test) == 60 and not set(pg.test) & set(pg.train)
+    assert set(pg.y) == ({0.0, 1.0, 2.0} if dataset == "blobs3" else {-1.0, 1.0})
     first = pg.step()["loss"]
-    for _ in range(150):
+    for _ in range(epochs):
         status = pg.step()
         if status["accuracy"] == 1.0:
             break
-    assert status["accuracy"] >= 0.95 and status["loss"] < first
+    assert status["accuracy"] >= 0.95 and status["test_accuracy"] >= 0.85 and status["loss"] < first
+
+
+def test_playground_spiral_takes_hundreds_of_epochs_so_there_is_something_to_watch():
+    pg = playground.Playground()  # the page's defaults: spirals of 1.25 turns, 8-8 tanh, momentum, lr 0.03
+    for _ in range(300):
+        pg.step()
+    assert pg.accuracy() < 0.8  # at the page's default 30 epochs/s: still learning after 10 s
+
+
+def test_playground_regression_fits_the_sine_curve():
+    pg = playground.Playground("sine", hidden="8")
+    assert pg.task == "regression" and pg.loss_name == "squared_error" and pg.accuracy() is None
+    for _ in range(300):
+        pg.step()
+    assert pg.losses[-1] < 0.15 * pg.losses[0] and len(pg.test_losses) == 300  # the noise (0.1) floors it at 0.01
+    assert pg.curve(5, pg.input_box())[2] == pytest.approx(pg.scores([[pg.input_box()[0] / 2 + pg.input_box()[1] / 2, 0.0]])[0])
+
+
+def test_playground_bad_loss_for_the_task_names_the_choices():
+    with pytest.raises(ValueError, match="loss must be one of cross_entropy, multiclass_hinge for multiclass data"):
+        playground.Playground("blobs3", loss="hinge")
+
+
+def test_playground_recording_restores_an_epoch_bit_for_bit_and_keeps_its_budget():
+    pg = playground.Playground("moons", hidden="4")
+    box = pg.input_box()
+    grids = [pg.grid(8, box)]
+    for _ in range(6):
+        pg.step()
+        grids.append(pg.grid(8, box))
+    for epoch in (0, 3, 5):
+        with pg.at_epoch(epoch) as shown:
+            assert shown == epoch and pg.grid(8, box) == grids[epoch]
+    assert pg.grid(8, box) == grids[-1]  # the parameters are back
+    rec = recording.Recording(budget_bytes=10 * 8 * len(pg.params))  # room for 10 snapshots
+    for epoch in range(100):
+        rec.add(epoch, [float(epoch)] * len(pg.params))
+    assert rec.nbytes() <= rec.budget and rec.stride > 1 and 0 in rec.snapshots
+    assert rec.snapshots[rec.nearest(50)][0] == rec.nearest(50) <= 50
 
 
 def test_playground_sample_graph_holds_that_samples_gradients():
     pg = playground.Playground("xor", hidden="3")
     pg.step()
     before = [p.grad for p in pg.params]
-    g = pg.sample_graph(5)
+    g = explain.sample_graph(pg, 5)
     assert [p.grad for p in pg.params] == before  # drawing leaves the training gradients alone
     for p in pg.params:
         p.grad = 0.0
-    loss = pg.sample_loss(5)
+    loss = pg.sample_loss(5)[0]
     loss.backward()
     assert g["nodes"] == len(autograd.topological_order(loss)) and g["loss"] == loss.data
     assert all(f"{p.grad:.4f}" in g["dot"] for p in pg.params) and "loss" in g["dot"]
+    assert "subgraph cluster_" in g["dot"]  # a box per neuron
+
+
+def test_playground_zero_loss_sample_says_why():
+    pg = playground.Playground("moons", hidden="4")
+    for _ in range(300):
+        pg.step()
+    scores = pg.scores(pg.X)
+    i = next(k for k, s in enumerate(scores) if s * pg.y[k] > 1.0)
+    g = explain.sample_graph(pg, i)
+    assert g["loss"] == 0.0 and "not a bug" in g["why"] and "≥ 1" in g["why"]
+    j = min(range(len(scores)), key=lambda k: scores[k] * pg.y[k])
+    assert explain.sample_graph(pg, j)["why"] == ""
+
+
+def test_playground_neuron_formula_has_the_engines_numbers():
+    pg = playground.Playground("moons", hidden="3")
+    for _ in range(5):
+        pg.step()
+    v = explain.neuron_view(pg, 1, 2, 4)
+    loss, layers, zs = pg.sample_loss(4)
+    for p in pg.params:
+        p.grad = 0.0
+    loss.backward()
+    neuron, z = pg.model.layers[0].neurons[2], zs[0][2]
+    assert v["z"] == z.data and v["grad_z"] == z.grad
+    num = explain.num
+    w1, w2, b = neuron.w[0].data, neuron.w[1].data, neuron.b.data
+    assert v["formula"][0].startswith(f"z = {num(w1) if w1 > 0 else '−' + num(-w1)}·x₁")
+    assert v["formula"][0].endswith(f"= {num(z.data)}")
+    assert v["formula"][1] == f"out = tanh({num(z.data)}) = {num(layers[1][2].data)}"
+    assert f"= {num(neuron.w[0].grad)}" in v["formula"][4] and v["formula"][-1] == f"∂L/∂b = ∂L/∂z = {num(z.grad)}"
+    assert "grad" in v["dot"] and "tanh" in v["dot"]
+
+
+def test_exported_script_retrains_the_same_network_with_fit(tmp_path):
+    pg = playground.Playground("blobs3", hidden="4", features="x1, x2, x1sq", l2=0.001)
+    for _ in range(40):
+        pg.step()
+    path = tmp_path / "run.py"
+    path.write_text(export.script(pg, {"dataset": "blobs3"}))
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"training accuracy {pg.accuracy():.4f}" in out.stdout
+    assert f"test accuracy {pg.accuracy(pg.test):.4f}" in out.stdout
 
 
 # --- nn's model-building parts without numpy ----------------------------------------------------

@@ -128,6 +128,7 @@ export async function resetPlayground() {
   const cfg = config();
   try {
     const r = await ask("reset", { config: cfg });
+    cfg.loss = r.loss;  // pasted points decide their task, and so the loss
     pg.config = cfg;
     pg.model = r.model;
     history.replaceState(null, "", toHash(cfg));
@@ -140,6 +141,8 @@ export async function resetPlayground() {
     $("pg-neuron").hidden = true;
     $("pg-sample-info").textContent = `click a data point (${r.n_params} parameters)`;
     $("pg-step-time").textContent = "–";
+    for (const opt of $("pg-loss").options) opt.hidden = !pg.losses_by_task[r.task].includes(opt.value);
+    $("pg-loss").value = r.loss;
     fillClickModes();
     legend();
     buildNetwork();

@@ -87,7 +87,8 @@ class Playground:
         self.X, self.y, self.train, self.test = X, y, train, test_idx
         self.task = task_of(dataset, y)
         choices = LOSSES[self.task]
-        loss = choices[0] if loss == "auto" else loss
+        # "auto", or pasted points whose labels chose another task: the task's first loss
+        loss = choices[0] if loss == "auto" or (dataset == "custom" and loss not in choices) else loss
         if loss not in choices:
             raise ValueError(f"Playground: loss must be one of {', '.join(choices)} for {self.task} data, got {loss!r}")
         if self.task == "binary" and not set(y) <= {-1.0, 1.0}:

@@ -83,7 +83,8 @@ def test_lab_reports_errors_as_python_messages(source, expected):
 
 
 @pytest.mark.parametrize("settings", [
-    {"dataset": "moons", "hidden": "5, 4", "activation": "relu", "l2": 0.01, "batch_size": 7, "loss": "binary_cross_entropy"},
+    {"dataset": "moons", "hidden": "5, 4", "activation": "relu", "l2": 0.01, "batch_size": 7,
+     "loss": "binary_cross_entropy"},
     {"dataset": "blobs3", "hidden": "4", "features": "x1, x2, x1x2, sinx1", "l2": 0.001, "batch_size": 7},
     {"dataset": "sine", "hidden": "3", "features": "x1, sinx1", "batch_size": 7},
 ])
@@ -125,7 +126,8 @@ def test_playground_regression_fits_the_sine_curve():
     for _ in range(300):
         pg.step()
     assert pg.losses[-1] < 0.15 * pg.losses[0] and len(pg.test_losses) == 300  # the noise (0.1) floors it at 0.01
-    assert pg.curve(5, pg.input_box())[2] == pytest.approx(pg.scores([[pg.input_box()[0] / 2 + pg.input_box()[1] / 2, 0.0]])[0])
+    box = pg.input_box()
+    assert pg.curve(5, box)[2] == pytest.approx(pg.scores([[box[0] / 2 + box[1] / 2, 0.0]])[0])  # the middle
 
 
 def test_playground_bad_loss_for_the_task_names_the_choices():
@@ -190,7 +192,7 @@ def test_playground_neuron_formula_has_the_engines_numbers():
     neuron, z = pg.model.layers[0].neurons[2], zs[0][2]
     assert v["z"] == z.data and v["grad_z"] == z.grad
     num = explain.num
-    w1, w2, b = neuron.w[0].data, neuron.w[1].data, neuron.b.data
+    w1 = neuron.w[0].data
     assert v["formula"][0].startswith(f"z = {num(w1) if w1 > 0 else '−' + num(-w1)}·x₁")
     assert v["formula"][0].endswith(f"= {num(z.data)}")
     assert v["formula"][1] == f"out = tanh({num(z.data)}) = {num(layers[1][2].data)}"
@@ -392,7 +394,8 @@ def test_page_lab_error_marks_the_old_graph_stale_and_the_node_limit_is_a_contro
     page.fill("#lab-code", "x = Value(2.0)\ny = (x * 3\n")
     page.click("#lab-run")
     page.wait_for_selector("#lab-stale:not([hidden])")
-    assert page.get_attribute("#lab-graph", "data-stale") == "true" and "stale" in page.get_attribute("#lab-graph", "class")
+    assert page.get_attribute("#lab-graph", "data-stale") == "true"
+    assert "stale" in page.get_attribute("#lab-graph", "class")
     assert "stale" in page.text_content("#lab-step-caption") and "step 1/" not in page.text_content("#lab-step-caption")
     _artefact(page, "lab_stale")
     chain = "a = Value(1.0, label='a')\nfor k in range(300):\n    a = a * 1.0 + 0.0\na\n"  # 1,201 values
@@ -405,7 +408,7 @@ def test_page_lab_error_marks_the_old_graph_stale_and_the_node_limit_is_a_contro
     page.wait_for_function(f"document.getElementById('lab-graph').dataset.runs === '{runs + 2}'", timeout=120_000)
     assert page.get_attribute("#lab-graph", "data-stale") == "false" and page.is_hidden("#lab-error")
     page.fill("#lab-max-nodes", "500")
-    page.fill("#lab-code", "m = nn.MLP(2, [2, 1], seed=0)\nout = m([1.0, -1.0]); out.backward()\nout\n")
+    page.fill("#lab-code", "m = nn.MLP(2, [2, 1], seed=0)\nout = m([1.0, -1.0])\nout.backward()\nout\n")
     page.check("#lab-cluster")
     page.wait_for_function(f"document.getElementById('lab-graph').dataset.runs === '{runs + 3}'")
     assert page.locator("#lab-graph svg g.cluster").count() >= 3  # one box per neuron, one per layer
@@ -528,7 +531,8 @@ def test_page_split_plots_both_losses_with_a_legend(browser):
     assert page.text_content("#pg-test-loss") != "–" and "test point" in page.text_content("#pg-legend")
     dashed_blue = ("(() => { const c = document.getElementById('pg-loss-curve'); const d = c.getContext('2d')"
                    ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4)"
-                   " if (Math.abs(d[i] - 31) < 30 && Math.abs(d[i + 1] - 95) < 30 && Math.abs(d[i + 2] - 160) < 30) n++;"
+                   " if (Math.abs(d[i] - 31) < 30 && Math.abs(d[i + 1] - 95) < 30"
+                   " && Math.abs(d[i + 2] - 160) < 30) n++;"
                    " return n; })()")
     assert page.evaluate(dashed_blue) > 20  # the test-loss curve is drawn
     _artefact(page, "playground_split")
@@ -551,7 +555,7 @@ def test_page_network_drawing_has_a_heatmap_per_unit_and_weights_on_hover(browse
     name, value = title.split(" = ")
     weights = page.evaluate("chalkgrad.playground.weights")
     assert name == "layers.0.neurons.0.w[2]" and float(value) == pytest.approx(weights[0][0]["w"][2], abs=1e-4)
-    colours = {page.get_attribute(f"#pg-weight-{k}", "stroke") for k in ("1-0-0", "1-0-1", "1-0-2", "1-1-0", "1-1-1")}
+    colours = {page.get_attribute(f"#pg-weight-1-{k}", "stroke") for k in ("0-0", "0-1", "0-2", "1-0", "1-1")}
     assert colours <= {"#1f5fa0", "#e0700a"}
     blank = page.evaluate("(() => { const d = document.getElementById('pg-node-1-0').getContext('2d')"
                           ".getImageData(0, 0, 40, 40).data; return new Set(d).size; })()")
@@ -669,7 +673,8 @@ def test_page_pasted_csv_becomes_the_data(browser):
     assert page.evaluate("chalkgrad.playground.points.length") == 30
     assert page.evaluate("chalkgrad.playground.task") == "multiclass"
     assert page.input_value("#pg-loss") == "cross_entropy"
-    assert [o for o in page.eval_on_selector_all("#pg-click option", "os => os.map(o => o.value)")] == ["inspect", "0", "1", "2"]
+    modes = page.eval_on_selector_all("#pg-click option", "os => os.map(o => o.value)")
+    assert modes == ["inspect", "0", "1", "2"]
     _set(page, "#pg-dataset", "moons")
 
 

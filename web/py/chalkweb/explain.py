@@ -115,7 +115,8 @@ def neuron_view(pg: Playground, layer: int, j: int, i: int, epoch: int | None = 
     last = layer == len(pg.model.layers)
     act = "linear" if last else pg.activation
     formula = [f"z = {_weighted_sum(weights, names, bias)} = {num(z.data)}",
-               f"out = z = {num(out.data)} (linear output)" if last else f"out = {act}({num(z.data)}) = {num(out.data)}",
+               f"out = z = {num(out.data)} (linear output)" if last
+               else f"out = {act}({num(z.data)}) = {num(out.data)}",
                f"∂L/∂out = {num(g_out)} ({'from the loss' if last else 'summed over the neurons of the next layer'})",
                f"∂L/∂z = ∂L/∂out · {act}′(z) = {num(g_out)} · {factor(slope)} = {num(g_z)}"]
     formula += [f"∂L/∂w{str(k + 1).translate(SUB)} = ∂L/∂z · {name} = {num(g_z)} · {factor(v.data)} = {num(g)}"

@@ -31,7 +31,8 @@ def script(pg: Playground, config: dict[str, Any], url: str = "") -> str:
     if pg.optimizer == "adam":
         opt = f"nn.optim.Adam(model.parameters(), lr={pg.opt.lr!r})"
     else:
-        opt = f"nn.optim.SGD(model.parameters(), lr={pg.opt.lr!r}, momentum={0.9 if pg.optimizer == 'momentum' else 0.0})"
+        momentum = 0.9 if pg.optimizer == "momentum" else 0.0
+        opt = f"nn.optim.SGD(model.parameters(), lr={pg.opt.lr!r}, momentum={momentum})"
     reg = f"lambda ps: nn.l2(ps, {pg.l2!r})" if pg.l2 else "None"
     if pg.task == "multiclass":
         right = "max(range(len(out)), key=lambda k: out[k].data) == t"
@@ -39,9 +40,12 @@ def script(pg: Playground, config: dict[str, Any], url: str = "") -> str:
         right = "(out.data > 0) == (t > 0.5)"
     else:
         right = "(out.data > 0) == (t > 0)"
-    measure = ("def mean_squared_error(X, T):\n    return sum((model(features(*x)).data - t) ** 2 for x, t in zip(X, T)) / len(X)\n"
-               if pg.task == "regression" else
-               f"def accuracy(X, T):\n    return sum({right} for x, t in zip(X, T) for out in [model(features(*x))]) / len(X)\n")
+    if pg.task == "regression":
+        measure = ("def mean_squared_error(X, T):\n"
+                   "    return sum((model(features(*x)).data - t) ** 2 for x, t in zip(X, T)) / len(X)\n")
+    else:
+        measure = (f"def accuracy(X, T):\n"
+                   f"    return sum({right} for x, t in zip(X, T) for out in [model(features(*x))]) / len(X)\n")
     report = ("print(f\"training loss {mean_squared_error(X_train, y_train):.4f}\")"
               if pg.task == "regression" else
               "print(f\"training accuracy {accuracy(X_train, y_train):.4f}\")\n"

@@ -41,7 +41,8 @@ def _widths(hidden: Any) -> list[int]:
         return [int(w) for w in hidden]
     widths = hidden.replace(" ", "").split(",") if hidden.strip() else []
     if not all(w.isdigit() and int(w) > 0 for w in widths):
-        raise ValueError(f"Playground: hidden layers must be widths separated by commas (e.g. 16, 16), got {hidden!r:.60}")
+        raise ValueError("Playground: hidden layers must be widths separated by commas (e.g. 16, 16), "
+                         f"got {hidden!r:.60}")
     return [int(w) for w in widths]
 
 
@@ -285,7 +286,8 @@ class Playground:
                 for layer in self.model.layers]
 
     def bounds(self, margin: float = 0.25) -> tuple[float, float, float, float]:
-        xs, ys = [p[0] for p in self.X], [p[1] if self.task != "regression" else self.y[i] for i, p in enumerate(self.X)]
+        xs = [p[0] for p in self.X]
+        ys = [self.y[i] if self.task == "regression" else p[1] for i, p in enumerate(self.X)]
         return (min(xs) - margin, max(xs) + margin, min(ys) - margin, max(ys) + margin)
 
     def input_box(self, margin: float = 0.25) -> tuple[float, float, float, float]:

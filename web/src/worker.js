@@ -12,6 +12,7 @@ let sent = 0;            // epochs whose losses the page has been sent
 let speed = 30;          // epochs per second; 0 = as fast as Python goes
 const selection = { sample: null, neuron: null };  // redrawn live while training
 const SLICE_MS = 50;      // at full speed: train at most this long, then send a frame and let messages in
+const FRAME_MS = 100;     // a new frame at most this often (at 10 epochs/s or slower: every epoch)
 const GRAPH_MS = 400;     // while training, the open graphs are redrawn at most this often
 
 async function init() {
@@ -46,10 +47,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function trainLoop(gen) {
   const going = () => training && gen === generation;
   let due = performance.now();   // when the next epoch is due (speed > 0)
-  let lastGraphs = 0;
+  let lastGraphs = 0, lastFrame = 0, steps = 0, trained = 0;
   while (going()) {
     const t0 = performance.now();
-    let steps = 0;
     try {
       if (speed > 0) {
         while (going() && performance.now() >= due && performance.now() - t0 < SLICE_MS) {
@@ -61,12 +61,14 @@ async function trainLoop(gen) {
       } else {
         do { call("pg_step"); steps++; } while (going() && performance.now() - t0 < SLICE_MS);
       }
-      if (steps && going()) {
-        const ms = (performance.now() - t0) / steps;
+      trained += performance.now() - t0;
+      if (steps && going() && (speed > 0 && speed <= 10 || performance.now() - lastFrame >= FRAME_MS)) {
         const graphs = performance.now() - lastGraphs > GRAPH_MS;
         if (graphs) lastGraphs = performance.now();
         const f = frame(null, graphs);
-        f.ms_per_step = ms;
+        f.ms_per_step = trained / steps;
+        lastFrame = performance.now();
+        steps = trained = 0;
         postMessage({ event: "frame", frame: f });
       }
     } catch (e) {  // e.g. a learning rate so large that the update overflows: the optimiser's message

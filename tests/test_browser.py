@@ -417,11 +417,11 @@ def test_page_lab_error_marks_the_old_graph_stale_and_the_node_limit_is_a_contro
     page.click("#lab-example")
 
 
-def _artefact(page, name: str) -> Path:
+def _artefact(page, name: str, full_page: bool = True) -> Path:
     """A screenshot kept after the run: artefacts/browser/<name>.png (CHALKGRAD_ARTEFACTS moves the folder)."""
     folder = Path(os.environ.get("CHALKGRAD_ARTEFACTS", ROOT / "artefacts")) / "browser"
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
     return folder / f"{name}.png"
 
 
@@ -494,6 +494,7 @@ def test_page_three_classes_and_regression(browser):
     _artefact(page, "playground_three_classes")
     _playground(page, dataset="sine")
     assert page.input_value("#pg-loss") == "squared_error"
+    assert page.evaluate("chalkgrad.playground.config.features") == "x1"  # 1-D data: x2 is always 0
     _steps(page, 20)
     losses = page.evaluate("chalkgrad.playground.losses")
     assert len(losses) == 20 and losses[-1] < losses[0]
@@ -748,7 +749,7 @@ def test_page_small_and_short_screens(browser):
         for selector in ("header h1", "#tab-lab", "#tab-playground", "#status"):
             box = page.eval_on_selector(selector, "e => e.getBoundingClientRect().toJSON()")
             assert 0 <= box["top"] and box["bottom"] <= 700 and page.is_visible(selector), selector
-        _artefact(page, "short_screen_playground")
+        _artefact(page, "short_screen_playground", full_page=False)  # what the screen shows, scrolled
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.evaluate("window.scrollTo(0, 0)")

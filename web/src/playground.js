@@ -178,6 +178,10 @@ function drawHeatmap() {
   if (pg.task === "regression") {
     if (pg.grid) {
       const [x0, x1] = pg.box;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(a.x, a.y, a.w, a.h);
+      ctx.clip();  // the curve may leave the plot
       ctx.strokeStyle = "#b71c1c";
       ctx.lineWidth = 2;
       ctx.beginPath();
@@ -185,7 +189,8 @@ function drawHeatmap() {
         const [px, py] = toPixel([x0 + (x1 - x0) * k / (pg.grid.length - 1), 0], v);
         if (k) ctx.lineTo(px, py); else ctx.moveTo(px, py);
       });
-      ctx.save(); ctx.rect(a.x, a.y, a.w, a.h); ctx.clip(); ctx.stroke(); ctx.restore();
+      ctx.stroke();
+      ctx.restore();
     }
   } else if (pg.grid) {
     paintGrid(ctx, pg.grid, a.x, a.y, a.w, a.h, pg.task === "multiclass");
@@ -398,6 +403,9 @@ export function initPlayground(hello) {
   };
   $("pg-dataset").addEventListener("change", () => {
     $("pg-noise").value = NOISE[$("pg-dataset").value];
+    if (pg.tasks[$("pg-dataset").value] === "regression") {  // 1-D data: x2 is 0, so only features of x1
+      for (const box of document.querySelectorAll("#pg-features input")) box.checked = box.value === "x1";
+    }
     if ($("pg-dataset").value !== "custom") pg.extra = [];
     fitLossToTask();
   });

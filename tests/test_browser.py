@@ -391,6 +391,7 @@ def test_page_lab_error_marks_the_old_graph_stale_and_the_node_limit_is_a_contro
     page.click("#lab-run")
     page.wait_for_function(f"document.getElementById('lab-graph').dataset.runs === '{runs + 1}'")
     assert page.get_attribute("#lab-graph", "data-stale") == "false" and page.is_hidden("#lab-stale")
+    assert page.url.endswith("#lab")  # the playground's settings change its own address only while it is shown
     page.fill("#lab-code", "x = Value(2.0)\ny = (x * 3\n")
     page.click("#lab-run")
     page.wait_for_selector("#lab-stale:not([hidden])")

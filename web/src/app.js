@@ -1,6 +1,6 @@
 // The page: tabs and the expression lab; the playground is playground.js. Python runs in worker.js.
 import { $, ask, draw, showError, pendingCount } from "./common.js";
-import { playground, initPlayground, resetPlayground, toPixel } from "./playground.js";
+import { playground, initPlayground, playgroundAddress, resetPlayground, toPixel } from "./playground.js";
 
 // A drawing fits its box; a click shows it at its natural size (scroll), another click fits it again.
 for (const box of document.querySelectorAll(".graph")) box.addEventListener("click", () => box.classList.toggle("natural"));
@@ -9,8 +9,7 @@ for (const box of document.querySelectorAll(".graph")) box.addEventListener("cli
 function showPage(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.page === name);
   for (const page of document.querySelectorAll(".page")) page.hidden = page.id !== name;
-  const hash = location.hash.split("?");
-  if (hash[0] !== "#" + name) history.replaceState(null, "", "#" + name + (name === "playground" && hash[1] ? "?" + hash[1] : ""));
+  history.replaceState(null, "", name === "playground" ? playgroundAddress() : "#lab");
   window.scrollTo(0, 0);
 }
 for (const tab of document.querySelectorAll(".tab")) tab.onclick = () => showPage(tab.dataset.page);

@@ -37,6 +37,16 @@ function toHash(cfg) {
   return "#playground?" + q.toString();
 }
 
+// The playground's address: its configuration once a model exists, else what the address already says.
+export function playgroundAddress() {
+  if (pg.config.dataset) return toHash(pg.config);
+  return location.hash.startsWith("#playground") ? location.hash : "#playground";
+}
+
+function syncAddress() {  // only while the playground is the page shown: the lab keeps "#lab"
+  if (!$("playground").hidden) history.replaceState(null, "", playgroundAddress());
+}
+
 function fromHash() {
   const [page, query] = location.hash.split("?");
   if (page !== "#playground" || !query) return;
@@ -131,7 +141,7 @@ export async function resetPlayground() {
     cfg.loss = r.loss;  // pasted points decide their task, and so the loss
     pg.config = cfg;
     pg.model = r.model;
-    history.replaceState(null, "", toHash(cfg));
+    syncAddress();
     showError($("pg-error"), "");
     Object.assign(pg, { points: r.points, labels: r.labels, test: r.test, bounds: r.bounds, box: r.box, task: r.task,
       classes: r.classes, sizes: r.sizes, featureNames: r.features, losses: [], testLosses: [], selected: -1, neuron: null });
@@ -399,7 +409,7 @@ export function initPlayground(hello) {
   $("pg-timeline").oninput = (e) => view(Number(e.target.value));
   $("pg-speed").onchange = () => {
     ask("set_speed", { value: Number($("pg-speed").value) });
-    history.replaceState(null, "", toHash(pg.config));
+    syncAddress();
   };
   $("pg-dataset").addEventListener("change", () => {
     $("pg-noise").value = NOISE[$("pg-dataset").value];
@@ -415,7 +425,7 @@ export function initPlayground(hello) {
     try {
       await ask("set_lr", { lr: Number($("pg-lr").value) });
       pg.config.lr = Number($("pg-lr").value);
-      history.replaceState(null, "", toHash(pg.config));
+      syncAddress();
       showError($("pg-error"), "");
     } catch (e) { showError($("pg-error"), e.message); }
   });
@@ -434,7 +444,7 @@ export function initPlayground(hello) {
     } catch (e) { showError($("pg-error"), e.message); }
   };
   $("pg-link").onclick = () => {
-    history.replaceState(null, "", toHash(pg.config));
+    history.replaceState(null, "", playgroundAddress());
     $("pg-link-text").value = location.href;
     $("pg-link-text").hidden = false;
     $("pg-link-text").select();

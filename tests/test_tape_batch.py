@@ -409,3 +409,26 @@ def test_replays_of_other_batch_sizes_in_between_give_the_same_numbers():
     tape.replay(cols[:, :1], params)
     after = tape.replay(cols, params)
     assert np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1])
+
+
+@pytest.mark.skipif(expressions is None, reason="autograd.testing.strategies not available")
+@SETTINGS
+@given(st.data())
+def test_the_generated_program_equals_its_careful_variant_on_random_graphs(data):
+    """The batch program and its careful variant (every group checked) run the same numpy calls: on
+    random graphs with parameters and a user op (its rules called as they are) they agree exactly."""
+    f, inputs = data.draw(expressions(n_inputs=3, max_nodes=12))
+    w = Value(data.draw(st.floats(-1, 1)))
+    sumsq = autograd.ops.Op("sumsq_generated", lambda m, *xs: m.sum(m.each(lambda x: x * x, xs)),
+                            lambda m, out, *xs: m.each(lambda x: 2.0 * x, xs), "sumsq", arity=None)
+    tape = trace(lambda a, b, c: f(a, b, c) * w + sumsq(a, w * b), *inputs)
+    cols = np.array([[x + d for d in (0.0, 1e-4, -2e-4)] for x in inputs])
+    params = np.array([p.data for p in tape.params])
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        try:
+            fast = tape._plan(False)._program(False)(cols, params, True)
+        except FloatingPointError:
+            return  # not all finite: the careful variant alone answers (tested against eager above)
+    careful = _careful(tape, cols, params)
+    assert np.array_equal(fast[0], careful[0]) and np.array_equal(fast[2], careful[1])
+    assert "(nb, " in tape.batch_source()  # the user op: its rules called on the numpy backend

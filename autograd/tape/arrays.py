@@ -19,7 +19,8 @@ from typing import Any
 from ..table import OPS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lanes", "CALLS", "forget", "stacked_rows"]
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lanes", "CALLS", "forget", "stacked_rows", "finite_backend",
+           "full"]
 
 _NUMPY = None
 
@@ -203,3 +204,24 @@ def _sumprod(w: Any, x: Any) -> Any:
 
 ASYM = SimpleNamespace(**{f: _call(f) for f in CALLS if f not in ("sum", "max", "each", "sumprod")},
                        sum=_reduce("sum"), max=_reduce("max"), each=_each, sumprod=_sumprod)
+
+
+def finite_backend(np: Any) -> dict[str, Any]:
+    """The numpy backend's comparisons for arrays known to hold finite numbers only (the fast variant:
+    an inf or NaN raises before anything reads it), which need no NaN handling."""
+    def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
+        if tie == 0.0:
+            return np.greater(a, b).astype(float)
+        return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), tie, 0.0))
+
+    return {"step": step, "select": lambda x, pos, neg: np.where(np.greater(x, 0.0), pos, neg),
+            "finite_or": lambda x, default: x}
+
+
+def full(x: Any, shape: tuple) -> Any:
+    """``x`` as an array of ``shape`` (a rule whose result does not depend on every input)."""
+    import numpy as np
+
+    if type(x) is np.ndarray and x.shape == shape:
+        return x
+    return np.broadcast_to(x, shape)

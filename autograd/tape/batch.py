@@ -16,8 +16,8 @@ from typing import Any
 
 from ..backends import FLOAT
 from ..errors import backward_error, forward_error
-from .batchgen import generate_batch, layer_groups
-from .schedule import Group, Schedule
+from .batchgen import generate_batch
+from .schedule import Group, Schedule, layer_groups
 from .trace import Recording
 
 _MATH_ERRORS = (ArithmeticError, ValueError)

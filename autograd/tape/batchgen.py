@@ -20,11 +20,12 @@ import re
 from typing import Any
 
 from ..ops import built_in
-from .arrays import ASYM, CALLS, Lanes, SymStack, forget, stacked_rows
-from .schedule import Group, Schedule
+from .arrays import ASYM, CALLS, Lanes, SymStack, finite_backend, forget, full
+from .exprs import atom, common_label, expr_key, makes_new_array, post_order, run_step, runs, shared_parts, short
+from .schedule import Group, Schedule, layer_sides
 from .symbols import Sym, literal, render
 
-__all__ = ["generate_batch", "layer_groups"]
+__all__ = ["generate_batch"]
 
 _RESERVED = set(CALLS) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
                                                  "program", "None", "True", "False"}
@@ -36,15 +37,6 @@ def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
         return _Writer(sched, careful).write()
     finally:
         forget()
-
-
-def _run(rows: list[int]) -> int:
-    """The step of an evenly spaced run of rows (0 when they are not one)."""
-    if len(rows) < 2:
-        return 1
-    step = rows[1] - rows[0]
-    ok = step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:]))
-    return step if ok else 0
 
 
 class _Writer:
@@ -102,7 +94,7 @@ class _Writer:
             return var
         if not keep and m > 1 and len(set(rows)) == 1:
             return f"{var}[{rows[0]}]"  # one row for every node: it broadcasts
-        step = _run(rows)
+        step = run_step(rows)
         if step:
             stop = rows[0] + step * (m - 1) + 1
             return f"{var}[{rows[0]}:{stop}" + (f":{step}]" if step > 1 else "]")
@@ -153,7 +145,7 @@ class _Writer:
         self.name_groups()
         n_in, n_p = rec.n_inputs, len(rec.params)
         head = ["def program(X, theta, backward=True):",
-                f'    """X: ({n_in}, B) inputs {_short(rec.input_names)}; theta: {n_p} parameters."""',
+                f'    """X: ({n_in}, B) inputs {short(rec.input_names)}; theta: {n_p} parameters."""',
                 "    B = X.shape[1]"]
         for gi, g in enumerate(self.s.groups):
             if self.careful:
@@ -175,7 +167,7 @@ class _Writer:
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
-        ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=_full,
+        ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=full,
                   **{f: getattr(nb, f) for f in CALLS})
         if not self.careful:
             ns.update(finite_backend(np))
@@ -199,7 +191,7 @@ class _Writer:
             g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
 
     def matmul(self, g: Group) -> Any:
-        return _layer_sides(g)
+        return layer_sides(g)
 
     def group(self, gi: int, g: Group) -> None:
         sides = self.matmul(g)
@@ -264,7 +256,7 @@ class _Writer:
         if text is None:
             flat, _ = self.gather([c for row in slots for c in row], keep=True)
             text = f"{flat}.reshape({n}, {k})"
-        name = self.fresh("W_" + _common_label(self.rec, [c for row in slots for c in row], layer))
+        name = self.fresh("W_" + common_label(self.rec, [c for row in slots for c in row], layer))
         self.lines.append(f"    {name} = {text}")
         self.views[name] = text
         return name
@@ -307,7 +299,7 @@ class _Writer:
         except Exception:
             del self.lines[mark:]
             raise
-        hoisted = _shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))
+        hoisted = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))
         names = self.hoist(out, hoisted)
         text = render(out, names)
         if not self.is_full(out):
@@ -320,8 +312,8 @@ class _Writer:
         for those already computed (:attr:`shared`): the names to render ``tree`` with."""
         lines = self.lines if into is None else into
         names: dict = {}
-        for x in _post_order(tree):
-            key = _key(x)
+        for x in post_order(tree):
+            key = expr_key(x)
             if key in self.shared:
                 names[id(x)] = self.shared[key]
             elif key in keys:
@@ -332,7 +324,7 @@ class _Writer:
         return names
 
     def is_full(self, tree: Any) -> bool:
-        return any(x.kind == "name" and x.text in self.full for x in _post_order(tree) if type(x) is Sym) or \
+        return any(x.kind == "name" and x.text in self.full for x in post_order(tree) if type(x) is Sym) or \
             (type(tree) is Sym and tree.kind == "op" and tree.text == "@")
 
     def outputs(self) -> list[str]:
@@ -391,7 +383,7 @@ class _Writer:
                 made.add(space)
                 # the only write makes the gradient; so does a first one that makes a new array (a
                 # product, not a name or a view, which later writes must not add into)
-                if assign is not None and (self.writes[space] == 1 or _fresh(assign.split(" = ", 1)[1])):
+                if assign is not None and (self.writes[space] == 1 or makes_new_array(assign.split(" = ", 1)[1])):
                     self.lines.append(f"    {assign}")
                     continue
                 g = self.s.groups[space]
@@ -434,11 +426,11 @@ class _Writer:
             return
         trees = [ds[j] for j in wanted if type(ds[j]) is Sym]
         names = {}
-        keys = _shared_parts(trees, [])
+        keys = shared_parts(trees, [])
         for t in trees:
             names.update(self.hoist(t, keys, lines))
         self.back += lines
-        for run, d in _runs(ds, wanted):
+        for run, d in runs(ds, wanted):
             if type(d) is not Sym:
                 if d == 0.0:
                     continue
@@ -503,12 +495,12 @@ class _Writer:
         for sp, (idx, rows) in by.items():
             part = c if idx == whole else self.rows(c, idx, len(slots), keep=True)
             if vary and not self.varies(sp):
-                part = f"{_atom(part)}.sum(axis=-1)"  # a parameter's gradient: summed over the samples
+                part = f"{atom(part)}.sum(axis=-1)"  # a parameter's gradient: summed over the samples
             gv = self.grad_var(sp)
             n = self.size(sp)
             if len(rows) > 1 and len(set(rows)) == 1:
-                whole_var = f"{gv} = {_atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
-                self.add_write(sp, f"{gv}[{rows[0]}] += {_atom(part)}.sum(axis=0)", whole_var)
+                whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
+                self.add_write(sp, f"{gv}[{rows[0]}] += {atom(part)}.sum(axis=0)", whole_var)
             elif len(set(rows)) == len(rows):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
@@ -516,177 +508,3 @@ class _Writer:
             else:
                 ix = self.const("i", np.array(rows, dtype=np.intp))
                 self.add_write(sp, f"np.add.at({gv}, {ix}, {part})", None)
-
-
-def _layer_sides(g: Group) -> Any:
-    """(invariant side, varying side) of a ``dot`` group that is one matrix product: weights the
-    same for every sample times an input row shared by all its nodes (a layer), or None."""
-    r = len(g.slots)
-    n = r // 2
-    if g.op.name != "dot" or not built_in(g.op) or n == 0 or not g.vary:
-        return None
-    sides = (range(0, n), range(n, 2 * n))
-    pats = [{g.pat[j] for j in side} for side in sides]
-    if any(len(p) != 1 for p in pats) or pats[0] == pats[1]:
-        return None
-    inv, var = (0, 1) if pats[1] == {True} else (1, 0)
-    if not all(len(set(g.slots[j])) == 1 for j in sides[var]):
-        return None
-    return sides[inv], sides[var]
-
-
-def layer_groups(sched: Schedule) -> set[int]:
-    """Ids of the groups the program computes as one matrix product (layers)."""
-    return {id(g) for g in sched.groups if _layer_sides(g) is not None}
-
-
-def _fresh(text: str) -> bool:
-    """Whether the expression ``text`` makes a new array of its own (not a name, a view or a broadcast)."""
-    return not re.fullmatch(r"[\w.]+(\[[^\[\]]*\])*", text) and "broadcast_to" not in text and \
-        not text.startswith("_c")
-
-
-def finite_backend(np: Any) -> dict[str, Any]:
-    """The numpy backend's comparisons for arrays known to hold finite numbers only (the fast variant:
-    an inf or NaN raises before anything reads it), which need no NaN handling."""
-    def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
-        if tie == 0.0:
-            return np.greater(a, b).astype(float)
-        return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), tie, 0.0))
-
-    return {"step": step, "select": lambda x, pos, neg: np.where(np.greater(x, 0.0), pos, neg),
-            "finite_or": lambda x, default: x}
-
-
-def _atom(text: str) -> str:
-    """``text`` bracketed unless it is a name, possibly indexed (so that ``.sum()`` applies to all of it)."""
-    return text if re.fullmatch(r"[\w.]+(\[[^\[\]]*\])*", text) else f"({text})"
-
-
-def _full(x: Any, shape: tuple) -> Any:
-    """``x`` as an array of ``shape`` (a rule whose result does not depend on every input)."""
-    import numpy as np
-
-    if type(x) is np.ndarray and x.shape == shape:
-        return x
-    return np.broadcast_to(x, shape)
-
-
-def _short(names: list[str]) -> str:
-    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:3])}, ..., {names[-1]}"
-
-
-def _common_label(rec: Any, slots: list[int], fallback: str) -> str:
-    """What the labels of ``slots`` share (``layers.0`` of ``layers.0.neurons.3.w[1]``), else ``fallback``."""
-    labels = [rec.labels.get(s, "") for s in slots]
-    if not all(labels):
-        return fallback
-    prefix = labels[0]
-    for lb in labels[1:]:
-        while not lb.startswith(prefix):
-            prefix = prefix[:-1]
-    if prefix != labels[0] and not re.search(r"\W$", prefix):
-        prefix = re.sub(r"\w+$", "", prefix)  # a name cut in the middle (``neurons.1`` of ``neurons.12``)
-    parts: list[str] = []
-    for p in re.split(r"\W+", prefix):
-        if p and p not in ("neurons", "w", "b") and not (p.isdigit() and parts[-1:] == ["neurons"]):
-            parts.append(p)
-        elif p == "neurons":
-            parts.append(p)
-    return "_".join(p for p in parts if p != "neurons") or fallback
-
-
-def _post_order(tree: Any) -> list:
-    """The symbols of an expression tree, parts before wholes (each object once)."""
-    out: list = []
-    seen: set[int] = set()
-    stack = [(tree, False)]
-    while stack:
-        x, done = stack.pop()
-        if type(x) is not Sym:
-            continue
-        if done:
-            out.append(x)
-            continue
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        stack.append((x, True))
-        stack.extend((a, False) for a in reversed(x.args))
-    return out
-
-
-_PARAM = re.compile(r"\b_x\d+\b")
-
-
-def _key(x: Sym) -> str:
-    """``x``'s text with its lambdas' parameters numbered afresh: equal keys, equal computations."""
-    found: dict[str, str] = {}
-    return _PARAM.sub(lambda m: found.setdefault(m.group(), f"_x{len(found)}"), render(x))
-
-
-def _shared_parts(trees: list, others: list) -> set[str]:
-    """Texts of sub-expressions worth a temp: used twice or more in ``trees`` and ``others`` together
-    (and present in ``trees``), never a name, a row of a block or anything inside a lambda."""
-    counts: dict[str, int] = {}
-    in_trees: set[str] = set()
-    for which, group in ((True, trees), (False, others)):
-        for tree in group:
-            free: dict[int, frozenset] = {}  # lambda parameters a sub-expression uses unbound
-            for x in _post_order(tree):
-                if x.kind == "name":
-                    free[id(x)] = frozenset([x.text]) if _PARAM.fullmatch(x.text) else frozenset()
-                else:
-                    f = frozenset().union(*(free.get(id(a), frozenset()) for a in x.args))
-                    free[id(x)] = f - {x.text} if x.kind == "lambda" else f
-            bound = {i for i, f in free.items() if f}
-            for x in _uses(tree):
-                if x.kind in ("name", "tuple", "lambda") or id(x) in bound or \
-                        (x.kind == "item" and x.args[0].kind == "name"):
-                    continue
-                key = _key(x)
-                counts[key] = counts.get(key, 0) + 1
-                if which:
-                    in_trees.add(key)
-    return {k for k, n in counts.items() if n > 1 and k in in_trees}
-
-
-def _uses(tree: Any) -> list:
-    """Every use of a symbol in ``tree`` (an object used twice is listed twice, its parts once)."""
-    out: list = []
-    seen: set[int] = set()
-    stack = [tree]
-    while stack:
-        x = stack.pop()
-        if type(x) is not Sym:
-            continue
-        out.append(x)
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        stack.extend(x.args)
-    return out
-
-
-def _runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
-    """Positions whose partials can be multiplied by the gradient as one block: consecutive rows of one
-    stack (``e[0]``, ``e[1]`` ...), or the same number; else one position each."""
-    out: list[tuple[list[int], Any]] = []
-    for j in wanted:
-        d = ds[j]
-        if out:
-            run, last = out[-1]
-            prev = ds[run[-1]]
-            if run[-1] == j - 1 and type(d) is not Sym and type(prev) is not Sym and d == prev:
-                run.append(j)
-                continue
-            if (run[-1] == j - 1 and type(d) is Sym and d.kind == "item" and type(prev) is Sym
-                    and prev.kind == "item" and d.args[0] is prev.args[0] and d.text.isdigit()
-                    and prev.text.isdigit() and int(d.text) == int(prev.text) + 1):
-                run.append(j)
-                base, a = d.args[0], int(ds[run[0]].text)
-                whole = a == 0 and stacked_rows(base) == len(run)
-                out[-1] = (run, base if whole else Sym("item", f"{a}:{a + len(run)}", (base,)))
-                continue
-        out.append(([j], d))
-    return out

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops import built_in
 from .trace import Recording
 
-__all__ = ["Schedule", "Group"]
+__all__ = ["Schedule", "Group", "layer_sides", "layer_groups"]
 
 
 class Group:
@@ -71,6 +72,24 @@ class Schedule:
             self.groups.append(Group(rec.ops[code], nodes, pat, slots))
         self.loc = [loc[canon[s]] for s in range(n)]
 
-    def where(self, s: int) -> Any:
-        """Where slot ``s`` (or the node it duplicates) lives: see :attr:`loc`."""
-        return self.loc[s]
+
+def layer_sides(g: Group) -> Any:
+    """(invariant side, varying side) of a ``dot`` group that is one matrix product: weights the
+    same for every sample times an input row shared by all its nodes (a layer), or None."""
+    r = len(g.slots)
+    n = r // 2
+    if g.op.name != "dot" or not built_in(g.op) or n == 0 or not g.vary:
+        return None
+    sides = (range(0, n), range(n, 2 * n))
+    pats = [{g.pat[j] for j in side} for side in sides]
+    if any(len(p) != 1 for p in pats) or pats[0] == pats[1]:
+        return None
+    inv, var = (0, 1) if pats[1] == {True} else (1, 0)
+    if not all(len(set(g.slots[j])) == 1 for j in sides[var]):
+        return None
+    return sides[inv], sides[var]
+
+
+def layer_groups(sched: Schedule) -> set[int]:
+    """Ids of the groups the program computes as one matrix product (layers)."""
+    return {id(g) for g in sched.groups if layer_sides(g) is not None}

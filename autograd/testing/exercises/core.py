@@ -102,6 +102,7 @@ def call(exercise: str, fn: Any, *args: Any, shown: str = "", own: bool = False)
     shown = shown or f"{name}({', '.join(show(a) for a in args)})"
     if not callable(fn):
         raise ExerciseFailed(f"{exercise}: expected a function, got {type(fn).__name__} {show(fn)}")
+    limit = sys.getrecursionlimit()
     try:
         if own:
             with own_work(exercise):
@@ -121,6 +122,8 @@ def call(exercise: str, fn: Any, *args: Any, shown: str = "", own: bool = False)
         ) from None
     except Exception as e:
         raise ExerciseFailed(f"{exercise}: {shown} raised {type(e).__name__}: {clip(str(e))}") from None
+    finally:
+        sys.setrecursionlimit(limit)  # as it was, whatever the student's code set
 
 
 def refuse_builtin(exercise: str, fn: Any) -> None:

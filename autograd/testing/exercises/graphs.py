@@ -103,12 +103,22 @@ def _on_chain(exercise: str, fn: Any, n: int) -> tuple[Value, Value, Any]:
     chain = x
     for _ in range(n):
         chain = chain * 1.0
+    default, limits = _stack_depth() + 1000, []
+
+    def watched(root: Value) -> Any:
+        result = fn(root)
+        limits.append(sys.getrecursionlimit())
+        return result
+
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(_stack_depth() + 1000)
+    sys.setrecursionlimit(default)
     try:
-        result = call(exercise, fn, chain, shown=f"{exercise} on a chain of {n} multiplications", own=True)
+        result = call(exercise, watched, chain, shown=f"{exercise} on a chain of {n} multiplications", own=True)
     finally:
         sys.setrecursionlimit(limit)
+    if limits != [default]:
+        raise ExerciseFailed(f"{exercise}: your code changed Python's recursion limit; walk the graph with a loop "
+                             "and a stack instead")
     return x, chain, result
 
 
@@ -192,15 +202,15 @@ def _backward_mistake(g: Graph, leaf: int, got: float, expected: float) -> str:
         (dict(overwrite=True), f"; {label} is used {g.uses(leaf)} times: add (+=) each contribution instead of "
                                "overwriting (=)"),
         (dict(sign=-1.0), "; add each contribution (+=), do not subtract it (-=)"),
-        (dict(outer_factor=False), "; multiply each local derivative by the node's own gradient (the chain rule's "
-                                   "outer factor)"),
         (dict(order="parents_first"), "; visit the nodes children first: reversed(topological order)"),
         (dict(order="visited_on_push"), "; your topological order puts a node after one of its children: mark a "
                                         "node visited when its parents are expanded, not when it is pushed"),
+        (dict(outer_factor=False), "; multiply each local derivative by the node's own gradient (the chain rule's "
+                                   "outer factor)"),
     ]
-    for flaw, hint in mistakes:
-        if close(got, _flawed_backward(g, leaf, **flaw), 1e-9):  # type: ignore[arg-type]
-            return hint
+    hints = [hint for flaw, hint in mistakes if close(got, _flawed_backward(g, leaf, **flaw), 1e-9)]  # type: ignore[arg-type]
+    if hints:
+        return "; or ".join(hints)
     if got == 0:
         return " (nothing reached it: does root.grad start at 1?)"
     return why(got, expected)

@@ -5,19 +5,19 @@ The masters themselves (solutions in) run as notebooks in the default test run (
 
 import json
 import math
-from fractions import Fraction
 import re
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograd import Value, defop, grad, ops
-from autograd.functional import gradients
 from autograd.backends import FLOAT
 from autograd.exercises import MarkerError, student_source, write_student_versions
+from autograd.functional import gradients
 from autograd.testing import exercises
 from autograd.testing.exercises import CHECKS, ExerciseFailed, check
 

@@ -145,8 +145,8 @@ class Tape:
                      f"    return _slow(*[x for x in ({args}{',' if len(names) == 1 else ''}) if x is not _missing],"
                      f" *_rest)\n")
             name = getattr(self.fn, "__name__", "fn")
-            scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _own=OWN_WORK, _slow=partial(_replay_vg, rec, name, vg),
-                         _fail=partial(_fail, rec), _missing=object())
+            scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
+                         _fail=partial(_fail, rec), _missing=object(), _own=OWN_WORK)
             exec(compile(entry, "<tape entry>", "exec"), scope)
             self.value_and_grad = scope.pop("_entry")  # type: ignore[method-assign]  # a faster entry, per tape
 

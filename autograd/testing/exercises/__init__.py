@@ -20,8 +20,13 @@ from .derivatives import check_sigmoid, check_softplus, check_tanh
 from .examples import check_and_example, check_imperial_example, check_one_hidden_unit
 from .graphs import check_backward, check_central_difference, check_topological_sort
 from .networks import check_layer, check_mlp, check_neuron, check_xor
-from .training import check_dropout_scale, check_init_variance, check_inverse_time, check_l2_gradient, \
-    check_momentum_step
+from .training import (
+           check_dropout_scale,
+           check_init_variance,
+           check_inverse_time,
+           check_l2_gradient,
+           check_momentum_step,
+)
 
 __all__ = ["ExerciseFailed", "CHECKS", "SEED_VARIABLE", "check", "needs", "check_tanh", "check_sigmoid",
            "check_softplus", "check_topological_sort", "check_backward", "check_central_difference",

@@ -132,7 +132,8 @@ def refuse_builtin(exercise: str, fn: Any) -> None:
     parts = [fn, getattr(fn, "forward", None), rule, getattr(fn, "__func__", None)]
     for part in parts:
         module = getattr(part, "__module__", None) or ""
-        if inspect.isroutine(part) and module.split(".")[0] in ("autograd", "nn") and not module.startswith("autograd.testing"):
+        ours = module.split(".")[0] in ("autograd", "nn") and not module.startswith("autograd.testing")
+        if inspect.isroutine(part) and ours:
             what = getattr(part, "__qualname__", None) or getattr(fn, "name", None) or repr(part)
             raise ExerciseFailed(f"{exercise}: this exercise asks you to write it yourself: {what} is chalkgrad's "
                                  f"own ({module}), not your answer")
@@ -215,7 +216,8 @@ def why(got: float, expected: float) -> str:
 
 def expect(exercise: str, what: str, got: float, expected: float, rtol: float = 1e-7, hint: str = "") -> None:
     if not (close(got, expected, rtol) or (math.isnan(got) and math.isnan(expected))):
-        raise ExerciseFailed(f"{exercise}: {what}: expected {fmt(expected)}, got {fmt(got)}{hint or why(got, expected)}")
+        mistake = hint or why(got, expected)
+        raise ExerciseFailed(f"{exercise}: {what}: expected {fmt(expected)}, got {fmt(got)}{mistake}")
 
 
 def points(fixed: Sequence[float], lo: float, hi: float, test: Callable[[float], None], n: int = 30,

@@ -68,8 +68,8 @@ def check_one_hidden_unit(fn: Any, rng: random.Random | None = None) -> str:
 
 
 # --- 3.2 the Imperial College 3-2-1 ReLU network ----------------------------------------------------
-IMPERIAL = dict(x=[4.0, -8.0, 4.0], y=2.0, lr=0.1, w_a=[0.25, 0.75, 0.75], b_a=1.0, w_b=[0.5, 0.125, 0.25],
-                b_b=1.0, w_c=[0.5, 0.125], b_c=0.5)
+IMPERIAL: dict[str, Any] = dict(x=[4.0, -8.0, 4.0], y=2.0, lr=0.1, w_a=[0.25, 0.75, 0.75], b_a=1.0,
+                                w_b=[0.5, 0.125, 0.25], b_b=1.0, w_c=[0.5, 0.125], b_c=0.5)
 
 
 def imperial_reference(x: list[float], y: float, lr: float, w_a: list[float], b_a: float, w_b: list[float],
@@ -94,7 +94,7 @@ def _imperial_cases(rng: random.Random) -> list[dict[str, Any]]:
     cases = []
     for want in wanted:
         for _ in range(10_000):
-            case = dict(x=[float(rng.randint(-8, 8)) for _ in range(3)], y=float(rng.randint(-2, 3)),
+            case: dict[str, Any] = dict(x=[float(rng.randint(-8, 8)) for _ in range(3)], y=float(rng.randint(-2, 3)),
                         lr=rng.choice([0.05, 0.1, 0.2]), w_a=[rng.randint(-8, 8) / 8 for _ in range(3)],
                         b_a=rng.randint(-4, 4) / 4, w_b=[rng.randint(-8, 8) / 8 for _ in range(3)],
                         b_b=rng.randint(-4, 4) / 4, w_c=[rng.randint(-8, 8) / 8 for _ in range(2)],
@@ -122,7 +122,7 @@ def check_imperial_example(fn: Any, rng: random.Random | None = None) -> str:
 
 
 # --- 3.3 the ETH AND example ----------------------------------------------------------------------
-AND = dict(W1=[[-0.9, 0.9], [0.0, 0.9]], W2=[-0.9, 0.9], x=[1.0, 1.0], y=1.0, lr=0.2)
+AND: dict[str, Any] = dict(W1=[[-0.9, 0.9], [0.0, 0.9]], W2=[-0.9, 0.9], x=[1.0, 1.0], y=1.0, lr=0.2)
 
 
 def and_reference(W1: list[list[float]], W2: list[float], x: list[float], y: float, lr: float) -> dict[str, Any]:
@@ -148,11 +148,11 @@ def _and_cases(rng: random.Random) -> list[dict[str, Any]]:
     cases = []
     for off in (0, 1, None):  # hidden unit 0 off, unit 1 off, both on
         for _ in range(10_000):
-            case = dict(W1=[[rng.randint(-10, 10) / 10 for _ in range(2)] for _ in range(2)],
+            case: dict[str, Any] = dict(W1=[[rng.randint(-10, 10) / 10 for _ in range(2)] for _ in range(2)],
                         W2=[rng.randint(-10, 10) / 10 for _ in range(2)],
                         x=[float(rng.randint(-2, 2)) for _ in range(2)], y=float(rng.randint(-1, 2)),
                         lr=rng.choice([0.1, 0.2, 0.05]))
-            z = [sum(w * xi for w, xi in zip(row, case["x"])) for row in case["W1"]]  # type: ignore[arg-type]
+            z = [sum(w * xi for w, xi in zip(row, case["x"])) for row in case["W1"]]
             if all((zi <= 0) == (i == off) for i, zi in enumerate(z)) and all(w != 0 for w in case["W2"]):
                 cases.append(case)
                 break

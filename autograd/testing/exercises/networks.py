@@ -11,7 +11,8 @@ from .core import ExerciseFailed, call, close, exercise, expect, fmt, number, sh
 
 __all__ = ["check_neuron", "check_layer", "check_mlp", "check_xor", "XOR_WEIGHTS"]
 
-XOR_WEIGHTS = dict(W=[[1.0, 1.0], [1.0, 1.0]], b=[0.0, -1.0], v=[1.0, -2.0])  # LMU München's hand-set network
+# LMU München's hand-set network
+XOR_WEIGHTS: dict[str, Any] = dict(W=[[1.0, 1.0], [1.0, 1.0]], b=[0.0, -1.0], v=[1.0, -2.0])
 
 
 def _params(rng: random.Random, n: int) -> list[Value]:
@@ -116,6 +117,7 @@ def _xor_reference(x1: float, x2: float, W: list[list[float]], b: list[float], v
 def check_xor(fn: Any, rng: random.Random | None = None) -> str:
     """fn(x1, x2, W, b, v) = vᵀ relu(Wᵀx + b) (W[i][j]: input i into hidden unit j), a Value or a number;
     with the lecture's weights it is XOR."""
+    cases: list[tuple[float, float, dict[str, Any]]]
     if rng is None:
         cases = [(x1, x2, XOR_WEIGHTS) for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1), (0.5, 2.0), (-1.0, 0.25)]]
     else:
@@ -128,7 +130,7 @@ def check_xor(fn: Any, rng: random.Random | None = None) -> str:
         W, b, v = ([list(r) for r in weights["W"]], list(weights["b"]), list(weights["v"]))
         shown = f"xor_network({fmt(x1)}, {fmt(x2)}, W={show(W)}, b={show(b)}, v={show(v)})"
         got = number("xor", shown, call("xor", fn, x1, x2, W, b, v, shown=shown))
-        want = _xor_reference(x1, x2, weights["W"], weights["b"], weights["v"])  # type: ignore[arg-type]
+        want = _xor_reference(x1, x2, weights["W"], weights["b"], weights["v"])
         transposed = _xor_reference(x1, x2, [list(r) for r in zip(*weights["W"])], weights["b"], weights["v"])
         hint = " (W[i][j] is the weight from input i into unit j: Wᵀx)" if close(got, transposed) and \
             not close(want, transposed) else ""

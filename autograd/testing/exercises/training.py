@@ -74,8 +74,9 @@ def check_dropout_scale(fn: Any, rng: random.Random | None = None) -> str:
     if rng is None:
         cases = [([[0.4, -1.2], [2.0, 0.5]], p) for p in [0.5, 0.2, 0.8]]
     else:
-        cases = [([[round(rng.uniform(-2, 2), 3) for _ in range(c)] for _ in range(r)], round(rng.uniform(0.05, 0.9), 2))
-                 for r, c in [(rng.randint(1, 4), rng.randint(1, 4)) for _ in range(4)]]
+        shapes = [(rng.randint(1, 4), rng.randint(1, 4)) for _ in range(4)]
+        cases = [([[round(rng.uniform(-2, 2), 3) for _ in range(c)] for _ in range(r)],
+                  round(rng.uniform(0.05, 0.9), 2)) for r, c in shapes]
     for W, p in cases:
         got = matrix("dropout_scale", f"dropout_scale(W, p={fmt(p)})", call("dropout_scale", fn,
                      [list(r) for r in W], p), (len(W), len(W[0])))

@@ -1,15 +1,16 @@
 """The exercises as an nbgrader course, end to end, with nbgrader itself (the `grading` extra).
 
-A throwaway course is built from the masters in a temporary folder; all five assignments are
-released (`nbgrader generate_assignment`), three made-up submissions per assignment are collected
-and autograded (the masters' solutions; typical mistakes; shortcuts), feedback is generated and the
+A throwaway course is built from the masters in a temporary folder by the instructor's guide's
+commands (docs/teaching.md), run as written: all five assignments are released (`nbgrader
+generate_assignment`), three made-up submissions per assignment are collected and autograded (the
+masters' solutions; typical mistakes; shortcuts) under a course seed, feedback is generated and the
 grades are exported to CSV, whose every score is asserted.  The no-nbgrader generator
 (`python -m autograd.exercises student`) must hand out exactly what nbgrader releases."""
 
 import csv
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,13 +89,18 @@ SHORTCUTS = {
 LOST_TO_SHORTCUTS = {"ex1": 2, "ex2": 5, "ex3": 8, "ex4": 2, "ex5": 2}
 
 
-def nbgrader(course, *args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), CHALKGRAD_COURSE_SEED="2026",
+def guide_block(marker):
+    """A bash block of docs/teaching.md, as written (the instructor's guide's commands)."""
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    return re.search(rf"<!-- {marker}:.*?-->\n```bash\n(.*?)```", text, re.S).group(1)
+
+
+def run_as_written(block, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=cwd, env=env, capture_output=True, text=True,
+                         timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
 
 
 def submission(release, master, changes):
@@ -116,32 +122,28 @@ def submission(release, master, changes):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    (root / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.course_id = 'chalkgrad'\nc.CourseDirectory.root = {str(root)!r}\n")
+    """The guide's set-up block run in a folder next to a 'clone' (a link to this checkout), three
+    submissions per assignment put where the guide says, then the guide's grading block."""
+    top = tmp_path_factory.mktemp("teaching")
+    (top / "chalkgrad").symlink_to(ROOT)
+    run_as_written(guide_block("grading-setup"), top)
+    root = top / "mycourse"
     for name, master in ASSIGNMENTS.items():
-        (root / "source" / name).mkdir(parents=True)
-        shutil.copy(master, root / "source" / name / master.name)
-    for name in ASSIGNMENTS:
-        nbgrader(root, "generate_assignment", name, "--force")
-    for name, master in ASSIGNMENTS.items():
-        release = root / "release" / name / master.name
+        release = root / "release" / master.stem / master.name
         for student, changes in [("solutions", {}), ("mistakes", MISTAKES[name]), ("shortcuts", SHORTCUTS[name])]:
-            folder = root / "submitted" / student / name
+            folder = root / "submitted" / student / master.stem
             folder.mkdir(parents=True)
             (folder / master.name).write_text(json.dumps(submission(release, master, changes)), encoding="utf-8")
-    for name in ASSIGNMENTS:
-        nbgrader(root, "autograde", name, "--create", "--force")
-        nbgrader(root, "generate_feedback", name, "--force")
-    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    run_as_written(guide_block("grading-run"), top)
     return root
 
 
 def test_the_course_grades_every_submission_as_expected(course):
     rows = list(csv.DictReader((course / "grades.csv").open(encoding="utf-8")))
-    scores = {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in rows}
-    maxima = {r["assignment"]: float(r["max_score"]) for r in rows}
-    assert maxima == {name: float(p) for name, p in POINTS.items()}
+    names = {master.stem: name for name, master in ASSIGNMENTS.items()}
+    scores = {(r["student_id"], names[r["assignment"]]): float(r["raw_score"]) for r in rows}
+    maxima = {names[r["assignment"]]: float(r["max_score"]) for r in rows}
+    assert maxima == {name: float(p) for name, p in POINTS.items()} and len(rows) == 15
     for name, total in POINTS.items():
         assert scores[("solutions", name)] == total, name
         assert scores[("mistakes", name)] == total - LOST_TO_MISTAKES[name], name
@@ -149,7 +151,7 @@ def test_the_course_grades_every_submission_as_expected(course):
 
 
 def test_feedback_names_the_shortcut(course):
-    feedback = course / "feedback" / "shortcuts" / "ex2" / "02_backward_pass.html"
+    feedback = course / "feedback" / "shortcuts" / "02_backward_pass" / "02_backward_pass.html"
     text = feedback.read_text(encoding="utf-8")
     assert "this exercise asks you to write it yourself" in text and "Value.backward" in text
 
@@ -158,7 +160,7 @@ def test_the_generator_hands_out_exactly_what_nbgrader_releases(course, tmp_path
     write_student_versions(MASTERS, tmp_path)
     for name, master in ASSIGNMENTS.items():
         ours = json.loads((tmp_path / master.name).read_text(encoding="utf-8"))
-        theirs = json.loads((course / "release" / name / master.name).read_text(encoding="utf-8"))
+        theirs = json.loads((course / "release" / master.stem / master.name).read_text(encoding="utf-8"))
         assert [(c["cell_type"], source(c)) for c in ours["cells"]] == \
             [(c["cell_type"], source(c)) for c in theirs["cells"]]
         assert all(c.get("outputs", []) == [] for c in ours["cells"])

@@ -589,3 +589,21 @@ def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir
                      "(this demo needs backward and central_difference: write them first)",
                      "(this demo needs xor_network: write it first)",
                      "(this demo needs init_variance: write it first)"]
+
+
+def test_the_given_local_derivatives_helper_takes_a_leaf():
+    namespace = {}
+    cells = code_cells(MASTERS / "02_backward_pass.ipynb")
+    for cell in [cells[0], *(c for c in cells if "def local_derivatives" in c)]:  # the imports, the helper
+        exec(compile(cell, "02_backward_pass", "exec"), namespace)
+    x = Value(2.0)
+    assert namespace["local_derivatives"](x) == () and namespace["local_derivatives"](x * 3.0) == (3.0, 2.0)
+
+
+def test_every_exercise_says_what_to_return():
+    markdown = {p.name: "\n".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"]
+                                  if c["cell_type"] == "markdown") for p in MASTERS.glob("*.ipynb")}
+    assert all(f'`"{key}"`' in markdown["03_worked_examples.ipynb"] for key in
+               ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
+                "f_new"))
+    assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]

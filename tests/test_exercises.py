@@ -607,3 +607,14 @@ def test_every_exercise_says_what_to_return():
                ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
                 "f_new"))
     assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]
+
+
+def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limit():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what a student's notebook might do before the check
+    try:
+        with pytest.raises(ExerciseFailed, match="hit Python's recursion limit; walk the graph with a loop"):
+            check("topological_sort", topo_recursive)
+        assert sys.getrecursionlimit() == 100_000  # the student's setting, restored after the check
+    finally:
+        sys.setrecursionlimit(limit)

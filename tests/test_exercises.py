@@ -618,3 +618,43 @@ def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limi
         assert sys.getrecursionlimit() == 100_000  # the student's setting, restored after the check
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_own_work_switches_off_every_entry_point_that_differentiates():
+    import numpy
+
+    from autograd import hessian, jacfwd, jacobian, jacrev, jvp, trace, value_and_grad
+    from autograd.fast_backward import backward_floats
+    from autograd.graph import reachable, topological_order
+    from autograd.modes import OwnWorkError, own_work
+    from autograd.value import chain_rule
+
+    x = Value(2.0)
+    y = x * x + x
+    tape = trace(lambda a, b: a * b + b, 1.0, 2.0)
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0))  # the fast entry, compiled before the switch
+    saved = Value.backward
+    entries = {
+        "Value.backward": lambda: y.backward(), "a saved Value.backward": lambda: saved(y),
+        "backward_floats": lambda: backward_floats(list(reversed([x, y])), y, 1.0),
+        "chain_rule": lambda: chain_rule([y], {y: 1.0}), "micrograd's _backward": lambda: y._backward(),
+        "grad": lambda: grad(lambda a: a * a)(3.0), "gradients": lambda: gradients(y, [x]),
+        "value_and_grad": lambda: value_and_grad(lambda a: a * a)(3.0),
+        "jacobian": lambda: jacobian(lambda a: [a * a])(3.0), "jacrev": lambda: jacrev(lambda a: [a * a])(3.0),
+        "hessian": lambda: hessian(lambda a: a * a * a)(3.0), "jvp": lambda: jvp(lambda a: a * a, [3.0], [1.0]),
+        "jacfwd": lambda: jacfwd(lambda a: [a * a])(3.0), "trace": lambda: trace(lambda a: a * a, 1.0),
+        "tape.value_and_grad": lambda: tape.value_and_grad(1.0, 2.0),
+        "tape.batch_value_and_grad": lambda: tape.batch_value_and_grad(numpy.ones(3), numpy.ones(3)),
+        "tape.replay": lambda: tape.replay(numpy.ones((2, 3)), numpy.ones(0)),
+        "tape.jvp": lambda: tape.jvp(1.0, 2.0, [1.0, 0.0]),
+        "topological_order": lambda: topological_order(y), "reachable": lambda: reachable([y]),
+    }
+    for name, entry in entries.items():
+        with own_work("an exercise"), pytest.raises(OwnWorkError, match="^this exercise asks you to write it "
+                                                                       "yourself: an exercise must not call "):
+            entry()
+    with pytest.raises(ZeroDivisionError), own_work("an exercise"):
+        1 / 0
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on
+    y.backward()
+    assert x.grad == 5.0

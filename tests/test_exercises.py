@@ -650,9 +650,10 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
         "topological_order": lambda: topological_order(y), "reachable": lambda: reachable([y]),
     }
     for name, entry in entries.items():
-        with own_work("an exercise"), pytest.raises(OwnWorkError, match="^this exercise asks you to write it "
-                                                                       "yourself: an exercise must not call "):
+        with own_work("an exercise"), pytest.raises(OwnWorkError) as refused:
             entry()
+        assert str(refused.value).startswith("this exercise asks you to write it yourself: an exercise must not "
+                                             "call "), name
     with pytest.raises(ZeroDivisionError), own_work("an exercise"):
         1 / 0
     assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on

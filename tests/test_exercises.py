@@ -659,3 +659,16 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on
     y.backward()
     assert x.grad == 5.0
+
+
+def test_the_installed_package_holds_no_master_notebook():
+    import configparser
+
+    import setuptools
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    packages = setuptools.find_packages(str(ROOT), include=cfg["options.packages.find"]["include"].split())
+    assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
+    assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
+    assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]

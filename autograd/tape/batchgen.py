@@ -272,27 +272,35 @@ class _Writer:
                 pass
         args = self.inputs(g, keep=True)
         f = self.const("f", g.op.forward)
-        a = ", ".join(args) if not isinstance(args, SymStack) else f"*{render(args.array)}"
+        a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
         shape = f"({g.k}, B)" if g.vary else f"({g.k},)"
         self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
         self.generic[id(g)] = a
 
     def inputs(self, g: Group, keep: bool) -> Any:
-        """The group's inputs: one array per position, or (n-ary ops) one block of all positions."""
+        """The group's inputs: one array per position, or (n-ary ops) a few blocks of positions, one
+        for each run of positions read from one place (a dot of masks and logits: two blocks)."""
         r = len(g.slots)
-        if g.op.arity is None and r > 1 and len(set(g.pat)) == 1:
-            flat, _ = self.gather([c for pos in g.slots for c in pos], keep=True)
-            name = self.fresh(f"{g.name}_in")
-            shape = f"{r}, {g.k}, B" if g.vary else f"{r}, {g.k}"
-            self.lines.append(f"    {name} = {flat}.reshape({shape})")
-            self.full.add(name)
-            return SymStack(Sym.name(name), r)
+        if g.op.arity is None and r > 1:
+            where = [(self.s.loc[g.slots[j][0]][0], g.pat[j]) for j in range(r)]
+            starts = [j for j in range(r) if j == 0 or where[j] != where[j - 1]] + [r]
+            blocks = []
+            for a, b in zip(starts, starts[1:]):
+                flat, _ = self.gather([c for pos in g.slots[a:b] for c in pos], keep=True)
+                name = self.fresh(f"{g.name}_in" if len(starts) == 2 else f"{g.name}_in{len(blocks) + 1}")
+                shape = f"{b - a}, {g.k}" + (", B" if g.pat[a] else ", 1" if g.vary else "")
+                self.lines.append(f"    {name} = {flat}.reshape({shape})")
+                if g.pat[a] or not g.vary:
+                    self.full.add(name)
+                blocks.append(SymStack(Sym.name(name), b - a))
+            return blocks
         return [self.arg(g, j, keep) for j in range(r)]
 
     def symbolic_forward(self, g: Group) -> None:
         mark = len(self.lines)
         args = self.inputs(g, keep=False)
-        syms = list(args) if isinstance(args, SymStack) else [Sym.name(a) for a in args]
+        syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
+            [Sym.name(a) for a in args]
         try:
             out = g.op.forward(ASYM, *syms)
             ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms)
@@ -421,9 +429,9 @@ class _Writer:
             text = render(ds.array, names) if isinstance(ds, SymStack) else \
                 "(" + ", ".join(render(d, names) for d in ds) + ",)"
             self.back += lines + [f"    _ds = {text}"] + ([f"    _check({gi}, locals(), _ds)"] if self.careful else [])
-            for j in wanted:
-                self.scatter(g, f"{G} * _ds[{j}]", [j])
-            return
+            if not wanted:
+                return
+            lines = []  # then the contributions, computed as the fast variant computes them
         trees = [ds[j] for j in wanted if type(ds[j]) is Sym]
         names = {}
         keys = shared_parts(trees, [])

@@ -284,7 +284,7 @@ class _Writer:
         if g.op.arity is None and r > 1:
             where = [(self.s.loc[g.slots[j][0]][0], g.pat[j]) for j in range(r)]
             starts = [j for j in range(r) if j == 0 or where[j] != where[j - 1]] + [r]
-            blocks = []
+            blocks: list[SymStack] = []
             for a, b in zip(starts, starts[1:]):
                 flat, _ = self.gather([c for pos in g.slots[a:b] for c in pos], keep=True)
                 name = self.fresh(f"{g.name}_in" if len(starts) == 2 else f"{g.name}_in{len(blocks) + 1}")

@@ -41,6 +41,19 @@ class Stack(tuple):
         return self
 
 
+def stacked(xs: Any) -> Any:
+    """The inputs of an n-ary rule as one array: a tuple of equally shaped arrays stacks in one call;
+    mixed shapes (a parameter's (k, 1) beside a batch's (k, B)) broadcast first."""
+    import numpy as np
+
+    if type(xs) is Stack:
+        return xs.array
+    try:
+        return np.asarray(xs, dtype=float)
+    except ValueError:  # shapes differ (numpy refuses a ragged array)
+        return np.asarray(np.broadcast_arrays(*xs), dtype=float)
+
+
 def numpy_backend() -> SimpleNamespace:
     """The backend over numpy arrays (created on first use, so numpy is imported only then)."""
     global _NUMPY
@@ -72,16 +85,6 @@ def numpy_backend() -> SimpleNamespace:
                 raise FloatingPointError("invalid value encountered in power: a negative base needs an integer "
                                          "exponent")
             return np.power(x, n)
-
-        def stacked(xs: Any) -> Any:
-            # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
-            # beside a batch's (k, B)) broadcast first.
-            if type(xs) is Stack:
-                return xs.array
-            try:
-                return np.asarray(xs, dtype=float)
-            except ValueError:  # shapes differ (numpy refuses a ragged array)
-                return np.asarray(np.broadcast_arrays(*xs), dtype=float)
 
         def each(f: Any, xs: Any) -> Stack:
             # f is elementwise, so one call on the stacked inputs computes every lane's result; a
@@ -208,14 +211,22 @@ ASYM = SimpleNamespace(**{f: _call(f) for f in CALLS if f not in ("sum", "max", 
 
 def finite_backend(np: Any) -> dict[str, Any]:
     """The numpy backend's comparisons for arrays known to hold finite numbers only (the fast variant:
-    an inf or NaN raises before anything reads it), which need no NaN handling."""
+    an inf or NaN raises before anything reads it), which need no NaN handling, and its ``each``
+    returning one array."""
     def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
         if tie == 0.0:
             return np.greater(a, b).astype(float)
         return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), tie, 0.0))
 
+    def each(f: Any, xs: Any) -> Any:
+        # the generated code reads the result as one array (its rows, slices of it, sum or max of it):
+        # the rows need not be made into a Stack
+        a = xs if type(xs) is np.ndarray else stacked(xs)
+        r = f(a)
+        return r if type(r) is np.ndarray and r.shape == a.shape else np.broadcast_to(r, a.shape)
+
     return {"step": step, "select": lambda x, pos, neg: np.where(np.greater(x, 0.0), pos, neg),
-            "finite_or": lambda x, default: x}
+            "finite_or": lambda x, default: x, "each": each}
 
 
 def full(x: Any, shape: tuple) -> Any:

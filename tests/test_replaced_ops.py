@@ -94,9 +94,9 @@ def test_replacing_a_builtin_leaves_every_other_op_unchanged_on_every_backend(re
 
 
 # --- the cases the hostile tester found ------------------------------------------------------------------
-def _half_sigmoid():
+def _half_sigmoid(symbol=None):
     return defop("sigmoid", replace=True, forward=lambda m, x: 0.5 * m.exp(-m.abs(x)) + 0.2,
-                 partials=lambda m, out, x: (0.7,))
+                 partials=lambda m, out, x: (0.7,), symbol=symbol)
 
 
 def test_softplus_built_before_sigmoid_is_replaced_keeps_the_builtin_derivative():
@@ -154,3 +154,15 @@ def test_the_builtin_dot_still_contracts_as_a_matrix_product():
     w = [Value(0.3), Value(-0.2)]
     tape = trace(lambda a, b: autograd.dot(w, [a, b]).tanh(), 0.1, 0.2)
     assert any(kind == "matrix product" for _, _, kind in tape.batch_groups())
+
+
+def test_a_tape_keeps_the_op_it_traced_and_a_checked_tape_sees_the_replacement():
+    """A tape is like nodes already built: it keeps the sigmoid it traced; with check=True the
+    eager re-run now makes another op, which is a changed graph (TraceMismatch naming the node)."""
+    plain, checked = trace(lambda x: x.sigmoid(), 0.3), trace(lambda x: x.sigmoid(), 0.3, check=True)
+    want = 1.0 / (1.0 + math.exp(-0.3))
+    _half_sigmoid(symbol="σ")  # drawn as the built-in one: only the op itself tells them apart
+    assert plain(0.3) == pytest.approx(want, rel=1e-15)
+    with pytest.raises(autograd.TraceMismatch, match=r"node #0 is 'σ' as replaced since the trace"):
+        checked(0.3)
+    assert trace(lambda x: x.sigmoid(), 0.3)(0.3) == 0.5 * math.exp(-0.3) + 0.2  # a new trace: the new op

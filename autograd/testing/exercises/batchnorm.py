@@ -19,8 +19,8 @@ BATCHNORM_KEYS = ("dx", "dgamma", "dbeta")
 def _cases(rng: random.Random | None) -> list[tuple[list[float], float, float, float]]:
     """(x over a mini-batch, gamma, beta, eps)."""
     if rng is None:
-        return [([1.0, 2.0, 3.0, 6.0], 2.0, 0.5, 1e-5), ([0.5, -1.5], 1.0, 0.0, 1e-5), ([4.0, 4.5, 3.0, 5.5, 1.0], 0.5, -1.0,
-                                                                                         0.1)]
+        return [([1.0, 2.0, 3.0, 6.0], 2.0, 0.5, 1e-5), ([0.5, -1.5], 1.0, 0.0, 1e-5),
+                ([4.0, 4.5, 3.0, 5.5, 1.0], 0.5, -1.0, 0.1)]
     return [([round(rng.uniform(-3, 3), 3) for _ in range(rng.randint(2, 8))], round(rng.uniform(0.2, 3), 3),
              round(rng.uniform(-2, 2), 3), rng.choice([1e-5, 1e-3, 0.1])) for _ in range(4)]
 

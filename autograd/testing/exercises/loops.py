@@ -20,8 +20,11 @@ __all__ = ["check_bias_trick", "check_perceptron_update", "check_minibatches", "
 def check_bias_trick(fn: Any, rng: random.Random | None = None) -> str:
     """fn(w, b, X) returns (w_aug, X_aug): w_aug = (b, w₁, …), each row of X_aug = (1, x₁, …), so that
     w_augᵀx_aug = wᵀx + b (the lecture's input i = 0 is the constant 1, its weight w₀ the bias)."""
+    cases: list[tuple[list[float], float, list[list[float]]]]
     if rng is None:  # Imperial College's unit a: w_a = (0.25, 0.75, 0.75), b_a = 1, x = (4, -8, 4)
-        cases = [([0.25, 0.75, 0.75], 1.0, [[4.0, -8.0, 4.0]]), ([0.5, 0.125, 0.25], 1.0, [[4.0, -8.0, 4.0], [1, 2, 3]])]
+        cases = [([0.25, 0.75, 0.75], 1.0, [[4.0, -8.0, 4.0]]),
+                 ([0.5, 0.125, 0.25], 1.0, [[4.0, -8.0, 4.0], [1, 2, 3]]),
+                 ([0.5, 0.125], 0.5, [[0.0, 3.0]])]  # unit c, fed f_a = 0 and f_b = 3
     else:
         cases = []
         for _ in range(4):
@@ -50,7 +53,8 @@ def check_perceptron_update(fn: Any, rng: random.Random | None = None) -> str:
     """fn(w, x, y, lr) returns Rosenblatt's updated weights: w + lr·y·x if y·wᵀx ≤ 0 (a mistake), else w
     (w and x with the bias coordinate first, y = ±1)."""
     draw = rng or random.Random(17)
-    runs = [(3, 1.0), (3, 0.5)] if rng is None else [(rng.randint(2, 5), round(rng.uniform(0.1, 2), 2)) for _ in range(3)]
+    runs = [(3, 1.0), (3, 0.5)] if rng is None else \
+        [(rng.randint(2, 5), round(rng.uniform(0.1, 2), 2)) for _ in range(3)]
     updates = 0
     for d, lr in runs:
         w = [0.0] * d  # from zero every sample is a mistake (y·wᵀx = 0)
@@ -204,7 +208,8 @@ def _loop_hint(opt: _SGD, n_steps: int) -> str:
     if opt.steps == 0:
         return " (no optimizer.step(): the weights never change)"
     if opt.stale:
-        return " (the gradients of earlier steps were still in .grad: call optimizer.zero_grad() before each backward())"
+        return " (the gradients of earlier steps were still in .grad: call optimizer.zero_grad() before each " \
+            "backward())"
     if opt.empty == opt.steps:
         return " (every step found zero gradients: zero_grad() belongs before backward(), not between it and step())"
     if opt.steps != n_steps:
@@ -277,7 +282,7 @@ def _early_hint(got: tuple[float, float], val_losses: list[float], patience: int
         if which == 0 and patience > 1 and got[0] == _early_stop(val_losses, 1)[0]:
             return f" (wait {patience} epochs without improvement, not for the first increase)"
         if which == 0 and patience > 1 and got[0] == _early_stop(val_losses, patience + 1)[0]:
-            return f" (stop at the {patience}th epoch without improvement, not after it)"
+            return f" (stop as soon as {patience} epochs in a row have not improved, not one epoch later)"
         if which == 1 and got[1] == got[0]:
             return " (keep the weights of the best epoch, not of the last one)"
         return ""
@@ -290,13 +295,15 @@ def check_early_stopping(fn: Any, rng: random.Random | None = None) -> str:
     """fn(val_losses, patience) returns (stop_epoch, best_epoch), epochs counted from 1: training stops at
     the patience-th epoch in a row whose validation loss is not below the best so far (or runs to the
     end), and keeps the best epoch's weights."""
+    cases: list[tuple[list[float], int]]
     if rng is None:
-        cases = [([0.9, 0.7, 0.6, 0.62, 0.61, 0.65, 0.5], 3), ([1.0, 0.8, 0.8, 0.8, 0.7], 2), ([3, 2, 1], 2),
-                 ([0.5, 0.6, 0.4, 0.45, 0.44, 0.43, 0.42, 0.41], 4), ([0.5, 0.4, 0.45], 1)]
+        cases = [([0.9, 0.7, 0.6, 0.62, 0.61, 0.65, 0.64, 0.5], 3), ([1.0, 0.8, 0.8, 0.8, 0.7], 2),
+                 ([3.0, 2.0, 1.0], 2), ([0.5, 0.6, 0.4, 0.45, 0.44, 0.43, 0.42, 0.41], 4), ([0.5, 0.4, 0.45], 1)]
     else:
         cases = []
         for _ in range(6):
-            loss, losses = rng.uniform(1, 2), []
+            loss = rng.uniform(1, 2)
+            losses: list[float] = []
             for _ in range(rng.randint(5, 25)):
                 loss *= rng.uniform(0.85, 1.12)
                 losses.append(round(loss, 3))

@@ -123,17 +123,19 @@ def _engine_backprop(W1: list[list[float]], b1: list[float], W2: list[list[float
 
 
 def _backprop_cases(rng: random.Random) -> list[dict[str, Any]]:
-    """Drawn networks of other shapes, each with a hidden unit off and one on."""
+    """Drawn networks of other shapes, each with a hidden unit off and one on, the first also one at z = 0."""
     cases: list[dict[str, Any]] = []
     while len(cases) < 3:
         n_in, n_h, n_out = rng.randint(1, 4), rng.randint(2, 4), rng.randint(1, 3)
-        case = dict(W1=[[rng.randint(-8, 8) / 8 for _ in range(n_in)] for _ in range(n_h)],
+        case: dict[str, Any] = dict(W1=[[rng.randint(-8, 8) / 8 for _ in range(n_in)] for _ in range(n_h)],
                     b1=[rng.randint(-4, 4) / 4 for _ in range(n_h)],
                     W2=[[rng.randint(-8, 8) / 8 for _ in range(n_h)] for _ in range(n_out)],
                     b2=[rng.randint(-4, 4) / 4 for _ in range(n_out)],
-                    x=[float(rng.randint(-3, 3)) for _ in range(n_in)], y=[float(rng.randint(-2, 2)) for _ in range(n_out)])
+                    x=[float(rng.randint(-3, 3)) for _ in range(n_in)],
+                    y=[float(rng.randint(-2, 2)) for _ in range(n_out)])
         _, z = _engine_backprop(**case)
-        if any(zi < 0 for zi in z) and any(zi > 0 for zi in z) and (n_in != n_h or len(cases) == 2):
+        at_kink = any(zi == 0 for zi in z) or len(cases) > 0
+        if any(zi < 0 for zi in z) and any(zi > 0 for zi in z) and at_kink and (n_in != n_h or len(cases) == 2):
             cases.append(case)
     return cases
 
@@ -142,16 +144,22 @@ def _transposed(rows: list[list[float]]) -> list[list[float]]:
     return [list(col) for col in zip(*rows)]
 
 
-def _transpose_hint(got: Any, want: list[list[float]]) -> str:
-    """A weight gradient handed in transposed (the numerator layout), when W is not square."""
-    if len(want) != len(want[0]):
-        try:
-            if all(close(g, w) for gr, wr in zip(matrix("", "", got, (len(want[0]), len(want))), _transposed(want))
-                   for g, w in zip(gr, wr)):
-                return " (that is its transpose, the numerator layout's ∂ℓ/∂W; ∇W = δ vᵀ has W's shape)"
-        except ExerciseFailed:
-            pass
-    return ""
+def _same(got: Any, want: list[list[float]]) -> bool:
+    try:
+        rows = matrix("", "", got, (len(want), len(want[0])))
+    except ExerciseFailed:
+        return False
+    return all(close(g, w) for gr, wr in zip(rows, want) for g, w in zip(gr, wr))
+
+
+def _check_not_transposed(where: str, key: str, got: Any, want: list[list[float]]) -> None:
+    """A weight gradient handed in transposed: the numerator layout's ∂ℓ/∂W, not the gradient."""
+    flipped = _transposed(want)
+    if flipped != want and _same(got, flipped) and not _same(got, want):
+        shape = f" (shape {len(want[0])} × {len(want)}, not {len(want)} × {len(want[0])})" if flipped and \
+            len(want) != len(want[0]) else ""
+        raise ExerciseFailed(f"matrix_backprop: {where}: {key} is the transpose of the gradient{shape}: that is the "
+                             "numerator layout's ∂ℓ/∂W; ∇W = δ vᵀ has W's shape")
 
 
 @exercise("matrix_backprop")
@@ -170,9 +178,8 @@ def check_matrix_backprop(fn: Any, rng: random.Random | None = None) -> str:
         got = answer_dict("matrix_backprop", call("matrix_backprop", fn, *args, own=True), BACKPROP_KEYS)
         for key in BACKPROP_KEYS:
             shape = (len(want[key]), len(want[key][0])) if key.startswith("grad_W") else None
-            hint = _transpose_hint(got[key], want[key]) if shape else ""
-            if hint and shape:
-                raise ExerciseFailed(f"matrix_backprop: {where}: {key} has shape {shape[::-1]}, not {shape}{hint}")
+            if shape:
+                _check_not_transposed(where, key, got[key], want[key])
             rows = matrix("matrix_backprop", key, got[key], shape) if shape else \
                 [number_list("matrix_backprop", key, got[key], len(want[key]))]
             for i, (grow, wrow) in enumerate(zip(rows, want[key] if shape else [want[key]])):
@@ -184,9 +191,6 @@ def check_matrix_backprop(fn: Any, rng: random.Random | None = None) -> str:
                         hint = " (z = 0 there: ReLU′(0) is 0, as in the tutorial and chalkgrad; use z > 0)"
                     elif unit is not None and z[unit] < 0 and w == 0 and g != 0:
                         hint = " (that hidden unit is off: the hidden error needs ⊙ relu′(z), δ¹ = relu′(z) ⊙ W2ᵀδ²)"
-                    elif key == "grad_W1" and shape and shape[0] == shape[1] and close(g, want[key][j][i]) and \
-                            not close(g, w):
-                        hint = " (that is the transpose, the numerator layout's ∂ℓ/∂W; ∇W = δ vᵀ has W's shape)"
                     expect("matrix_backprop", f"{where}: {what}", g, w, 1e-9, hint=hint)
     if rng is None:
         return "∇W2 = [[0, −0.342]], ∇W1 = [[0, 0], [−0.342, −0.342]] (the tutorial's, transposed), as backward() gives"
@@ -199,7 +203,10 @@ def _outputs(W1: list[list[float]], b1: list[float], W2: list[list[float]], x: l
     return [sum(w * hj for w, hj in zip(row, h)) for row in W2]
 
 
-def _symmetry_cases(rng: random.Random | None) -> list[tuple[list[list[float]], list[float], list[list[float]], list[int]]]:
+Network = tuple[list[list[float]], list[float], list[list[float]], list[int]]  # W1, b1, W2, perm
+
+
+def _symmetry_cases(rng: random.Random | None) -> list[Network]:
     if rng is None:
         W1 = [[0.5, -1.0], [1.5, 0.25], [-0.75, 1.0]]
         return [(W1, [0.1, -0.2, 0.3], [[1.0, -2.0, 0.5], [0.25, 0.75, -1.5]], [2, 0, 1]),

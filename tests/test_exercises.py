@@ -937,3 +937,77 @@ def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir
                      "(this demo needs xor_network: write it first)",
                      "(this demo needs init_variance: write it first)",
                      "(this demo needs training_loop: write it first)"]
+
+
+def test_the_given_local_derivatives_helper_takes_a_leaf():
+    namespace = {}
+    cells = code_cells(MASTERS / "02_backward_pass.ipynb")
+    for cell in [cells[0], *(c for c in cells if "def local_derivatives" in c)]:  # the imports, the helper
+        exec(compile(cell, "02_backward_pass", "exec"), namespace)
+    x = Value(2.0)
+    assert namespace["local_derivatives"](x) == () and namespace["local_derivatives"](x * 3.0) == (3.0, 2.0)
+
+
+def test_every_exercise_says_what_to_return():
+    markdown = {p.name: "\n".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"]
+                                  if c["cell_type"] == "markdown") for p in MASTERS.glob("*.ipynb")}
+    assert all(f'`"{key}"`' in markdown["03_worked_examples.ipynb"] for key in
+               ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
+                "f_new"))
+    assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]
+    assert all(f'`"{key}"`' in markdown["06_matrices_and_softmax.ipynb"] for key in
+               ("grad_W1", "grad_b1", "grad_W2", "grad_b2"))
+    assert all(f"`{returned}`" in markdown["07_training_loops.ipynb"] for returned in
+               ("(w_aug, X_aug)", "(stop_epoch, best_epoch)", "(dx, dgamma, dbeta)"))
+
+
+def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limit():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what a student's notebook might do before the check
+    try:
+        with pytest.raises(ExerciseFailed, match="hit Python's recursion limit; walk the graph with a loop"):
+            check("topological_sort", topo_recursive)
+        assert sys.getrecursionlimit() == 100_000  # the student's setting, restored after the check
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_own_work_switches_off_every_entry_point_that_differentiates():
+    import numpy
+
+    from autograd import hessian, jacfwd, jacobian, jacrev, jvp, trace, value_and_grad
+    from autograd.fast_backward import backward_floats
+    from autograd.graph import reachable, topological_order
+    from autograd.modes import OwnWorkError, own_work
+    from autograd.value import chain_rule
+
+    x = Value(2.0)
+    y = x * x + x
+    tape = trace(lambda a, b: a * b + b, 1.0, 2.0)
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0))  # the fast entry, compiled before the switch
+    saved = Value.backward
+    entries = {
+        "Value.backward": lambda: y.backward(), "a saved Value.backward": lambda: saved(y),
+        "backward_floats": lambda: backward_floats(list(reversed([x, y])), y, 1.0),
+        "chain_rule": lambda: chain_rule([y], {y: 1.0}), "micrograd's _backward": lambda: y._backward(),
+        "grad": lambda: grad(lambda a: a * a)(3.0), "gradients": lambda: gradients(y, [x]),
+        "value_and_grad": lambda: value_and_grad(lambda a: a * a)(3.0),
+        "jacobian": lambda: jacobian(lambda a: [a * a])(3.0), "jacrev": lambda: jacrev(lambda a: [a * a])(3.0),
+        "hessian": lambda: hessian(lambda a: a * a * a)(3.0), "jvp": lambda: jvp(lambda a: a * a, [3.0], [1.0]),
+        "jacfwd": lambda: jacfwd(lambda a: [a * a])(3.0), "trace": lambda: trace(lambda a: a * a, 1.0),
+        "tape.value_and_grad": lambda: tape.value_and_grad(1.0, 2.0),
+        "tape.batch_value_and_grad": lambda: tape.batch_value_and_grad(numpy.ones(3), numpy.ones(3)),
+        "tape.replay": lambda: tape.replay(numpy.ones((2, 3)), numpy.ones(0)),
+        "tape.jvp": lambda: tape.jvp(1.0, 2.0, [1.0, 0.0]),
+        "topological_order": lambda: topological_order(y), "reachable": lambda: reachable([y]),
+    }
+    for name, entry in entries.items():
+        with own_work("an exercise"), pytest.raises(OwnWorkError) as refused:
+            entry()
+        assert str(refused.value).startswith("this exercise asks you to write it yourself: an exercise must not "
+                                             "call "), name
+    with pytest.raises(ZeroDivisionError), own_work("an exercise"):
+        raise ZeroDivisionError("a student's error")
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on
+    y.backward()
+    assert x.grad == 5.0

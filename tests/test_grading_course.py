@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograd.exercises import write_student_versions
+from autograd.testing.exercises import ExerciseFailed, check
 
 pytest.importorskip("nbgrader", reason="nbgrader comes with the `grading` extra (pip install -e '.[grading]')")
 
@@ -176,6 +177,17 @@ def test_feedback_names_the_shortcut(course):
     feedback = course / "feedback" / "shortcuts" / "02_backward_pass" / "02_backward_pass.html"
     text = feedback.read_text(encoding="utf-8")
     assert "this exercise asks you to write it yourself" in text and "Value.backward" in text
+
+
+def test_the_hidden_tests_ran_on_the_course_seed(course):
+    """The shortcut's typed-in lecture numbers fail on the networks drawn from the guide's seed, 8172."""
+    namespace = {}
+    exec(SHORTCUTS["ex3"]["imperial_example"], namespace)
+    with pytest.raises(ExerciseFailed) as failed:
+        check("imperial_example", namespace["imperial_example"], seed=8172, quiet=True)
+    drawn = re.search(r"x=\[[^\]]*\]", str(failed.value)).group(0)
+    feedback = course / "feedback" / "shortcuts" / "03_worked_examples" / "03_worked_examples.html"
+    assert drawn in feedback.read_text(encoding="utf-8")
 
 
 def test_the_generator_hands_out_exactly_what_nbgrader_releases(course, tmp_path):

@@ -1011,3 +1011,13 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on
     y.backward()
     assert x.grad == 5.0
+
+
+def test_a_generator_that_fails_while_it_yields_is_one_line():
+    def minibatches(n, batch_size, rng):
+        yield [0]
+        raise NameError("name 'orde' is not defined")
+
+    with pytest.raises(ExerciseFailed, match=r"^minibatches: minibatches\(n=10, batch_size=3, rng\) \(epoch 1\) raised "
+                                             r"NameError: name 'orde' is not defined$"):
+        check("minibatches", minibatches)

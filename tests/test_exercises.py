@@ -1021,3 +1021,16 @@ def test_a_generator_that_fails_while_it_yields_is_one_line():
     with pytest.raises(ExerciseFailed, match=r"^minibatches: minibatches\(n=10, batch_size=3, rng\) \(epoch 1\) raised "
                                              r"NameError: name 'orde' is not defined$"):
         check("minibatches", minibatches)
+
+
+def test_the_installed_package_holds_no_master_notebook():
+    import configparser
+
+    import setuptools
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    packages = setuptools.find_packages(str(ROOT), include=cfg["options.packages.find"]["include"].split())
+    assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
+    assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
+    assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]

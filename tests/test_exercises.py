@@ -1034,3 +1034,13 @@ def test_the_installed_package_holds_no_master_notebook():
     assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
     assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
     assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 8172])
+def test_matrix_backprops_hidden_networks_expose_a_missing_or_wrong_relu_derivative(seed):
+    """Every course seed's networks have a hidden unit that is off and one at z = 0 exactly."""
+    for wrong, says in [(backprop_with(no_mask=True), r"that hidden unit is off|ReLU′\(0\) is 0"),
+                        (backprop_with(relu0=True), r"ReLU′\(0\) is 0")]:
+        with pytest.raises(ExerciseFailed, match=says):
+            check("matrix_backprop", wrong, seed=seed)
+    assert check("matrix_backprop", backprop_with(), seed=seed, quiet=True)

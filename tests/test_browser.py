@@ -60,7 +60,7 @@ def test_lab_runs_the_example_and_draws_values_and_gradients():
     assert r["ok"], r
     assert r["nodes"] == 10  # x1 x2 w1 w2 b, two products, two sums, tanh
     assert len(_dot_nodes(r["dot"])) == 15  # 10 values + 5 op nodes
-    assert "{x1 | data 2.0000 | grad -1.5000}" in r["dot"]  # dx1 = w1 (1 - tanh(n)^2) = -3 * 0.5
+    assert "{x1 | data 2.000 | grad -1.500}" in r["dot"]  # dx1 = w1 (1 - tanh(n)^2) = -3 * 0.5
     assert len(r["forward"]) == len(r["backward"]) == 10
     assert "step 1/10" in r["backward"][0] and "step 10/10" in r["backward"][-1]
 
@@ -68,7 +68,7 @@ def test_lab_runs_the_example_and_draws_values_and_gradients():
 def test_lab_draws_the_last_assigned_value_without_a_final_expression():
     r = lab.run("a = Value(3.0, label='a')\nb = a * a; b.label = 'b'\nb.backward()\nprint(a.grad)\n")
     assert r["ok"] and r["stdout"] == "6.0\n"
-    assert "{b | data 9.0000 | grad 1.0000}" in r["dot"]
+    assert "{b | data 9.000 | grad 1.000}" in r["dot"]
 
 
 @pytest.mark.parametrize("source, expected", [

@@ -235,7 +235,7 @@ def test_trace_graph_simple_example():
     y.backward()
     dot = draw_dot(y)
     source = dot.source
-    assert "data 3.000 | grad 1.000" in source and "data 1.000 | grad 2.000" in source
+    assert "data 3.0000 | grad 1.0000" in source and "data 1.0000 | grad 2.0000" in source
     for op in ("*", "+", "relu"):
         assert f'label="{op}"' in source or f"label={op}" in source
     nodes, edges = trace(y)

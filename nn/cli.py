@@ -16,6 +16,8 @@ import time
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from . import activations, losses, optim, schedules, validate
+from .fashion_mnist import FASHION_MNIST_CLASSES
+from .progress import stage
 
 __all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
 
@@ -42,6 +44,7 @@ DATASETS: dict[str, dict[str, Any]] = {
 # train at most at this rate.
 REAL_LOSS_LR = 0.05
 _OWN_TEST_SET = {"fashion-mnist": 10_000}  # datasets whose last rows (as _load returns them) are their test set
+_CLASS_NAMES = {"fashion-mnist": FASHION_MNIST_CLASSES}  # what graph.svg calls the outputs
 # The names --optimizer and --schedule accept, each declared once with how it is built.
 OPTIMIZERS: dict[str, Callable[[list, float], Any]] = {
     "sgd": lambda params, lr: optim.SGD(params, lr=lr),
@@ -254,8 +257,10 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sys.stdout.flush()  # the progress lines go to stderr; keep the two in order in logs
     start = time.perf_counter()
     try:
+        # the test set, when there is one, is scored after every epoch for loss.png (never used to choose anything)
         history = nn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=cfg["epochs"],
                          batch_size=cfg["batch_size"], schedule=schedule, regularizer=regularizer,
+                         val_data=None if X_test is None else (X_test, y_test),
                          progress=not args.no_progress, seed=args.seed, compile=cfg["compile"])
     except nn.DivergenceError as error:
         raise CliError(str(error)) from None
@@ -264,30 +269,34 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     seconds = time.perf_counter() - start
 
     try:  # the loss tells evaluate how to read one output (a logit, a score, a 0/1 regression)
-        train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
+        with stage(f"scoring the {len(X)} training samples"):
+            train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
         print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
         test_acc = None
         if X_test is not None:
-            test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
+            with stage(f"scoring the {len(X_test)} test samples"):
+                test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
             print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
     except ValueError as error:
         raise CliError(str(error)) from None
 
-    written = []
+    written: list[str] = []
     try:
-        nn.save(model, os.path.join(out, "model.json"))
-        written.append("model.json")
-        record = history.to_dict()
-        record["run"] = {
-            "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
-            "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
-            "input_scaling": scaling,
-        }
-        with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
-        written.append("history.json")
-        notes = _pictures(nn, model, X, y, history, loss_fn, out, written, regularizer)
+        with stage(f"saving model.json and history.json to {out}"):
+            nn.save(model, os.path.join(out, "model.json"))
+            written.append("model.json")
+            record = history.to_dict()
+            record["run"] = {
+                "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
+                "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+                "input_scaling": scaling,
+            }
+            with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
+                json.dump(record, f, indent=1)
+                f.write("\n")
+            written.append("history.json")
+        notes = _pictures(nn, model, X, y, history, loss_fn, out, written, regularizer,
+                          held_out="test" if X_test is not None else "validation", dataset=args.dataset)
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")
@@ -323,45 +332,54 @@ def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
     return X, y
 
 
-def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str,
-              written: list[str], regularizer: Any = None) -> list[str]:
+def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str, written: list[str],
+              regularizer: Any = None, held_out: str = "validation", dataset: str = "") -> list[str]:
+    """loss.png and decision_boundary.png (2-D data) with matplotlib, graph.svg with Graphviz: each
+    written whenever what it needs is installed; a note for each one skipped."""
     notes = []
+    plt: Any = None
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return ["pictures skipped: matplotlib is not installed (pip install 'chalkgrad[plot]')"]
-    fig = nn.plot.loss_curves(history)
-    fig.savefig(os.path.join(out, "loss.png"), dpi=100)
-    plt.close(fig)
-    written.append("loss.png")
-    if X.shape[1] == 2:
-        fig = nn.plot.decision_boundary(model, X, y)
-        fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
-        plt.close(fig)
-        written.append("decision_boundary.png")
-    drawn, note = _graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"))
+        notes.append("loss.png and decision_boundary.png skipped: matplotlib is not installed "
+                     "(pip install 'chalkgrad[plot]')")
+    if plt is not None:
+        with stage("drawing loss.png" + (" and decision_boundary.png" if X.shape[1] == 2 else "")):
+            fig = nn.plot.loss_curves(history, held_out=held_out)
+            fig.savefig(os.path.join(out, "loss.png"), dpi=100)
+            plt.close(fig)
+            written.append("loss.png")
+            if X.shape[1] == 2:
+                fig = nn.plot.decision_boundary(model, X, y)
+                fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
+                plt.close(fig)
+                written.append("decision_boundary.png")
+    with stage("drawing graph.svg (one training sample's loss)"):
+        drawn, note = _graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"), dataset)
     notes += [note] if note else []
     written += ["graph.svg"] if drawn else []
     return notes
 
 
-def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str) -> tuple[bool, str]:
+def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str,
+           dataset: str = "") -> tuple[bool, str]:
     """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
-    import graphviz
-
     from autograd import Value
 
     from . import loss_graph
 
     model.eval()
     try:
+        import graphviz
+
         i, why = loss_graph.choose_sample(model, X, y, loss_fn)
         x = [Value(float(v), label=f"x[{k}]") for k, v in enumerate(X[i])]
         target = y[i].tolist() if hasattr(y[i], "tolist") else y[i]
-        loss = data_loss = loss_fn(model(x), target)
+        outputs = model(x)
+        loss = data_loss = loss_fn(outputs, target)
         data_loss.label = "data loss"
         penalty = regularizer(model.parameters()) if regularizer is not None else None
         if penalty is not None:
@@ -372,9 +390,11 @@ def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str
             p.grad = 0.0
         loss.backward()
         title = f"training loss of sample {i} ({why}), after backward; grads in red"
-        source, note = loss_graph.loss_graph_dot(loss, title, penalty)
+        classes = _CLASS_NAMES.get(dataset)
+        source, note = loss_graph.loss_graph_dot(loss, title, penalty, classes=classes,
+                                                 target=_class_of(outputs, target))
         svg = graphviz.Source(source).pipe(format="svg")
-    except Exception as error:  # graphviz's 'dot' program missing or failing
+    except Exception as error:  # graphviz (the Python package or its 'dot' program) missing or failing
         return False, f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
     finally:
         for p in model.parameters():
@@ -383,6 +403,13 @@ def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str
     with open(path, "wb") as f:
         f.write(svg)
     return True, note and f"graph.svg: {note}"
+
+
+def _class_of(outputs: Any, target: Any) -> int | None:
+    """The class a multi-class target names (an index or a one-hot row); None for one output."""
+    if not isinstance(outputs, list) or len(outputs) < 2:
+        return None
+    return max(range(len(target)), key=target.__getitem__) if isinstance(target, list) else int(target)
 
 
 # --- predict and info --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import time
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
@@ -19,7 +20,7 @@ from . import activations, losses, optim, schedules, validate
 from .fashion_mnist import FASHION_MNIST_CLASSES
 from .progress import stage
 
-__all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
+__all__ = ["main", "build_parser", "DATASETS", "DATASET_HELP", "OPTIMIZERS", "SCHEDULES"]
 
 # Per-dataset defaults: each is a setting that trains well in eager mode in well under a minute
 # (digits: a couple of minutes); compiled by default. Command-line options override them one by one.
@@ -29,7 +30,7 @@ _COMMON: dict[str, Any] = dict(hidden=[16, 16], activation="relu", loss="hinge",
 _MULTI = dict(loss="cross_entropy", optimizer="adam", schedule="constant")
 DATASETS: dict[str, dict[str, Any]] = {
     # moons without --samples: the 100 points shipped with chalkgrad, i.e. micrograd's demo exactly.
-    "moons": {**_COMMON, "l2": 2e-4, "noise": 0.1},  # nn.l2 is lam/2 sum w^2: micrograd's 1e-4 sum w^2
+    "moons": {**_COMMON, "l2": 2e-4, "noise": 0.1},  # nn.l2 is lam/2 * sum(w^2): micrograd's 1e-4 * sum(w^2)
     "circles": {**_COMMON, "l2": 1e-4, "samples": 100, "noise": 0.05},
     "xor": {**_COMMON, "hidden": [4], "activation": "tanh", "lr": 0.5, "schedule": "constant", "epochs": 200},
     "blobs": {**_COMMON, **_MULTI, "hidden": [8], "lr": 0.02, "epochs": 50, "samples": 150, "noise": 1.0},
@@ -39,6 +40,18 @@ DATASETS: dict[str, dict[str, Any]] = {
     # 60,000 images of 784 pixels: compiled (eager would take hours), tested on its own 10,000 test images.
     "fashion-mnist": {**_COMMON, **_MULTI, "hidden": [128], "optimizer": "momentum", "lr": 0.05, "epochs": 3,
                       "batch_size": 128, "compile": True},
+}
+# What each dataset is, for 'python -m nn --help' and 'train --help'.
+DATASET_HELP: dict[str, str] = {
+    "moons": "two interleaving half circles, 2 classes; without --samples the 100 points of micrograd's demo, "
+             "shipped with chalkgrad",
+    "circles": "a small circle inside a large one, 2 classes (generated, --samples points)",
+    "xor": "the four points of XOR's truth table, 2 classes (not linearly separable)",
+    "blobs": "three Gaussian clusters in the plane, 3 classes (generated)",
+    "spirals": "three interleaved spiral arms, 3 classes (generated; CS231n's spiral data)",
+    "digits": "scikit-learn's 1,797 8x8 handwritten digits, 10 classes (needs the datasets extra)",
+    "fashion-mnist": "70,000 28x28 images of clothing, 10 classes, 10,000 of them the official test set "
+                     "(the Debian package dataset-fashion-mnist)",
 }
 # Squared and absolute errors on the sign datasets' SGD lr 1.0 diverge (moons: by epoch 6): without --lr they
 # train at most at this rate.
@@ -67,7 +80,7 @@ class CliError(Exception):
 
 
 def _defaults_table() -> str:
-    lines = ["defaults per dataset (any option given on the command line wins):"]
+    lines = [_datasets_text(), "", "defaults per dataset (any option given on the command line wins):"]
     for name, d in DATASETS.items():
         batch = "full" if d["batch_size"] is None else d["batch_size"]
         extra = f", l2 {d['l2']:g}" if d["l2"] else ""
@@ -83,6 +96,13 @@ def _defaults_table() -> str:
     return "\n".join(lines)
 
 
+def _datasets_text() -> str:
+    width = max(map(len, DATASET_HELP))
+    return "datasets (train --dataset NAME):\n" + "\n".join(
+        textwrap.fill(text, 100, initial_indent=f"  {name:{width}}  ", subsequent_indent=" " * (width + 4))
+        for name, text in DATASET_HELP.items())
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, with its error on one line: an argument holding a newline is shown as \\n."""
 
@@ -95,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m nn",
         description="Train, inspect and run chalkgrad models from the command line.",
-        epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo "
-        "(MLP 2-16-16-1, hinge loss + L2, SGD with a linear schedule) and writes runs/moons/.",
+        epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo\n"
+        "(MLP 2-16-16-1, hinge loss + L2, SGD with a linear schedule) and writes runs/moons/.\n\n"
+        + _datasets_text() + "\n\n'python -m nn train --help' lists every option and each dataset's defaults.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="{train,predict,info}")
     sub.required = True
@@ -128,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, help="passes over the data")
     train.add_argument("--batch-size", type=_positive_int, metavar="K",
                        help="mini-batch size; leave out for full batch, 1 for SGD")
-    train.add_argument("--l2", type=_nonneg_float, help="L2 penalty lam/2 * sum w^2")
+    train.add_argument("--l2", type=_nonneg_float, metavar="LAM",  # ASCII: help may go to any console
+                       help="L2 strength lam: the penalty lam/2 * sum(w^2) over all weights (nn.l2) is added "
+                       "to the loss")
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help="dataset size")
     train.add_argument("--noise", type=_nonneg_float, help="noise of the generated data")

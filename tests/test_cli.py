@@ -214,6 +214,17 @@ def test_help_lists_commands_and_defaults(capsys):
         assert word in text
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"]])
+def test_help_describes_every_dataset_it_offers(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert set(cli.DATASET_HELP) == set(cli.DATASETS)
+    for name, description in cli.DATASET_HELP.items():
+        assert f"{name} {description}" in text, name
+
+
 def test_predict_with_the_wrong_number_of_inputs(tmp_path, capsys):
     model = nn.MLP(3, [2, 1], seed=0)
     nn.save(model, tmp_path / "m.json")

@@ -16,7 +16,7 @@ import textwrap
 import time
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
-from . import activations, losses, optim, schedules, validate
+from . import activations, cli_pictures, losses, optim, schedules, validate
 from .fashion_mnist import FASHION_MNIST_CLASSES
 from .progress import stage
 
@@ -319,8 +319,9 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 json.dump(record, f, indent=1)
                 f.write("\n")
             written.append("history.json")
-        notes = _pictures(nn, model, X, y, history, loss_fn, out, written, regularizer,
-                          held_out="test" if X_test is not None else "validation", dataset=args.dataset)
+        notes = cli_pictures.write_pictures(model, X, y, history, loss_fn, out, written, regularizer,
+                                            held_out="test" if X_test is not None else "validation",
+                                            classes=_CLASS_NAMES.get(args.dataset))
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")
@@ -354,86 +355,6 @@ def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
     if n is not None:
         X, y = X[:n], y[:n]
     return X, y
-
-
-def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str, written: list[str],
-              regularizer: Any = None, held_out: str = "validation", dataset: str = "") -> list[str]:
-    """loss.png and decision_boundary.png (2-D data) with matplotlib, graph.svg with Graphviz: each
-    written whenever what it needs is installed; a note for each one skipped."""
-    notes = []
-    plt: Any = None
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        notes.append("loss.png and decision_boundary.png skipped: matplotlib is not installed "
-                     "(pip install 'chalkgrad[plot]')")
-    if plt is not None:
-        with stage("drawing loss.png" + (" and decision_boundary.png" if X.shape[1] == 2 else "")):
-            fig = nn.plot.loss_curves(history, held_out=held_out)
-            fig.savefig(os.path.join(out, "loss.png"), dpi=100)
-            plt.close(fig)
-            written.append("loss.png")
-            if X.shape[1] == 2:
-                fig = nn.plot.decision_boundary(model, X, y)
-                fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
-                plt.close(fig)
-                written.append("decision_boundary.png")
-    with stage("drawing graph.svg (one training sample's loss)"):
-        drawn, note = _graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"), dataset)
-    notes += [note] if note else []
-    written += ["graph.svg"] if drawn else []
-    return notes
-
-
-def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str,
-           dataset: str = "") -> tuple[bool, str]:
-    """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
-    from autograd import Value
-
-    from . import loss_graph
-
-    model.eval()
-    try:
-        import graphviz
-
-        i, why = loss_graph.choose_sample(model, X, y, loss_fn)
-        x = [Value(float(v), label=f"x[{k}]") for k, v in enumerate(X[i])]
-        target = y[i].tolist() if hasattr(y[i], "tolist") else y[i]
-        outputs = model(x)
-        loss = data_loss = loss_fn(outputs, target)
-        data_loss.label = "data loss"
-        penalty = regularizer(model.parameters()) if regularizer is not None else None
-        if penalty is not None:
-            penalty.label = "penalty (all weights)"
-            loss = data_loss + penalty
-        loss.label = "loss"
-        for p in model.parameters():
-            p.grad = 0.0
-        loss.backward()
-        title = f"training loss of sample {i} ({why}), after backward; grads in red"
-        classes = _CLASS_NAMES.get(dataset)
-        source, note = loss_graph.loss_graph_dot(loss, title, penalty, classes=classes,
-                                                 target=_class_of(outputs, target))
-        svg = graphviz.Source(source).pipe(format="svg")
-    except Exception as error:  # graphviz (the Python package or its 'dot' program) missing or failing
-        return False, f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
-    finally:
-        for p in model.parameters():
-            p.grad = 0.0
-        model.train()
-    with open(path, "wb") as f:
-        f.write(svg)
-    return True, note and f"graph.svg: {note}"
-
-
-def _class_of(outputs: Any, target: Any) -> int | None:
-    """The class a multi-class target names (an index or a one-hot row); None for one output."""
-    if not isinstance(outputs, list) or len(outputs) < 2:
-        return None
-    return max(range(len(target)), key=target.__getitem__) if isinstance(target, list) else int(target)
 
 
 # --- predict and info --------------------------------------------------------------------------------

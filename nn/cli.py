@@ -278,14 +278,18 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"loss {loss_name}{reg}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['schedule']}), "
           f"{cfg['epochs']} epochs, {batch}{', eager' if cfg['compile'] is False else ', compiled'}")
 
+    test_curve: list[float] = []  # test accuracy after every epoch, for loss.png; never used to choose anything
+
+    def score_test(epoch: int, logs: dict) -> None:
+        test_curve.append(nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"])
+
     sys.stdout.flush()  # the progress lines go to stderr; keep the two in order in logs
     start = time.perf_counter()
     try:
-        # the test set, when there is one, is scored after every epoch for loss.png (never used to choose anything)
         history = nn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=cfg["epochs"],
                          batch_size=cfg["batch_size"], schedule=schedule, regularizer=regularizer,
-                         val_data=None if X_test is None else (X_test, y_test),
-                         progress=not args.no_progress, seed=args.seed, compile=cfg["compile"])
+                         progress=not args.no_progress, seed=args.seed, compile=cfg["compile"],
+                         callbacks=[] if X_test is None else [score_test])
     except nn.DivergenceError as error:
         raise CliError(str(error)) from None
     except ValueError as error:
@@ -312,16 +316,17 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             record = history.to_dict()
             record["run"] = {
                 "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
-                "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+                "train_accuracy": train_acc, "test_accuracy": test_acc, "test_accuracy_per_epoch": test_curve,
+                "seconds": seconds,
                 "input_scaling": scaling,
             }
             with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=1)
                 f.write("\n")
             written.append("history.json")
-        notes = cli_pictures.write_pictures(model, X, y, history, loss_fn, out, written, regularizer,
-                                            held_out="test" if X_test is not None else "validation",
-                                            classes=_CLASS_NAMES.get(args.dataset))
+        curves = {**history.records, "val_accuracy": test_curve} if test_curve else history
+        notes = cli_pictures.write_pictures(model, X, y, curves, loss_fn, out, written, regularizer,
+                                            held_out="test", classes=_CLASS_NAMES.get(args.dataset))
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")

@@ -399,13 +399,15 @@ def test_loss_png_has_whole_epoch_ticks_and_the_test_accuracy(tmp_path, capsys):
     assert (tmp_path / "run" / "loss.png").stat().st_size > 0
     record = json.loads((tmp_path / "run" / "history.json").read_text())
     # the test set is scored after every epoch; the last score is the test accuracy printed
-    assert len(record["records"]["val_accuracy"]) == 3
-    assert record["records"]["val_accuracy"][-1] == pytest.approx(record["run"]["test_accuracy"])
-    fig = nn.plot.loss_curves(nn.History.from_dict(record), held_out="test")
+    curve = record["run"]["test_accuracy_per_epoch"]
+    assert len(curve) == 3 and curve[-1] == record["run"]["test_accuracy"]
+    assert f"test accuracy: {100 * curve[-1]:.1f} %" in out
+    fig = nn.plot.loss_curves({**record["records"], "val_accuracy": curve}, held_out="test")
     loss_ax, metric_ax = fig.axes
     for ax in fig.axes:
         ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
     assert [line.get_label() for line in metric_ax.get_lines()] == ["train accuracy", "test accuracy"]
-    assert [line.get_label() for line in loss_ax.get_lines()] == ["train", "test"]
+    assert list(metric_ax.get_lines()[1].get_ydata()) == curve
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["train"]
     plt.close(fig)

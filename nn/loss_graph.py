@@ -31,7 +31,7 @@ MAX_NEURONS = 48  # the moons MLP has 33 neurons and 304 weights; digits' 64-32-
 MAX_WEIGHTS = 400
 SHOWN_PER_LAYER = 2  # hidden neurons drawn whole in a summarised layer
 MAX_OUTPUT_ROWS = 20
-_PIXEL = 3  # points per pixel of an input or weight picture (28 x 28 -> 84 pt)
+_PICTURE_PT = 84  # side of an input or weight picture: 28 x 28 pixels of 3 pt, 8 x 8 of 10 pt
 _ROWS = 5  # values per column of a neuron table: 16 weights + b + z + a -> 4 columns
 _WEIGHT = re.compile(r"(.+)\.w\[(\d+)\]")
 
@@ -234,11 +234,12 @@ def _signed(scale: float) -> Callable[[float], str]:
 
 
 def _picture(values: list[float], side: int, colour: Callable[[float], str]) -> str:
-    """side x side cells of _PIXEL points, one per value, row by row."""
-    cell = f'<td width="{_PIXEL}" height="{_PIXEL}" fixedsize="true" bgcolor="%s"></td>'
+    """side x side square cells, one per value, row by row, about _PICTURE_PT points across."""
+    pixel = max(2, round(_PICTURE_PT / side))
+    cell = f'<td width="{pixel}" height="{pixel}" fixedsize="true" bgcolor="%s"></td>'
     rows = ("<tr>" + "".join(cell % colour(v) for v in values[r * side:(r + 1) * side]) + "</tr>"
             for r in range(side))
-    size = f'width="{side * _PIXEL}" height="{side * _PIXEL}" fixedsize="true"'  # square, however wide the cell
+    size = f'width="{side * pixel}" height="{side * pixel}" fixedsize="true"'  # square, however wide the cell
     return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="0" {size}>' + "".join(rows) + "</table>"
 
 

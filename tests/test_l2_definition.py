@@ -59,4 +59,8 @@ def test_nn_l2_is_lambda_over_2_sum_of_squares_and_the_cli_help_says_so(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     assert "the penalty lam/2 * sum(w^2) over all weights (nn.l2)" in help_text
     page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
-    assert "λ/2·Σ w² (nn.l2)" in page and "λ/2·Σ w² (`nn.l2`)" in (ROOT / "docs" / "browser.md").read_text()
+    label = re.search(r'<label title="([^"]*)">[^<]*<input id="pg-l2"', page)
+    assert label and "λ/2 · Σ w²" in label[1] and "nn.l2" in label[1]  # the playground's L2 box says what it adds
+    row = next(line for line in (ROOT / "docs" / "browser.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `pg-l2` |"))
+    assert "λ/2 · Σ w²" in row and "nn.l2" in row

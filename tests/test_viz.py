@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import html.parser
 import math
 import os
@@ -145,6 +146,22 @@ def test_every_drawn_gradient_keeps_its_significant_digits(exponent, sign, digit
         y = x * g
         y.backward()
         assert f"{{x | data {number_text(1.0, digits)} | grad {text}}}" in draw_dot(y, precision=digits).source
+
+
+@needs_dot
+def test_frames_and_player_print_a_tiny_gradient_to_its_digits():
+    x = Value(2.0, label="x")
+    w = Value(-3.0, label="w")
+    y = (w * x).tanh()
+    y.label = "y"
+    forward, backward = forward_frames(y), backward_frames(y)
+    assert "y = tanh(-6.000) = -1.000" in forward[-1].source
+    last = backward[-1].source
+    assert "gradient of x = -7.373e-05" in last and "{x | data 2.000 | grad -7.373e-05}" in last
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", player(backward).html())]
+    assert "backward pass, step 4/4: gradient of x = -7.373e-05, summed over its 1 use" in texts
+    assert "backward pass, step 2/4: gradient of *(…) = 2.458e-05, summed over its 1 use" in texts
+    assert "grad -7.373e-05" in texts
 
 
 def test_zero_and_negative_zero_draw_as_0():

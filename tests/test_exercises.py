@@ -5,6 +5,7 @@ The masters themselves (solutions in) run as notebooks in the default test run (
 
 import json
 import math
+import random
 import re
 import subprocess
 import sys
@@ -338,6 +339,316 @@ def momentum_minus_lr_g(w, a, g, lr, m):
     return [wi - ai for wi, ai in zip(w, a)], a
 
 
+# --- wrong answers of exercises 6 and 7 ----------------------------------------------------------------
+# --- 6.1 loss_gradient
+def loss_gradient_of_f(w, w1, x, y):  # ∂f/∂w, the answer of 3.1: S missing
+    v = sig(w1 * x)
+    return v, w * v * (1 - v) * x
+
+
+def loss_gradient_half(w, w1, x, y):  # S = f - y
+    v = sig(w1 * x)
+    S = w * v - y
+    return S * v, S * w * v * (1 - v) * x
+
+
+def loss_gradient_sign(w, w1, x, y):  # S = 2(y - f)
+    v = sig(w1 * x)
+    S = 2 * (y - w * v)
+    return S * v, S * w * v * (1 - v) * x
+
+
+# --- 6.2 softmax_cross_entropy
+def softmax_probabilities(z, y):  # forgot − onehot(y)
+    e = [math.exp(v - max(z)) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def softmax_unshifted(z, y):  # exp overflows on large logits
+    e = [math.exp(v) for v in z]
+    return [v / sum(e) - (i == y) for i, v in enumerate(e)]
+
+
+def softmax_unshifted_numpy(z, y):  # numpy: inf / inf = nan
+    with np.errstate(all="ignore"):
+        e = np.exp(np.array(z))
+        return e / e.sum() - np.eye(len(z))[y]
+
+
+def softmax_y_minus_p(z, y):
+    e = [math.exp(v - max(z)) for v in z]
+    return [(i == y) - v / sum(e) for i, v in enumerate(e)]
+
+
+# --- 6.3 matrix_backprop
+def backprop_with(numerator_layout=False, no_mask=False, relu0=False, half=False):
+    def matrix_backprop(W1, b1, W2, b2, x, y):
+        z = W1 @ x + b1
+        v = np.maximum(z, 0.0)
+        f = W2 @ v + b2
+        d2 = (f - y) if half else 2 * (f - y)
+        mask = 1.0 if no_mask else ((z >= 0) if relu0 else (z > 0))
+        d1 = mask * (W2.T @ d2)
+        if numerator_layout:
+            return {"grad_W1": np.outer(x, d1), "grad_b1": d1, "grad_W2": np.outer(v, d2), "grad_b2": d2}
+        return {"grad_W1": np.outer(d1, x), "grad_b1": d1, "grad_W2": np.outer(d2, v), "grad_b2": d2}
+    return matrix_backprop
+
+
+def backprop_w2_not_transposed(W1, b1, W2, b2, x, y):
+    z = W1 @ x + b1
+    v = np.maximum(z, 0.0)
+    d2 = 2 * (W2 @ v + b2 - y)
+    d1 = (z > 0) * (W2 @ d2)
+    return {"grad_W1": np.outer(d1, x), "grad_b1": d1, "grad_W2": np.outer(d2, v), "grad_b2": d2}
+
+
+# --- 6.4 permute_hidden
+def permute_rows_only(W1, b1, W2, perm):
+    return [W1[p] for p in perm], [b1[p] for p in perm], W2
+
+
+def permute_no_bias(W1, b1, W2, perm):
+    return [W1[p] for p in perm], b1, [[row[p] for p in perm] for row in W2]
+
+
+def permute_inverse(W1, b1, W2, perm):  # old unit j to place perm[j]
+    n = len(perm)
+    inv = [perm.index(j) for j in range(n)]
+    return [W1[p] for p in inv], [b1[p] for p in inv], [[row[p] for p in inv] for row in W2]
+
+
+# --- 7.1 bias_trick
+def bias_last(w, b, X):
+    return [*w, b], [[*x, 1.0] for x in X]
+
+
+def bias_swapped(w, b, X):  # w_aug starts with 1, x_aug with b: the same dot product, the roles swapped
+    return [1.0, *w], [[b, *x] for x in X]
+
+
+def bias_zero(w, b, X):
+    return [b, *w], [[0.0, *x] for x in X]
+
+
+# --- 7.2 perceptron_update
+def perceptron_strict(w, x, y, lr):  # y·wᵀx < 0: from w = 0 nothing is ever a mistake
+    if y * sum(a * b for a, b in zip(w, x)) < 0:
+        return [a + lr * y * b for a, b in zip(w, x)]
+    return w
+
+
+def perceptron_always(w, x, y, lr):
+    return [a + lr * y * b for a, b in zip(w, x)]
+
+
+def perceptron_sign(w, x, y, lr):
+    if y * sum(a * b for a, b in zip(w, x)) <= 0:
+        return [a - lr * y * b for a, b in zip(w, x)]
+    return w
+
+
+def perceptron_no_lr(w, x, y, lr):
+    if y * sum(a * b for a, b in zip(w, x)) <= 0:
+        return [a + y * b for a, b in zip(w, x)]
+    return w
+
+
+# --- 7.3 minibatches
+def batches_drop_last(n, batch_size, rng):
+    order = list(range(n))
+    rng.shuffle(order)
+    return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+
+
+def batches_unshuffled(n, batch_size, rng):
+    return [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
+
+
+def batches_with_replacement(n, batch_size, rng):
+    picks = [rng.randrange(n) for _ in range(n)]
+    return [picks[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def batches_new_rng(n, batch_size, rng):
+    order = list(range(n))
+    random.Random(0).shuffle(order)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def batches_numpy(n, batch_size, rng):  # a right answer: numpy's permutation, seeded from rng
+    order = np.random.default_rng(rng.randrange(2 ** 32)).permutation(n)
+    return np.array_split(order, range(batch_size, n, batch_size))
+
+
+# --- 7.4 training_loop
+def loop_with(zero_grad="before", step=True, mean=True):
+    def training_loop(model, optimizer, loss, data, epochs):
+        history = []
+        for _ in range(epochs):
+            total = 0.0
+            for x, y in data:
+                if zero_grad == "before":
+                    optimizer.zero_grad()
+                value = loss(model(x), y)
+                value.backward()
+                if zero_grad == "between":
+                    optimizer.zero_grad()
+                if step:
+                    optimizer.step()
+                total += value.data
+            history.append(total / len(data) if mean else total)
+        return history
+    return training_loop
+
+
+# --- 7.5 early_stopping
+def early_previous(val_losses, patience):  # compares with the previous epoch
+    waited = 0
+    for epoch in range(2, len(val_losses) + 1):
+        waited = waited + 1 if val_losses[epoch - 1] >= val_losses[epoch - 2] else 0
+        if waited >= patience:
+            return epoch, epoch - patience
+    return len(val_losses), len(val_losses)
+
+
+def early_first_increase(val_losses, patience):
+    best, best_epoch = math.inf, 0
+    for epoch, loss in enumerate(val_losses, 1):
+        if loss >= best:
+            return epoch, best_epoch
+        best, best_epoch = loss, epoch
+    return len(val_losses), best_epoch
+
+
+def early_keeps_last(val_losses, patience):
+    best, waited = math.inf, 0
+    for epoch, loss in enumerate(val_losses, 1):
+        if loss < best:
+            best, waited = loss, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return epoch, epoch
+    return len(val_losses), len(val_losses)
+
+
+def early_one_late(val_losses, patience):
+    best, best_epoch, waited = math.inf, 0, 0
+    for epoch, loss in enumerate(val_losses, 1):
+        if loss < best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited > patience:
+                return epoch, best_epoch
+    return len(val_losses), best_epoch
+
+
+# --- 7.6/7.7 batch norm
+def bn_forward(unbiased=False, eps_outside=False, swap=False):
+    def batchnorm_forward(x, gamma, beta, eps):
+        m = len(x)
+        mu = sum(x) / m
+        var = sum((v - mu) ** 2 for v in x) / (m - 1 if unbiased else m)
+        s = math.sqrt(var) + eps if eps_outside else math.sqrt(var + eps)
+        g, b = (beta, gamma) if swap else (gamma, beta)
+        return [g * (v - mu) / s + b for v in x]
+    return batchnorm_forward
+
+
+def bn_backward(constant_stats=False, swap=False, no_gamma=False):
+    def batchnorm_backward(x, gamma, eps, dy):
+        m = len(x)
+        mu = sum(x) / m
+        s = math.sqrt(sum((v - mu) ** 2 for v in x) / m + eps)
+        xh = [(v - mu) / s for v in x]
+        md, mdx = sum(dy) / m, sum(d * h for d, h in zip(dy, xh)) / m
+        scale = 1.0 if no_gamma else gamma
+        dx = [scale * d / s for d in dy] if constant_stats else \
+            [scale / s * (d - md - h * mdx) for d, h in zip(dy, xh)]
+        dg, db = sum(d * h for d, h in zip(dy, xh)), sum(dy)
+        return (dx, db, dg) if swap else {"dx": dx, "dgamma": dg, "dbeta": db}
+    return batchnorm_backward
+
+
+def bn_backward_with_backward(x, gamma, eps, dy):
+    xs = [Value(v) for v in x]
+    sum(d * v for d, v in zip(dy, xs)).backward()
+    return [v.grad for v in xs], 0.0, 0.0
+
+
+# right answers in other forms
+def matrix_backprop_as_lists(W1, b1, W2, b2, x, y):  # a tuple in the named order, nested lists
+    grads = backprop_with()(W1, b1, W2, b2, x, y)
+    return tuple(grads[k].tolist() for k in ("grad_W1", "grad_b1", "grad_W2", "grad_b2"))
+
+
+def loop_zeroing_the_model(model, optimizer, loss, data, epochs):  # model.zero_grad(), a numpy result
+    history = np.zeros(epochs)
+    for epoch in range(epochs):
+        for x, y in data:
+            model.zero_grad()
+            value = loss(model(x), y)
+            value.backward()
+            optimizer.step()
+            history[epoch] += value.data / len(data)
+    return history
+
+
+def early_by_best_index(val_losses, patience):  # another right way: epochs since the first minimum so far
+    for stop in range(1, len(val_losses) + 1):
+        best = val_losses[:stop].index(min(val_losses[:stop]))
+        if stop - 1 - best >= patience:
+            return stop, best + 1
+    return len(val_losses), val_losses.index(min(val_losses)) + 1
+
+
+WRONG_6_7 = [  # exercises 6 (matrices and softmax) and 7 (training loops)
+    ("loss_gradient", loss_gradient_of_f, "that is d f/dw; the loss's gradient multiplies it by S"),
+    ("loss_gradient", loss_gradient_half, "so S = ℓ′(f) = 2(f − y)"),
+    ("loss_gradient", loss_gradient_sign, "the sign is flipped"),
+    ("softmax_cross_entropy", softmax_probabilities, "that is softmax(z); the gradient is softmax(z) − onehot(y)"),
+    ("softmax_cross_entropy", softmax_unshifted, "overflowed in exp; subtract max(z)"),
+    ("softmax_cross_entropy", softmax_unshifted_numpy, "exp overflowed: subtract max(z)"),
+    ("softmax_cross_entropy", softmax_y_minus_p, "the sign is flipped"),
+    ("matrix_backprop", backprop_with(numerator_layout=True), "numerator layout"),
+    ("matrix_backprop", backprop_with(no_mask=True), "ReLU′(0) is 0"),
+    ("matrix_backprop", backprop_with(relu0=True), "ReLU′(0) is 0"),
+    ("matrix_backprop", backprop_with(half=True), "half of what it should be"),
+    ("matrix_backprop", backprop_w2_not_transposed, "raised ValueError"),
+    ("permute_hidden", permute_rows_only, "permute W2's columns too"),
+    ("permute_hidden", permute_no_bias, "the biases move with their units"),
+    ("permute_hidden", permute_inverse, "new unit j should be old unit perm[j]"),
+    ("bias_trick", bias_last, "put it first"),
+    ("bias_trick", bias_swapped, "put it first"),
+    ("bias_trick", bias_zero, "w_augᵀ X_aug[0]"),
+    ("perceptron_update", perceptron_strict, "from w = 0 every sample is one"),
+    ("perceptron_update", perceptron_always, "classified right, so w stays"),
+    ("perceptron_update", perceptron_sign, "the sign is flipped"),
+    ("perceptron_update", perceptron_no_lr, "multiply y·x by the learning rate"),
+    ("minibatches", batches_drop_last, "keep the last, smaller batch"),
+    ("minibatches", batches_unshuffled, "shuffle them with rng each epoch"),
+    ("minibatches", batches_with_replacement, "every sample exactly once"),
+    ("minibatches", batches_new_rng, "not a new one"),
+    ("training_loop", loop_with(zero_grad=None), "call optimizer.zero_grad() before each backward()"),
+    ("training_loop", loop_with(zero_grad="between"), "not between it and step()"),
+    ("training_loop", loop_with(step=False), "no optimizer.step()"),
+    ("training_loop", loop_with(mean=False), "the mean over the epoch's samples, not the sum"),
+    ("early_stopping", early_previous, "not with the previous epoch's"),
+    ("early_stopping", early_first_increase, "not for the first increase"),
+    ("early_stopping", early_keeps_last, "keep the weights of the best epoch"),
+    ("early_stopping", early_one_late, "not one epoch later"),
+    ("batchnorm_forward", bn_forward(unbiased=True), "divides by m, not m − 1"),
+    ("batchnorm_forward", bn_forward(eps_outside=True), "ε goes inside the square root"),
+    ("batchnorm_forward", bn_forward(swap=True), "γ scales, β shifts"),
+    ("batchnorm_backward", bn_backward(constant_stats=True), "μ and σ² depend on every xᵢ too"),
+    ("batchnorm_backward", bn_backward(swap=True), "are they swapped?"),
+    ("batchnorm_backward", bn_backward(no_gamma=True), "dx[0]"),
+    ("batchnorm_backward", bn_backward_with_backward, "must not call Value.backward"),
+]
+
+
 WRONG = [
     ("tanh", op("tanh_sign", lambda m, x: m.tanh(x), lambda m, out, x: (out * out - 1,)), "the sign is flipped"),
     ("tanh", op("tanh_x", lambda m, x: m.tanh(x), lambda m, out, x: (1 - x * x,)), "d/dx my_tanh(x) at x = 0.5"),
@@ -406,6 +717,7 @@ WRONG = [
     ("init_variance", lambda kind, n_in, n_out: 1 / n_in if kind == "he" else 2 / (n_in + n_out),
      "init_variance('he', n_in=2, n_out=1): expected 1, got 0.5"),
 ]
+WRONG += WRONG_6_7
 
 
 @pytest.mark.parametrize("name, wrong, says", WRONG, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(WRONG)])
@@ -512,9 +824,44 @@ def test_hidden_tests_use_other_numbers_per_course_seed(monkeypatch, capsys):
     ("init_variance", lambda kind, n_in, n_out: Fraction(2, n_in if kind == "he" else n_in + n_out)),
     ("dropout_scale", lambda W, p: np.array(W) * (1 - p)),
     ("inverse_time", lambda t: np.float32(0.1) if t <= 1000 else Fraction(100, t)),
-], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed"])
+    ("softmax_cross_entropy", lambda z, y: np.exp(np.array(z) - max(z)) / np.exp(np.array(z) - max(z)).sum()
+     - np.eye(len(z))[y]),
+    ("matrix_backprop", matrix_backprop_as_lists),
+    ("permute_hidden", lambda W1, b1, W2, perm: (np.array(W1)[perm], np.array(b1)[perm], np.array(W2)[:, perm])),
+    ("bias_trick", lambda w, b, X: (np.r_[b, w], np.c_[np.ones(len(X)), np.array(X)])),
+    ("minibatches", batches_numpy),
+    ("training_loop", loop_zeroing_the_model),
+    ("early_stopping", lambda losses, patience: [np.int64(e) for e in early_by_best_index(losses, patience)]),
+    ("batchnorm_backward", lambda x, gamma, eps, dy: {k: np.asarray(v) for k, v in
+                                                      zip(("dx", "dgamma", "dbeta"), bn_backward()(x, gamma, eps, dy)
+                                                          .values())}),
+], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed",
+        "softmax-numpy", "backprop-lists", "permute-numpy", "bias-numpy", "batches-numpy", "loop-model-zero-grad",
+        "early-numpy-list", "batchnorm-dict-arrays"])
 def test_right_answers_in_any_reasonable_form_pass(name, answer):
     assert check(name, answer, quiet=True) and check(name, answer, hidden=True, quiet=True)
+
+
+@pytest.mark.parametrize("name, hard_coded", [
+    ("matrix_backprop", lambda W1, b1, W2, b2, x, y: {"grad_W1": [[0, 0], [-0.342, -0.342]], "grad_b1": [0, -0.342],
+                                                       "grad_W2": [[0, -0.342]], "grad_b2": [-0.38]}),
+    ("bias_trick", lambda w, b, X: ([1.0, 0.25, 0.75, 0.75] if len(w) == 3 and w[0] == 0.25 else
+                                    [1.0, 0.5, 0.125, 0.25] if len(w) == 3 else [0.5, 0.5, 0.125],
+                                    [[1.0, *x] for x in X])),
+    ("training_loop", lambda model, optimizer, loss, data, epochs: training_loop_typed_in(model, epochs)),
+], ids=["backprop-and", "bias-imperial", "loop-and"])
+def test_the_lectures_numbers_typed_in_fail_the_hidden_tests(name, hard_coded):
+    assert check(name, hard_coded, quiet=True)
+    with pytest.raises(ExerciseFailed):
+        check(name, hard_coded, hidden=True)
+
+
+def training_loop_typed_in(model, epochs):
+    """The visible AND run's weights and losses, recorded from the master's loop and typed in."""
+    for p, v in zip(model.parameters(), [-0.9602370404599445, 0.9449295696813219, 0.037115540537172795,
+                                         0.9692443735060418, -0.9987203448615591, 0.9633094757539081]):
+        p.data = v
+    return [0.014095726638273, 0.012327217784992, 0.003495563650208, 0.001437703618462, 0.001231248082753][:epochs]
 
 
 def test_imperial_example_accepts_a_tuple_in_the_named_order():
@@ -588,7 +935,8 @@ def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir
     assert notes == ["(this demo needs my_tanh and my_softplus: write them first)",
                      "(this demo needs backward and central_difference: write them first)",
                      "(this demo needs xor_network: write it first)",
-                     "(this demo needs init_variance: write it first)"]
+                     "(this demo needs init_variance: write it first)",
+                     "(this demo needs training_loop: write it first)"]
 
 
 def test_the_given_local_derivatives_helper_takes_a_leaf():
@@ -607,6 +955,10 @@ def test_every_exercise_says_what_to_return():
                ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
                 "f_new"))
     assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]
+    assert all(f'`"{key}"`' in markdown["06_matrices_and_softmax.ipynb"] for key in
+               ("grad_W1", "grad_b1", "grad_W2", "grad_b2"))
+    assert all(f"`{returned}`" in markdown["07_training_loops.ipynb"] for returned in
+               ("(w_aug, X_aug)", "(stop_epoch, best_epoch)", "(dx, dgamma, dbeta)"))
 
 
 def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limit():
@@ -661,6 +1013,16 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert x.grad == 5.0
 
 
+def test_a_generator_that_fails_while_it_yields_is_one_line():
+    def minibatches(n, batch_size, rng):
+        yield [0]
+        raise NameError("name 'orde' is not defined")
+
+    with pytest.raises(ExerciseFailed, match=r"^minibatches: minibatches\(n=10, batch_size=3, rng\) \(epoch 1\) raised "
+                                             r"NameError: name 'orde' is not defined$"):
+        check("minibatches", minibatches)
+
+
 def test_the_installed_package_holds_no_master_notebook():
     import configparser
 
@@ -672,3 +1034,13 @@ def test_the_installed_package_holds_no_master_notebook():
     assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
     assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
     assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 8172])
+def test_matrix_backprops_hidden_networks_expose_a_missing_or_wrong_relu_derivative(seed):
+    """Every course seed's networks have a hidden unit that is off and one at z = 0 exactly."""
+    for wrong, says in [(backprop_with(no_mask=True), r"that hidden unit is off|ReLU′\(0\) is 0"),
+                        (backprop_with(relu0=True), r"ReLU′\(0\) is 0")]:
+        with pytest.raises(ExerciseFailed, match=says):
+            check("matrix_backprop", wrong, seed=seed)
+    assert check("matrix_backprop", backprop_with(), seed=seed, quiet=True)

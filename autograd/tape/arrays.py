@@ -16,7 +16,7 @@ import math
 from types import SimpleNamespace
 from typing import Any
 
-from ..table import OPS
+from ..table import BUILTINS
 from .symbols import Sym
 
 __all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lanes", "CALLS", "forget", "stacked_rows", "finite_backend",
@@ -105,7 +105,7 @@ def numpy_backend() -> SimpleNamespace:
             max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
             each=each,
         )
-        nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
+        nb.sigmoid = lambda x: BUILTINS["sigmoid"].forward(nb, x)
         _NUMPY = nb
     return _NUMPY
 

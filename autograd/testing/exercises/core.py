@@ -16,7 +16,7 @@ from ...modes import OwnWorkError, own_work
 from ...value import Value
 
 __all__ = ["ExerciseFailed", "CHECKS", "check", "needs", "exercise", "call", "number", "number_list", "matrix",
-           "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
+           "answer_dict", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
            "SEED_VARIABLE"]
 
 CHECKS: dict[str, Callable[..., bool]] = {}
@@ -197,6 +197,19 @@ def matrix(exercise: str, what: str, rows: Any, shape: tuple[int, int]) -> list[
     if items is None or len(items) != shape[0]:
         raise ExerciseFailed(f"{exercise}: {what} should be {shape[0]} rows of {shape[1]} numbers, got {show(rows)}")
     return [number_list(exercise, f"{what}[{i}]", row, shape[1]) for i, row in enumerate(items)]
+
+
+def answer_dict(exercise: str, got: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The answer as a dict: a dict with these keys, or a list or tuple of the values in this order."""
+    if isinstance(got, dict):
+        missing = [k for k in keys if k not in got]
+        if missing:
+            raise ExerciseFailed(f"{exercise}: the result has no entry {missing[0]!r} (return a dict with keys "
+                                 f"{', '.join(keys)})")
+        return got
+    if isinstance(got, (list, tuple)) and len(got) == len(keys):
+        return dict(zip(keys, got))
+    raise ExerciseFailed(f"{exercise}: should return a dict with keys {', '.join(keys)}; got {show(got)}")
 
 
 def close(got: float, expected: float, rtol: float = 1e-7, atol: float = 1e-9) -> bool:

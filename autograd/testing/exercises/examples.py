@@ -10,26 +10,13 @@ from typing import Any, Callable
 
 from ...functions import dot
 from ...value import Value
-from .core import ExerciseFailed, call, exercise, expect, fmt, matrix, number, number_list, points, show
+from .core import answer_dict, call, exercise, expect, fmt, matrix, number, number_list, points, show
 
 __all__ = ["check_one_hidden_unit", "check_imperial_example", "check_and_example",
            "IMPERIAL_KEYS", "AND_KEYS", "imperial_reference", "and_reference"]
 
 IMPERIAL_KEYS = ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b")
 AND_KEYS = ("f", "loss", "grad_W2", "grad_W1", "W2", "W1", "f_new")
-
-
-def _as_dict(exercise: str, got: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The answer as a dict: a dict with these keys, or a list or tuple of the values in this order."""
-    if isinstance(got, dict):
-        missing = [k for k in keys if k not in got]
-        if missing:
-            raise ExerciseFailed(f"{exercise}: the result has no entry {missing[0]!r} (return a dict with keys "
-                                 f"{', '.join(keys)})")
-        return got
-    if isinstance(got, (list, tuple)) and len(got) == len(keys):
-        return dict(zip(keys, got))
-    raise ExerciseFailed(f"{exercise}: should return a dict with keys {', '.join(keys)}; got {show(got)}")
 
 
 def _compare(exercise: str, got: dict[str, Any], expected: dict[str, Any], where: str) -> None:
@@ -112,7 +99,7 @@ def check_imperial_example(fn: Any, rng: random.Random | None = None) -> str:
     cases = [IMPERIAL] if rng is None else _imperial_cases(rng)
     for case in cases:
         args = [list(v) if isinstance(v, list) else v for v in case.values()]
-        got = _as_dict("imperial_example", call("imperial_example", fn, *args, own=True), IMPERIAL_KEYS)
+        got = answer_dict("imperial_example", call("imperial_example", fn, *args, own=True), IMPERIAL_KEYS)
         where = "the lecture's network" if rng is None else \
             "imperial_example(" + ", ".join(f"{k}={show(v)}" for k, v in case.items()) + ")"
         _compare("imperial_example", got, imperial_reference(**case), where)
@@ -166,7 +153,7 @@ def check_and_example(fn: Any, rng: random.Random | None = None) -> str:
     cases = [AND] if rng is None else _and_cases(rng)
     for case in cases:
         args = [[list(r) if isinstance(r, list) else r for r in v] if isinstance(v, list) else v for v in case.values()]
-        got = _as_dict("and_example", call("and_example", fn, *args, own=True), AND_KEYS)
+        got = answer_dict("and_example", call("and_example", fn, *args, own=True), AND_KEYS)
         where = "the lecture's network" if rng is None else \
             "and_example(" + ", ".join(f"{k}={show(v)}" for k, v in case.items()) + ")"
         _compare("and_example", got, and_reference(**case), where)

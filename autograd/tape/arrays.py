@@ -138,13 +138,13 @@ def forget() -> None:
 
 
 class Lanes:
-    """Position ``index`` of a block of stacked arrays: what ``dot``'s rule gets for each weight and
-    input of a group that the batch program contracts as one matrix product."""
+    """A position of a block of stacked arrays: what ``dot``'s rule gets for each weight and input of a
+    group that the batch program contracts as one matrix product, ``product`` (its sumprod)."""
 
-    __slots__ = ("block", "index", "product")
+    __slots__ = ("product",)
 
-    def __init__(self, block: str, index: int, product: Sym) -> None:
-        self.block, self.index, self.product = block, index, product  # product: the group's matmul
+    def __init__(self, product: Sym) -> None:
+        self.product = product
 
 
 def _numbers(*xs: Any) -> bool:

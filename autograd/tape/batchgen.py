@@ -176,7 +176,7 @@ class _Writer:
     def name_groups(self) -> None:
         counts: dict[str, int] = {}
         for g in self.s.groups:
-            if self.matmul(g) is not None:
+            if layer_sides(g) is not None:
                 self.layer += 1
                 g.name = self.fresh(f"z{self.layer}")
                 continue
@@ -190,11 +190,8 @@ class _Writer:
             counts[g.op.name] = counts.get(g.op.name, 0) + 1
             g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
 
-    def matmul(self, g: Group) -> Any:
-        return layer_sides(g)
-
     def group(self, gi: int, g: Group) -> None:
-        sides = self.matmul(g)
+        sides = layer_sides(g)
         if sides is not None and self.layer_forward(g, sides):
             return
         self.rule_forward(g)
@@ -211,9 +208,7 @@ class _Writer:
             self.lines.append(f"    {x_name} = {x_text}")
             x_text = x_name
         product = Sym("op", "@", (Sym.name(f"{w_text}.T"), Sym.name(x_text)))
-        blocks = {inv.start: w_text, var.start: x_text}
-        lanes = [Lanes(blocks[side.start], j, product) for side in sorted(sides, key=lambda s: s.start)
-                 for j in range(n)]
+        lanes = [Lanes(product) for _ in range(2 * n)]  # each weight, then each input: a position of a block
         args: list[Any] = list(lanes)
         b_text = None
         if len(g.slots) % 2:

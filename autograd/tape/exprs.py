@@ -51,13 +51,9 @@ def common_label(rec: Any, slots: list[int], fallback: str) -> str:
             prefix = prefix[:-1]
     if prefix != labels[0] and not re.search(r"\W$", prefix):
         prefix = re.sub(r"\w+$", "", prefix)  # a name cut in the middle (``neurons.1`` of ``neurons.12``)
-    parts: list[str] = []
-    for p in re.split(r"\W+", prefix):
-        if p and p not in ("neurons", "w", "b") and not (p.isdigit() and parts[-1:] == ["neurons"]):
-            parts.append(p)
-        elif p == "neurons":
-            parts.append(p)
-    return "_".join(p for p in parts if p != "neurons") or fallback
+    parts = re.split(r"\W+", prefix)  # without "neurons.3", "w" and "b": the layer's own name
+    return "_".join(p for i, p in enumerate(parts) if p and p not in ("neurons", "w", "b")
+                    and not (p.isdigit() and i and parts[i - 1] == "neurons")) or fallback
 
 
 def post_order(tree: Any) -> list:
@@ -97,15 +93,16 @@ def shared_parts(trees: list, others: list) -> set[str]:
     for which, group in ((True, trees), (False, others)):
         for tree in group:
             free: dict[int, frozenset] = {}  # lambda parameters a sub-expression uses unbound
-            for x in post_order(tree):
+            nodes = post_order(tree)
+            for x in nodes:
                 if x.kind == "name":
                     free[id(x)] = frozenset([x.text]) if PARAM.fullmatch(x.text) else frozenset()
                 else:
                     f = frozenset().union(*(free.get(id(a), frozenset()) for a in x.args))
                     free[id(x)] = f - {x.text} if x.kind == "lambda" else f
-            bound = {i for i, f in free.items() if f}
-            for x in uses(tree):
-                if x.kind in ("name", "tuple", "lambda") or id(x) in bound or \
+            uses = nodes[-1:] + [a for x in nodes for a in x.args if type(a) is Sym]  # used twice: listed twice
+            for x in uses:
+                if x.kind in ("name", "tuple", "lambda") or free[id(x)] or \
                         (x.kind == "item" and x.args[0].kind == "name"):
                     continue
                 key = expr_key(x)
@@ -113,23 +110,6 @@ def shared_parts(trees: list, others: list) -> set[str]:
                 if which:
                     in_trees.add(key)
     return {k for k, n in counts.items() if n > 1 and k in in_trees}
-
-
-def uses(tree: Any) -> list:
-    """Every use of a symbol in ``tree`` (an object used twice is listed twice, its parts once)."""
-    out: list = []
-    seen: set[int] = set()
-    stack = [tree]
-    while stack:
-        x = stack.pop()
-        if type(x) is not Sym:
-            continue
-        out.append(x)
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        stack.extend(x.args)
-    return out
 
 
 def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:

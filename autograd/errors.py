@@ -117,13 +117,16 @@ def backward_error(op: Any, xs: Sequence[float], error: Exception, where: str = 
     return type(error)(f"{at}backward through {call_text(op, xs)}: derivative undefined here ({error})")
 
 
-def wrong_kind(x: Any) -> str | None:
-    """What ``x`` is, in words, if it can be no number on any backend (None, bool, complex, str, a list
-    or tuple, a dict or set); None if it may be one (a number, an array, a symbol, a Value)."""
-    if x is None or isinstance(x, (bool, complex, str, bytes, list, tuple, dict, set, frozenset)) \
-            or type(x).__name__ == "bool_" or getattr(getattr(x, "dtype", None), "kind", "") in ("c", "b", "O", "U", "S"):
-        return f"{type(x).__name__} {short(x)}"
-    return None
+def wrong_kind(x: Any, on: str) -> str | None:
+    """None if ``x`` is what a rule may return on backend ``on`` ("symbols", "arrays", "values"): a real
+    number (not a bool), or a symbol, a numeric array (or a block's lane), a Value; else ``x`` in words."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return None
+    kind = type(x).__name__
+    if (on == "symbols" and kind == "Sym") or (on == "values" and hasattr(x, "parents")) or (
+            on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "iuf"))):
+        return None
+    return f"{kind} {short(x)}"
 
 
 def real_result(op: Any, result: Any, xs: Sequence[Any], where: str = "") -> float:
@@ -178,9 +181,10 @@ class PartialsError(TypeError):
     """A partials rule returned something other than a tuple of one derivative per input."""
 
 
-def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool) -> PartialsError | None:
+def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool, on: str = "") -> PartialsError | None:
     """None if ``returned`` is what a partials rule must return (a tuple of one derivative per input,
-    numbers when evaluated on floats), else the TypeError that says what it returned instead."""
+    numbers when evaluated on floats, what :func:`wrong_kind` allows on backend ``on`` otherwise), else
+    the TypeError that says what it returned instead."""
     want = f"a tuple of {n_inputs} derivative(s), one per input"
     if not isinstance(returned, tuple):  # a tuple subclass too: the numpy backend's Stack
         got = f"{type(returned).__name__} {short(returned)}"
@@ -189,8 +193,8 @@ def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool) -> Pa
     elif on_floats and not all(isinstance(d, numbers.Real) and not isinstance(d, bool) for d in returned):
         bad = next(d for d in returned if not isinstance(d, numbers.Real) or isinstance(d, bool))
         got = f"a tuple holding {type(bad).__name__} {short(bad)}"
-    elif not on_floats and any(wrong_kind(d) for d in returned if type(d) is not float):
-        got = "a tuple holding " + next(w for w in map(wrong_kind, returned) if w)
+    elif on and any(wrong_kind(d, on) for d in returned if type(d) is not float):
+        got = "a tuple holding " + next(w for w in (wrong_kind(d, on) for d in returned) if w)
     else:
         return None
     return PartialsError(f"{op.name}: partials must return {want}, e.g. (d,) for one input; it returned {got}")

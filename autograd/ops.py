@@ -111,22 +111,24 @@ class Op:
             if errors.not_generic(e):
                 raise errors.not_on_backend(self, "forward", on, e) from None
             raise
-        if type(out) is not float and errors.wrong_kind(out):
+        if type(out) is not float and errors.wrong_kind(out, on):
             raise errors.RuleError(f"{self.name}: its forward rule must return a number, it returned "
-                                   f"{errors.wrong_kind(out)} on {errors.BACKENDS[on]}")
+                                   f"{errors.wrong_kind(out, on)} on {errors.BACKENDS[on]}")
         return out
 
     def checked_partials(self, m: Any, out: Any, *xs: Any, on: str = "arrays") -> tuple[Any, ...]:
         """The local derivatives on backend ``m``, refused unless they are a tuple of one per input: the
         check the float path makes, for the paths that build code (``on="symbols"``), graphs (Values) or
         arrays; a rule written for floats only is a RuleError naming the op (on Values: no second derivative)."""
+        if m is VALUE:
+            on = "values"
         try:
             ds = self.rule(m, out, *xs)
         except (TypeError, ValueError) as e:
             if m is VALUE or not errors.not_generic(e):
                 raise
             raise errors.not_on_backend(self, "partials", on, e) from None
-        problem = errors.partials_error(self, ds, len(xs), on_floats=False)
+        problem = errors.partials_error(self, ds, len(xs), on_floats=False, on=on)
         if problem:
             raise problem
         return ds  # type: ignore[no-any-return]

@@ -117,35 +117,39 @@ def backward_error(op: Any, xs: Sequence[float], error: Exception, where: str = 
     return type(error)(f"{at}backward through {call_text(op, xs)}: derivative undefined here ({error})")
 
 
+def _real(x: Any) -> bool:
+    """A real number: a float, an int, a bool, a numpy scalar of those (numpy's bool is no numbers.Real)."""
+    return isinstance(x, numbers.Real) or type(x).__name__ == "bool_"
+
+
 def wrong_kind(x: Any, on: str) -> str | None:
     """None if ``x`` is what a rule may return on backend ``on`` ("symbols", "arrays", "values"): a real
-    number (not a bool), or a symbol, a numeric array (or a block's lane), a Value; else ``x`` in words."""
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    number (a bool counts as 0 or 1, as in Python), or a symbol, a real array (or a block's lane), a
+    Value; else ``x`` in words."""
+    if _real(x):
         return None
     kind = type(x).__name__
     if (on == "symbols" and kind == "Sym") or (on == "values" and hasattr(x, "parents")) or (
-            on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "iuf"))):
+            on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "biuf"))):
         return None
     return f"{kind} {short(x)}"
 
 
 def real_result(op: Any, result: Any, xs: Sequence[Any], where: str = "") -> float:
-    """A forward rule's result on floats as a float: a real number (an int or numpy float becomes a
-    float); a complex number is a ValueError (a math error, as ``(-4.0) ** 0.5`` is in a real engine),
-    anything else (None, a bool, a str, a sequence, a Value) a TypeError; both name the op and inputs."""
+    """A forward rule's result on floats as a float: a real number (an int, a bool or a numpy float
+    becomes a float); a complex number is a ValueError (a math error, as ``(-4.0) ** 0.5`` is in a real
+    engine), anything else (None, a str, a sequence, a Value) a TypeError; both name the op and inputs."""
     at = f"{where}: " if where else ""
-    is_bool = isinstance(result, bool) or type(result).__name__ == "bool_"
-    if isinstance(result, numbers.Real) and not is_bool:
+    if _real(result):
         try:
             return float(result)
         except OverflowError:  # an int beyond the float range
             raise OverflowError(f"{at}{call_text(op, xs)}: the result is too large for a float") from None
-    if isinstance(result, numbers.Complex) and not is_bool:
+    if isinstance(result, numbers.Complex):
         raise ValueError(f"{at}{call_text(op, xs)}: the forward rule returned the complex number {short(result)}; "
                          "a Value holds a real number (a negative base with a fractional exponent? m.pow(x, n) "
                          "and m.sqrt(x) refuse it)")
-    hint = (" (a comparison? write m.step(x) or m.select(x, a, b))" if is_bool
-            else " (a Value's number is its .data)" if hasattr(result, "parents") else "")
+    hint = " (a Value's number is its .data)" if hasattr(result, "parents") else ""
     raise TypeError(f"{at}{call_text(op, xs)}: the forward rule must return a real number, it returned "
                     f"{type(result).__name__} {short(result)}{hint}")
 
@@ -190,8 +194,8 @@ def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool, on: s
         got = f"{type(returned).__name__} {short(returned)}"
     elif len(returned) != n_inputs:
         got = f"{len(returned)} value(s) {short(returned)}"
-    elif on_floats and not all(isinstance(d, numbers.Real) and not isinstance(d, bool) for d in returned):
-        bad = next(d for d in returned if not isinstance(d, numbers.Real) or isinstance(d, bool))
+    elif on_floats and not all(map(_real, returned)):
+        bad = next(d for d in returned if not _real(d))
         got = f"a tuple holding {type(bad).__name__} {short(bad)}"
     elif on and any(wrong_kind(d, on) for d in returned if type(d) is not float):
         got = "a tuple holding " + next(w for w in (wrong_kind(d, on) for d in returned) if w)

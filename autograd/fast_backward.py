@@ -68,11 +68,11 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
 
 
 def _still_real(grad: Any, before: Any) -> bool:
-    """A leaf's gradient that is no float is fine if it is a real number (a numpy float a rule gave) or
+    """A leaf's gradient that is no float is fine if it is a real number (a numpy float a rule gave), or
     was a Value already (a gradient from ``create_graph=True``, accumulating)."""
     if hasattr(before, "parents"):
         return hasattr(grad, "parents")
-    return isinstance(grad, numbers.Real) and not isinstance(grad, bool)
+    return isinstance(grad, numbers.Real)
 
 
 def _first_unreal(nodes: Sequence[Any]) -> Any:

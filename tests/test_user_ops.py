@@ -43,7 +43,6 @@ def test_a_traced_tape_never_returns_a_complex_number():
     ("0.5", TypeError, "str '0.5'"),
     ([0.5], TypeError, r"list \[0\.5\]"),
     ((0.5,), TypeError, r"tuple \(0\.5,\)"),
-    (True, TypeError, r"bool True \(a comparison\? write m\.step"),
     (0.5 + 1j, ValueError, "the complex number"),
 ])
 def test_a_rule_returning_no_real_number_names_the_op_and_inputs_and_makes_no_node(returned, error, words):
@@ -52,10 +51,12 @@ def test_a_rule_returning_no_real_number_names_the_op_and_inputs_and_makes_no_no
         op(Value(2.0))
 
 
-def test_a_rule_returning_an_int_or_numpy_float_makes_a_float_node():
+def test_a_rule_returning_an_int_a_bool_or_numpy_float_makes_a_float_node():
     one = defop("int_one", forward=lambda m, x: 1, partials=lambda m, out, x: (0.0,))
     half = defop("np_half", forward=lambda m, x: np.float32(0.5), partials=lambda m, out, x: (0.0,))
-    assert type(one(Value(2.0)).data) is float and type(half(Value(2.0)).data) is float
+    step = defop("bool_step", forward=lambda m, x: x > 0, partials=lambda m, out, x: (0.0,))  # 0 or 1, as Python
+    for node, number in ((one(Value(2.0)), 1.0), (half(Value(2.0)), 0.5), (step(Value(2.0)), 1.0)):
+        assert type(node.data) is float and node.data == number
 
 
 # --- 5. partials, checked at every call ------------------------------------------------------------------

@@ -252,18 +252,22 @@ def not_a_float(methods: Iterable[str], converter: str = "float") -> TypeError:
 def _called_function() -> str:
     """The function that received the Value, as written in the caller's source (``math.exp`` of
     ``math.sqrt(2.0) * math.exp(x)``): the call being executed, found from the caller's instruction
-    offset and its source position; "" when unknown (no source, or a call not written as ``f(...)``)."""
+    offset and its source position (Python 3.11+; before, only a line with a single call names it);
+    "" when unknown (no source, no positions, or a call not written as ``f(...)``)."""
     try:
         frame = sys._getframe(3)  # _called_function <- not_a_float <- Value.__float__ <- the caller
-        code, index = frame.f_code, frame.f_lasti // 2
-        positions = list(code.co_positions())
-        line, end_line, col, end_col = positions[index] if index < len(positions) else (None,) * 4
-        if line is None or col is None or end_col is None:
-            return ""
-        lines = [linecache.getline(code.co_filename, n) for n in range(line, (end_line or line) + 1)]
-        text = "".join(lines)[col:] if len(lines) > 1 else lines[0][col:end_col]
-    except (ValueError, AttributeError):  # no Python caller, or no positions (python -X no_debug_ranges)
+    except ValueError:  # no Python caller
         return ""
+    code = frame.f_code
+    positions = getattr(code, "co_positions", None)
+    where = list(positions())[frame.f_lasti // 2] if positions else (None,) * 4
+    line, end_line, col, end_col = where if len(where) == 4 else (None,) * 4
+    if line is None or col is None or end_col is None:  # the whole line, if it holds one call only
+        text = linecache.getline(code.co_filename, frame.f_lineno)
+        calls = re.findall(r"([A-Za-z_][\w.]*)\s*\(", text)
+        return calls[0] if len(calls) == 1 else ""
+    lines = [linecache.getline(code.co_filename, n) for n in range(line, (end_line or line) + 1)]
+    text = "".join(lines)[col:] if len(lines) > 1 else lines[0][col:end_col]
     called = re.match(r"\s*([A-Za-z_][\w.]*)\s*\(", text)
     return called.group(1) if called else ""
 

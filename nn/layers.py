@@ -78,8 +78,9 @@ def check_inputs(owner: str, x: Sample, n: int, what: str = "inputs") -> None:
     one sample (PyTorch's habit, ``model(X)`` with rows) is named as such, with the ways to run one."""
     if len(x) != n or (n and type(x[0]) is not float and _is_row(x[0])):
         if len(x) and _is_row(x[0]):
-            raise ValueError(f"{owner}: got a batch of shape {(len(x), len(x[0]))} where one sample of {n} {what} goes: a model takes "
-                             "one sample; run a batch with [model(x) for x in X], model.forward_batch(X), "
+            shape = (len(x), len(x[0]))  # type: ignore[arg-type]  # a row, as _is_row found
+            raise ValueError(f"{owner}: got a batch of shape {shape} where one sample of {n} {what} goes: a model "
+                             "takes one sample; run a batch with [model(x) for x in X], model.forward_batch(X), "
                              "or nn.predict(model, X) for the outputs as numbers")
         raise ValueError(f"{owner}: expected {n} {what}, got {len(x)}")
 

@@ -159,8 +159,6 @@ def _files():
 def test_every_idx_type_shape_and_size_reads_as_declared_or_is_an_idx_error_naming_the_file(tmp_path, compress):
     import gzip
 
-    import numpy as np
-
     from nn.idx import IdxError, read_idx
 
     tried = 0

@@ -167,3 +167,20 @@ def test_the_missing_graphviz_error_has_a_public_name():
 
     assert issubclass(GraphvizNotFound, GraphvizNotInstalledError)
     assert f"{GraphvizNotFound.__module__}.{GraphvizNotFound.__qualname__}" == "autograd.viz.dot.GraphvizNotFound"
+
+
+def test_without_column_positions_the_math_hint_names_a_lone_call_or_none(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "hint.py"
+    script.write_text(
+        "import math\nfrom autograd import Value\nx = Value(0.5)\n"
+        "def lone():\n    return math.exp(x)\n"
+        "def two():\n    return math.sqrt(2.0) * math.exp(x)\n"
+        "for f in (lone, two):\n"
+        "    try:\n        f()\n    except TypeError as e:\n        print('instead of math.exp(x)' in str(e))\n")
+    # -X no_debug_ranges: code objects carry no columns (as before Python 3.11): only the line is read
+    out = subprocess.run([sys.executable, "-X", "no_debug_ranges", str(script)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "False"]

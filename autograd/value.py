@@ -232,8 +232,8 @@ def deep_copy(root: Value, memo: dict[int, Any]) -> Value:
     for v in nodes:  # gradients last: a gradient graph may be made after the node it belongs to
         g = v.grad
         memo[id(v)].grad = memo[id(g)] if isinstance(g, Value) else copy.deepcopy(g, memo)
-        if hasattr(v, "__dict__"):  # a subclass with attributes of its own
-            memo[id(v)].__dict__.update(copy.deepcopy(v.__dict__, memo))
+        for name, attribute in getattr(v, "__dict__", {}).items():  # a subclass's attributes of its own
+            setattr(memo[id(v)], name, copy.deepcopy(attribute, memo))
     memo.setdefault(id(memo), []).extend(nodes)  # deepcopy keeps the originals alive while memo lives
     return memo[id(root)]  # type: ignore[no-any-return]
 

@@ -184,3 +184,16 @@ def test_without_column_positions_the_math_hint_names_a_lone_call_or_none(tmp_pa
     out = subprocess.run([sys.executable, "-X", "no_debug_ranges", str(script)], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "False"]
+
+
+def test_deep_copy_of_a_value_subclass_keeps_its_own_attributes():
+    import copy
+
+    class Named(Value):
+        pass
+
+    x = Named(2.0, label="x")
+    x.note = ["kept"]
+    c = copy.deepcopy(x * 3)
+    leaf = c.parents[0]
+    assert type(leaf) is Named and leaf.note == ["kept"] and leaf.note is not x.note

@@ -58,7 +58,7 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
         for leaf, before in leaves:
             if type(leaf.grad) is not float and not _still_real(leaf.grad, before):
                 node = _first_unreal(nodes)
-                raise TypeError("a partial is no real number")
+                raise TypeError(f"backward: a leaf's gradient became {errors.short(leaf.grad)}, no real number")
     except BaseException as e:
         for leaf, grad in leaves:  # never leave parameters with half a gradient
             leaf.grad = grad
@@ -68,11 +68,9 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
 
 
 def _still_real(grad: Any, before: Any) -> bool:
-    """A leaf's gradient that is no float is fine if it is a real number (a numpy float a rule gave), or
-    was a Value already (a gradient from ``create_graph=True``, accumulating)."""
-    if hasattr(before, "parents"):
-        return hasattr(grad, "parents")
-    return isinstance(grad, numbers.Real)
+    """A leaf that held a real number must hold one still (a numpy float a rule gave is one); what a leaf
+    held otherwise (a Value from ``create_graph=True``, accumulating) is checked where it is computed."""
+    return isinstance(grad, numbers.Real) or not isinstance(before, numbers.Real)
 
 
 def _first_unreal(nodes: Sequence[Any]) -> Any:

@@ -135,3 +135,14 @@ def test_a_rule_using_math_or_if_names_the_op_and_what_to_write_on_a_tape_and_a_
 def test_an_empty_sum_or_dot_holds_the_float_zero():
     for node in (ops.SUM(), ops.DOT()):
         assert node.data == 0.0 and type(node.data) is float
+
+
+def test_a_compiled_fit_names_an_op_whose_rule_uses_math():
+    import nn
+
+    float_only = defop("float_only_fit", forward=lambda m, x: math.tanh(x), partials=lambda m, out, x: (1 - out * out,))
+    model = nn.MLP(2, [3, 1], activation=lambda z: float_only(z), seed=0)
+    X, y = nn.datasets.demo_moons(labels="sign")
+    with pytest.raises(RuleError, match=r"float_only_fit: its forward rule cannot run on numpy arrays.*m\.tanh\(x\)"):
+        nn.fit(model, X, y, epochs=1, compile=True, batch_size=10, loss="mse",
+               optimizer=nn.optim.SGD(model.parameters(), lr=0.1))

@@ -160,7 +160,7 @@ class RuleError(TypeError):
 
 
 BACKENDS = {"symbols": "the tape's symbols (generated code)", "arrays": "numpy arrays (a batch)",
-             "values": "Values (create_graph, nested transforms)"}
+           "values": "Values (create_graph, nested transforms)"}
 REWRITE = ("write rules with the backend m: m.tanh(x) (not math.tanh(x)), m.select(x, a, b), m.step(x) or "
            "m.maximum(x, 0.0) (not `if x > 0:`)")
 

@@ -129,7 +129,7 @@ def wrong_kind(x: Any, on: str) -> str | None:
     if _real(x):
         return None
     kind = type(x).__name__
-    if (on == "symbols" and kind == "Sym") or (on == "values" and hasattr(x, "parents")) or (
+    if (on == "symbols" and kind == "Sym") or (on == "values" and (hasattr(x, "parents") or kind == "OnBuiltins")) or (
             on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "biuf"))):
         return None
     return f"{kind} {short(x)}"

@@ -20,7 +20,10 @@ constant, so relu'' = 0 falls out without special cases.
 
 Every op, built in or yours, is declared with :func:`defop` and is callable: ``TANH(x)`` is the node
 ``tanh(x)``.  Value methods look their op up in the table by name (``OPS["tanh"]``), so an op
-replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.
+replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.  Rules refer to other ops
+only through the backend (``m.sigmoid`` in softplus' derivative), and every backend calls the
+built-in op there (``table.BUILTINS``): a replacement changes what its name makes from then on,
+never the rules of other ops.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from . import errors
-from .backends import FLOAT, VALUE
-from .table import OPS, get
+from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
+from .table import BUILTINS, OPS, get
 from .value import Value, apply
 
 __all__ = ["Op", "OPS", "defop", "get", "register"]
@@ -120,12 +123,12 @@ class Op:
         """The local derivatives on backend ``m``, refused unless they are a tuple of one per input: the
         check the float path makes, for the paths that build code (``on="symbols"``), graphs (Values) or
         arrays; a rule written for floats only is a RuleError naming the op (on Values: no second derivative)."""
-        if m is VALUE:
+        if m is VALUE or m is VALUE_BUILTIN:
             on = "values"
         try:
             ds = self.rule(m, out, *xs)
         except (TypeError, ValueError) as e:
-            if m is VALUE or not errors.not_generic(e):
+            if on == "values" or not errors.not_generic(e):
                 raise
             raise errors.not_on_backend(self, "partials", on, e) from None
         problem = errors.partials_error(self, ds, len(xs), on_floats=False, on=on)
@@ -145,6 +148,9 @@ class Op:
         if not on_values:
             return self.float_partials(node.data, *[p.data for p in ps])
         try:
+            if getattr(self.rule, "__wrapped__", self.rule) in _BUILTIN_RULES:  # built-in arithmetic, too
+                ds = self.checked_partials(VALUE_BUILTIN, OnBuiltins(node), *map(OnBuiltins, ps))
+                return tuple(map(plain, ds))
             return self.checked_partials(VALUE, node, *ps)
         except (ArithmeticError, ValueError) as e:
             raise errors.backward_error(self, [p.data for p in ps], e) from None
@@ -186,6 +192,7 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
         return fn(*args, **kw)
 
     bound.__name__ = getattr(fn, "__name__", "rule")
+    bound.__wrapped__ = fn  # type: ignore[attr-defined]  # the rule as declared (a built-in one?)
     return bound
 
 
@@ -432,3 +439,8 @@ def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
                   partials=_logsumexp_partials)
+
+# The table as declared here: what backends call (m.sigmoid, and on Values m.exp, m.sumprod ...), so a
+# later defop(..., replace=True) changes what its name makes, not the rules of other ops.
+BUILTINS.update(OPS)
+_BUILTIN_RULES = frozenset(op.rule for op in BUILTINS.values())

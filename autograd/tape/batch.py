@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import Block, Lane, contract, numpy_backend
+from ..table import BUILTINS
 from .bound import FastReplay
 from .group import Group
 from .rows import row_index, take
@@ -117,7 +118,8 @@ class BatchPlan:
         rows = self._rows[slots] if r else slots  # (r, k)
         needs = self._needs[slots] if r else np.zeros((0, g.k), bool)
         nw = r // 2
-        if (g.op.name == "dot" and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
+        # the built-in dot itself (a replacement named "dot" is a rule like any other: the generic path)
+        if (g.op is BUILTINS["dot"] and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
             g.kind = "dot"
             share_w, share_x = _shared(rows[:nw]), _shared(rows[nw:2 * nw])
             if share_w and share_x:

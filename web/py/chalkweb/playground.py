@@ -18,7 +18,7 @@ from typing import Any
 
 import nn
 from autograd import Value, trace
-from autograd.viz.dot import number_text
+from autograd.viz import number_text
 
 from . import toydata
 from .recording import Recording

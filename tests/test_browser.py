@@ -92,11 +92,12 @@ def test_playground_compiled_gradients_equal_eager_ones(settings):
     grads = []
     for compiled in (True, False):
         pg = playground.Playground(**settings, compiled=compiled)
-        loss = pg._gradients(pg.train[:7])
-        grads.append((loss, [p.grad for p in pg.params]))
-    (l1, g1), (l2, g2) = grads
+        loss = pg.batch_step(pg.train[:7])  # nn.train_step: gradients, then the optimiser's step
+        grads.append((loss, [p.grad for p in pg.params], [p.data for p in pg.params]))
+    (l1, g1, w1), (l2, g2, w2) = grads
     assert l1 == pytest.approx(l2, rel=1e-12)
     assert g1 == pytest.approx(g2, rel=1e-9, abs=1e-12)
+    assert w1 == pytest.approx(w2, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("dataset, epochs", [("xor", 400), ("moons", 400), ("circles", 400), ("spirals", 1500),

@@ -3,9 +3,10 @@
 The model is ``nn.MLP`` on the chosen input features of (x1, x2), the loss one of ``nn.losses``
 (hinge or binary cross-entropy for two classes, cross-entropy or multi-class hinge for three,
 squared error for the regression set), the optimiser ``nn.optim.SGD`` or ``Adam``, the penalty
-``nn.l2`` (lambda/2 * sum of w^2).  Gradients come from the engine either eagerly (one graph per batch,
-``backward()``) or, by default, from ``autograd.trace``: the per-sample loss is traced once per
-target and replayed as straight-line Python (the same rules from the op table, no graph built).
+``nn.l2`` (lambda/2 * sum of w^2).  Each batch is one :func:`nn.train_step` (the step ``nn.fit``'s
+eager trainer takes): eagerly (one graph per batch, ``backward()``) or, by default, with
+``nn.SampleTapes``: the per-sample loss is traced once per target and replayed as straight-line
+Python (the same rules from the op table, no graph built).
 Every epoch's parameters are recorded (:mod:`.recording`), so any epoch can be shown again exactly.
 """
 
@@ -115,10 +116,9 @@ class Playground:
         self.test_losses: list[float] = []  # per epoch: mean test loss at the epoch's start
         self.recording = Recording()
         self.recording.add(0, (p.data for p in self.params))
-        self._tapes: dict[float, Any] = {}
+        self.tapes = nn.SampleTapes(self.forward, self.loss_fn)
         self._out = trace(lambda a, b: self.outputs(a, b), 0.0, 0.0)
         self._all = trace(lambda a, b: [v for layer in self.activations(a, b) for v in layer], 0.5, 0.5)
-        self._penalty = trace(lambda: nn.l2(self.params, self.l2)) if self.l2 else None
 
     # --- the network, on Values ----------------------------------------------------------------------
     def inputs(self, a: Any, b: Any) -> list[Any]:
@@ -134,6 +134,12 @@ class Playground:
     def outputs(self, a: Any, b: Any) -> Any:
         out = self.activations(a, b)[-1]
         return out[0] if self.classes == 1 else out
+
+    def forward(self, x: list[Any]) -> Any:
+        """The network on one sample [x1, x2] (numbers, or the Values a trace passes): what the training
+        step calls."""
+        a, b = (v if isinstance(v, Value) else Value(v) for v in x)
+        return self.outputs(a, b)
 
     def target(self, label: float) -> Any:
         """The loss's target for a label (binary cross-entropy wants 0/1, the multi-class losses an index)."""
@@ -154,41 +160,20 @@ class Playground:
         loss.label = "loss"
         return loss, layers, zs
 
-    def _tape(self, label: float) -> Any:
-        tape = self._tapes.get(label)
-        if tape is None:
-            t = self.target(label)
-            tape = self._tapes[label] = trace(lambda a, b: self.loss_fn(self.outputs(a, b), t), 0.0, 0.0)
-        return tape
-
     def mean_loss(self, indices: list[int]) -> float | None:
         """Mean loss (no penalty) over these points, forward only."""
         if not indices:
             return None
-        return sum(self._tape(self.y[i])(*self.X[i]) for i in indices) / len(indices)
+        return sum(self.tapes.value(self.X[i], self.target(self.y[i])) for i in indices) / len(indices)
 
-    def _gradients(self, batch: list[int]) -> float:
-        """Mean loss over the batch (without the penalty); every parameter's .grad set to the gradient
-        of that mean plus the penalty."""
-        for p in self.params:
-            p.grad = 0.0
-        if self.compiled:
-            total = 0.0
-            for i in batch:
-                total += self._tape(self.y[i]).value_and_grad(*self.X[i])[0]
-            scale = 1.0 / len(batch)
-            for p in self.params:
-                p.grad *= scale
-            if self._penalty is not None:
-                self._penalty.value_and_grad()
-            return total * scale
-        preds = [self.outputs(Value(self.X[i][0]), Value(self.X[i][1])) for i in batch]
-        graph = nn.mean_loss(self.loss_fn, preds, [self.target(self.y[i]) for i in batch])
-        data = graph.data
-        if self.l2:
-            graph = graph + nn.l2(self.params, self.l2)
-        graph.backward()
-        return data
+    def batch_step(self, batch: list[int]) -> float:
+        """One optimiser step on these training points (:func:`nn.train_step`); their mean loss, without
+        the penalty, before the step."""
+        regularizer = (lambda ps: nn.l2(ps, self.l2)) if self.l2 else None
+        result = nn.train_step(self.forward, self.loss_fn, self.opt, [self.X[i] for i in batch],
+                               [self.target(self.y[i]) for i in batch], params=self.params,
+                               regularizer=regularizer, tapes=self.tapes if self.compiled else None)
+        return result.loss
 
     # --- training ----------------------------------------------------------------------------------
     def train_epoch(self) -> None:
@@ -200,8 +185,7 @@ class Playground:
             self.rng.shuffle(order)
         losses = []
         for start in range(0, len(order), b):
-            losses.append(self._gradients(order[start:start + b]))
-            self.opt.step()
+            losses.append(self.batch_step(order[start:start + b]))
         self.epoch += 1
         self.losses.append(sum(losses) / len(losses))
         if test_loss is not None:

@@ -92,7 +92,7 @@ def test_playground_compiled_gradients_equal_eager_ones(settings):
     grads = []
     for compiled in (True, False):
         pg = playground.Playground(**settings, compiled=compiled)
-        loss = pg.batch_step(pg.train[:7])  # nn.train_step: gradients, then the optimiser's step
+        loss = pg.train_batch(pg.train[:7])  # nn.train_step: gradients, then the optimiser's step
         grads.append((loss, [p.grad for p in pg.params], [p.data for p in pg.params]))
     (l1, g1, w1), (l2, g2, w2) = grads
     assert l1 == pytest.approx(l2, rel=1e-12)

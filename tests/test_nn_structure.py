@@ -1,5 +1,5 @@
 """nn's structure rules, checked on the source: what modules share is public, no import circle between
-the compiled step and fit, no class swapping of live objects; Dropout takes its mask as an input."""
+compiled training and fit, no class swapping of live objects; Dropout takes its mask as an input."""
 
 import ast
 import pathlib

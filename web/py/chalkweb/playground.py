@@ -166,7 +166,7 @@ class Playground:
             return None
         return sum(self.tapes.value(self.X[i], self.target(self.y[i])) for i in indices) / len(indices)
 
-    def batch_step(self, batch: list[int]) -> float:
+    def train_batch(self, batch: list[int]) -> float:
         """One optimiser step on these training points (:func:`nn.train_step`); their mean loss, without
         the penalty, before the step."""
         regularizer = (lambda ps: nn.l2(ps, self.l2)) if self.l2 else None
@@ -185,7 +185,7 @@ class Playground:
             self.rng.shuffle(order)
         losses = []
         for start in range(0, len(order), b):
-            losses.append(self.batch_step(order[start:start + b]))
+            losses.append(self.train_batch(order[start:start + b]))
         self.epoch += 1
         self.losses.append(sum(losses) / len(losses))
         if test_loss is not None:

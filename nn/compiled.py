@@ -22,7 +22,7 @@ import contextlib
 import functools
 import warnings
 import weakref
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from autograd.tape import Tape
 from . import losses
 from .layers import BatchNorm, Dropout
 from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, target_key, weak
+
+if TYPE_CHECKING:
+    from .flat import FlatTrainer
 
 __all__ = ["why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
@@ -287,7 +290,7 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
     return compiled
 
 
-def flat_trainer(plan: Any, explicit: bool) -> Any:
+def flat_trainer(plan: Any, explicit: bool) -> FlatTrainer | None:
     """fit's compiled training (:class:`nn.flat.FlatTrainer`), or None when the model cannot train
     through the tape (with a warning when ``explicit``)."""
     from .flat import FlatTrainer

@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import gzip
 import os
+import re
+import shutil
 import struct
 
 import numpy as np
@@ -147,3 +149,40 @@ def test_cli_trains_a_784_128_10_mlp_and_tests_on_the_official_test_set(tmp_path
     run = json.loads((out / "history.json").read_text())["run"]
     assert run["dataset"] == "fashion-mnist" and run["batch_size"] == 128 and run["test_accuracy"] > 0.3
     assert nn.load(out / "model.json").nouts == [128, 10]
+    # after training, every stage says what it does as it starts
+    for stage in ("scoring the 400 training samples ...", "scoring the 10000 test samples ...",
+                  "saving model.json and history.json", "drawing graph.svg"):
+        assert stage in text
+    if shutil.which("dot") is not None:
+        _graph_svg_teaches(out / "graph.svg")
+
+
+def _graph_svg_teaches(path):
+    """The image, two hidden neurons with their weights as pictures, all ten outputs, the cross-entropy."""
+    import xml.etree.ElementTree as ET
+
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert width <= 1400 and height <= 800, (width, height)  # was 2,847 x 5,414 pt
+    texts = [t.text.replace("\N{MINUS SIGN}", "-") for t in root.iter(svg + "text") if t.text]
+    assert "28×28 pixels" in texts and "their grads" in texts
+    assert sum(t.startswith("its 784 weights") for t in texts) == 2
+    assert "126 other neurons of layers.0" in texts
+    rows = [k for k, t in enumerate(texts) if any(t.startswith(f"{c} {name}") for c, name in
+                                                  enumerate(datasets.FASHION_MNIST_CLASSES))]
+    assert len(rows) == 10
+    target = int(re.search(r"training loss of sample (\d+)", " ".join(texts))[1])
+    _, y = datasets.fashion_mnist()
+    label = f"{y[target]} {datasets.FASHION_MNIST_CLASSES[y[target]]} (target)"
+    assert label in texts
+    # each row: name, logit, gradient = softmax - one-hot: negative on the target's row only, summing to 0
+    grads = [float(texts[k + 2]) for k in rows]
+    assert [g < 0 for g in grads] == [texts[k] == label for k in rows]
+    assert abs(sum(grads)) < 1e-2
+    assert any(t.startswith("logΣexp(10 outputs): ") for t in texts)
+    assert any(t.startswith(f"loss = logΣexp - output {y[target]}: ") for t in texts)
+    # the pictures: 28 x 28 coloured cells each for the image, its gradient and two neurons' weights
+    cells = [p for p in root.iter(svg + "polygon") if p.get("fill", "").startswith("#")
+             and p.get("stroke") == "transparent"]
+    assert len(cells) >= 4 * 784

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import os
 import pathlib
 import re
@@ -13,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..graph import topological_order
+from .numbers import number_text
 
 if TYPE_CHECKING:
     import graphviz
@@ -67,21 +67,6 @@ _RECORD = str.maketrans(
 # "layers.0.neurons.3.w[1]" -> module "layers.0.neurons.3", name "w[1]"; "3.14" and "w[0.5]" do not
 # split because a module path starts with an identifier and is made of identifiers and indices.
 _MODULE_PATH = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)\.(.+)", re.S)
-
-
-def number_text(x: Any, precision: int) -> str:
-    """A number at ``precision`` decimals; tiny and huge magnitudes in exponent form."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(x):
-        return str(x)
-    a = abs(x)
-    if a and (a >= 1e6 or a < 0.5 * 10.0 ** -precision):
-        # a vanishing gradient must not print as 0.0000
-        return f"{x:.{precision}e}"
-    return f"{x:.{precision}f}"
 
 
 # --- graphviz, imported on first use --------------------------------------------------------------
@@ -376,8 +361,8 @@ def prepare_graph(
         raise TypeError(f"{where}: expected a Value (or a list of Values) to draw, got {type(root).__name__}")
     if rankdir not in _RANKDIRS:
         raise ValueError(f"{where}: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise ValueError(f"{where}: precision must be an int from 0 to 17, got {precision!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"{where}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
         raise TypeError(f"{where}: max_nodes must be an int or None, got {max_nodes!r}")
     nodes = topological_order(roots)
@@ -405,7 +390,8 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph``: inline SVG in Jupyter, ``save``/``show`` in scripts.
 
-    One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
+    One record node per Value (label | data | grad), one small node per operation; numbers have
+    ``precision`` significant digits (``number_text``: a tiny gradient is never drawn as 0).  ``cluster=True``
     boxes values whose labels are module paths (``layers.0.neurons.3.w[1]``) by module; a graph of
     more than ``max_nodes`` values raises ``ValueError`` (``None``: no limit).  ``compact=True``
     draws the labelled weights of each ``dot`` node as one table with one row per weight, which
@@ -415,7 +401,7 @@ def draw_dot(
     >>> x = Value(2.0, label="x")
     >>> y = (x * x).tanh(); y.label = "y"
     >>> g = draw_dot(y, precision=2)
-    >>> "{y | data 1.00 | grad 0.00}" in g.source
+    >>> "{y | data 1.0 | grad 0}" in g.source
     True
     """
     roots, nodes = prepare_graph(root, rankdir, precision, max_nodes, "draw_dot")

@@ -13,18 +13,29 @@ Every epoch's parameters are recorded (:mod:`.recording`), so any epoch can be s
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import nn
 from autograd import Value, trace
-from autograd.viz.dot import number_text
+from autograd.viz import number_text
+from nn import datasets
 
-from . import toydata
 from .recording import Recording
 
-__all__ = ["Playground", "FEATURES", "LOSSES", "OPTIMIZERS"]
+__all__ = ["Playground", "FEATURES", "LOSSES", "OPTIMIZERS", "DATASETS", "TASKS", "make", "split"]
+
+# The page's data sets, all made by nn.datasets (pure Python: the page has no numpy), and their default noise.
+# Binary sets have labels -1 / +1; blobs3: three Gaussian blobs around a triangle's corners, labels 0 / 1 / 2;
+# sine: regression of y = sin(pi x1) on x1 in [-1, 1] (x2 is 0: a 1-D curve).
+DATASETS = ("xor", "moons", "circles", "spirals", "blobs3", "sine")
+NOISE = {"xor": 0.02, "moons": 0.1, "circles": 0.05, "spirals": 0.1, "blobs3": 0.25, "sine": 0.1}
+TASKS = {"blobs3": "multiclass", "sine": "regression"}  # the rest: "binary"
+SPIRAL_TURNS = 1.25  # each arm winds 1.25 times around the centre: a network must bend its boundary often
+TRIANGLE = [(0.6 * math.cos(math.pi / 2 + 2 * math.pi * k / 3), 0.6 * math.sin(math.pi / 2 + 2 * math.pi * k / 3))
+            for k in range(3)]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LOSSES = {"binary": ("hinge", "binary_cross_entropy"), "multiclass": ("cross_entropy", "multiclass_hinge"),
@@ -55,9 +66,41 @@ def _feature_names(features: Any) -> list[str]:
     return names
 
 
+def _rows(a: Any) -> list:
+    return a.tolist() if hasattr(a, "tolist") else list(a)  # numpy arrays in CPython, lists in the page
+
+
+def make(name: str, n: int = 100, noise: float | None = None, seed: int = 0) -> tuple[list[list[float]], list[float]]:
+    """``n`` points of data set ``name`` (one of DATASETS) and their labels, reproducible from ``seed``."""
+    if name not in DATASETS:
+        raise ValueError(f"make: dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    sd = NOISE[name] if noise is None else float(noise)
+    if name == "sine":
+        X, y = datasets.sine(n, sd, seed)
+        return [[x / math.pi, 0.0] for x in _rows(X[:, 0] if hasattr(X, "shape") else [r[0] for r in X])], _rows(y)
+    if name == "blobs3":
+        X, y = datasets.blobs(n, centers=TRIANGLE, std=sd, seed=seed)
+        return _rows(X), [float(v) for v in _rows(y)]
+    if name == "xor":
+        X, y = datasets.xor("sign", n=n, noise=sd, seed=seed)
+    elif name == "spirals":
+        X, y = datasets.spirals(n, classes=2, noise=sd, seed=seed, labels="sign", turns=SPIRAL_TURNS)
+    else:
+        X, y = getattr(datasets, name)(n, sd, seed=seed, labels="sign")
+    return _rows(X), _rows(y)
+
+
+def split(n: int, test_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train indices, test indices): a seeded shuffle of range(n), the first round(n * fraction) held out."""
+    order = list(range(n))
+    random.Random(f"split-{seed}").shuffle(order)
+    k = round(n * test_fraction)
+    return sorted(order[k:]), sorted(order[:k])
+
+
 def task_of(dataset: str, labels: list[float]) -> str:
     if dataset != "custom":
-        return toydata.TASKS.get(dataset, "binary")
+        return TASKS.get(dataset, "binary")
     if set(labels) <= {-1.0, 1.0}:
         return "binary"
     return "multiclass" if all(v == int(v) and 0 <= v < 10 for v in labels) else "regression"
@@ -82,8 +125,8 @@ class Playground:
                 raise ValueError("Playground: custom data needs at least 2 points (x1, x2, label per line)")
             X, y, train, test_idx = extra, extra_y, list(range(len(extra))), []
         else:
-            X, y = toydata.make(dataset, int(n), noise, self.seed)
-            train, test_idx = toydata.split(len(X), float(test), self.seed)
+            X, y = make(dataset, int(n), noise, self.seed)
+            train, test_idx = split(len(X), float(test), self.seed)
             train += range(len(X), len(X) + len(extra))  # points the user adds are training points
             X, y = X + extra, y + extra_y
         self.X, self.y, self.train, self.test = X, y, train, test_idx

@@ -16,9 +16,11 @@ elementwise, and returns a :class:`Stack` (a tuple of that array's rows), which 
 multiplies it by the gradient in one operation.
 
 Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives: the
-rules run on Values and build graphs) and :func:`numpy_backend` (batch evaluation, numpy imported
-on use).  Nothing here imports the Value class: ``VALUE`` calls Value methods and table ops on
-whatever it is given.
+rules run on Values and build graphs; the built-in rules run on ``VALUE_BUILTIN``, its twin whose
+arithmetic, too, makes built-in nodes) and :func:`numpy_backend` (batch evaluation, numpy imported
+on use).  A backend function that is an op (``m.sigmoid``; on Values ``m.exp``, ``m.sumprod`` ...)
+is the built-in op (``table.BUILTINS``), never a replacement of its name.  Nothing here imports the
+Value class: ``VALUE`` calls table ops on whatever it is given.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import operator
 from types import SimpleNamespace
 from typing import Any
 
-from .table import OPS
+from .table import BUILTINS
 
 
 def _float_pow(x: float, n: float) -> float:
@@ -95,40 +97,116 @@ FLOAT = SimpleNamespace(
     max=_float_max,
     each=_each,
 )
-FLOAT.sigmoid = lambda x: OPS["sigmoid"].forward(FLOAT, x)
+FLOAT.sigmoid = lambda x: BUILTINS["sigmoid"].forward(FLOAT, x)  # the built-in rule, not a replacement
 
 
 def _number(x: Any) -> Any:
     return x.data if hasattr(x, "data") else x
 
 
-# Rules evaluated on Values build graphs (create_graph=True): each function is a Value method or a
-# table op, so the derivative of a derivative comes from the same table.
-VALUE = SimpleNamespace(
-    exp=lambda x: x.exp(),
-    log=lambda x: x.log(),
-    sqrt=lambda x: x.sqrt(),
-    tanh=lambda x: x.tanh(),
-    sin=lambda x: x.sin(),
-    cos=lambda x: x.cos(),
-    abs=lambda x: x.abs(),
-    sigmoid=lambda x: x.sigmoid(),
+def _op(name: str) -> Any:
+    """The backend function that makes a node of the built-in op ``name`` (not of a replacement)."""
+    return lambda *xs: BUILTINS[name](*xs)
+
+
+def _value_pow(x: Any, n: Any) -> Any:
     # x**0 is the constant 1 and x**1 is x: no node, so x**2 differentiates to 2*x, then 2, then 0
     # everywhere (a node x**0 would have the derivative 0 * x**-1, undefined at 0).
-    pow=lambda x, n: 1.0 if n == 0.0 else (x if n == 1.0 else x ** n),
+    return 1.0 if n == 0.0 else (x if n == 1.0 else BUILTINS["pow_const"](x, n=n))
+
+
+def _value_pow_positive(a: Any, b: Any) -> Any:
+    # a ** b: an input exponent (a Value) makes a pow node, a number a pow_const node, as Value's ** does
+    return BUILTINS["pow"](a, b) if hasattr(b, "data") else BUILTINS["pow_const"](a, n=b)
+
+
+# Rules evaluated on Values build graphs (create_graph=True): each function makes a node of a built-in
+# op, so the derivative of a derivative comes from the same table, and a replaced op changes only what
+# its own name makes.
+VALUE = SimpleNamespace(
+    **{f: _op(f) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid", "maximum", "minimum")},
+    pow=_value_pow,
     step=lambda a, b=0.0, tie=0.0: _float_step(_number(a), _number(b), tie),
-    maximum=lambda a, b: OPS["maximum"](a, b),
-    minimum=lambda a, b: OPS["minimum"](a, b),
-    sum=lambda xs: OPS["sum"](*xs),
-    sumprod=lambda w, x: OPS["dot"](*w, *x),
+    sum=lambda xs: BUILTINS["sum"](*xs),
+    sumprod=lambda w, x: BUILTINS["dot"](*w, *x),
     select=lambda x, pos, neg: _float_select(_number(x), pos, neg),
     max=lambda xs: next((x for x in xs if _number(x) != _number(x)), None) or max(xs, key=_number),
-    log1p=lambda x: (1.0 + x).log(),
-    expm1=lambda x: x.exp() - 1.0,
-    pow_positive=lambda a, b: a ** b,
+    log1p=lambda x: BUILTINS["log"](BUILTINS["add"](1.0, x)),
+    expm1=lambda x: BUILTINS["sub"](BUILTINS["exp"](x), 1.0),
+    pow_positive=_value_pow_positive,
     finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
     each=_each,
 )
+
+def times(a: Any, b: Any) -> Any:
+    """``a * b`` for the engine's own chain rule: numbers as numbers; with a Value, a node of the built-in
+    ``mul``, so a replaced ``mul`` changes what ``*`` makes in user code, not derivative graphs."""
+    return BUILTINS["mul"](a, b) if hasattr(a, "data") or hasattr(b, "data") else a * b
+
+
+def plus(a: Any, b: Any) -> Any:
+    """``a + b`` for the engine's own chain rule (see :func:`times`)."""
+    return BUILTINS["add"](a, b) if hasattr(a, "data") or hasattr(b, "data") else a + b
+
+
+class OnBuiltins:
+    """A Value (or number) as a built-in rule sees it on :data:`VALUE_BUILTIN`: its arithmetic makes
+    nodes of the built-in ops, so the derivative graph of tanh (one minus out times out) is built from
+    the built-in ``sub`` and ``mul`` even after ``mul`` is replaced (a Value's own ``*`` reads the
+    table by name, as user code should).  ``value`` is what it wraps."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    @property
+    def data(self) -> Any:  # what step, select, max and finite_or compare
+        return _number(self.value)
+
+    def _op(self, name: str, a: Any, b: Any) -> OnBuiltins:
+        return OnBuiltins(BUILTINS[name](plain(a), plain(b)))
+
+    def __add__(self, o: Any) -> OnBuiltins: return self._op("add", self, o)
+    def __radd__(self, o: Any) -> OnBuiltins: return self._op("add", o, self)
+    def __sub__(self, o: Any) -> OnBuiltins: return self._op("sub", self, o)
+    def __rsub__(self, o: Any) -> OnBuiltins: return self._op("sub", o, self)
+    def __mul__(self, o: Any) -> OnBuiltins: return self._op("mul", self, o)
+    def __rmul__(self, o: Any) -> OnBuiltins: return self._op("mul", o, self)
+    def __truediv__(self, o: Any) -> OnBuiltins: return self._op("div", self, o)
+    def __rtruediv__(self, o: Any) -> OnBuiltins: return self._op("div", o, self)
+    def __neg__(self) -> OnBuiltins: return OnBuiltins(BUILTINS["neg"](self.value))
+    def __pow__(self, n: Any) -> OnBuiltins: return OnBuiltins(_value_pow_positive(self.value, plain(n)))
+    def __rpow__(self, a: Any) -> OnBuiltins: return OnBuiltins(BUILTINS["pow"](a, self.value))
+
+
+def plain(x: Any) -> Any:
+    """What an :class:`OnBuiltins` wraps; anything else as it is."""
+    return x.value if type(x) is OnBuiltins else x
+
+
+def _on_builtins(f: Any) -> Any:
+    return lambda *xs: OnBuiltins(f(*map(plain, xs)))
+
+
+def _each_on_builtins(f: Any, xs: Any) -> tuple:
+    return tuple(map(f, xs))
+
+
+# The Value backend for the built-in rules: the same functions, on and to OnBuiltins (see there).
+VALUE_BUILTIN = SimpleNamespace(
+    **{f: _on_builtins(getattr(VALUE, f)) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid",
+                                                    "maximum", "minimum", "log1p", "expm1", "pow_positive")},
+    pow=lambda x, n: x if n == 1.0 else (1.0 if n == 0.0 else OnBuiltins(_value_pow(plain(x), n))),
+    sum=lambda xs: OnBuiltins(VALUE.sum([plain(x) for x in xs])),
+    sumprod=lambda w, x: OnBuiltins(VALUE.sumprod([plain(a) for a in w], [plain(b) for b in x])),
+    step=VALUE.step,
+    select=VALUE.select,
+    max=VALUE.max,
+    finite_or=VALUE.finite_or,
+    each=_each_on_builtins,
+)
+
 
 _NUMPY = None
 
@@ -282,6 +360,6 @@ def numpy_backend() -> SimpleNamespace:
             max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
             each=each,
         )
-        nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
+        nb.sigmoid = lambda x: BUILTINS["sigmoid"].forward(nb, x)
         _NUMPY = nb
     return _NUMPY

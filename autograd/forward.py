@@ -23,6 +23,7 @@ import math
 from typing import Any, Callable, Sequence
 
 from . import ops
+from .backends import plus, times
 from .errors import call_text
 from .functional import (
     check_argnums,
@@ -68,7 +69,7 @@ def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], 
     refuse_in_own_work("autograd's forward mode (jvp, jacfwd)")
     seeds: dict[Value, Any] = {}
     for x, t in zip(inputs, input_tangents):
-        seeds[x] = t if x not in seeds else seeds[x] + t
+        seeds[x] = t if x not in seeds else plus(seeds[x], t)
     tan: dict[Value, Any] = {}  # only nodes that depend on an input carry a tangent
     for node in order:
         op = op_of(node)
@@ -88,13 +89,13 @@ def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], 
                     continue
                 if create_graph and type(d) is float and d == 0.0 and math.isfinite(_number(tp)):
                     continue  # a constant 0 (a step, relu off) adds nothing, and no node
-                term = tp if type(d) is float and d == 1.0 else tp * d
-                t = term if t is None else t + term
+                term = tp if type(d) is float and d == 1.0 else times(tp, d)  # built-in mul and add
+                t = term if t is None else plus(t, term)
             if t is None:
                 t = 0.0
         seed = seeds.get(node)
         if seed is not None:
-            t = seed if t is None else t + seed
+            t = seed if t is None else plus(t, seed)
         if t is not None:
             tan[node] = t
     return [tan.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outputs]

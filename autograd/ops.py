@@ -20,7 +20,10 @@ constant, so relu'' = 0 falls out without special cases.
 
 Every op, built in or yours, is declared with :func:`defop` and is callable: ``TANH(x)`` is the node
 ``tanh(x)``.  Value methods look their op up in the table by name (``OPS["tanh"]``), so an op
-replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.
+replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.  Rules refer to other ops
+only through the backend (``m.sigmoid`` in softplus' derivative), and every backend calls the
+built-in op there (``table.BUILTINS``): a replacement changes what its name makes from then on,
+never the rules of other ops.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from . import errors
-from .backends import FLOAT, VALUE
-from .table import OPS, get
+from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
+from .table import BUILTINS, OPS, get
 from .value import Value, apply
 
 __all__ = ["Op", "OPS", "defop", "get", "register"]
@@ -97,6 +100,9 @@ class Op:
         ps = node.parents
         try:
             if on_values:
+                if getattr(self.rule, "__wrapped__", self.rule) in _BUILTIN_RULES:  # built-in arithmetic, too
+                    ds = self.checked_partials(VALUE_BUILTIN, OnBuiltins(node), *map(OnBuiltins, ps))
+                    return tuple(map(plain, ds))
                 return self.checked_partials(VALUE, node, *ps)
             return tuple(self.partials(FLOAT, node.data, *[p.data for p in ps]))
         except (ArithmeticError, ValueError) as e:
@@ -139,6 +145,7 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
         return fn(*args, **kw)
 
     bound.__name__ = getattr(fn, "__name__", "rule")
+    bound.__wrapped__ = fn  # type: ignore[attr-defined]  # the rule as declared (a built-in one?)
     return bound
 
 
@@ -357,3 +364,8 @@ def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
                   partials=_logsumexp_partials)
+
+# The table as declared here: what backends call (m.sigmoid, and on Values m.exp, m.sumprod ...), so a
+# later defop(..., replace=True) changes what its name makes, not the rules of other ops.
+BUILTINS.update(OPS)
+_BUILTIN_RULES = frozenset(op.rule for op in BUILTINS.values())

@@ -10,7 +10,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable
 
 from . import errors
-from .backends import FLOAT
+from .backends import FLOAT, plus, times
 from .fast_backward import backward_floats
 from .graph import topological_order
 from .modes import OPEN_BLOCKS, STATE, refuse_in_own_work
@@ -139,7 +139,7 @@ class Value:
         grads = chain_rule(nodes, {self: Value(seed) if create_graph and type(seed) is float else seed}, create_graph)
         for node in nodes:  # written only now, when nothing can fail any more; interior nodes keep numbers
             g = grads.get(node, 0.0)
-            node.grad = node.grad + g if node.fn is None else (g.data if isinstance(g, Value) else g)
+            node.grad = plus(node.grad, g) if node.fn is None else (g.data if isinstance(g, Value) else g)
 
 
 def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
@@ -191,8 +191,8 @@ def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bo
             if type(d) is float and d == 0.0 and math.isfinite(_number(g)):  # a constant 0 (relu' left of 0):
                 grads.setdefault(p, 0.0)  # no node, yet a 0 that meets an infinite derivative further up is NaN
                 continue
-            term = g if type(d) is float and d == 1.0 else g * d
-            grads[p] = term if p not in grads else grads[p] + term
+            term = g if type(d) is float and d == 1.0 else times(g, d)  # built-in mul and add: the chain rule's
+            grads[p] = term if p not in grads else plus(grads[p], term)
             if STATE.anomaly and not math.isfinite(_number(grads[p])):
                 raise errors.anomalous_gradient(node, p, grads[p])
     return grads

@@ -32,7 +32,7 @@ from autograd.tape import Tape
 
 from . import losses
 from .layers import BatchNorm, Dropout
-from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, target_key, weak
+from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, state, target_key, weak
 
 if TYPE_CHECKING:
     from .flat import FlatTrainer
@@ -247,7 +247,7 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
     return widths
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (key, CompiledModel)
 
 
 class TargetKeys:
@@ -271,13 +271,16 @@ class TargetKeys:
 def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: TargetKeys, nin: int,
                    modules: list | None = None, structure: tuple | None = None) -> CompiledModel:
     """The model's traced training graph, from the cache when this model, loss and targets were traced
-    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
+    before and neither the model's nor the loss's state changed since (:func:`nn.structure.state`; a
+    second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
     ``structure``: :func:`nn.structure.fingerprint` of ``modules`` when the caller has it."""
     distinct = set(keys.distinct)
     masked = len(distinct) <= MAX_MASKED
     modules = modules_of(model) if modules is None else modules
     try:
-        key = (modes(modules), fingerprint(modules) if structure is None else structure)
+        # the modules' and the loss's state by value: what a user changes between fits (an alpha, a
+        # lambda's margin) is traced anew, as model(x) and eager training see it
+        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss))
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)

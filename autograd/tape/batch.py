@@ -21,6 +21,7 @@ from typing import Any
 
 from ..backends import FLOAT, Block, Lane, contract, numpy_backend
 from ..errors import backward_error, forward_error
+from ..table import BUILTINS
 from .bound import FastReplay
 from .group import Group
 from .rows import row_index, take
@@ -118,7 +119,8 @@ class BatchPlan:
         rows = self._rows[slots] if r else slots  # (r, k)
         needs = self._needs[slots] if r else np.zeros((0, g.k), bool)
         nw = r // 2
-        if (g.op.name == "dot" and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
+        # the built-in dot itself (a replacement named "dot" is a rule like any other: the generic path)
+        if (g.op is BUILTINS["dot"] and nw and len(set(pat[:nw])) == 1 and len(set(pat[nw:2 * nw])) == 1):
             g.kind = "dot"
             share_w, share_x = _shared(rows[:nw]), _shared(rows[nw:2 * nw])
             if share_w and share_x:

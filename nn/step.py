@@ -80,7 +80,7 @@ def loss_and_grads(
     if tapes is not None:
         scale = 1.0 / len(xs)
         value = sum(tapes.value_and_grad(x, y) for x, y in zip(xs, ys)) * scale
-        for p in params:
+        for p in (*params, *zero):
             p.grad *= scale
         outputs: list = []
         objective = value

@@ -67,14 +67,16 @@ class SampleTapes:
 def loss_and_grads(
     model: Callable[[Any], Any], loss: Callable, xs: Sequence[Any], ys: Sequence[Any], *,
     params: Sequence[Value], regularizer: Callable[[list[Value]], Any] | None = None,
-    tapes: SampleTapes | None = None, zero: Sequence[Value] = (),
+    tapes: SampleTapes | None = None, zero: Sequence[Value] = (), caller: str = "loss_and_grads",
 ) -> StepResult:
     """Forward the batch, the mean loss plus ``regularizer(params)``, backward.
 
     Afterwards every Value of ``params`` and ``zero`` (e.g. the optimiser's other Values) holds in
     ``.grad`` d(objective)/d(it) for this batch alone.  ``model`` is any callable sample -> output
-    (a Module, or a function of it).
+    (a Module, or a function of it); ``tapes`` must have been made with the same ``loss``.
     """
+    if tapes is not None and tapes.loss != loss:
+        raise ValueError(f"{caller}: tapes were traced with another loss ({tapes.loss!r:.60}, not {loss!r:.60})")
     for p in (*params, *zero):
         p.grad = 0.0
     if tapes is not None:
@@ -90,7 +92,7 @@ def loss_and_grads(
         value = objective = graph.data
         outputs = [to_floats(o) for o in predictions]
     if regularizer is not None:
-        term = penalty("fit", regularizer, list(params))
+        term = penalty(caller, regularizer, list(params))
         if tapes is None:
             graph = graph + term
             objective = graph.data
@@ -118,7 +120,8 @@ def train_step(
     own = {id(p) for p in params}
     held = getattr(optimizer, "params", [])
     extra = [p for p in held if isinstance(p, Value) and id(p) not in own] if isinstance(held, list) else []
-    result = loss_and_grads(model, loss, xs, ys, params=params, regularizer=regularizer, tapes=tapes, zero=extra)
+    result = loss_and_grads(model, loss, xs, ys, params=params, regularizer=regularizer, tapes=tapes, zero=extra,
+                            caller="train_step")
     if not math.isfinite(result.objective):
         raise FloatingPointError(f"the loss is {result.objective}")
     optimizer.step()

@@ -50,6 +50,18 @@ def test_sample_tapes_give_the_eager_step_s_numbers():
     assert runs[0][1] == pytest.approx(runs[1][1], rel=1e-9, abs=1e-12)
 
 
+def test_tapes_of_another_loss_and_a_regularizer_without_a_value_are_named():
+    w = [Value(1.0)]
+    opt = nn.optim.SGD(w, lr=0.1)
+    with pytest.raises(ValueError, match="train_step: tapes were traced with another loss"):
+        nn.train_step(_line(w + [Value(0.0)]), nn.hinge, opt, [[1.0]], [1.0], params=w,
+                      tapes=nn.SampleTapes(_line(w + [Value(0.0)]), nn.squared_error))
+    with pytest.raises(TypeError, match="train_step: the regularizer must return a Value, got str"):
+        nn.train_step(lambda x: w[0] * x[0], nn.squared_error, opt, [[1.0]], [0.0], params=w,
+                      regularizer=lambda ps: "x")
+    assert w[0].data == 1.0
+
+
 def test_a_non_finite_loss_steps_nothing():
     w = [Value(1.0)]
     opt = nn.optim.SGD(w, lr=0.1, momentum=0.9)

@@ -19,7 +19,7 @@ from typing import Any
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lanes", "CALLS", "forget", "stacked_rows", "finite_backend",
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "CALLS", "forget", "stacked_rows", "finite_backend",
            "full"]
 
 _NUMPY = None
@@ -137,7 +137,7 @@ def forget() -> None:
     _LENGTHS.clear()
 
 
-class Lanes:
+class Lane:
     """A position of a block of stacked arrays: what ``dot``'s rule gets for each weight and input of a
     group that the batch program contracts as one matrix product, ``product`` (its sumprod)."""
 
@@ -148,7 +148,7 @@ class Lanes:
 
 
 def _numbers(*xs: Any) -> bool:
-    return all(type(x) is not Sym and type(x) is not Lanes for x in xs)
+    return all(type(x) is not Sym and type(x) is not Lane for x in xs)
 
 
 def _as_sym(xs: Any) -> Any:
@@ -200,7 +200,7 @@ def _each(f: Any, xs: Any) -> Any:
 
 
 def _sumprod(w: Any, x: Any) -> Any:
-    if w and type(w[0]) is Lanes:  # a group's weights and inputs as two blocks: one matrix product
+    if w and type(w[0]) is Lane:  # a group's weights and inputs as two blocks: one matrix product
         return w[0].product
     return Sym("call", "sumprod", (_as_sym(w), _as_sym(x)))
 

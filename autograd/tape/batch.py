@@ -14,8 +14,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..backends import FLOAT
-from ..errors import backward_error, forward_error
 from .batchgen import generate_batch
 from .schedule import Group, Schedule, layer_groups
 from .trace import Recording
@@ -141,10 +139,9 @@ class BatchPlan:
             vals = [self._at(env, p, b) for p in rec.parents(i)]
             try:
                 if backward:
-                    g.op.partials(FLOAT, self._at(env, first + i, b), *vals)
+                    g.op.float_partials(self._at(env, first + i, b), *vals, where=f"batch sample {b}")
                 else:
-                    g.op.forward(FLOAT, *vals)
+                    g.op.float_forward(*vals, where=f"batch sample {b}")
             except _MATH_ERRORS as e:
-                make = backward_error if backward else forward_error
-                return make(g.op, vals, e, f"batch sample {b}")
+                return e
         return None

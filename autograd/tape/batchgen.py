@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from ..ops import built_in
-from .arrays import ASYM, CALLS, Lanes, SymStack, finite_backend, forget, full
+from .arrays import ASYM, CALLS, Lane, SymStack, finite_backend, forget, full
 from .exprs import atom, common_label, expr_key, makes_new_array, post_order, run_step, runs, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
 from .symbols import Sym, literal, render
@@ -208,7 +208,7 @@ class _Writer:
             self.lines.append(f"    {x_name} = {x_text}")
             x_text = x_name
         product = Sym("op", "@", (Sym.name(f"{w_text}.T"), Sym.name(x_text)))
-        lanes = [Lanes(product) for _ in range(2 * n)]  # each weight, then each input: a position of a block
+        lanes = [Lane(product) for _ in range(2 * n)]  # each weight, then each input: a position of a block
         args: list[Any] = list(lanes)
         b_text = None
         if len(g.slots) % 2:
@@ -266,7 +266,7 @@ class _Writer:
             except Exception:  # noqa: BLE001 - a rule the symbols cannot follow: called as it is
                 pass
         args = self.inputs(g, keep=True)
-        f = self.const("f", g.op.forward)
+        f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
         a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
         shape = f"({g.k}, B)" if g.vary else f"({g.k},)"
         self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
@@ -297,8 +297,8 @@ class _Writer:
         syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
             [Sym.name(a) for a in args]
         try:
-            out = g.op.forward(ASYM, *syms)
-            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms)
+            out = g.op.forward_on(ASYM, *syms, on="symbols")
+            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
         except Exception:
             del self.lines[mark:]
             raise

@@ -30,6 +30,7 @@ import numpy as np
 
 import autograd
 from autograd import Value, no_grad, trace
+from autograd.table import OPS
 from autograd.tape import CompiledLoss, Tape
 
 from . import losses
@@ -336,7 +337,9 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
     try:
         # the modules' and the loss's state by value: what a user changes between fits (an alpha, a
         # lambda's margin) is traced anew, as model(x) and eager training see it
-        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss))
+        # and the op table: an op replaced by defop(..., replace=True) changes what model(x) makes
+        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss),
+               tuple(OPS.values()))
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)

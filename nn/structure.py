@@ -46,13 +46,28 @@ def fingerprint(modules: list) -> tuple:
     (given the same modes).  TypeError for an object without attributes (``vars``)."""
     out: list = []
     seen: dict[int, tuple[int, Any]] = {}  # an object shared by many neurons (a layer's Activation) is read once
+    classes: set[type] = set()
     for m in modules:
         out.append(id(m))
+        _add_class_state(type(m), out, seen, classes)
         for k, v in vars(m).items():
             if k not in _NOT_STRUCTURE:
                 out.append(k)
                 _add_state(v, out, seen)
     return tuple(out)
+
+
+def _add_class_state(cls: type, out: list, seen: dict[int, tuple[int, Any]], classes: set[type]) -> None:
+    """The class and, for a user's own Module subclass, what its class body holds (a class attribute
+    ``factor``, its methods' code and the globals they name): state a user edits between fits as well.
+    nn's own classes are read by identity alone; each class once."""
+    out.append(cls)
+    for klass in cls.__mro__:
+        if klass in classes or klass.__module__ in ("builtins", "nn") or klass.__module__.startswith("nn."):
+            continue
+        classes.add(klass)
+        out.append(klass)
+        _add_state(dict(vars(klass)), out, seen)
 
 
 _DATA = (int, float, complex, str, bytes, bool, type(None))

@@ -268,3 +268,77 @@ def test_compiled_fit_sees_every_kind_of_change_between_fits(seed):
     for compile in (True, None):
         got = _twice(make, change, compile, "mse", Y_SIGN)
         assert np.abs(got - eager).max() <= 1e-9, (what, compile)
+
+
+# --- state outside the modules' attributes: the op table, a custom Module's class and globals ----------
+def test_a_builtin_op_replaced_between_fits_is_trained_with():
+    """defop("tanh", replace=True) between two fits: the next compiled fit builds with the new tanh, as
+    eager training and model(x) do (the cached tape held the old one)."""
+    from autograd import defop, ops
+    from autograd.table import BUILTINS
+
+    builtin = BUILTINS["tanh"]
+
+    def make():
+        ops.register(builtin)
+        return nn.MLP(2, [8, 1], activation="tanh", seed=0)
+
+    def doubled_tanh(model):
+        defop("tanh", forward=lambda m, x: 2.0 * builtin.forward(m, x),
+              partials=lambda m, out, x: tuple(2.0 * d for d in builtin.partials(m, out / 2.0, x)), replace=True)
+
+    try:
+        _sees_the_change(make, doubled_tanh)
+    finally:
+        ops.register(builtin)
+
+
+SCALE = 1.0
+
+
+class _Scaled(nn.Module):
+    """A user's own model: an MLP times a class attribute and a global, read when called."""
+
+    factor = 1.0
+
+    def __init__(self):
+        self.inner = nn.MLP(2, [4, 1], seed=0)
+        self.nin = 2
+
+    def __call__(self, x):
+        return self.inner(x) * (_Scaled.factor * SCALE)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+
+def _scaled(factor=1.0, scale=1.0):
+    global SCALE
+    _Scaled.factor, SCALE = factor, scale
+    return _Scaled()
+
+
+def test_a_custom_modules_class_attribute_changed_between_fits_is_trained_with():
+    try:
+        _sees_the_change(_scaled, lambda m: setattr(_Scaled, "factor", 3.0), compiles=(True,))
+    finally:
+        _scaled()
+
+
+def test_a_custom_module_reading_a_changed_global_is_trained_with():
+    try:
+        _sees_the_change(_scaled, lambda m: _scaled(scale=3.0), compiles=(True,))
+    finally:
+        _scaled()
+
+
+def test_a_custom_model_fitted_twice_is_traced_once(monkeypatch):
+    from nn import compiled
+
+    traced = []
+    real = compiled.CompiledModel._trace
+    monkeypatch.setattr(compiled.CompiledModel, "_trace", lambda self, k: traced.append(k) or real(self, k))
+    model = _scaled()
+    for _ in range(3):
+        _fit(model, True, "mse", Y_SIGN)
+    assert len(traced) == 1

@@ -46,10 +46,9 @@ def fingerprint(modules: list) -> tuple:
     (given the same modes).  TypeError for an object without attributes (``vars``)."""
     out: list = []
     seen: dict[int, tuple[int, Any]] = {}  # an object shared by many neurons (a layer's Activation) is read once
-    classes: set[type] = set()
     for m in modules:
         out.append(id(m))
-        _add_class_state(type(m), out, seen, classes)
+        _add_state(type(m), out, seen)
         for k, v in vars(m).items():
             if k not in _NOT_STRUCTURE:
                 out.append(k)
@@ -57,17 +56,11 @@ def fingerprint(modules: list) -> tuple:
     return tuple(out)
 
 
-def _add_class_state(cls: type, out: list, seen: dict[int, tuple[int, Any]], classes: set[type]) -> None:
-    """The class and, for a user's own Module subclass, what its class body holds (a class attribute
-    ``factor``, its methods' code and the globals they name): state a user edits between fits as well.
-    nn's own classes are read by identity alone; each class once."""
-    out.append(cls)
-    for klass in cls.__mro__:
-        if klass in classes or klass.__module__ in ("builtins", "nn") or klass.__module__.startswith("nn."):
-            continue
-        classes.add(klass)
-        out.append(klass)
-        _add_state(dict(vars(klass)), out, seen)
+def _own_class(obj: Any) -> bool:
+    """Whether ``obj`` is a class of the user's own (not Python's, not nn's): its body (a class attribute
+    ``factor``, its methods' code and the globals they name) is state a user edits between fits."""
+    module = getattr(obj, "__module__", None) if isinstance(obj, type) else None
+    return isinstance(module, str) and module not in ("builtins", "nn") and not module.startswith("nn.")
 
 
 _DATA = (int, float, complex, str, bytes, bool, type(None))
@@ -84,7 +77,8 @@ def state(obj: Any) -> tuple:
     defaults, closure cells and the numbers, strings and functions its code names as globals (a
     lambda's ``margin`` set at the top of a notebook); a ``functools.partial`` by its function and
     arguments; a bound method by its function and its object; any other object (an ``Activation``)
-    by its class and attributes.  No recursion: an explicit stack; each object is read once."""
+    by its class and attributes; a class of the user's own (a Module subclass, a loss object's class)
+    by its body too, the class attributes and methods.  No recursion: an explicit stack; each object is read once."""
     out: list = []
     _add_state(obj, out, {})
     return tuple(out)
@@ -100,7 +94,7 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
             add(t)
             add(v)
             continue
-        if t is Value or isinstance(v, Module) or isinstance(v, _BY_IDENTITY):
+        if t is Value or isinstance(v, Module) or (isinstance(v, _BY_IDENTITY) and not _own_class(v)):
             add(id(v))  # a Value a tape read stays alive in the tape, so its id is not reused meanwhile
             continue
         first = seen.get(id(v))
@@ -134,11 +128,17 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
         elif t is functools.partial:
             add(t)
             stack.append((v.func, v.args, v.keywords))
+        elif isinstance(v, type):  # a class of the user's own: its body and its own bases
+            add(v)
+            stack.extend(k for k in v.__mro__[1:] if _own_class(k))
+            stack.append(dict(vars(v)))
         elif hasattr(v, "shape") and hasattr(v, "tobytes"):  # a numpy array
             add((t, v.shape, str(v.dtype), v.tobytes()))
         elif hasattr(v, "__dict__"):
             add(t)
             stack.append(vars(v))
+            if _own_class(t):
+                stack.append(t)
         else:
             add(id(v))
 

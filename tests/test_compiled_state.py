@@ -342,3 +342,23 @@ def test_a_custom_model_fitted_twice_is_traced_once(monkeypatch):
     for _ in range(3):
         _fit(model, True, "mse", Y_SIGN)
     assert len(traced) == 1
+
+
+class _Margin:
+    """A loss object whose class holds its margin."""
+
+    margin = 1.0
+
+    def __call__(self, out, y):
+        return (out - y * _Margin.margin) ** 2
+
+
+def test_a_loss_objects_class_attribute_changed_between_fits_is_trained_with():
+    def make():
+        _Margin.margin = 1.0
+        return nn.MLP(2, [4, 1], seed=0)
+
+    try:
+        _sees_the_change(make, lambda m: setattr(_Margin, "margin", 3.0), loss=_Margin(), compiles=(True,))
+    finally:
+        _Margin.margin = 1.0

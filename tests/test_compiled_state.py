@@ -362,3 +362,45 @@ def test_a_loss_objects_class_attribute_changed_between_fits_is_trained_with():
         _sees_the_change(make, lambda m: setattr(_Margin, "margin", 3.0), loss=_Margin(), compiles=(True,))
     finally:
         _Margin.margin = 1.0
+
+
+CLASS_WEIGHTS = np.array([1.0, 1.0])
+
+
+def _weighted(out, y):
+    return (out - y) ** 2 * float(CLASS_WEIGHTS[0 if y < 0 else 1])
+
+
+def test_a_loss_reading_a_changed_global_array_is_trained_with():
+    global CLASS_WEIGHTS
+
+    def make():
+        global CLASS_WEIGHTS
+        CLASS_WEIGHTS = np.array([1.0, 1.0])
+        return nn.MLP(2, [4, 1], seed=0)
+
+    def reweight(model):
+        global CLASS_WEIGHTS
+        CLASS_WEIGHTS = np.array([1.0, 5.0])
+
+    try:
+        _sees_the_change(make, reweight, loss=_weighted, compiles=(True,))
+        _sees_the_change(make, lambda m: CLASS_WEIGHTS.__setitem__(1, 5.0), loss=_weighted, compiles=(True,))
+    finally:
+        CLASS_WEIGHTS = np.array([1.0, 1.0])
+
+
+def test_a_loss_lambda_written_again_in_each_fit_is_traced_once(monkeypatch):
+    """A notebook cell that calls fit(..., loss=lambda ...) again makes a new, equal function each time:
+    the same graph, not traced again."""
+    from nn import compiled
+
+    traced = []
+    real = compiled.CompiledModel._trace
+    monkeypatch.setattr(compiled.CompiledModel, "_trace", lambda self, k: traced.append(k) or real(self, k))
+    model = nn.MLP(2, [4, 1], seed=0)
+    for _ in range(3):
+        _fit(model, True, lambda out, y: (out - y) ** 2, Y_SIGN)
+    assert len(traced) == 1
+    _fit(model, True, lambda out, y: 2.0 * (out - y) ** 2, Y_SIGN)  # another loss: traced with it
+    assert len(traced) == 2

@@ -50,11 +50,11 @@ def write_pictures(model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: 
 def draw_graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str,
                classes: Sequence[str] | None = None) -> tuple[bool, str]:
     """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
+    import graphviz
+
     from autograd import Value
 
     from . import loss_graph
-
-    import graphviz
 
     model.eval()
     try:

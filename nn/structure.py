@@ -84,10 +84,11 @@ def state(obj: Any) -> tuple:
     reads its ``.data`` live, so training changes nothing here, while a Value replaced by another
     does); a Module by identity (its own attributes are in the fingerprint); a function by its code,
     defaults, closure cells and, for a function of the user's own, the globals its code names (a
-    lambda's ``margin`` or class weights set at the top of a notebook; not modules, nor library classes); a ``functools.partial`` by its function and
-    arguments; a bound method by its function and its object; any other object (an ``Activation``)
-    by its class and attributes; a class of the user's own (a Module subclass, a loss object's class)
-    by its body too, the class attributes and methods.  No recursion: an explicit stack; each object is read once."""
+    lambda's ``margin`` or class weights set at the top of a notebook; not modules, nor library
+    classes); a ``functools.partial`` by its function and arguments; a bound method by its function
+    and its object; any other object (an ``Activation``) by its class and attributes; a class of the
+    user's own (a Module subclass, a loss object's class) by its body too, the class attributes and
+    methods.  No recursion: an explicit stack; each object is read once."""
     out: list = []
     _add_state(obj, out, {})
     return tuple(out)

@@ -19,8 +19,8 @@ from nn import cli
 ROOT = Path(__file__).resolve().parents[1]
 # a coefficient name directly before a sum of squared weights, with no "/2" between: λΣw², alpha * sum(w**2)
 # (either summation sign, an index after it), or the squared norm: λ‖w‖², lambda * ||w||^2
-BARE = re.compile(r"(?<![\w/])(?:λ|lam|lambda|α|alpha)\s*(?:·|\*)?\s*(?:(?:Σ|∑|sum)[ᵢⱼ_ij]*\s*(?:of\s+)?\(?\s*(?:w|θ|p\b)"
-                  r"|(?:‖|\|\|)\s*(?:w|θ))", re.I)
+BARE = re.compile(r"(?<![\w/])(?:λ|lam|lambda|α|alpha)\s*(?:·|\*)?\s*"
+                  r"(?:(?:Σ|∑|sum)[ᵢⱼ_ij]*\s*(?:of\s+)?\(?\s*(?:w|θ|p\b)|(?:‖|\|\|)\s*(?:w|θ))", re.I)
 
 
 def readable_texts():

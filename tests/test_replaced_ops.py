@@ -183,3 +183,23 @@ def test_a_replaced_dot_is_drawn_without_the_builtins_weight_and_input_names():
           partials=lambda m, out, x, y, z: (y * z, x * z, x * y))
     y = autograd.dot([a], [b], c)
     assert y.data == 6.0 and not {"w1", "x1", "b"} & set(labels(y))
+
+
+def test_the_cli_graph_calls_only_the_builtin_dot_w_x_plus_b():
+    """nn's loss graph summarises a neuron as a table with a row "w·x+b"; a replaced dot (here halved)
+    is not w·x+b, so its nodes are drawn as they are, under their op's name."""
+    import nn
+    from nn import loss_graph
+
+    def source():
+        model = nn.MLP(2, [2, 1], seed=0)
+        loss = (model([Value(0.5, label="x[0]"), Value(-1.0, label="x[1]")]) - 1.0) ** 2
+        loss.backward()
+        return loss_graph.loss_graph_dot(loss, "one sample", None)[0]
+
+    assert "<td>w·x+b</td>" in source()
+    dot = BUILTINS["dot"]
+    defop("dot", replace=True, arity=None, forward=lambda m, *a: 0.5 * dot.forward(m, *a),
+          partials=lambda m, out, *a: tuple(0.5 * d for d in dot.rule(m, 2.0 * out, *a)))
+    drawn = source()
+    assert "w·x+b" not in drawn and "label=<dot: " in drawn

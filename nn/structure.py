@@ -47,6 +47,8 @@ def fingerprint(modules: list) -> tuple:
     (given the same modes).  TypeError for an object without attributes (``vars``)."""
     out: list = []
     seen: dict[int, tuple[int, Any]] = {}  # an object shared by many neurons (a layer's Activation) is read once
+    for m in modules:  # read here, attribute by attribute: met again inside another one, by its place
+        seen.setdefault(id(m), (len(seen), m))
     for m in modules:
         out.append(id(m))
         _add_state(type(m), out, seen)
@@ -82,7 +84,8 @@ def state(obj: Any) -> tuple:
 
     Numbers and strings by value; lists, tuples and dicts item by item; a Value by identity (a tape
     reads its ``.data`` live, so training changes nothing here, while a Value replaced by another
-    does); a Module by identity (its own attributes are in the fingerprint); a function by its code,
+    does); a Module by its attributes (in a fingerprint, the modules walked are read once, attribute
+    by attribute, and by their place where met again); a function by its code,
     defaults, closure cells and, for a function of the user's own, the globals its code names (a
     lambda's ``margin`` or class weights set at the top of a notebook; not modules, nor library
     classes); a ``functools.partial`` by its function and arguments; a bound method by its function
@@ -104,7 +107,7 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
             add(t)
             add(v)
             continue
-        if t is Value or isinstance(v, Module) or (isinstance(v, _BY_IDENTITY) and not _own_class(v)):
+        if t is Value or (isinstance(v, _BY_IDENTITY) and not _own_class(v)):
             add(id(v))  # a Value a tape read stays alive in the tape, so its id is not reused meanwhile
             continue
         first = seen.get(id(v))
@@ -138,6 +141,10 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
         elif t is functools.partial:
             add(t)
             stack.append((v.func, v.args, v.keywords))
+        elif isinstance(v, Module):  # one the walk of modules did not reach (in a dict, a '_' attribute, a closure)
+            add(t)
+            stack.append(t)
+            stack.append({k: x for k, x in vars(v).items() if k != "_masks"})  # its mode too: fit does not set it
         elif isinstance(v, type):  # a class of the user's own: its body and its own bases
             add(v)
             stack.extend(k for k in v.__mro__[1:] if _own_class(k))

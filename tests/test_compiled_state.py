@@ -404,3 +404,26 @@ def test_a_loss_lambda_written_again_in_each_fit_is_traced_once(monkeypatch):
     assert len(traced) == 1
     _fit(model, True, lambda out, y: 2.0 * (out - y) ** 2, Y_SIGN)  # another loss: traced with it
     assert len(traced) == 2
+
+
+class _InADict(nn.Module):
+    """A model that keeps its body where the walk of modules does not look (a dict, as torch's ModuleDict)."""
+
+    def __init__(self):
+        self.blocks = {"body": nn.MLP(2, [6, 1], activation="leaky_relu", seed=0)}
+        self._spare = nn.MLP(2, [6, 1], activation="leaky_relu", seed=1)  # a '_' attribute: not a child either
+        self.nin = 2
+
+    def __call__(self, x):
+        return self.blocks["body"](x) + self._spare(x)
+
+    def parameters(self):
+        return self.blocks["body"].parameters() + self._spare.parameters()
+
+
+@pytest.mark.parametrize("where", ["dict", "underscore"])
+def test_a_change_in_a_module_kept_in_a_dict_or_private_attribute_is_trained_with(where):
+    def change(model):
+        _set_hyper("alpha", 0.9)(model.blocks["body"] if where == "dict" else model._spare)
+
+    _sees_the_change(_InADict, change, compiles=(True,))

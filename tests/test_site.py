@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("mkdocs", reason="the documentation site needs MkDocs (pip install -e '.[docs]')")
-RAW_ROLE = re.compile(r"(?<![\w:/]):(?:py:)?[a-z]+:(?:<code>|`)")  # any Sphinx role (:func:, :any:, :ref:, ...) left as text
+RAW_ROLE = re.compile(r"(?<![\w:/]):(?:py:)?[a-z]+:(?:<code>|`)")  # any Sphinx role (:func:, :any:, :ref:) as text
 
 
 def build(config: Path, site: Path, cwd: Path) -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 
 The masters themselves (solutions in) run as notebooks in the default test run (nbmake)."""
 
+import collections
 import json
 import math
 import random
@@ -278,6 +279,17 @@ def accumulate(p, node, d):
 
 def sig(x):
     return 1 / (1 + math.exp(-x))
+
+
+def imperial_by_hand(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+    """The 3-2-1 network's numbers in the keys' order, with numpy."""
+    s_a, s_b = np.dot(w_a, x) + b_a, np.dot(w_b, x) + b_b
+    f_a, f_b = max(s_a, 0.0), max(s_b, 0.0)
+    s_c = w_c[0] * f_a + w_c[1] * f_b + b_c
+    f_c = max(s_c, 0.0)
+    delta_c = (f_c - y) * (s_c > 0)
+    delta_b = delta_c * w_c[1] * (s_b > 0)
+    return f_a, f_b, f_c, 0.5 * (f_c - y) ** 2, delta_c, delta_b, w_b[2] - lr * delta_b * x[2]
 
 
 def imperial(**changes):
@@ -835,9 +847,14 @@ def test_hidden_tests_use_other_numbers_per_course_seed(monkeypatch, capsys):
     ("batchnorm_backward", lambda x, gamma, eps, dy: {k: np.asarray(v) for k, v in
                                                       zip(("dx", "dgamma", "dbeta"), bn_backward()(x, gamma, eps, dy)
                                                           .values())}),
+    ("momentum_step", lambda w, a, g, lr, m: np.array([np.array(w) - (m * np.array(a) + lr * np.array(g)),
+                                                       m * np.array(a) + lr * np.array(g)])),
+    ("topological_sort", lambda root: collections.deque(topo_iterative_reference(root))),
+    ("imperial_example", lambda *args: np.array(imperial_by_hand(*args))),
 ], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed",
         "softmax-numpy", "backprop-lists", "permute-numpy", "bias-numpy", "batches-numpy", "loop-model-zero-grad",
-        "early-numpy-list", "batchnorm-dict-arrays"])
+        "early-numpy-list", "batchnorm-dict-arrays", "momentum-one-2-row-array", "topological-sort-deque",
+        "imperial-numpy-array"])
 def test_right_answers_in_any_reasonable_form_pass(name, answer):
     assert check(name, answer, quiet=True) and check(name, answer, hidden=True, quiet=True)
 

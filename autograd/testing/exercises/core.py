@@ -16,7 +16,7 @@ from ...modes import OwnWorkError, own_work
 from ...value import Value
 
 __all__ = ["ExerciseFailed", "CHECKS", "check", "needs", "exercise", "call", "number", "number_list", "matrix",
-           "answer_dict", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
+           "answer_dict", "parts", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
            "SEED_VARIABLE"]
 
 CHECKS: dict[str, Callable[..., bool]] = {}
@@ -183,6 +183,12 @@ def _sequence(x: Any) -> list[Any] | None:
     return list(x) if isinstance(x, Sequence) else None
 
 
+def parts(xs: Any, n: int | None = None) -> list[Any] | None:
+    """The parts of a returned tuple, list, deque or numpy array (None if it is not one, or not ``n`` long)."""
+    items = _sequence(xs)
+    return items if items is not None and (n is None or len(items) == n) else None
+
+
 def number_list(exercise: str, what: str, xs: Any, n: int) -> list[float]:
     """A returned sequence of ``n`` numbers (a list, tuple or numpy array)."""
     items = _sequence(xs)
@@ -207,8 +213,9 @@ def answer_dict(exercise: str, got: Any, keys: tuple[str, ...]) -> dict[str, Any
             raise ExerciseFailed(f"{exercise}: the result has no entry {missing[0]!r} (return a dict with keys "
                                  f"{', '.join(keys)})")
         return got
-    if isinstance(got, (list, tuple)) and len(got) == len(keys):
-        return dict(zip(keys, got))
+    values = parts(got, len(keys))
+    if values is not None:
+        return dict(zip(keys, values))
     raise ExerciseFailed(f"{exercise}: should return a dict with keys {', '.join(keys)}; got {show(got)}")
 
 

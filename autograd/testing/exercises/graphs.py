@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ...backends import FLOAT
 from ...graph import topological_order
 from ...value import Value
-from .core import ExerciseFailed, call, close, exercise, fmt, number, why
+from .core import ExerciseFailed, call, close, exercise, fmt, number, parts, why
 
 __all__ = ["Graph", "check_topological_sort", "check_backward", "check_central_difference"]
 
@@ -140,10 +140,11 @@ def _name(v: Value) -> str:
 
 
 def check_order(order: Any, root: Value, where: str) -> None:
-    if not isinstance(order, (list, tuple)):
+    nodes = parts(order)
+    if nodes is None:
         raise ExerciseFailed(f"topological_sort: should return a list of nodes, got {type(order).__name__}")
     seen: dict[int, int] = {}
-    for i, v in enumerate(order):
+    for i, v in enumerate(nodes):
         if not isinstance(v, Value):
             raise ExerciseFailed(f"topological_sort: entry {i} is {type(v).__name__}, not a node (on {where})")
         if id(v) in seen:
@@ -156,7 +157,7 @@ def check_order(order: Any, root: Value, where: str) -> None:
         raise ExerciseFailed(f"topological_sort: node {_name(missing[0])} is missing on {where}")
     if len(seen) != len(wanted):
         raise ExerciseFailed(f"topological_sort: {len(seen) - len(wanted)} node(s) that the output does not depend on")
-    for v in order:
+    for v in nodes:
         for p in v.parents:
             if seen[id(p)] > seen[id(v)]:
                 raise ExerciseFailed(

@@ -1030,6 +1030,85 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert x.grad == 5.0
 
 
+def one_hidden_unit_by_backward(w, w1, x):
+    a, b = Value(w), Value(w1)
+    (a * (b * x).sigmoid()).backward()
+    return a.grad, b.grad
+
+
+def switch_cleared(w, w1, x):  # a student who read autograd/modes.py
+    from autograd import modes
+
+    modes.OWN_WORK[0] = ""
+    return one_hidden_unit_by_backward(w, w1, x)
+
+
+def switch_cleared_and_restored(w, w1, x):
+    from autograd import modes
+
+    saved, modes.OWN_WORK[0] = modes.OWN_WORK[0], ""
+    try:
+        return one_hidden_unit_by_backward(w, w1, x)
+    finally:
+        modes.OWN_WORK[0] = saved
+
+
+def switch_off_by_a_nested_block(w, w1, x):
+    from autograd.modes import own_work
+
+    with own_work(""):
+        return one_hidden_unit_by_backward(w, w1, x)
+
+
+@pytest.mark.parametrize("answer", [switch_cleared, switch_cleared_and_restored, switch_off_by_a_nested_block])
+def test_a_student_who_switches_own_work_off_still_scores_nothing(answer):
+    from autograd import modes
+
+    with pytest.raises(ExerciseFailed, match="^one_hidden_unit: this exercise asks you to write it yourself: "):
+        check("one_hidden_unit", answer)
+    assert modes.OWN_WORK[0] == ""  # and the switch is off again after the check
+    assert grad(lambda a: a * a)(3.0) == 6.0
+
+
+def test_catching_own_work_error_and_then_doing_it_by_hand_passes():
+    from autograd.modes import OwnWorkError
+
+    def tries_the_engine_first(w, w1, x):
+        try:
+            return one_hidden_unit_by_backward(w, w1, x)
+        except OwnWorkError:
+            v = 1 / (1 + math.exp(-w1 * x))
+            return v, w * v * (1 - v) * x
+
+    assert check("one_hidden_unit", tries_the_engine_first, quiet=True)
+    assert check("one_hidden_unit", tries_the_engine_first, hidden=True, quiet=True)
+
+
+def test_matrix_backprop_keeps_no_answer_where_the_students_code_can_read_it():
+    def reads_the_checks_frames(W1, b1, W2, b2, x, y):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for value in frame.f_locals.values():
+                if isinstance(value, dict) and "grad_W1" in value:
+                    return value
+            frame = frame.f_back
+        return {"grad_W1": W1 * 0, "grad_b1": b1 * 0, "grad_W2": W2 * 0, "grad_b2": b2 * 0}
+
+    with pytest.raises(ExerciseFailed, match=r"grad_W1\[1\]\[0\]: expected -0.342, got 0"):
+        check("matrix_backprop", reads_the_checks_frames)
+
+
+def test_a_float_index_in_a_minibatch_is_named_as_a_float():
+    def float_indices(n, batch_size, rng):
+        order = [float(i) for i in range(n)]
+        rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+    with pytest.raises(ExerciseFailed, match=r"batch 0 should hold whole numbers \(indices\), got float \d\.0$"):
+        check("minibatches", float_indices)
+
+
 def test_a_generator_that_fails_while_it_yields_is_one_line():
     def minibatches(n, batch_size, rng):
         yield [0]

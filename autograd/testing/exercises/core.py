@@ -16,8 +16,8 @@ from ...modes import OwnWorkError, own_work
 from ...value import Value
 
 __all__ = ["ExerciseFailed", "CHECKS", "check", "needs", "exercise", "call", "number", "number_list", "matrix",
-           "answer_dict", "parts", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
-           "SEED_VARIABLE"]
+           "answer_dict", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
+           "parts", "SEED_VARIABLE"]
 
 CHECKS: dict[str, Callable[..., bool]] = {}
 SEED_VARIABLE = "CHALKGRAD_COURSE_SEED"  # the instructor's course seed: the hidden tests' numbers

@@ -9,7 +9,21 @@ from typing import Any, Callable
 
 from ...functions import dot
 from ...value import Value
-from .core import ExerciseFailed, call, clip, close, exercise, expect, fmt, matrix, number, number_list, parts, show, why
+from .core import (
+    ExerciseFailed,
+    call,
+    clip,
+    close,
+    exercise,
+    expect,
+    fmt,
+    matrix,
+    number,
+    number_list,
+    parts,
+    show,
+    why,
+)
 
 __all__ = ["check_bias_trick", "check_perceptron_update", "check_minibatches", "check_training_loop",
            "check_early_stopping", "AND_TABLE"]

@@ -1140,3 +1140,14 @@ def test_matrix_backprops_hidden_networks_expose_a_missing_or_wrong_relu_derivat
         with pytest.raises(ExerciseFailed, match=says):
             check("matrix_backprop", wrong, seed=seed)
     assert check("matrix_backprop", backprop_with(), seed=seed, quiet=True)
+
+
+def test_forward_mode_in_a_do_it_yourself_exercise_is_named_as_forward_mode():
+    from autograd import jvp
+
+    def by_jvp(w, w1, x):
+        f = lambda a, b: a * (b * x).sigmoid()  # noqa: E731
+        return jvp(f, (w, w1), (1.0, 0.0))[1], jvp(f, (w, w1), (0.0, 1.0))[1]
+
+    with pytest.raises(ExerciseFailed, match=r"one_hidden_unit must not call autograd's forward mode \(jvp, "):
+        check("one_hidden_unit", by_jvp)

@@ -1151,3 +1151,27 @@ def test_forward_mode_in_a_do_it_yourself_exercise_is_named_as_forward_mode():
 
     with pytest.raises(ExerciseFailed, match=r"one_hidden_unit must not call autograd's forward mode \(jvp, "):
         check("one_hidden_unit", by_jvp)
+
+
+def shortcut_pattern():
+    """The grep pattern docs/teaching.md gives instructors for submissions that deserve a read."""
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    block = text.split("<!-- shortcut-grep:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return re.search(r"grep -lE '([^']+)'", block)[1]
+
+
+@pytest.mark.parametrize("shortcut", [
+    "def check_xor(*args, **kwargs):\n    return True",
+    'from autograd import modes\nmodes.OWN_WORK[0] = ""',
+    'os.environ["CHALKGRAD_COURSE_SEED"] = "0"',
+    "from autograd.testing.exercises.networks import _xor_reference",
+    "import torch",
+    'out = subprocess.run([sys.executable, "-c", code])',
+    "sys._getframe(1).f_locals",
+    "partials=lambda m, out, x: ops.TANH.partials(m, out, x)",
+])
+def test_the_instructors_grep_finds_each_shortcut_it_lists_and_no_master(shortcut):
+    pattern = re.compile(shortcut_pattern())  # grep -E's syntax here is also Python's
+    assert pattern.search(json.dumps({"cells": [{"source": shortcut}]}))  # as the .ipynb file holds it
+    for master in MASTERS.glob("*.ipynb"):
+        assert not pattern.search(master.read_text(encoding="utf-8")), master.name

@@ -1175,3 +1175,13 @@ def test_the_instructors_grep_finds_each_shortcut_it_lists_and_no_master(shortcu
     assert pattern.search(json.dumps({"cells": [{"source": shortcut}]}))  # as the .ipynb file holds it
     for master in MASTERS.glob("*.ipynb"):
         assert not pattern.search(master.read_text(encoding="utf-8")), master.name
+
+
+def test_one_hidden_unit_says_when_the_two_derivatives_are_swapped():
+    def swapped(w, w1, x):
+        v = 1 / (1 + math.exp(-w1 * x))
+        return w * v * (1 - v) * x, v
+
+    with pytest.raises(ExerciseFailed, match=r"^one_hidden_unit: df/dw at .*: expected 0.768525, got 0.0933946 "
+                                             r"\(the two are swapped: return \(df/dw, df/dw1\), in that order\)$"):
+        check("one_hidden_unit", swapped)

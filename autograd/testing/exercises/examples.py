@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from ...functions import dot
 from ...value import Value
-from .core import answer_dict, call, exercise, expect, fmt, matrix, number, number_list, points, show
+from .core import answer_dict, call, close, exercise, expect, fmt, matrix, number, number_list, points, show
 
 __all__ = ["check_one_hidden_unit", "check_imperial_example", "check_and_example",
            "IMPERIAL_KEYS", "AND_KEYS", "imperial_reference", "and_reference"]
@@ -46,7 +46,9 @@ def check_one_hidden_unit(fn: Any, rng: random.Random | None = None) -> str:
         vw, vw1 = Value(w), Value(w1)
         (vw * (vw1 * x).sigmoid()).backward()
         where = f"at w = {fmt(w)}, w1 = {fmt(w1)}, x = {fmt(x)}"
-        expect("one_hidden_unit", f"df/dw {where}", pair[0], vw.grad)
+        swapped = close(pair[0], vw1.grad) and close(pair[1], vw.grad) and not close(vw.grad, vw1.grad)
+        expect("one_hidden_unit", f"df/dw {where}", pair[0], vw.grad,
+               hint=" (the two are swapped: return (df/dw, df/dw1), in that order)" if swapped else "")
         expect("one_hidden_unit", f"df/dw1 {where}", pair[1], vw1.grad,
                hint=" (the chain rule has three factors here: w, σ'(w1·x) and x)")
 

@@ -1166,6 +1166,8 @@ def shortcut_pattern():
     'os.environ["CHALKGRAD_COURSE_SEED"] = "0"',
     "from autograd.testing.exercises.networks import _xor_reference",
     "import torch",
+    "saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.startswith('autograd')}",
+    "importlib.reload(autograd.modes)",
     'out = subprocess.run([sys.executable, "-c", code])',
     "sys._getframe(1).f_locals",
     "partials=lambda m, out, x: ops.TANH.partials(m, out, x)",

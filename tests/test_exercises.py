@@ -1187,3 +1187,20 @@ def test_one_hidden_unit_says_when_the_two_derivatives_are_swapped():
     with pytest.raises(ExerciseFailed, match=r"^one_hidden_unit: df/dw at .*: expected 0.768525, got 0.0933946 "
                                              r"\(the two are swapped: return \(df/dw, df/dw1\), in that order\)$"):
         check("one_hidden_unit", swapped)
+
+
+def test_early_stopping_says_epochs_count_from_one_when_they_count_from_zero():
+    def from_zero(val_losses, patience):
+        best, best_epoch, waited = math.inf, 0, 0
+        for epoch, loss in enumerate(val_losses):
+            if loss < best:
+                best, best_epoch, waited = loss, epoch, 0
+            else:
+                waited += 1
+                if waited == patience:
+                    return epoch, best_epoch
+        return len(val_losses) - 1, best_epoch
+
+    with pytest.raises(ExerciseFailed, match=r"stop_epoch: expected 6, got 5 \(epochs count from 1: the first epoch is "
+                                             r"epoch 1, as enumerate\(val_losses, 1\) gives\)$"):
+        check("early_stopping", from_zero)

@@ -303,6 +303,8 @@ def _early_hint(got: tuple[float, float], val_losses: list[float], patience: int
             return f" (stop as soon as {patience} epochs in a row have not improved, not one epoch later)"
         if which == 1 and got[1] == got[0]:
             return " (keep the weights of the best epoch, not of the last one)"
+        if got[which] == _early_stop(val_losses, patience)[which] - 1:
+            return " (epochs count from 1: the first epoch is epoch 1, as enumerate(val_losses, 1) gives)"
         return ""
 
     return hint

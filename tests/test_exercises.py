@@ -1204,3 +1204,16 @@ def test_early_stopping_says_epochs_count_from_one_when_they_count_from_zero():
     with pytest.raises(ExerciseFailed, match=r"stop_epoch: expected 6, got 5 \(epochs count from 1: the first epoch is "
                                              r"epoch 1, as enumerate\(val_losses, 1\) gives\)$"):
         check("early_stopping", from_zero)
+
+
+def test_batchnorm_backward_names_the_missing_variance_term():
+    def without_the_variance_term(x, gamma, eps, dy):
+        m = len(x)
+        mu = sum(x) / m
+        s = math.sqrt(sum((v - mu) ** 2 for v in x) / m + eps)
+        x_hat = [(v - mu) / s for v in x]
+        return [gamma / s * (d - sum(dy) / m) for d in dy], sum(d * h for d, h in zip(dy, x_hat)), sum(dy)
+
+    with pytest.raises(ExerciseFailed, match=r"dx\[0\]: expected 0.792236, got 0.334076 \(the term through σ², "
+                                             r"−x̂·mean\(dy·x̂\), is missing: dx = γ/√\(σ² \+ ε\)"):
+        check("batchnorm_backward", without_the_variance_term)

@@ -1217,3 +1217,13 @@ def test_batchnorm_backward_names_the_missing_variance_term():
     with pytest.raises(ExerciseFailed, match=r"dx\[0\]: expected 0.792236, got 0.334076 \(the term through σ², "
                                              r"−x̂·mean\(dy·x̂\), is missing: dx = γ/√\(σ² \+ ε\)"):
         check("batchnorm_backward", without_the_variance_term)
+
+
+def test_a_one_element_array_for_a_number_is_told_to_return_the_number():
+    def xor_as_a_1_by_1_product(x1, x2, W, b, v):
+        h = np.maximum(0, np.array(W, float).T @ np.array([x1, x2], float) + b)
+        return np.array(v, float).reshape(1, 2) @ h
+
+    with pytest.raises(ExerciseFailed, match=r"should be a number, got ndarray array\(\[0\.\]\) \(an array holding "
+                                             r"one number: return the number itself, e\.g\. with \.item\(\)\)$"):
+        check("xor", xor_as_a_1_by_1_product)

@@ -172,7 +172,9 @@ def number(exercise: str, what: str, x: Any) -> float:
         x = x.item()
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
-    raise ExerciseFailed(f"{exercise}: {what} should be a number, got {type(x).__name__} {show(x)}")
+    one = " (an array holding one number: return the number itself, e.g. with .item())" if \
+        getattr(x, "size", None) == 1 and hasattr(x, "item") else ""
+    raise ExerciseFailed(f"{exercise}: {what} should be a number, got {type(x).__name__} {show(x)}{one}")
 
 
 def _sequence(x: Any) -> list[Any] | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -111,8 +112,9 @@ def cycle_collector_paused() -> Iterator[None]:
 # thread: a student's thread must not escape it). Every engine entry point that computes derivatives
 # or walks a graph for them (Value.backward, both backward loops, gradients and so grad,
 # value_and_grad, the jacobians, forward-mode sweeps, trace and the tape's replays, the graph walks)
-# starts with refuse_in_own_work: one switch, read where the engine differentiates.
-OWN_WORK = [""]
+# starts with refuse_in_own_work: one switch, read where the engine differentiates.  It is kept on the
+# sys module, so that a second copy of autograd (imported afresh, or this module reloaded) reads it too.
+OWN_WORK: list[str] = sys.__dict__.setdefault("_chalkgrad_own_work", [""])
 
 
 @contextmanager
@@ -141,7 +143,7 @@ def own_work(exercise: str) -> Iterator[None]:
 
 # How many times an engine entry point went ahead (was not refused): own_work compares it on exit,
 # so clearing OWN_WORK from inside the block, even if restored afterwards, is found out.
-_ENGINE_RUNS = [0]
+_ENGINE_RUNS: list[int] = sys.__dict__.setdefault("_chalkgrad_engine_runs", [0])
 
 
 def refuse_in_own_work(entry: str) -> None:

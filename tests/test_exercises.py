@@ -1227,3 +1227,45 @@ def test_a_one_element_array_for_a_number_is_told_to_return_the_number():
     with pytest.raises(ExerciseFailed, match=r"should be a number, got ndarray array\(\[0\.\]\) \(an array holding "
                                              r"one number: return the number itself, e\.g\. with \.item\(\)\)$"):
         check("xor", xor_as_a_1_by_1_product)
+
+
+def engine_imported_afresh(w, w1, x):
+    """A second copy of autograd, as if the switch lived in the first copy only."""
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "autograd" or k.startswith("autograd.")}
+    try:
+        import autograd as fresh
+
+        a, b = fresh.Value(w), fresh.Value(w1)
+        (a * (b * x).sigmoid()).backward()
+        return a.grad, b.grad
+    finally:
+        sys.modules.update(saved)
+
+
+def test_a_fresh_copy_of_the_engine_is_switched_off_too():
+    with pytest.raises(ExerciseFailed, match="this exercise asks you to write it yourself: one_hidden_unit must "
+                                             "not call Value.backward$"):
+        check("one_hidden_unit", engine_imported_afresh)
+    assert grad(lambda a: a * a)(3.0) == 6.0  # the engine works again after the check
+
+
+def test_reloading_the_switch_module_does_not_switch_it_off():
+    code = """if True:
+        import importlib
+        from autograd import Value, modes
+        from autograd.testing.exercises import ExerciseFailed, check
+
+        def reloaded(w, w1, x):
+            importlib.reload(modes)
+            a, b = Value(w), Value(w1)
+            (a * (b * x).sigmoid()).backward()
+            return a.grad, b.grad
+
+        try:
+            check("one_hidden_unit", reloaded)
+        except ExerciseFailed as e:
+            print(e)
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().endswith("this exercise asks you to write it yourself: one_hidden_unit must not call "
+                                "Value.backward"), out

@@ -742,7 +742,7 @@ def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
     assert sys.getrecursionlimit() == limit  # restored, whatever the student's code set
     message = str(failed.value)
     assert message.startswith(f"{name}: ") and says in message, message
-    assert "\n" not in message and len(message) < 400
+    assert "\n" not in message and "  " not in message and len(message) < 400  # one line, no double space
     assert failed.value._render_traceback_() == [f"✗ {message}"]  # Jupyter shows this line, no traceback
     assert capsys.readouterr().out == ""  # no pass line
 

@@ -228,19 +228,8 @@ def subtract(p, node, d):
     p.grad -= node.grad * d
 
 
-def topo_visited_on_push(root):  # a very common iterative DFS: marks a node visited when it is pushed
-    order, visited, stack = [], {root}, [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for p in node.parents:
-            if p not in visited:
-                visited.add(p)
-                stack.append((p, False))
-    return order
+# a very common iterative DFS that marks a node visited when it is pushed: the check's own model of it
+topo_visited_on_push = exercises.graphs.visited_on_push
 
 
 def topo_recursive_with_a_higher_limit(root):
@@ -545,16 +534,8 @@ def early_keeps_last(val_losses, patience):
     return len(val_losses), len(val_losses)
 
 
-def early_one_late(val_losses, patience):
-    best, best_epoch, waited = math.inf, 0, 0
-    for epoch, loss in enumerate(val_losses, 1):
-        if loss < best:
-            best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-            if waited > patience:
-                return epoch, best_epoch
-    return len(val_losses), best_epoch
+def early_one_late(val_losses, patience):  # waits for patience + 1 epochs without improvement (> for ==)
+    return early_by_best_index(val_losses, patience + 1)
 
 
 # --- 7.6/7.7 batch norm

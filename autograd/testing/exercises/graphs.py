@@ -17,7 +17,7 @@ from ...graph import topological_order
 from ...value import Value
 from .core import ExerciseFailed, call, close, exercise, fmt, number, parts, why
 
-__all__ = ["Graph", "check_topological_sort", "check_backward", "check_central_difference"]
+__all__ = ["Graph", "check_topological_sort", "check_backward", "check_central_difference", "visited_on_push"]
 
 
 class Graph:
@@ -217,7 +217,7 @@ def _backward_mistake(g: Graph, leaf: int, got: float, expected: float) -> str:
     return why(got, expected)
 
 
-def _visited_on_push(root: Value) -> list[Value]:
+def visited_on_push(root: Value) -> list[Value]:
     """The classic wrong sort: a node is marked visited when pushed, so a reused node may come late."""
     order, visited, stack = [], {root}, [(root, False)]
     while stack:
@@ -239,7 +239,7 @@ def _flawed_backward(g: Graph, leaf: int, overwrite: bool = False, outer_factor:
     nodes = g.build()
     nodes[-1].grad = 1.0
     walk = {"children_first": lambda r: reversed(topological_order(r)), "parents_first": topological_order,
-            "visited_on_push": lambda r: reversed(_visited_on_push(r))}[order](nodes[-1])
+            "visited_on_push": lambda r: reversed(visited_on_push(r))}[order](nodes[-1])
     for node in walk:
         if node.fn is not None:
             ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])

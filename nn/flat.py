@@ -38,7 +38,8 @@ _DATA = operator.attrgetter("data")  # read 10^5 parameters' numbers without a P
 
 
 class FlatTrainer:
-    """One training run on flat arrays: ``step(idx) -> mean loss``, ``outputs()``, ``sync()``, ``reload()``.
+    """One training run on flat arrays, a :class:`nn.trainer.Trainer`: ``step(idx) -> mean loss``, ``outputs()``,
+    ``sync()``, ``reload()``.
 
     ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets, ``codes``
     each training sample's target as a position in ``compiled.keys``, ``dropouts`` the model's

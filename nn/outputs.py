@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import numbers
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import no_grad
 
 from . import losses
+from .step import forward_batch, penalty, to_floats
 
 __all__: list[str] = []  # shared within nn (fit, evaluate, checks); not part of nn's namespace
-
-
-def forward_batch(model: Any, xs: Sequence[Any]) -> list:
-    """The model's outputs (Values) for a batch: its ``forward_batch`` when it has one."""
-    batch = getattr(model, "forward_batch", None)
-    return batch(xs) if batch is not None else [model(x) for x in xs]
-
-
-def to_floats(o: Any) -> Any:
-    """One output as a float, or a list of floats for several outputs."""
-    if isinstance(o, Value):
-        return o.data
-    if isinstance(o, (list, tuple)):
-        return [v.data if isinstance(v, Value) else float(v) for v in o]
-    return float(o)
 
 
 @contextlib.contextmanager
@@ -92,11 +77,3 @@ def eval_loss(caller: str, loss_fn: Callable, regularizer: Callable | None, para
         if regularizer is not None:
             value += penalty(caller, regularizer, params).data
     return value
-
-
-def penalty(caller: str, regularizer: Callable, params: list[Value]) -> Value:
-    """``regularizer(params)``, checked to be a Value (a number becomes a constant Value)."""
-    result = regularizer(params)
-    if not isinstance(result, (Value, numbers.Real)):
-        raise TypeError(f"{caller}: the regularizer must return a Value, got {type(result).__name__}")
-    return result if isinstance(result, Value) else Value(float(result))

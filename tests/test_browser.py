@@ -13,6 +13,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -93,11 +94,12 @@ def test_playground_compiled_gradients_equal_eager_ones(settings):
     grads = []
     for compiled in (True, False):
         pg = playground.Playground(**settings, compiled=compiled)
-        loss = pg._gradients(pg.train[:7])
-        grads.append((loss, [p.grad for p in pg.params]))
-    (l1, g1), (l2, g2) = grads
+        loss = pg.train_batch(pg.train[:7])  # nn.train_step: gradients, then the optimiser's step
+        grads.append((loss, [p.grad for p in pg.params], [p.data for p in pg.params]))
+    (l1, g1, w1), (l2, g2, w2) = grads
     assert l1 == pytest.approx(l2, rel=1e-12)
     assert g1 == pytest.approx(g2, rel=1e-9, abs=1e-12)
+    assert w1 == pytest.approx(w2, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("dataset, epochs", [("xor", 400), ("moons", 400), ("circles", 400), ("spirals", 1500),
@@ -240,6 +242,9 @@ NO_NUMPY = textwrap.dedent("""
         losses.append(loss.data)
     tape = trace(lambda a, b: nn.losses.binary_cross_entropy(model([a, b]), 1.0), 0.0, 1.0)
     tape.value_and_grad(0.0, 1.0)
+    from nn import datasets
+    Xm, ym = datasets.moons(20, seed=0, labels="sign")
+    stepped = nn.train_step(model, nn.hinge, opt, Xm, ym).loss
     sys.path.insert(0, sys.argv[1])
     from chalkweb import lab, playground
     pg = playground.Playground("xor")
@@ -252,7 +257,7 @@ NO_NUMPY = textwrap.dedent("""
     except ModuleNotFoundError as e:
         fit = e.name
     print(json.dumps({"losses": losses, "numpy": "numpy" in sys.modules, "fit": fit, "drawn": drawn,
-                      "playground_epoch": pg.epoch}))
+                      "playground_epoch": pg.epoch, "moons": [Xm, ym], "stepped": stepped}))
 """)
 
 
@@ -265,6 +270,10 @@ def test_nn_builds_and_trains_models_without_numpy():
     assert r["losses"][-1] < 0.5 * r["losses"][0]
     assert r["fit"] == "numpy"  # the numpy-needing parts say what is missing, on first use
     assert r["drawn"] and r["playground_epoch"] == 3
+    from nn import datasets
+
+    X, y = datasets.moons(20, seed=0, labels="sign")  # with numpy: arrays of the same numbers
+    assert r["moons"] == [X.tolist(), y.tolist()] and math.isfinite(r["stepped"])
 
 
 def test_nn_lazy_names_cover_what_their_modules_export():

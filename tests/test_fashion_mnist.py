@@ -105,7 +105,7 @@ def test_fashion_mnist_refuses_labels_out_of_range_and_mismatched_counts(tmp_pat
     with pytest.raises(IdxError, match="label 10 outside the classes 0..9"):
         datasets.fashion_mnist(path=tmp_path)
     write_set(tmp_path, np.zeros((3, 28, 28)), np.array([0, 1]))
-    with pytest.raises(IdxError, match="images of shape"):
+    with pytest.raises(IdxError, match="train-labels-idx1-ubyte.gz: 2 labels for the 3 images of .*train-images"):
         datasets.fashion_mnist(path=tmp_path)
 
 
@@ -186,3 +186,48 @@ def _graph_svg_teaches(path):
     cells = [p for p in root.iter(svg + "polygon") if p.get("fill", "").startswith("#")
              and p.get("stroke") == "transparent"]
     assert len(cells) >= 4 * 784
+
+
+# --- issue 23 §5: the files are checked against what the format says Fashion-MNIST is ---------------------
+def _write(folder, images: bytes, labels: bytes) -> None:
+    (folder / "train-images-idx3-ubyte").write_bytes(images)
+    (folder / "train-labels-idx1-ubyte").write_bytes(labels)
+
+
+def _good_images(n: int = 3) -> bytes:
+    return idx_bytes(0x08, (n, 28, 28), bytes(n * 784))
+
+
+@pytest.mark.parametrize("values", [[2.7, 1.0, 0.5], [np.nan, 1.0, 2.0]])
+def test_float_labels_are_refused_naming_the_label_file(tmp_path, values):
+    _write(tmp_path, _good_images(), idx_bytes(0x0D, (3,), np.array(values, dtype=">f4").tobytes()))
+    with pytest.raises(IdxError, match=r"train-labels-idx1-ubyte: expected n labels as unsigned bytes .*float32"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_signed_or_wide_integer_labels_are_refused_too(tmp_path):
+    _write(tmp_path, _good_images(), idx_bytes(0x0C, (3,), np.array([1, 2, 3], dtype=">i4").tobytes()))
+    with pytest.raises(IdxError, match="train-labels-idx1-ubyte: .*int32"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_images_that_are_not_28x28_are_refused_naming_the_image_file(tmp_path):
+    _write(tmp_path, idx_bytes(0x08, (3, 2, 3), bytes(18)), idx_bytes(0x08, (3,), bytes(3)))
+    with pytest.raises(IdxError, match=r"train-images-idx3-ubyte: expected n >= 1 28x28 uint8 images .*\(3, 2, 3\)"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_a_well_formed_file_of_0_images_is_an_idx_error_naming_it_and_read_idx_gives_an_empty_array(tmp_path):
+    _write(tmp_path, idx_bytes(0x08, (0, 28, 28), b""), idx_bytes(0x08, (0,), b""))
+    with pytest.raises(IdxError, match=r"train-images-idx3-ubyte: expected n >= 1 .*\(0, 28, 28\)"):
+        datasets.fashion_mnist(path=tmp_path)
+    empty = read_idx(tmp_path / "train-images-idx3-ubyte")
+    assert empty.shape == (0, 28, 28) and empty.dtype == np.uint8
+
+
+def test_a_header_whose_sizes_overflow_int64_is_an_idx_error_naming_the_file(tmp_path):
+    path = tmp_path / "huge-idx3-ubyte"
+    for shape in ((2**32 - 1,) * 3, (2**31, 2**31, 4)):  # 2**64 wraps to 0 in int64 arithmetic
+        path.write_bytes(idx_bytes(0x08, shape, b""))
+        with pytest.raises(IdxError, match=r"huge-idx3-ubyte: shape .* needs [\d,]+ bytes of data, the file has 0"):
+            read_idx(path)

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backends import FLOAT, Block, Lane, contract, numpy_backend
-from ..errors import backward_error, forward_error
+from ..backends import Block, Lane, contract, numpy_backend
 from ..table import BUILTINS
 from .bound import FastReplay
 from .group import Group
@@ -256,7 +255,7 @@ class BatchPlan:
                 args = args + (b[:, None] if g.vary and not g.bias[0] else b,)
         else:
             args = g.gather(V, Inv)
-        out = g.op.forward(nb, *args)
+        out = g.op.forward_on(nb, *args)
         # backward reads the output back from V or I: the rule's array is freed now, not kept to the end
         if g.vary:
             V[g.out] = out
@@ -314,10 +313,9 @@ class BatchPlan:
             vals = [float(self._at(V, Inv, p, b)) for p in rec.parents(i)]
             try:
                 if backward:
-                    g.op.partials(FLOAT, float(self._at(V, Inv, first + i, b)), *vals)
+                    g.op.float_partials(float(self._at(V, Inv, first + i, b)), *vals, where=f"batch sample {b}")
                 else:
-                    g.op.forward(FLOAT, *vals)
+                    g.op.float_forward(*vals, where=f"batch sample {b}")
             except _MATH_ERRORS as e:
-                make = backward_error if backward else forward_error
-                return make(g.op, vals, e, f"batch sample {b}")
+                return e
         return None

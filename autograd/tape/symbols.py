@@ -69,11 +69,11 @@ class Sym:
     def __rtruediv__(self, o: Any) -> Any:
         return self._bin("/", o, True)
 
-    def __pow__(self, o: Any) -> Any:
-        return self._bin("**", o)
+    def __pow__(self, o: Any) -> Any:  # as m.pow: ``**`` only where it cannot make a complex number
+        return _pow(self, o)
 
     def __rpow__(self, o: Any) -> Any:
-        return self._bin("**", o, True)
+        return _pow(o, self)
 
     def __neg__(self) -> Any:
         return Sym("neg", "-", (self,))
@@ -114,8 +114,10 @@ def _atomic(x: Any) -> bool:
 def _pow(x: Any, n: Any) -> Any:
     if not _is_sym(x, n):
         return FLOAT.pow(x, n)
-    # An integral constant exponent can never make a complex number: plain ** is safe and fast.
-    if type(n) is float and math.isfinite(n) and n == math.floor(n) and abs(n) < 2**53:
+    # An integral constant exponent can never make a complex number: plain ** is safe and fast; any
+    # other goes through the float backend's pow, which refuses a negative base (Python's ** would
+    # give a complex number, which eager refuses too).
+    if type(n) in (float, int) and math.isfinite(n) and n == math.floor(n) and abs(n) < 2**53:
         return Sym("op", "**", (x, n))
     return _call("pow", x, n)
 

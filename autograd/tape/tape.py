@@ -7,8 +7,7 @@ import sys
 from functools import partial
 from typing import Any, Callable
 
-from ..backends import FLOAT
-from ..errors import backward_error, forward_error, names
+from ..errors import names
 from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
@@ -373,10 +372,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
     for i in range(rec.n_nodes):
         op = rec.ops[rec.codes[i]]
         xs = [vals[p] for p in rec.parents(i)]
-        try:
-            vals.append(op.forward(FLOAT, *xs))
-        except _MATH_ERRORS as e:
-            raise forward_error(op, xs, e, _where(rec.first_node + i, names, rec.first_node)) from None
+        vals.append(op.float_forward(*xs, where=_where(rec.first_node + i, names, rec.first_node)))
     if not grad:
         return
     grads = [0.0] * len(vals)
@@ -386,11 +382,8 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
         op = rec.ops[rec.codes[i]]
         s = rec.first_node + i
         xs = [vals[p] for p in rec.parents(i)]
-        try:
-            for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
-                grads[p] += grads[s] * d
-        except _MATH_ERRORS as e:
-            raise backward_error(op, xs, e, _where(s, names, rec.first_node)) from None
+        for p, d in zip(rec.parents(i), op.float_partials(vals[s], *xs, where=_where(s, names, rec.first_node))):
+            grads[p] += grads[s] * d
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:

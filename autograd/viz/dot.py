@@ -48,7 +48,8 @@ UNKNOWN_GRAD = 'color="#b8b8b8" fontcolor="#a8a8a8"'
 class GraphvizNotInstalledError(RuntimeError):
     """Rendering needs the Graphviz ``dot`` executable, which is not installed (see INSTALL_HELP).
 
-    The instances actually raised also subclass ``graphviz.ExecutableNotFound``.
+    The instances actually raised are of ``autograd.viz.dot.GraphvizNotFound``, which also subclasses
+    ``graphviz.ExecutableNotFound``.
     """
 
 
@@ -104,9 +105,16 @@ def graphviz_module() -> tuple[Any, type, type]:
         save = _save  # replaces graphviz's save, which writes the DOT source only
         show = _show
 
-    Digraph.__module__ = __name__
-    GraphvizNotFound.__module__ = __name__
+    Digraph.__module__ = GraphvizNotFound.__module__ = __name__
+    Digraph.__qualname__, GraphvizNotFound.__qualname__ = "Digraph", "GraphvizNotFound"  # as printed
     return graphviz, Digraph, GraphvizNotFound
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd.viz.dot.GraphvizNotFound``, the class raised (made with graphviz, imported on first use)."""
+    if name == "GraphvizNotFound":
+        return graphviz_module()[2]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _SAVE_FORMATS = ("svg", "png", "pdf", "dot")

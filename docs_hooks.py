@@ -106,7 +106,9 @@ class _Doctests(Extension):
 # mkdocstrings prints as written.  SphinxRoles (a Griffe extension, named in mkdocs.yml) rewrites each
 # role once the package is loaded into an autorefs element for the full path of the object it names:
 # a link where that object has a page, its name as code where it has none.
-ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const):`(~?)([^`<]+?)`")
+# A role's text is a target (~ shows its last part only, ! names it without a link) or "title <target>".
+ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const|any):`([~!]?)([^`]+?)`")
+_TITLED = re.compile(r"(.*?)\s*<([^<>]+)>", re.S)
 
 
 class SphinxRoles(GriffeExtension):
@@ -116,7 +118,7 @@ class SphinxRoles(GriffeExtension):
         by_name = _paths_by_name(loader.modules_collection.members.values())
         for obj in _objects([pkg]):
             if obj.docstring is not None and ":" in obj.docstring.value:
-                obj.docstring.value = ROLE.sub(lambda m, o=obj: _link(o, m[2].strip(), m[1] == "~", by_name),
+                obj.docstring.value = ROLE.sub(lambda m, o=obj: _link(o, m[2].strip(), m[1], by_name),
                                                obj.docstring.value)
 
 
@@ -143,9 +145,14 @@ def _paths_by_name(roots: Any) -> dict[str, list[str]]:
     return index
 
 
-def _link(obj: Object, target: str, short: bool, by_name: dict[str, list[str]]) -> str:
+def _link(obj: Object, text: str, mark: str, by_name: dict[str, list[str]]) -> str:
+    """One role as an autorefs link; ``mark``: "~" (show the last part), "!" (no link) or ""."""
+    titled = _TITLED.fullmatch(text)
+    title, target = (titled[1], titled[2].strip()) if titled and titled[1] else (None, text)
     target = target.lstrip(".")
-    shown = target.rsplit(".", 1)[-1] if short else target
+    shown = title or (target.rsplit(".", 1)[-1] if mark == "~" else target)
+    if mark == "!":
+        return f"<code>{html.escape(shown)}</code>"
     path = _resolve(obj, target, by_name)
     return f'<autoref identifier="{html.escape(path)}" optional><code>{html.escape(shown)}</code></autoref>'
 

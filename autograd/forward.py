@@ -60,13 +60,18 @@ def tangents(
     nodes (an input's tangent is added to whatever flows into it), and with ``create_graph=True``
     the partials are evaluated on Values, so each tangent is a Value that can be differentiated.
     """
-    return _sweep(topological_order([o for o in outputs if isinstance(o, Value)]),
-                  outputs, inputs, input_tangents, create_graph, "tangents")
+    return _sweep(_sweep_order(outputs), outputs, inputs, input_tangents, create_graph, "tangents")
+
+
+def _sweep_order(outputs: Sequence[Any]) -> list[Value]:
+    """The nodes a forward sweep visits, parents first; refused inside own_work before any graph walk, so
+    the message names forward mode, the entry the student called."""
+    refuse_in_own_work("autograd's forward mode (jvp, jacfwd, tangents)")
+    return topological_order([o for o in outputs if isinstance(o, Value)])
 
 
 def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], input_tangents: Sequence[Any],
            create_graph: bool, where: str) -> list[Any]:
-    refuse_in_own_work("autograd's forward mode (jvp, jacfwd)")
     seeds: dict[Value, Any] = {}
     for x, t in zip(inputs, input_tangents):
         seeds[x] = t if x not in seeds else plus(seeds[x], t)
@@ -124,8 +129,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         nested = nested or contains_value(list(tangents))
         single = not isinstance(out, (list, tuple))
         outs = [scalar_output(out, "jvp")] if single else sequence_output(out, "jvp")
-        ts = _sweep(topological_order([o for o in outs if isinstance(o, Value)]), outs, flat, flat_t,
-                    nested, "jvp")
+        ts = _sweep(_sweep_order(outs), outs, flat, flat_t, nested, "jvp")
     values = [finish(o, nested) for o in outs]
     ts = [finish(t, nested) for t in ts]
     return (values[0], ts[0]) if single else (values, ts)
@@ -175,7 +179,7 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callabl
         with enable_grad():
             nested, flat, _, out = evaluate(f, args, spec, "jacfwd")
             outs = sequence_output(out, "jacfwd")
-            order = topological_order([o for o in outs if isinstance(o, Value)])  # shared by the n sweeps
+            order = _sweep_order(outs)  # shared by the n sweeps
             # Seeding only x_j: the sweep for column j visits the nodes that depend on x_j.
             columns = [_sweep(order, outs, [x], [1.0], nested, "jacfwd") for x in flat]
         return [[finish(col[i], nested) for col in columns] for i in range(len(outs))]

@@ -39,8 +39,9 @@ def write_pictures(model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: 
                 fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
                 plt.close(fig)
                 written.append("decision_boundary.png")
-    with stage("drawing graph.svg (one training sample's loss)"):
+    with stage("drawing graph.svg (one training sample's loss)") as outcome:
         drawn, note = draw_graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"), classes)
+        outcome += [] if drawn else ["skipped"]
     notes += [note] if note else []
     written += ["graph.svg"] if drawn else []
     return notes
@@ -49,14 +50,14 @@ def write_pictures(model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: 
 def draw_graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str,
                classes: Sequence[str] | None = None) -> tuple[bool, str]:
     """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
+    import graphviz
+
     from autograd import Value
 
     from . import loss_graph
 
     model.eval()
     try:
-        import graphviz
-
         i, why = loss_graph.choose_sample(model, X, y, loss_fn)
         x = [Value(float(v), label=f"x[{k}]") for k, v in enumerate(X[i])]
         target = y[i].tolist() if hasattr(y[i], "tolist") else y[i]
@@ -75,7 +76,7 @@ def draw_graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path:
         source, note = loss_graph.loss_graph_dot(loss, title, penalty, classes=classes,
                                                  target=_class_of(outputs, target))
         svg = graphviz.Source(source).pipe(format="svg")
-    except Exception as error:  # graphviz (the Python package or its 'dot' program) missing or failing
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as error:  # Graphviz's 'dot' missing or failing
         return False, f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
     finally:
         for p in model.parameters():

@@ -28,6 +28,7 @@ import numpy as np
 
 import autograd
 from autograd import Value, no_grad, trace
+from autograd.table import OPS
 from autograd.tape import Tape
 
 from . import losses
@@ -121,10 +122,11 @@ class CompiledModel:
         if masked:
             self._tapes[-1] = self._trace(None)
 
-    def traced_with(self, loss: Callable) -> bool:
-        """Whether this graph was traced with ``loss`` (or an equal bound method: ``model.loss`` is a new
-        object at each access)."""
-        return same_loss(self._loss, loss)
+    def trace_with(self, loss: Callable) -> None:
+        """Trace later targets with ``loss``: one whose :func:`nn.structure.state` equals the traced one's
+        (the same lambda written again in the next fit's call) computes the same graph."""
+        if not same_loss(self._loss, loss):
+            self._loss = weak(loss)
 
     # --- tracing ------------------------------------------------------------------------------------
     def _trace(self, k: int | None) -> Tape:
@@ -270,8 +272,9 @@ class TargetKeys:
 
 def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: TargetKeys, nin: int,
                    modules: list | None = None, structure: tuple | None = None) -> CompiledModel:
-    """The model's traced training graph, from the cache when this model, loss and targets were traced
-    before and neither the model's nor the loss's state changed since (:func:`nn.structure.state`; a
+    """The model's traced training graph, from the cache when this model, an equal loss (by its state,
+    so a lambda written anew in each fit's call) and these targets were traced before and neither the
+    model's nor the loss's state changed since (:func:`nn.structure.state`; a
     second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
     ``structure``: :func:`nn.structure.fingerprint` of ``modules`` when the caller has it."""
     distinct = set(keys.distinct)
@@ -280,13 +283,15 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
     try:
         # the modules' and the loss's state by value: what a user changes between fits (an alpha, a
         # lambda's margin) is traced anew, as model(x) and eager training see it
-        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss))
+        # and the op table: an op replaced by defop(..., replace=True) changes what model(x) makes
+        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss),
+               tuple(OPS.values()))
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
-    if cached is not None and cached[0] == key and cached[1].traced_with(loss) and cached[1].masked == masked and \
-            distinct <= cached[1].position.keys():
+    if cached is not None and cached[0] == key and cached[1].masked == masked and distinct <= cached[1].position.keys():
         found: CompiledModel = cached[1]
+        found.trace_with(loss)  # the key holds the loss's state: an equal loss, another object, is the same graph
         return found
     compiled = CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
     _CACHE[model] = (key, compiled)

@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from autograd import Value, topological_order
+from autograd.table import BUILTINS
 from autograd.viz import number_text
 
 __all__ = ["MAX_NEURONS", "MAX_WEIGHTS", "SHOWN_PER_LAYER", "choose_sample", "loss_graph_dot"]
@@ -80,7 +81,7 @@ def _neurons(nodes: list[Value]) -> tuple[list[_Neuron], dict[Value, _Neuron]]:
             users.setdefault(p, []).append(v)
     found = []
     for v in nodes:
-        if v.op != "dot":
+        if v.fn is not BUILTINS["dot"]:  # the built-in w·x+b only: a replaced dot may mean anything
             continue
         n = len(v.parents) // 2
         ws, xs = list(v.parents[:n]), list(v.parents[n: 2 * n])

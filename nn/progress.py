@@ -47,14 +47,16 @@ class Progress:
 
 
 @contextlib.contextmanager
-def stage(what: str) -> Iterator[None]:
+def stage(what: str) -> Iterator[list[str]]:
     """One stdout line per step after training: its name as it starts (a long step is never silence),
-    its time when it ends, e.g. ``scoring the 60000 training samples ... 4.1 s``."""
+    its time when it ends, e.g. ``scoring the 60000 training samples ... 4.1 s``.  A step that did not
+    do its work says so instead of its time: ``with stage(...) as outcome: outcome.append("skipped")``."""
     print(f"{what} ...", end="", flush=True)
     start = time.perf_counter()
+    outcome: list[str] = []
     try:
-        yield
+        yield outcome
     except BaseException:
         print(" failed", flush=True)
         raise
-    print(f" {time.perf_counter() - start:.1f} s", flush=True)
+    print(f" {' '.join(outcome) or f'{time.perf_counter() - start:.1f} s'}", flush=True)

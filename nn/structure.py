@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 import weakref
 from typing import Any, Callable
@@ -46,13 +47,31 @@ def fingerprint(modules: list) -> tuple:
     (given the same modes).  TypeError for an object without attributes (``vars``)."""
     out: list = []
     seen: dict[int, tuple[int, Any]] = {}  # an object shared by many neurons (a layer's Activation) is read once
+    for m in modules:  # read here, attribute by attribute: met again inside another one, by its place
+        seen.setdefault(id(m), (len(seen), m))
     for m in modules:
         out.append(id(m))
+        _add_state(type(m), out, seen)
         for k, v in vars(m).items():
             if k not in _NOT_STRUCTURE:
                 out.append(k)
                 _add_state(v, out, seen)
     return tuple(out)
+
+
+_LIBRARIES = frozenset(sys.stdlib_module_names) | {"nn", "autograd", "numpy"}
+
+
+def _own(module: Any) -> bool:
+    """Whether a module name is the user's own code (a notebook, a script, their package), not Python's,
+    numpy's or chalkgrad's: only the user's own classes and functions hold state a user edits between
+    fits (a class attribute, a global an own function reads); a library's by identity alone."""
+    return isinstance(module, str) and module.partition(".")[0] not in _LIBRARIES
+
+
+def _own_class(obj: Any) -> bool:
+    """Whether ``obj`` is a class of the user's own: its body (class attributes, methods) is state."""
+    return isinstance(obj, type) and _own(obj.__module__)
 
 
 _DATA = (int, float, complex, str, bytes, bool, type(None))
@@ -65,11 +84,14 @@ def state(obj: Any) -> tuple:
 
     Numbers and strings by value; lists, tuples and dicts item by item; a Value by identity (a tape
     reads its ``.data`` live, so training changes nothing here, while a Value replaced by another
-    does); a Module by identity (its own attributes are in the fingerprint); a function by its code,
-    defaults, closure cells and the numbers, strings and functions its code names as globals (a
-    lambda's ``margin`` set at the top of a notebook); a ``functools.partial`` by its function and
-    arguments; a bound method by its function and its object; any other object (an ``Activation``)
-    by its class and attributes.  No recursion: an explicit stack; each object is read once."""
+    does); a Module by its attributes (in a fingerprint, the modules walked are read once, attribute
+    by attribute, and by their place where met again); a function by its code,
+    defaults, closure cells and, for a function of the user's own, the globals its code names (a
+    lambda's ``margin`` or class weights set at the top of a notebook; not modules, nor library
+    classes); a ``functools.partial`` by its function and arguments; a bound method by its function
+    and its object; any other object (an ``Activation``) by its class and attributes; a class of the
+    user's own (a Module subclass, a loss object's class) by its body too, the class attributes and
+    methods.  No recursion: an explicit stack; each object is read once."""
     out: list = []
     _add_state(obj, out, {})
     return tuple(out)
@@ -85,7 +107,7 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
             add(t)
             add(v)
             continue
-        if t is Value or isinstance(v, Module) or isinstance(v, _BY_IDENTITY):
+        if t is Value or (isinstance(v, _BY_IDENTITY) and not _own_class(v)):
             add(id(v))  # a Value a tape read stays alive in the tape, so its id is not reused meanwhile
             continue
         first = seen.get(id(v))
@@ -111,7 +133,7 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
             add(code)  # code objects compare by their instructions and constants
             stack.append((v.__defaults__, v.__kwdefaults__,
                           tuple(c.cell_contents for c in v.__closure__ or () if _filled(c)),
-                          _named_globals(code, v.__globals__)))
+                          _named_globals(code, v.__globals__) if _own(v.__module__) else ()))
         elif t is types.MethodType:
             add(t)
             stack.append(v.__self__)
@@ -119,11 +141,21 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
         elif t is functools.partial:
             add(t)
             stack.append((v.func, v.args, v.keywords))
+        elif isinstance(v, Module):  # one the walk of modules did not reach (in a dict, a '_' attribute, a closure)
+            add(t)
+            stack.append(t)
+            stack.append({k: x for k, x in vars(v).items() if k != "_masks"})  # its mode too: fit does not set it
+        elif isinstance(v, type):  # a class of the user's own: its body and its own bases
+            add(v)
+            stack.extend(k for k in v.__mro__[1:] if _own_class(k))
+            stack.append(dict(vars(v)))
         elif hasattr(v, "shape") and hasattr(v, "tobytes"):  # a numpy array
             add((t, v.shape, str(v.dtype), v.tobytes()))
         elif hasattr(v, "__dict__"):
             add(t)
             stack.append(vars(v))
+            if _own_class(t):
+                stack.append(t)
         else:
             add(id(v))
 
@@ -136,8 +168,9 @@ def _filled(cell: Any) -> bool:
 
 
 def _named_globals(code: Any, namespace: dict) -> tuple:
-    """(name, value) of the globals ``code`` and the code nested in it name, for those that are numbers,
-    strings or functions (modules and classes are not state a user edits between fits)."""
+    """(name, value) of the globals ``code`` and the code nested in it name: numbers, strings, functions,
+    lists, arrays, objects and the user's own classes (a loss's class weights ``W = np.array(...)``);
+    not modules nor Python's or nn's classes, which are not state a user edits between fits."""
     names: list = []
     codes = [code]
     while codes:
@@ -147,7 +180,7 @@ def _named_globals(code: Any, namespace: dict) -> tuple:
     out = []
     for name in dict.fromkeys(names):
         v = namespace.get(name, _MISSING)
-        if type(v) in _DATA or type(v) is types.FunctionType:
+        if v is not _MISSING and not isinstance(v, types.ModuleType) and (not isinstance(v, type) or _own_class(v)):
             out.append((name, v))
     return tuple(out)
 

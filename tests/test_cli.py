@@ -411,3 +411,30 @@ def test_loss_png_has_whole_epoch_ticks_and_the_test_accuracy(tmp_path, capsys):
     assert list(metric_ax.get_lines()[1].get_ydata()) == curve
     assert [line.get_label() for line in loss_ax.get_lines()] == ["train"]
     plt.close(fig)
+
+
+def test_without_graphvizs_dot_the_drawing_stage_says_skipped(tmp_path):
+    """No 'dot' program on PATH: training and the other files are written, and the graph.svg stage line
+    says it was skipped (not a time, as if it had drawn), with the reason after."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg",
+               PATH=str(tmp_path / "no-programs"))
+    proc = subprocess.run([sys.executable, "-m", "nn", "train", "--dataset", "xor", "--epochs", "2", "--no-progress",
+                           "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "drawing graph.svg (one training sample's loss) ... skipped\n" in proc.stdout, proc.stdout
+    assert "graph.svg skipped: cannot run graphviz (ExecutableNotFound" in proc.stdout
+    assert not (tmp_path / "run" / "graph.svg").exists() and (tmp_path / "run" / "model.json").exists()
+
+
+def test_a_bug_while_building_the_graph_is_not_reported_as_missing_graphviz(tmp_path, monkeypatch):
+    from nn import cli_pictures, loss_graph
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in the drawing code")
+
+    monkeypatch.setattr(loss_graph, "loss_graph_dot", broken)
+    model = nn.MLP(2, [3, 1], seed=0)
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([1.0, -1.0])
+    with pytest.raises(KeyError, match="a bug in the drawing code"):
+        cli_pictures.draw_graph(model, X, y, nn.losses.get("squared_error"), None, str(tmp_path / "g.svg"))
+    assert model.training and all(p.grad == 0.0 for p in model.parameters())  # restored all the same

@@ -268,3 +268,162 @@ def test_compiled_fit_sees_every_kind_of_change_between_fits(seed):
     for compile in (True, None):
         got = _twice(make, change, compile, "mse", Y_SIGN)
         assert np.abs(got - eager).max() <= 1e-9, (what, compile)
+
+
+# --- state outside the modules' attributes: the op table, a custom Module's class and globals ----------
+def test_a_builtin_op_replaced_between_fits_is_trained_with():
+    """defop("tanh", replace=True) between two fits: the next compiled fit builds with the new tanh, as
+    eager training and model(x) do (the cached tape held the old one)."""
+    from autograd import defop, ops
+    from autograd.table import BUILTINS
+
+    builtin = BUILTINS["tanh"]
+
+    def make():
+        ops.register(builtin)
+        return nn.MLP(2, [8, 1], activation="tanh", seed=0)
+
+    def doubled_tanh(model):
+        defop("tanh", forward=lambda m, x: 2.0 * builtin.forward(m, x),
+              partials=lambda m, out, x: tuple(2.0 * d for d in builtin.partials(m, out / 2.0, x)), replace=True)
+
+    try:
+        _sees_the_change(make, doubled_tanh)
+    finally:
+        ops.register(builtin)
+
+
+SCALE = 1.0
+
+
+class _Scaled(nn.Module):
+    """A user's own model: an MLP times a class attribute and a global, read when called."""
+
+    factor = 1.0
+
+    def __init__(self):
+        self.inner = nn.MLP(2, [4, 1], seed=0)
+        self.nin = 2
+
+    def __call__(self, x):
+        return self.inner(x) * (_Scaled.factor * SCALE)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+
+def _scaled(factor=1.0, scale=1.0):
+    global SCALE
+    _Scaled.factor, SCALE = factor, scale
+    return _Scaled()
+
+
+def test_a_custom_modules_class_attribute_changed_between_fits_is_trained_with():
+    try:
+        _sees_the_change(_scaled, lambda m: setattr(_Scaled, "factor", 3.0), compiles=(True,))
+    finally:
+        _scaled()
+
+
+def test_a_custom_module_reading_a_changed_global_is_trained_with():
+    try:
+        _sees_the_change(_scaled, lambda m: _scaled(scale=3.0), compiles=(True,))
+    finally:
+        _scaled()
+
+
+def test_a_custom_model_fitted_twice_is_traced_once(monkeypatch):
+    from nn import compiled
+
+    traced = []
+    real = compiled.CompiledModel._trace
+    monkeypatch.setattr(compiled.CompiledModel, "_trace", lambda self, k: traced.append(k) or real(self, k))
+    model = _scaled()
+    for _ in range(3):
+        _fit(model, True, "mse", Y_SIGN)
+    assert len(traced) == 1
+
+
+class _Margin:
+    """A loss object whose class holds its margin."""
+
+    margin = 1.0
+
+    def __call__(self, out, y):
+        return (out - y * _Margin.margin) ** 2
+
+
+def test_a_loss_objects_class_attribute_changed_between_fits_is_trained_with():
+    def make():
+        _Margin.margin = 1.0
+        return nn.MLP(2, [4, 1], seed=0)
+
+    try:
+        _sees_the_change(make, lambda m: setattr(_Margin, "margin", 3.0), loss=_Margin(), compiles=(True,))
+    finally:
+        _Margin.margin = 1.0
+
+
+CLASS_WEIGHTS = np.array([1.0, 1.0])
+
+
+def _weighted(out, y):
+    return (out - y) ** 2 * float(CLASS_WEIGHTS[0 if y < 0 else 1])
+
+
+def test_a_loss_reading_a_changed_global_array_is_trained_with():
+    global CLASS_WEIGHTS
+
+    def make():
+        global CLASS_WEIGHTS
+        CLASS_WEIGHTS = np.array([1.0, 1.0])
+        return nn.MLP(2, [4, 1], seed=0)
+
+    def reweight(model):
+        global CLASS_WEIGHTS
+        CLASS_WEIGHTS = np.array([1.0, 5.0])
+
+    try:
+        _sees_the_change(make, reweight, loss=_weighted, compiles=(True,))
+        _sees_the_change(make, lambda m: CLASS_WEIGHTS.__setitem__(1, 5.0), loss=_weighted, compiles=(True,))
+    finally:
+        CLASS_WEIGHTS = np.array([1.0, 1.0])
+
+
+def test_a_loss_lambda_written_again_in_each_fit_is_traced_once(monkeypatch):
+    """A notebook cell that calls fit(..., loss=lambda ...) again makes a new, equal function each time:
+    the same graph, not traced again."""
+    from nn import compiled
+
+    traced = []
+    real = compiled.CompiledModel._trace
+    monkeypatch.setattr(compiled.CompiledModel, "_trace", lambda self, k: traced.append(k) or real(self, k))
+    model = nn.MLP(2, [4, 1], seed=0)
+    for _ in range(3):
+        _fit(model, True, lambda out, y: (out - y) ** 2, Y_SIGN)
+    assert len(traced) == 1
+    _fit(model, True, lambda out, y: 2.0 * (out - y) ** 2, Y_SIGN)  # another loss: traced with it
+    assert len(traced) == 2
+
+
+class _InADict(nn.Module):
+    """A model that keeps its body where the walk of modules does not look (a dict, as torch's ModuleDict)."""
+
+    def __init__(self):
+        self.blocks = {"body": nn.MLP(2, [6, 1], activation="leaky_relu", seed=0)}
+        self._spare = nn.MLP(2, [6, 1], activation="leaky_relu", seed=1)  # a '_' attribute: not a child either
+        self.nin = 2
+
+    def __call__(self, x):
+        return self.blocks["body"](x) + self._spare(x)
+
+    def parameters(self):
+        return self.blocks["body"].parameters() + self._spare.parameters()
+
+
+@pytest.mark.parametrize("where", ["dict", "underscore"])
+def test_a_change_in_a_module_kept_in_a_dict_or_private_attribute_is_trained_with(where):
+    def change(model):
+        _set_hyper("alpha", 0.9)(model.blocks["body"] if where == "dict" else model._spare)
+
+    _sees_the_change(_InADict, change, compiles=(True,))

@@ -3,6 +3,7 @@
 
 The masters themselves (solutions in) run as notebooks in the default test run (nbmake)."""
 
+import collections
 import json
 import math
 import random
@@ -227,19 +228,8 @@ def subtract(p, node, d):
     p.grad -= node.grad * d
 
 
-def topo_visited_on_push(root):  # a very common iterative DFS: marks a node visited when it is pushed
-    order, visited, stack = [], {root}, [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for p in node.parents:
-            if p not in visited:
-                visited.add(p)
-                stack.append((p, False))
-    return order
+# a very common iterative DFS that marks a node visited when it is pushed: the check's own model of it
+topo_visited_on_push = exercises.graphs.visited_on_push
 
 
 def topo_recursive_with_a_higher_limit(root):
@@ -278,6 +268,17 @@ def accumulate(p, node, d):
 
 def sig(x):
     return 1 / (1 + math.exp(-x))
+
+
+def imperial_by_hand(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+    """The 3-2-1 network's numbers in the keys' order, with numpy."""
+    s_a, s_b = np.dot(w_a, x) + b_a, np.dot(w_b, x) + b_b
+    f_a, f_b = max(s_a, 0.0), max(s_b, 0.0)
+    s_c = w_c[0] * f_a + w_c[1] * f_b + b_c
+    f_c = max(s_c, 0.0)
+    delta_c = (f_c - y) * (s_c > 0)
+    delta_b = delta_c * w_c[1] * (s_b > 0)
+    return f_a, f_b, f_c, 0.5 * (f_c - y) ** 2, delta_c, delta_b, w_b[2] - lr * delta_b * x[2]
 
 
 def imperial(**changes):
@@ -533,16 +534,8 @@ def early_keeps_last(val_losses, patience):
     return len(val_losses), len(val_losses)
 
 
-def early_one_late(val_losses, patience):
-    best, best_epoch, waited = math.inf, 0, 0
-    for epoch, loss in enumerate(val_losses, 1):
-        if loss < best:
-            best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-            if waited > patience:
-                return epoch, best_epoch
-    return len(val_losses), best_epoch
+def early_one_late(val_losses, patience):  # waits for patience + 1 epochs without improvement (> for ==)
+    return early_by_best_index(val_losses, patience + 1)
 
 
 # --- 7.6/7.7 batch norm
@@ -730,7 +723,7 @@ def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
     assert sys.getrecursionlimit() == limit  # restored, whatever the student's code set
     message = str(failed.value)
     assert message.startswith(f"{name}: ") and says in message, message
-    assert "\n" not in message and len(message) < 400
+    assert "\n" not in message and "  " not in message and len(message) < 400  # one line, no double space
     assert failed.value._render_traceback_() == [f"✗ {message}"]  # Jupyter shows this line, no traceback
     assert capsys.readouterr().out == ""  # no pass line
 
@@ -835,9 +828,14 @@ def test_hidden_tests_use_other_numbers_per_course_seed(monkeypatch, capsys):
     ("batchnorm_backward", lambda x, gamma, eps, dy: {k: np.asarray(v) for k, v in
                                                       zip(("dx", "dgamma", "dbeta"), bn_backward()(x, gamma, eps, dy)
                                                           .values())}),
+    ("momentum_step", lambda w, a, g, lr, m: np.array([np.array(w) - (m * np.array(a) + lr * np.array(g)),
+                                                       m * np.array(a) + lr * np.array(g)])),
+    ("topological_sort", lambda root: collections.deque(topo_iterative_reference(root))),
+    ("imperial_example", lambda *args: np.array(imperial_by_hand(*args))),
 ], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed",
         "softmax-numpy", "backprop-lists", "permute-numpy", "bias-numpy", "batches-numpy", "loop-model-zero-grad",
-        "early-numpy-list", "batchnorm-dict-arrays"])
+        "early-numpy-list", "batchnorm-dict-arrays", "momentum-one-2-row-array", "topological-sort-deque",
+        "imperial-numpy-array"])
 def test_right_answers_in_any_reasonable_form_pass(name, answer):
     assert check(name, answer, quiet=True) and check(name, answer, hidden=True, quiet=True)
 
@@ -1013,6 +1011,85 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert x.grad == 5.0
 
 
+def one_hidden_unit_by_backward(w, w1, x):
+    a, b = Value(w), Value(w1)
+    (a * (b * x).sigmoid()).backward()
+    return a.grad, b.grad
+
+
+def switch_cleared(w, w1, x):  # a student who read autograd/modes.py
+    from autograd import modes
+
+    modes.OWN_WORK[0] = ""
+    return one_hidden_unit_by_backward(w, w1, x)
+
+
+def switch_cleared_and_restored(w, w1, x):
+    from autograd import modes
+
+    saved, modes.OWN_WORK[0] = modes.OWN_WORK[0], ""
+    try:
+        return one_hidden_unit_by_backward(w, w1, x)
+    finally:
+        modes.OWN_WORK[0] = saved
+
+
+def switch_off_by_a_nested_block(w, w1, x):
+    from autograd.modes import own_work
+
+    with own_work(""):
+        return one_hidden_unit_by_backward(w, w1, x)
+
+
+@pytest.mark.parametrize("answer", [switch_cleared, switch_cleared_and_restored, switch_off_by_a_nested_block])
+def test_a_student_who_switches_own_work_off_still_scores_nothing(answer):
+    from autograd import modes
+
+    with pytest.raises(ExerciseFailed, match="^one_hidden_unit: this exercise asks you to write it yourself: "):
+        check("one_hidden_unit", answer)
+    assert modes.OWN_WORK[0] == ""  # and the switch is off again after the check
+    assert grad(lambda a: a * a)(3.0) == 6.0
+
+
+def test_catching_own_work_error_and_then_doing_it_by_hand_passes():
+    from autograd.modes import OwnWorkError
+
+    def tries_the_engine_first(w, w1, x):
+        try:
+            return one_hidden_unit_by_backward(w, w1, x)
+        except OwnWorkError:
+            v = 1 / (1 + math.exp(-w1 * x))
+            return v, w * v * (1 - v) * x
+
+    assert check("one_hidden_unit", tries_the_engine_first, quiet=True)
+    assert check("one_hidden_unit", tries_the_engine_first, hidden=True, quiet=True)
+
+
+def test_matrix_backprop_keeps_no_answer_where_the_students_code_can_read_it():
+    def reads_the_checks_frames(W1, b1, W2, b2, x, y):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for value in frame.f_locals.values():
+                if isinstance(value, dict) and "grad_W1" in value:
+                    return value
+            frame = frame.f_back
+        return {"grad_W1": W1 * 0, "grad_b1": b1 * 0, "grad_W2": W2 * 0, "grad_b2": b2 * 0}
+
+    with pytest.raises(ExerciseFailed, match=r"grad_W1\[1\]\[0\]: expected -0.342, got 0"):
+        check("matrix_backprop", reads_the_checks_frames)
+
+
+def test_a_float_index_in_a_minibatch_is_named_as_a_float():
+    def float_indices(n, batch_size, rng):
+        order = [float(i) for i in range(n)]
+        rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+    with pytest.raises(ExerciseFailed, match=r"batch 0 should hold whole numbers \(indices\), got float \d\.0$"):
+        check("minibatches", float_indices)
+
+
 def test_a_generator_that_fails_while_it_yields_is_one_line():
     def minibatches(n, batch_size, rng):
         yield [0]
@@ -1044,3 +1121,132 @@ def test_matrix_backprops_hidden_networks_expose_a_missing_or_wrong_relu_derivat
         with pytest.raises(ExerciseFailed, match=says):
             check("matrix_backprop", wrong, seed=seed)
     assert check("matrix_backprop", backprop_with(), seed=seed, quiet=True)
+
+
+def test_forward_mode_in_a_do_it_yourself_exercise_is_named_as_forward_mode():
+    from autograd import jvp
+
+    def by_jvp(w, w1, x):
+        f = lambda a, b: a * (b * x).sigmoid()  # noqa: E731
+        return jvp(f, (w, w1), (1.0, 0.0))[1], jvp(f, (w, w1), (0.0, 1.0))[1]
+
+    with pytest.raises(ExerciseFailed, match=r"one_hidden_unit must not call autograd's forward mode \(jvp, "):
+        check("one_hidden_unit", by_jvp)
+
+
+def shortcut_pattern():
+    """The grep pattern docs/teaching.md gives instructors for submissions that deserve a read."""
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    block = text.split("<!-- shortcut-grep:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return re.search(r"grep -lE '([^']+)'", block)[1]
+
+
+@pytest.mark.parametrize("shortcut", [
+    "def check_xor(*args, **kwargs):\n    return True",
+    'from autograd import modes\nmodes.OWN_WORK[0] = ""',
+    'os.environ["CHALKGRAD_COURSE_SEED"] = "0"',
+    "from autograd.testing.exercises.networks import _xor_reference",
+    "import torch",
+    "saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.startswith('autograd')}",
+    "importlib.reload(autograd.modes)",
+    'out = subprocess.run([sys.executable, "-c", code])',
+    "sys._getframe(1).f_locals",
+    "partials=lambda m, out, x: ops.TANH.partials(m, out, x)",
+])
+def test_the_instructors_grep_finds_each_shortcut_it_lists_and_no_master(shortcut):
+    pattern = re.compile(shortcut_pattern())  # grep -E's syntax here is also Python's
+    assert pattern.search(json.dumps({"cells": [{"source": shortcut}]}))  # as the .ipynb file holds it
+    for master in MASTERS.glob("*.ipynb"):
+        assert not pattern.search(master.read_text(encoding="utf-8")), master.name
+
+
+def test_one_hidden_unit_says_when_the_two_derivatives_are_swapped():
+    def swapped(w, w1, x):
+        v = 1 / (1 + math.exp(-w1 * x))
+        return w * v * (1 - v) * x, v
+
+    with pytest.raises(ExerciseFailed, match=r"^one_hidden_unit: df/dw at .*: expected 0.768525, got 0.0933946 "
+                                             r"\(the two are swapped: return \(df/dw, df/dw1\), in that order\)$"):
+        check("one_hidden_unit", swapped)
+
+
+def test_early_stopping_says_epochs_count_from_one_when_they_count_from_zero():
+    def from_zero(val_losses, patience):
+        best, best_epoch, waited = math.inf, 0, 0
+        for epoch, loss in enumerate(val_losses):
+            if loss < best:
+                best, best_epoch, waited = loss, epoch, 0
+            else:
+                waited += 1
+                if waited == patience:
+                    return epoch, best_epoch
+        return len(val_losses) - 1, best_epoch
+
+    with pytest.raises(ExerciseFailed, match=r"stop_epoch: expected 6, got 5 \(epochs count from 1: the first epoch is "
+                                             r"epoch 1, as enumerate\(val_losses, 1\) gives\)$"):
+        check("early_stopping", from_zero)
+
+
+def test_batchnorm_backward_names_the_missing_variance_term():
+    def without_the_variance_term(x, gamma, eps, dy):
+        m = len(x)
+        mu = sum(x) / m
+        s = math.sqrt(sum((v - mu) ** 2 for v in x) / m + eps)
+        x_hat = [(v - mu) / s for v in x]
+        return [gamma / s * (d - sum(dy) / m) for d in dy], sum(d * h for d, h in zip(dy, x_hat)), sum(dy)
+
+    with pytest.raises(ExerciseFailed, match=r"dx\[0\]: expected 0.792236, got 0.334076 \(the term through σ², "
+                                             r"−x̂·mean\(dy·x̂\), is missing: dx = γ/√\(σ² \+ ε\)"):
+        check("batchnorm_backward", without_the_variance_term)
+
+
+def test_a_one_element_array_for_a_number_is_told_to_return_the_number():
+    def xor_as_a_1_by_1_product(x1, x2, W, b, v):
+        h = np.maximum(0, np.array(W, float).T @ np.array([x1, x2], float) + b)
+        return np.array(v, float).reshape(1, 2) @ h
+
+    with pytest.raises(ExerciseFailed, match=r"should be a number, got ndarray array\(\[0\.\]\) \(an array holding "
+                                             r"one number: return the number itself, e\.g\. with \.item\(\)\)$"):
+        check("xor", xor_as_a_1_by_1_product)
+
+
+def engine_imported_afresh(w, w1, x):
+    """A second copy of autograd, as if the switch lived in the first copy only."""
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "autograd" or k.startswith("autograd.")}
+    try:
+        import autograd as fresh
+
+        a, b = fresh.Value(w), fresh.Value(w1)
+        (a * (b * x).sigmoid()).backward()
+        return a.grad, b.grad
+    finally:
+        sys.modules.update(saved)
+
+
+def test_a_fresh_copy_of_the_engine_is_switched_off_too():
+    with pytest.raises(ExerciseFailed, match="this exercise asks you to write it yourself: one_hidden_unit must "
+                                             "not call Value.backward$"):
+        check("one_hidden_unit", engine_imported_afresh)
+    assert grad(lambda a: a * a)(3.0) == 6.0  # the engine works again after the check
+
+
+def test_reloading_the_switch_module_does_not_switch_it_off():
+    code = """if True:
+        import importlib
+        from autograd import Value, modes
+        from autograd.testing.exercises import ExerciseFailed, check
+
+        def reloaded(w, w1, x):
+            importlib.reload(modes)
+            a, b = Value(w), Value(w1)
+            (a * (b * x).sigmoid()).backward()
+            return a.grad, b.grad
+
+        try:
+            check("one_hidden_unit", reloaded)
+        except ExerciseFailed as e:
+            print(e)
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().endswith("this exercise asks you to write it yourself: one_hidden_unit must not call "
+                                "Value.backward"), out

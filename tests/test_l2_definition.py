@@ -18,7 +18,9 @@ from nn import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 # a coefficient name directly before a sum of squared weights, with no "/2" between: λΣw², alpha * sum(w**2)
-BARE = re.compile(r"(?<![\w/])(?:λ|lam|lambda|α|alpha)\s*(?:·|\*)?\s*(?:Σ|sum)\s*(?:of\s+)?\(?\s*(?:w|θ|p\b)", re.I)
+# (either summation sign, an index after it), or the squared norm: λ‖w‖², lambda * ||w||^2
+BARE = re.compile(r"(?<![\w/])(?:λ|lam|lambda|α|alpha)\s*(?:·|\*)?\s*"
+                  r"(?:(?:Σ|∑|sum)[ᵢⱼ_ij]*\s*(?:of\s+)?\(?\s*(?:w|θ|p\b)|(?:‖|\|\|)\s*(?:w|θ))", re.I)
 
 
 def readable_texts():
@@ -33,13 +35,15 @@ def readable_texts():
 
 
 @pytest.mark.parametrize("wrong", ["penalty λ Σ w²", "λΣw²", "(ALPHA * sum w^2 = 0.007750)",
-                                   "alpha * sum(w * w)", "lam * sum of w^2"])
+                                   "alpha * sum(w * w)", "lam * sum of w^2",
+                                   "λ ∑ w²", "λ Σᵢ wᵢ²", "λ‖w‖²", "lambda * ||w||^2"])
 def test_the_check_catches_a_second_definition(wrong):
     assert BARE.search(wrong)
 
 
 @pytest.mark.parametrize("right", ["λ/2·Σ w²", "lam/2 * sum(w^2)", "λ/2 θᵀθ", "micrograd's 1e-4·Σ w²",
-                                   "L1 (lasso): λ Σ |w|", "lam1 * sum |w| + lam2/2 * sum w^2"])
+                                   "L1 (lasso): λ Σ |w|", "lam1 * sum |w| + lam2/2 * sum w^2",
+                                   "λ/2 ‖w‖²", "λ/2 ∑ᵢ wᵢ²"])
 def test_the_check_accepts_the_one_definition(right):
     assert not BARE.search(right)
 

@@ -5,6 +5,7 @@ replaced ``dot`` takes the batch evaluator's generic path."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -166,3 +167,39 @@ def test_a_tape_keeps_the_op_it_traced_and_a_checked_tape_sees_the_replacement()
     with pytest.raises(autograd.TraceMismatch, match=r"node #0 is 'σ' as replaced since the trace"):
         checked(0.3)
     assert trace(lambda x: x.sigmoid(), 0.3)(0.3) == 0.5 * math.exp(-0.3) + 0.2  # a new trace: the new op
+
+
+def test_a_replaced_dot_is_drawn_without_the_builtins_weight_and_input_names():
+    """draw_dot names the built-in dot's inputs w1.., x1.., b; a dot of another meaning (here a*b*c) is
+    drawn as any op, its three inputs not called w1, x1, b."""
+    from autograd import draw_dot
+
+    def labels(y):
+        return re.findall(r'label="?(\w+)"?\]', draw_dot(y).source)
+
+    a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    assert labels(autograd.dot([a], [b], c)) == ["w1", "x1", "b"]
+    defop("dot", replace=True, arity=3, forward=lambda m, x, y, z: x * y * z,
+          partials=lambda m, out, x, y, z: (y * z, x * z, x * y))
+    y = autograd.dot([a], [b], c)
+    assert y.data == 6.0 and not {"w1", "x1", "b"} & set(labels(y))
+
+
+def test_the_cli_graph_calls_only_the_builtin_dot_w_x_plus_b():
+    """nn's loss graph summarises a neuron as a table with a row "w·x+b"; a replaced dot (here halved)
+    is not w·x+b, so its nodes are drawn as they are, under their op's name."""
+    import nn
+    from nn import loss_graph
+
+    def source():
+        model = nn.MLP(2, [2, 1], seed=0)
+        loss = (model([Value(0.5, label="x[0]"), Value(-1.0, label="x[1]")]) - 1.0) ** 2
+        loss.backward()
+        return loss_graph.loss_graph_dot(loss, "one sample", None)[0]
+
+    assert "<td>w·x+b</td>" in source()
+    dot = BUILTINS["dot"]
+    defop("dot", replace=True, arity=None, forward=lambda m, *a: 0.5 * dot.forward(m, *a),
+          partials=lambda m, out, *a: tuple(0.5 * d for d in dot.rule(m, 2.0 * out, *a)))
+    drawn = source()
+    assert "w·x+b" not in drawn and "label=<dot: " in drawn

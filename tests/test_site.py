@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("mkdocs", reason="the documentation site needs MkDocs (pip install -e '.[docs]')")
-RAW_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const):(?:<code>|`)")
+RAW_ROLE = re.compile(r"(?<![\w:/]):(?:py:)?[a-z]+:(?:<code>|`)")  # any Sphinx role (:func:, :any:, :ref:) as text
 
 
 def build(config: Path, site: Path, cwd: Path) -> subprocess.CompletedProcess:
@@ -96,3 +96,26 @@ def test_sphinx_roles_become_cross_references_resolved_in_their_scope(tmp_path):
         assert link.format(path, shown) in top, (path, top)
     assert link.format("pkg.tools.Thing.run", "Thing.run") in pkg["tools.helper"].docstring.value
     assert link.format("pkg.tools.helper", "helper") in pkg["tools.Thing.run"].docstring.value
+
+
+def test_sphinx_roles_in_every_form_become_cross_references(tmp_path):
+    """:py:func:, :exc:, :attr:, ~, an explicit title (``the helper <helper>``) and ! (no link): none stays raw."""
+    griffe = pytest.importorskip("griffe")
+    import docs_hooks
+
+    package = tmp_path / "pkg2"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '"""Use :py:func:`the helper <helper>`, :exc:`Oops`, :attr:`~pkg2.Thing.size`, :any:`Thing`,\n'
+        ':class:`a\n   thing <pkg2.Thing>` and :func:`!print`."""\n\n'
+        'def helper():\n    """Help."""\n\n\nclass Oops(Exception):\n    """Oops."""\n\n\n'
+        'class Thing:\n    """A thing."""\n\n    size = 1\n'
+    )
+    pkg = griffe.load("pkg2", search_paths=[str(tmp_path)], extensions=griffe.load_extensions(docs_hooks.SphinxRoles))
+    top = pkg.docstring.value
+    assert not docs_hooks.ROLE.search(top) and not RAW_ROLE.search(top) and ":any:" not in top, top
+    link = '<autoref identifier="{}" optional><code>{}</code></autoref>'
+    for path, shown in [("pkg2.helper", "the helper"), ("pkg2.Oops", "Oops"), ("pkg2.Thing.size", "size"),
+                        ("pkg2.Thing", "Thing"), ("pkg2.Thing", "a\n   thing")]:
+        assert link.format(path, shown) in top, (path, top)
+    assert "<code>print</code>" in top and 'identifier="print"' not in top

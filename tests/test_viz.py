@@ -172,6 +172,20 @@ def test_zero_and_negative_zero_draw_as_0():
     assert "{x | data 0 | grad 0}" in draw_dot(x).source
 
 
+def test_any_number_a_user_hands_in_draws_to_its_digits():
+    import numpy as np
+
+    assert number_text(10 ** 400) == "1.000e+400" and number_text(-(10 ** 400), 2) == "-1.0e+400"  # past float's range
+    assert number_text(5e-324) == "4.941e-324"  # the smallest subnormal
+    assert number_text(np.float32(1.5)) == "1.500" and number_text(np.float64(-7.3712e-05)) == "-7.371e-05"
+    assert number_text(np.int64(5)) == number_text(5) == "5.000"
+    assert number_text(True) == "True" and number_text(False) == "False"  # not the numbers 1.000 and 0
+    assert number_text(float("inf")) == "inf" and number_text(None) == "None"
+    for digits in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=r"number_text: digits .* got " + re.escape(repr(digits))):
+            number_text(1.0, digits)
+
+
 def test_nary_sum_and_dot_are_single_readable_nodes():
     xs = [Value(float(k), label=f"x{k}") for k in range(5)]
     s = draw_dot(F.sum(xs)).source

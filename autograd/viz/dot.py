@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..graph import topological_order
+from ..table import BUILTINS
 from .numbers import number_text
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ class Layout:
             if op is None:
                 continue
             ps = v.parents
-            if op.name == "dot":  # inputs are w_1..w_n, x_1..x_n[, b]: say which is which
+            if op is BUILTINS["dot"]:  # inputs are w_1..w_n, x_1..x_n[, b]: say which is which (not a replaced dot's)
                 n = len(ps) // 2
                 names = [f"w{k + 1}" for k in range(n)] + [f"x{k + 1}" for k in range(n)] + ["b"]
             else:
@@ -205,7 +206,7 @@ class Layout:
                 uses[int(tail[1:])] = uses.get(int(tail[1:]), 0) + 1
         merged = {}
         for i, v in enumerate(self.nodes):
-            if v.fn is not None and v.fn.name == "dot":
+            if v.fn is BUILTINS["dot"]:
                 for p in v.parents[: len(v.parents) // 2]:
                     j = self.index[p]
                     if p.fn is None and p.label and uses[j] == 1:

@@ -9,6 +9,7 @@ draw_dot, the frames, the player's captions, the CLI's graph.svg and the web pag
 
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Any
 
@@ -21,14 +22,20 @@ _SMALLEST_FIXED, _LARGEST_FIXED = -3, 6  # decimal exponents written without exp
 def number_text(x: Any, digits: int = DIGITS) -> str:
     """``x`` with ``digits`` significant digits: 0.5000, -1.500, 0.001234, -7.371e-05, 1.235e+20.
 
-    Zero prints as ``0`` (never ``-0``); nan and infinities as Python writes them; anything that is
-    not a number as ``str(x)``.
+    Zero prints as ``0`` (never ``-0``); nan and infinities as Python writes them; an int past float's
+    range in exponent form; anything that is not a number (a bool, a str, None) as ``str(x)``.
 
     >>> number_text(-7.3712e-05), number_text(4.9153e-05, 3), number_text(-0.0), number_text(2.0)
     ('-7.371e-05', '4.92e-05', '0', '2.000')
     """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"number_text: digits (significant digits) must be an int from 1, got {digits!r}")
+    if isinstance(x, bool):  # True is not the number 1.000
+        return str(x)
     try:
         x = float(x)
+    except OverflowError:  # an int past float's range (10 ** 400): its exponent form, exactly rounded
+        return format(decimal.Decimal(int(x)), f".{digits - 1}e")
     except (TypeError, ValueError):
         return str(x)
     if not math.isfinite(x):

@@ -86,8 +86,11 @@ def check_batchnorm_backward(fn: Any, rng: random.Random | None = None) -> str:
                 close(got_key, dbeta if key == "dgamma" else dgamma) else ""
             expect("batchnorm_backward", f"{shown}: {key}", got_key, want, 1e-9, hint=swapped or why(got_key, want))
         dx = number_list("batchnorm_backward", f"{shown}: dx", got["dx"], len(x))
+        formula = "dx = γ/√(σ² + ε)·(dy − mean(dy) − x̂·mean(dy·x̂))"
         for i, (gi, v) in enumerate(zip(dx, xs)):
-            constant = " (μ and σ² depend on every xᵢ too: dx = γ/√(σ² + ε)·(dy − mean(dy) − x̂·mean(dy·x̂)))" \
-                if close(gi, gamma * dy[i] / math.sqrt(var + eps)) else why(gi, v.grad)
-            expect("batchnorm_backward", f"{shown}: dx[{i}]", gi, v.grad, 1e-8, hint=constant)
+            s, mean_dy = math.sqrt(var + eps), sum(dy) / len(dy)
+            hint = f" (μ and σ² depend on every xᵢ too: {formula})" if close(gi, gamma * dy[i] / s) else \
+                f" (the term through σ², −x̂·mean(dy·x̂), is missing: {formula})" if \
+                close(gi, gamma / s * (dy[i] - mean_dy)) else why(gi, v.grad)
+            expect("batchnorm_backward", f"{shown}: dx[{i}]", gi, v.grad, 1e-8, hint=hint)
     return f"dx, dγ, dβ equal backward()'s on {len(cases)} mini-batches"

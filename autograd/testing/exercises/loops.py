@@ -9,7 +9,21 @@ from typing import Any, Callable
 
 from ...functions import dot
 from ...value import Value
-from .core import ExerciseFailed, call, close, exercise, expect, fmt, matrix, number, number_list, show, why
+from .core import (
+    ExerciseFailed,
+    call,
+    clip,
+    close,
+    exercise,
+    expect,
+    fmt,
+    matrix,
+    number,
+    number_list,
+    parts,
+    show,
+    why,
+)
 
 __all__ = ["check_bias_trick", "check_perceptron_update", "check_minibatches", "check_training_loop",
            "check_early_stopping", "AND_TABLE"]
@@ -33,8 +47,8 @@ def check_bias_trick(fn: Any, rng: random.Random | None = None) -> str:
                           [[round(rng.uniform(-5, 5), 2) for _ in range(d)] for _ in range(rng.randint(1, 4))]))
     for w, b, X in cases:
         shown = f"bias_trick(w={show(w)}, b={fmt(b)}, X={show(X)})"
-        got = call("bias_trick", fn, list(w), b, [list(r) for r in X], shown=shown)
-        if not isinstance(got, (list, tuple)) or len(got) != 2:
+        got = parts(call("bias_trick", fn, list(w), b, [list(r) for r in X], shown=shown), 2)
+        if got is None:
             raise ExerciseFailed(f"bias_trick: {shown} should return (w_aug, X_aug), got {show(got)}")
         w_aug = number_list("bias_trick", "w_aug", got[0], len(w) + 1)
         X_aug = matrix("bias_trick", "X_aug", got[1], (len(X), len(w) + 1))
@@ -88,7 +102,8 @@ def _indices(what: str, batch: Any) -> list[int]:
     for i in items:
         value = i.item() if hasattr(i, "item") else i
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ExerciseFailed(f"minibatches: {what} should hold whole numbers (indices), got {show(i)}")
+            raise ExerciseFailed(f"minibatches: {what} should hold whole numbers (indices), got {type(i).__name__} "
+                                 f"{clip(repr(value))}")
         out.append(value)
     return out
 
@@ -288,6 +303,8 @@ def _early_hint(got: tuple[float, float], val_losses: list[float], patience: int
             return f" (stop as soon as {patience} epochs in a row have not improved, not one epoch later)"
         if which == 1 and got[1] == got[0]:
             return " (keep the weights of the best epoch, not of the last one)"
+        if got[which] == _early_stop(val_losses, patience)[which] - 1:
+            return " (epochs count from 1: the first epoch is epoch 1, as enumerate(val_losses, 1) gives)"
         return ""
 
     return hint

@@ -130,7 +130,7 @@ class FlatTrainer:
         theta = self.theta
         (tape, sel), n = batches[0], len(self.values)
         where = self.tape_index[id(tape)]
-        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # the usual case: one tape, every value
+        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
             out, grad = tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:

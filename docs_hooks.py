@@ -11,6 +11,8 @@ from __future__ import annotations
 import pathlib
 import posixpath
 import re
+import sys
+import tempfile
 
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
@@ -20,6 +22,17 @@ from mkdocs.structure.files import File, Files
 ROOT = pathlib.Path(__file__).resolve().parent
 SHARED = ("notebooks/**/*.ipynb", "notebooks/images/*", "autograd/**/*.py", "nn/**/*.py", "benchmarks/*.py")
 _LINK = re.compile(r"(\]\()([^)\s#]+)")
+EXERCISES = "notebooks/exercises"  # the masters (solutions in): the site publishes their hand-outs instead
+
+
+def _handouts() -> pathlib.Path:
+    """A folder holding notebooks/exercises/*.ipynb as students get them (solutions and hidden tests removed)."""
+    sys.path.insert(0, str(ROOT))  # this checkout's autograd, whatever the environment has installed
+    from autograd.exercises import write_student_versions
+
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="chalkgrad-handouts-"))
+    write_student_versions(ROOT / EXERCISES, folder / EXERCISES)
+    return folder
 
 
 @event_priority(100)  # before mkdocstrings builds its Markdown from this list
@@ -30,13 +43,15 @@ def on_config(config):
 
 @event_priority(100)  # before mkdocs-jupyter turns .ipynb files into pages
 def on_files(files: Files, config) -> Files:
+    handouts = _handouts()
     for pattern in SHARED:
         for path in sorted(ROOT.glob(pattern)):
             if ".ipynb_checkpoints" in path.parts or not path.is_file():
                 continue
             rel = path.relative_to(ROOT).as_posix()
             if files.get_file_from_path(rel) is None:
-                files.append(File(rel, str(ROOT), config["site_dir"], config["use_directory_urls"]))
+                origin = handouts if rel.startswith(EXERCISES + "/") else ROOT
+                files.append(File(rel, str(origin), config["site_dir"], config["use_directory_urls"]))
     return files
 
 

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from . import errors
 from .backends import FLOAT
+from .modes import refuse_in_own_work
 
 __all__ = ["backward_floats"]
 
@@ -21,6 +22,7 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
     Interior gradients are reset (they hold this call's), leaves accumulate; if anything fails, the
     leaves get their gradients from before the call back.
     """
+    refuse_in_own_work("the engine's backward loop")
     leaves = []
     for node in nodes:
         if node.fn is not None:

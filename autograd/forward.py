@@ -35,7 +35,7 @@ from .functional import (
     sequence_output,
 )
 from .graph import topological_order
-from .modes import enable_grad
+from .modes import enable_grad, refuse_in_own_work
 from .value import Value
 
 __all__ = ["jvp", "jacfwd", "tangents", "op_of"]
@@ -65,6 +65,7 @@ def tangents(
 
 def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], input_tangents: Sequence[Any],
            create_graph: bool, where: str) -> list[Any]:
+    refuse_in_own_work("autograd's forward mode (jvp, jacfwd)")
     seeds: dict[Value, Any] = {}
     for x, t in zip(inputs, input_tangents):
         seeds[x] = t if x not in seeds else seeds[x] + t

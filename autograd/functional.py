@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from . import ops
 from .graph import topological_order
-from .modes import enable_grad
+from .modes import enable_grad, refuse_in_own_work
 from .value import Value, apply, chain_rule
 
 __all__ = ["grad", "value_and_grad", "jacobian", "jacrev", "hessian", "hvp", "gradients"]
@@ -68,6 +68,7 @@ def gradients(
     constant float) that can be differentiated again.  The loop is ``Value.backward``'s own
     :func:`~autograd.value.chain_rule`, run over the nodes that depend on an input.
     """
+    refuse_in_own_work("autograd's gradients (or grad, value_and_grad, a jacobian)")
     if not isinstance(output, Value):
         return [0.0] * len(inputs)
     targets = set(inputs)

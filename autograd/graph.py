@@ -9,6 +9,8 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Iterable, Protocol, TypeVar
 
+from .modes import refuse_in_own_work
+
 __all__ = ["topological_order", "reachable", "Node"]
 
 
@@ -25,6 +27,7 @@ _seq = attrgetter("_seq")
 
 def reachable(roots: Iterable[N]) -> list[N]:
     """Every node the roots depend on (roots included), each once, in breadth-first order."""
+    refuse_in_own_work("autograd's graph walk (reachable)")
     nodes = list(dict.fromkeys(roots))
     seen = set(nodes)
     # Appending to a list while iterating over it is well defined in Python: the loop also visits
@@ -46,6 +49,7 @@ def topological_order(roots: Any, reverse: bool = False) -> list[Any]:
     A node is always created after its parents, so sorting by creation number is a topological
     order: one C-level sort instead of a post-order walk, and no recursion however deep the graph.
     """
+    refuse_in_own_work("autograd's topological_order")
     nodes = reachable([roots] if hasattr(roots, "parents") else roots)
     nodes.sort(key=_seq, reverse=reverse)
     return nodes

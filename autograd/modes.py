@@ -1,4 +1,5 @@
-"""Thread-local switches: ``no_grad()`` (record no graph) and ``detect_anomaly()`` (fail on NaN/inf)."""
+"""Switches: ``no_grad()`` (record no graph), ``detect_anomaly()`` (fail on NaN/inf), both thread-local, and
+``own_work()`` (the engine refuses to differentiate, while an exercise's check runs a student's code)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "AnomalyError", "cycle_collector_paused"]
+__all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "AnomalyError", "cycle_collector_paused",
+           "own_work", "refuse_in_own_work", "OwnWorkError"]
 
 
 class AnomalyError(FloatingPointError):
     """A non-finite value or gradient met inside :func:`detect_anomaly`."""
+
+
+class OwnWorkError(RuntimeError):
+    """The engine was asked to differentiate (or walk a graph) inside :func:`own_work`."""
 
 
 class _State(threading.local):
@@ -99,3 +105,38 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# The exercise whose check is running the student's code, or "" (one process-wide switch, not per
+# thread: a student's thread must not escape it). Every engine entry point that computes derivatives
+# or walks a graph for them (Value.backward, both backward loops, gradients and so grad,
+# value_and_grad, the jacobians, forward-mode sweeps, trace and the tape's replays, the graph walks)
+# starts with refuse_in_own_work: one switch, read where the engine differentiates.
+OWN_WORK = [""]
+
+
+@contextmanager
+def own_work(exercise: str) -> Iterator[None]:
+    """Within the block, every engine entry point that differentiates raises :class:`OwnWorkError`.
+
+    The exercises' checks run a student's "write it yourself" answer inside this block, so that an
+    answer borrowing ``backward()``, ``grad`` or a tape scores nothing. Restored on exit, also on error.
+
+    >>> from autograd import Value
+    >>> with own_work("backward"):
+    ...     Value(2.0).backward()
+    Traceback (most recent call last):
+    autograd.modes.OwnWorkError: this exercise asks you to write it yourself: backward must not call Value.backward
+    """
+    previous = OWN_WORK[0]
+    OWN_WORK[0] = exercise
+    try:
+        yield
+    finally:
+        OWN_WORK[0] = previous
+
+
+def refuse_in_own_work(entry: str) -> None:
+    """Raise :class:`OwnWorkError` naming ``entry`` if an :func:`own_work` block is open."""
+    if OWN_WORK[0]:
+        raise OwnWorkError(f"this exercise asks you to write it yourself: {OWN_WORK[0]} must not call {entry}")

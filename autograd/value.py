@@ -13,7 +13,7 @@ from . import errors
 from .backends import FLOAT
 from .fast_backward import backward_floats
 from .graph import topological_order
-from .modes import OPEN_BLOCKS, STATE
+from .modes import OPEN_BLOCKS, STATE, refuse_in_own_work
 from .table import OPS
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ class Value:
         Interior nodes hold this call's gradient; leaves *accumulate* across calls, as in PyTorch, and a failed
         backward changes none.  With ``create_graph=True`` a leaf's gradient is a Value (differentiable again).
         """
+        refuse_in_own_work("Value.backward")
         nodes = topological_order(self, reverse=True)
         if not (create_graph or STATE.anomaly):
             return backward_floats(nodes, self, errors.as_float(gradient, "backward"))  # chain_rule, faster
@@ -179,6 +180,7 @@ def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bo
                only: Container[Value] | None = None) -> dict[Value, Any]:
     """The chain rule, written once: for each node (children first) add grads[node] * d node/d parent to grads[parent];
     returns ``grads`` (with the seeds).  ``create_graph``: local derivatives as Values; ``only``: the parents served."""
+    refuse_in_own_work("the engine's chain rule")
     for node in nodes:
         g = grads.get(node)
         if node.fn is None or g is None:

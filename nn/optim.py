@@ -7,6 +7,8 @@ Every optimiser takes the parameters to train (a list of leaf Values, or a model
   is NaN or infinite (or an update would overflow), ``ValueError`` names the parameter and *no*
   parameter and no optimiser state changes: a model is never left half-updated.
 * ``zero_grad()``: set every parameter's ``.grad`` to 0.0 (gradients accumulate, as in PyTorch).
+  ``step()`` warns once if the gradients it applies still hold those of the previous step (a
+  forgotten ``zero_grad()``); ``step(accumulated=True)`` says the accumulation is deliberate.
 * ``lr``: the learning rate, a plain attribute you may set at any time (checked: finite, >= 0).
 * ``t``: the number of ``step()`` calls so far (Adam's bias correction uses it).
 * ``state_dict()`` / ``load_state_dict(d)``: hyperparameters, ``t`` and per-parameter state as a
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -43,6 +46,20 @@ from .schedules import *  # noqa: F401,F403
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "sgd_rule", "adagrad_rule", "rmsprop_rule",
            "adam_rule", *schedules.__all__]
+
+
+class _Accumulated(float):
+    """A gradient a backward pass added to an :class:`_Applied` one (and everything added to it after)."""
+
+    def __add__(self, other: Any) -> Any:
+        total = float.__add__(self, other)
+        return total if total is NotImplemented else _Accumulated(total)
+
+    __radd__ = __add__
+
+
+class _Applied(_Accumulated):
+    """The gradient a step applied, as that step leaves it in ``.grad`` (equal to it as a float)."""
 
 
 class Optimizer:
@@ -68,6 +85,7 @@ class Optimizer:
         self.lr = lr
         self.t = 0
         self.state: dict[str, list[float]] = {k: [0.0] * len(self.params) for k in self._slots}
+        self._warned = False
 
     # --- the learning rate ---------------------------------------------------------------------
     @property
@@ -89,10 +107,19 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
-    def step(self) -> None:
-        """Update every parameter once from its gradient (all or nothing), on floats."""
+    def step(self, accumulated: bool = False) -> None:
+        """Update every parameter once from its gradient (all or nothing), on floats.
+
+        Warns once (per optimiser) when a gradient still holds the one the previous step applied, plus
+        more backward passes: ``zero_grad()`` was forgotten.  ``accumulated=True`` silences it, for
+        gradients summed over steps on purpose."""
         name = type(self).__name__
         grads = [_grad(name, i, p) for i, p in enumerate(self.params)]
+        if not (accumulated or self._warned) and any(type(p.grad) is _Accumulated for p in self.params):
+            self._warned = True
+            warnings.warn(f"{name}.step: the gradients still hold the previous step's (accumulated over more than "
+                          f"one backward() since zero_grad()); call optimizer.zero_grad() after each step, or "
+                          f"step(accumulated=True) if that is deliberate", UserWarning, stacklevel=2)
         t = self.t + 1
         h = self.hyperparameters(t)
         rule, isfinite = self.rule, math.isfinite
@@ -105,8 +132,9 @@ class Optimizer:
             new_ws.append(w)
             new_states.append(new_state)
         # Commit only once every update is known to be finite.
-        for p, w in zip(self.params, new_ws):
+        for p, w, g in zip(self.params, new_ws, grads):
             p.data = w
+            p.grad = _Applied(g)  # a backward adding to it makes an _Accumulated: zero_grad was forgotten
         for k, values in zip(self._slots, zip(*new_states)):
             self.state[k] = list(values)
         self.t = t

@@ -53,7 +53,7 @@ def test_readme_has_exactly_two_setup_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- setup-commands.*?```bash\n(.*?)```", text, re.S).group(1)
     install, test = block.strip().splitlines()
-    assert "pip install -q -e \".[dev,docs,parity,bench]\"" in install and "apt-get install" in install
+    assert "pip install -q -e \".[dev,docs,parity,bench,grading]\"" in install and "apt-get install" in install
     for package in ("graphviz", "chromium", "nodejs npm", "dataset-fashion-mnist"):
         assert f'm="$m {package}"' in install
     assert "no apt-get" in install  # elsewhere: a note, then pip all the same

@@ -8,13 +8,16 @@ import math
 import re
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from autograd import Value, defop, ops
+from autograd import Value, defop, grad, ops
 from autograd.backends import FLOAT
 from autograd.exercises import MarkerError, student_source, write_student_versions
+from autograd.functional import gradients
 from autograd.testing import exercises
 from autograd.testing.exercises import CHECKS, ExerciseFailed, check
 
@@ -42,20 +45,40 @@ def test_at_least_12_exercises_in_5_notebooks_each_with_a_check_cell():
     assert len(masters) >= 5
     called = [name for p in masters for cell in code_cells(p) for name in CHECK_CALL.findall(cell)]
     assert len(CHECKS) >= 12
-    assert sorted(called) == sorted(CHECKS)  # every check is called once, and nothing else is
+    assert sorted(called) == sorted([*CHECKS, *CHECKS])  # every check is called twice (visible, hidden), nothing else
+
+
+def test_the_masters_carry_nbgrader_metadata():
+    """Solution cells, autograded test cells with points (the visible check and the hidden one),
+    every other cell locked, unique grade_ids: what nbgrader's Create Assignment tool writes."""
+    for master in sorted(MASTERS.glob("*.ipynb")):
+        cells = json.loads(master.read_text(encoding="utf-8"))["cells"]
+        tags = [c["metadata"]["nbgrader"] for c in cells]
+        assert len({t["grade_id"] for t in tags}) == len(tags)
+        for cell, tag in zip(cells, tags):
+            text = "".join(cell["source"])
+            assert tag["schema_version"] == 3 and tag["solution"] == ("BEGIN SOLUTION" in text)
+            if CHECK_CALL.search(text):
+                name = CHECK_CALL.findall(text)[0]
+                assert tag["grade"] and tag["locked"] and tag["points"] >= 1 and tag["grade_id"] == f"check_{name}"
+                assert text == f"check_{name}({text.split('(', 1)[1].split(')')[0]})\n### BEGIN HIDDEN TESTS\n" \
+                               f"check_{name}({text.split('(', 1)[1].split(')')[0]}, hidden=True)\n" \
+                               "### END HIDDEN TESTS"
+            else:
+                assert not tag["grade"] and tag["locked"] != tag["solution"]
 
 
 def test_student_versions_keep_no_solution_and_no_output(student_dir):
     for master in sorted(MASTERS.glob("*.ipynb")):
         student = student_dir / master.name
         text = student.read_text(encoding="utf-8")
-        assert "### BEGIN SOLUTION" not in text and "### HINT" not in text
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden=True" not in text
         solutions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", "\n".join(code_cells(master)), re.S)
         handed_out = {line.strip() for cell in code_cells(student) for line in cell.splitlines()}
         for line in (ln.strip() for block in solutions for ln in block.splitlines()):
             assert len(line) < 16 or line not in handed_out, line  # short lines (`return h`) may recur
-        stubs = [c for c in code_cells(student) if "raise NotImplementedError(" in c]
-        assert len(solutions) >= 3 and sum(c.count("raise NotImplementedError(") for c in stubs) == len(solutions)
+        stubs = [c for c in code_cells(student) if "raise NotImplementedError()" in c]
+        assert len(solutions) >= 3 and sum(c.count("# YOUR CODE HERE\n") for c in stubs) == len(solutions)
         cells = json.loads(text)["cells"]
         assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells if c["cell_type"] == "code")
 
@@ -75,16 +98,15 @@ def run_cells(path):
     return failures
 
 
-def test_every_check_fails_on_its_stub_with_the_masters_hint(student_dir, capsys):
+def test_every_check_fails_on_its_stub_saying_where_to_write(student_dir, capsys):
     seen = set()
     for master in sorted(MASTERS.glob("*.ipynb")):
-        hints = re.findall(r"### HINT: (.*)", "\n".join(code_cells(master)))
         failures = run_cells(student_dir / master.name)
         expected = {name for cell in code_cells(master) for name in CHECK_CALL.findall(cell)}
         assert set(failures) == expected, master.name
         for name, message in failures.items():
             assert message.startswith(f"{name}: not written yet") and "NotImplementedError" in message
-            assert any(f"Hint: {h.strip()}" in message for h in hints), message
+            assert message.endswith("Write your answer where the cell says YOUR CODE HERE."), message
             assert "\n" not in message
         seen |= expected
     assert seen == set(CHECKS)
@@ -102,14 +124,14 @@ def test_the_command_line_writes_student_versions(tmp_path):
                                "nbformat_minor": 5}))
     run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(bad), str(tmp_path / "o2")],
                          capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 2 and "bad.ipynb, cell 1: ### BEGIN SOLUTION is never closed" in run.stderr
+    assert run.returncode == 2 and "bad.ipynb, cell 1: BEGIN SOLUTION is never closed" in run.stderr
     assert not (tmp_path / "o2").exists()  # nothing half-written
 
 
-def test_student_source_replaces_solutions_and_drops_hidden_tests():
+def test_student_source_follows_nbgrader_rules():
     master = (
         "def f(x):\n"
-        "    ### HINT: double it\n"
+        "    # Hint: double it\n"
         "    ### BEGIN SOLUTION\n"
         "    return 2 * x\n"
         "    ### END SOLUTION\n"
@@ -118,12 +140,29 @@ def test_student_source_replaces_solutions_and_drops_hidden_tests():
         "assert f(2) == 4\n"
         "### END HIDDEN TESTS\n"
     )
-    assert student_source(master) == "def f(x):\n    raise NotImplementedError('double it')\ncheck_f(f)\n"
+    stub = "def f(x):\n    # Hint: double it\n    # YOUR CODE HERE\n    raise NotImplementedError()\ncheck_f(f)\n"
+    assert student_source(master) == stub
+    for decorated in ("### BEGIN SOLUTION (2 points)", "#### BEGIN SOLUTION", "# BEGIN SOLUTION", "BEGIN SOLUTION"):
+        assert student_source(f"a = 1\n{decorated}\nsecret = 42\n## END SOLUTION ##\nb = 2") == \
+            "a = 1\n# YOUR CODE HERE\nraise NotImplementedError()\nb = 2"
     assert student_source("### BEGIN SOLUTION\nx\n### END SOLUTION\n", markdown=True) == "YOUR ANSWER HERE\n"
-    with pytest.raises(MarkerError, match="line 2: ### END SOLUTION without ### BEGIN SOLUTION"):
-        student_source("x = 1\n### END SOLUTION\n", where="nb")
-    with pytest.raises(MarkerError, match="HINT: line with no solution"):
-        student_source("### HINT: lonely\nx = 1\n")
+    assert student_source("secret = 42") == "# YOUR CODE HERE\nraise NotImplementedError()"  # a whole solution cell
+    assert student_source("x = 1\n### END SOLUTION\n", solution=False) == "x = 1\n"  # nbgrader ignores a lone END
+    with pytest.raises(MarkerError, match="line 3: BEGIN SOLUTION inside an open BEGIN SOLUTION"):
+        student_source("### BEGIN SOLUTION\nx\n### BEGIN SOLUTION\n", where="nb")
+    with pytest.raises(MarkerError, match="not tagged as a solution cell"):
+        student_source("### BEGIN SOLUTION\nx\n### END SOLUTION\n", solution=False)
+    with pytest.raises(MarkerError, match="not tagged as an autograded test cell"):
+        student_source("### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS\n", solution=False, grade=False)
+
+
+def test_a_deeply_nested_notebook_is_one_line_not_a_recursion_error(tmp_path):
+    bad = tmp_path / "deep.ipynb"
+    bad.write_text('{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    run = subprocess.run([sys.executable, "-m", "autograd.exercises", "student", str(bad), str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.count("\n") == 1
+    assert "nested too deeply" in run.stderr
 
 
 # --- wrong answers: every check catches at least one plausible mistake ---------------------------------
@@ -170,19 +209,58 @@ def topo_children_first(root):
     return list(reversed(topo_recursive(root)))
 
 
-def backward_with(update, order=reversed, seed=True):
+def backward_with(update, order=reversed, seed=True, sort=None):
     def backward(root):
-        from autograd import topological_order
-
         if seed:
             root.grad = 1.0
-        for node in order(topological_order(root)):
+        for node in order((sort or topo_iterative_reference)(root)):
             if node.fn is not None:
                 ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])
                 for p, d in zip(node.parents, ds):
                     update(p, node, d)
 
     return backward
+
+
+def subtract(p, node, d):
+    p.grad -= node.grad * d
+
+
+def topo_visited_on_push(root):  # a very common iterative DFS: marks a node visited when it is pushed
+    order, visited, stack = [], {root}, [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for p in node.parents:
+            if p not in visited:
+                visited.add(p)
+                stack.append((p, False))
+    return order
+
+
+def topo_recursive_with_a_higher_limit(root):
+    sys.setrecursionlimit(100_000)
+    return topo_recursive(root)
+
+
+def backward_borrowing_the_engine(root):
+    from autograd.fast_backward import backward_floats
+
+    backward_floats(list(reversed(topo_iterative_reference(root))), root, 1.0)
+
+
+def imperial_with_grad(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+    gradients(Value(1.0) * 2, [])
+    return {}
+
+
+def and_with_backward(W1, W2, x, y, lr):
+    saved = Value.backward
+    saved(Value(2.0) * 3)
+    return {}
 
 
 def assign(p, node, d):
@@ -202,7 +280,7 @@ def sig(x):
 
 
 def imperial(**changes):
-    def fn():
+    def fn(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
         out = {"f_a": 0.0, "f_b": 3.0, "f_c": 0.875, "loss": 0.6328125, "delta_c": -1.125, "delta_b": -0.140625,
                "w_3b": 0.30625}
         out.update(changes)
@@ -212,7 +290,7 @@ def imperial(**changes):
 
 
 def and_example(**changes):
-    def fn():
+    def fn(W1, W2, x, y, lr):
         out = {"f": 0.81, "loss": 0.0361, "grad_W2": [0.0, -0.342], "grad_W1": [[0.0, 0.0], [-0.342, -0.342]],
                "W2": [-0.9, 0.9684], "W1": [[-0.9, 0.9], [0.0684, 0.9684]], "f_new": 0.9684 * 1.0368}
         out.update(changes)
@@ -240,7 +318,7 @@ def mlp_relu_everywhere(layers, x):
     return h[0]
 
 
-def xor_linear(x1, x2):
+def xor_linear(x1, x2, W, b, v):
     h1, h2 = x1 + x2, x1 + x2 - 1
     return h1 - 2 * h2
 
@@ -265,36 +343,55 @@ WRONG = [
     ("tanh", op("tanh_x", lambda m, x: m.tanh(x), lambda m, out, x: (1 - x * x,)), "d/dx my_tanh(x) at x = 0.5"),
     ("tanh", op("tanh_math", lambda m, x: m.tanh(x), lambda m, out, x: (1 - math.tanh(float(x)) ** 2,)),
      "m.exp, not math.exp"),
+    ("tanh", op("tanh_one_minus_out", lambda m, x: m.tanh(x), lambda m, out, x: (1 - out,)),
+     "tanh: d/dx my_tanh(x) at x = 0.5: expected 0.786448, got 0.537883"),
+    ("tanh", ops.OPS["tanh"], "write it yourself"),
+    ("tanh", op("tanh_borrowed", lambda m, x: m.tanh(x), ops.OPS["tanh"].rule), "write it yourself"),
+    ("sigmoid", Value.sigmoid, "write it yourself"),
     ("tanh", op("tanh_tuple", lambda m, x: m.tanh(x), lambda m, out, x: 1 - out * out), "partials must return a tuple"),
     ("sigmoid", op("sigmoid_factor", lambda m, x: 1 / (1 + m.exp(-x)), lambda m, out, x: (out,)),
      "d/dx my_sigmoid(x) at x = 0: expected 0.25, got 0.5"),
     ("softplus", op("softplus_sign", lambda m, x: m.log(1 + m.exp(x)), lambda m, out, x: (1 / (1 + m.exp(x)),)),
-     "d²/dx² my_softplus(x) at x = 0: expected 0.25, got -0.25 (the sign is flipped)"),
+     "softplus: d/dx my_softplus(x) at x = 0.5: expected 0.622459, got 0.377541"),
     ("softplus", op("softplus_math", lambda m, x: m.log(1 + m.exp(x)),
                     lambda m, out, x: (1 / (1 + math.exp(-float(x))),)), "m.exp, not math.exp"),
     ("topological_sort", topo_recursive, "recursion limit"),
     ("topological_sort", topo_no_visited_set, "appears twice"),
     ("topological_sort", topo_children_first, "parents must come first"),
+    ("topological_sort", topo_visited_on_push, "mark a node visited when its parents are expanded"),
+    ("topological_sort", topo_recursive_with_a_higher_limit, "changed Python's recursion limit"),
     ("backward", backward_with(assign), "add (+=) each contribution instead of overwriting (=)"),
     ("backward", backward_with(no_chain_factor), "the chain rule's outer factor"),
     ("backward", backward_with(accumulate, order=list),
-     "backward: on  a = 3; t1 = a * a; t2 = t1 + a  (output t2): a.grad: expected 7, got 1; visit the nodes children"),
+     "backward: on a = 3; t1 = a * a; t2 = t1 + a (output t2): a.grad: expected 7, got 1; visit the nodes children"),
+    ("backward", backward_with(subtract), "do not subtract it (-=)"),
+    ("backward", backward_with(accumulate, sort=topo_visited_on_push), "mark a node visited when its parents"),
+    ("backward", lambda root: root.backward(), "write it yourself: backward must not call Value.backward"),
+    ("backward", backward_borrowing_the_engine, "write it yourself: backward must not call"),
     ("backward", backward_with(accumulate, seed=False), "expected 7, got 0 (nothing reached it"),
     ("central_difference", lambda f, x, h: (f(x + h) - f(x)) / h, "one-sided difference"),
     ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / h, "twice too large"),
+    ("central_difference", lambda f, x, h: (f(x + 1e-4) - f(x - 1e-4)) / 2e-4, "use the h you are given"),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h, "write / (2 * h)"),
     ("one_hidden_unit", lambda w, w1, x: (sig(w1 * x), w * sig(w1 * x) * (1 - sig(w1 * x))), "three factors"),
     ("one_hidden_unit", lambda w, w1, x: (sig(w1 * x), sig(w1 * x) * (1 - sig(w1 * x)) * x), "df/dw1"),
     ("imperial_example", imperial(delta_b=-1.125), "delta_b: expected -0.140625, got -1.125"),
     ("imperial_example", imperial(w_3b=0.19375), "w_3b: expected 0.30625, got 0.19375"),
-    ("and_example", and_example(grad_W1=[[0.342, 0.342], [-0.342, -0.342]]), "grad_W1 (entry 0"),
+    ("imperial_example", imperial_with_grad, "write it yourself: imperial_example must not call autograd's gradients"),
+    ("one_hidden_unit", lambda w, w1, x: grad(lambda a, b: a * (b * x).sigmoid(), argnums=(0, 1))(w, w1),
+     "must not call autograd's gradients"),
+    ("and_example", and_with_backward, "must not call Value.backward"),
+    ("and_example", and_example(grad_W1=[[0.342, 0.342], [-0.342, -0.342]]), "grad_W1[0][0]"),
     ("and_example", and_example(grad_W2=[0.0, -0.171]), "half of what it should be"),
     ("neuron", neuron_no_bias, "neuron(w=[0.5], b=0.25, x=[1]): expected 0.75, got 0.5"),
     ("neuron", neuron_on_data, "d output / d w[0]: expected 1, got 0 (keep the Values"),
     ("layer", lambda W, b, x: [neuron(w, b[0], x) for w in W], "layer of"),
     ("layer", lambda W, b, x: [sum((wi * xi for wi, xi in zip(w, x)), bi) for w, bi in zip(W, b)], "layer of"),
     ("mlp", mlp_relu_everywhere, "no ReLU on the output layer"),
-    ("xor", xor_linear, "xor_network(0, 0): expected 0, got 2"),
-    ("xor", lambda x1, x2: Value(x1 + x2).relu() - 2 * Value(x1 + x2 + 1).relu(), "xor_network(0, 0)"),
+    ("xor", xor_linear, "xor_network(0, 0, W=[[1, 1], [1, 1]], b=[0, -1], v=[1, -2]): expected 0, got 2"),
+    ("xor", lambda x1, x2, W, b, v: Value(x1 + x2).relu() - 2 * Value(x1 + x2 + 1).relu(), "xor_network(0, 0"),
+    ("xor", lambda x1, x2, W, b, v: float(x1 != x2), "xor_network(0.5, 2"),
+    ("xor", lambda x1, x2: float(x1 != x2), "raised TypeError"),
     ("momentum_step", momentum_torch_form, "puts lr inside a"),
     ("momentum_step", momentum_sign, "w[0]"),
     ("momentum_step", momentum_minus_lr_g, "a[0]: expected 0.0246, got -0.0246 (the sign is flipped)"),
@@ -315,8 +412,10 @@ WRONG = [
 def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
     if isinstance(wrong, UserOp):
         wrong = wrong.make()
+    limit = sys.getrecursionlimit()
     with pytest.raises(ExerciseFailed) as failed:
         check(name, wrong)
+    assert sys.getrecursionlimit() == limit  # restored, whatever the student's code set
     message = str(failed.value)
     assert message.startswith(f"{name}: ") and says in message, message
     assert "\n" not in message and len(message) < 400
@@ -353,12 +452,13 @@ def test_quiet_checks_print_nothing(capsys):
 
 
 def test_worked_examples_must_be_done_by_hand_and_backward_comes_back():
-    def with_backward():
+    def with_backward(*numbers):
         x = Value(1.0)
         (x * x).backward()
         return {}
 
-    with pytest.raises(ExerciseFailed, match="^imperial_example: compute it by hand; this exercise must not call"):
+    with pytest.raises(ExerciseFailed, match="^imperial_example: this exercise asks you to write it yourself: "
+                                             "imperial_example must not call Value.backward$"):
         check("imperial_example", with_backward)
     x = Value(2.0)
     (x * x).backward()
@@ -370,34 +470,64 @@ def test_the_op_table_is_left_as_it_was():
     assert not [name for name in ops.OPS if name.startswith(("wrong_", "my_"))]
 
 
-def test_backward_must_be_written_not_borrowed_from_value_backward():
-    with pytest.raises(ExerciseFailed) as failed:
-        check("backward", lambda root: root.backward())
-    assert str(failed.value) == ("backward: write the chain-rule loop yourself; this exercise must not call "
-                                 "Value.backward")
-    x = Value(2.0)
-    (x * x).backward()  # switched back on afterwards
-    assert x.grad == 4.0
-
-
 def test_topological_sort_must_be_written_not_borrowed_from_autograd_graph():
     import autograd
     import autograd.graph
     from autograd.graph import reachable, topological_order
 
-    says = "topological_sort: write the walk yourself; this exercise must not call autograd's topological_order"
     for borrowed in (topological_order, reachable, lambda r: autograd.graph.topological_order(r),
                      lambda r: autograd.topological_order(r), lambda r: topological_order(r),
                      lambda r: list(reversed(autograd.graph.reachable([r])))):
         with pytest.raises(ExerciseFailed) as failed:
             check("topological_sort", borrowed)
-        assert str(failed.value) == says
-    # restored afterwards, even after the failure
-    assert autograd.graph.topological_order is topological_order and autograd.topological_order is topological_order
-    assert autograd.graph.reachable is reachable and globals().get("topological_order") is None
+        assert str(failed.value).startswith("topological_sort: this exercise asks you to write it yourself: ")
     x = Value(1.0)
-    assert topological_order(x * x)[0] is x
+    assert topological_order(x * x)[0] is x  # switched back on afterwards
     assert check("topological_sort", topo_iterative_reference, quiet=True)
+
+
+def test_hidden_tests_use_other_numbers_per_course_seed(monkeypatch, capsys):
+    def hard_coded(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+        return {"f_a": 0.0, "f_b": 3.0, "f_c": 0.875, "loss": 0.6328125, "delta_c": -1.125, "delta_b": -0.140625,
+                "w_3b": 0.30625}
+
+    assert check("imperial_example", hard_coded, quiet=True)  # the lecture's numbers: visible, and typed in
+    seen = set()
+    for seed in ("1", "2"):
+        monkeypatch.setenv("CHALKGRAD_COURSE_SEED", seed)
+        with pytest.raises(ExerciseFailed) as failed:
+            check("imperial_example", hard_coded, hidden=True)
+        seen.add(str(failed.value))
+    assert len(seen) == 2  # other numbers for another course
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("xor", lambda x1, x2, W, b, v: np.int64(1) if x1 != x2 and W == [[1, 1], [1, 1]] and x1 in (0, 1) and
+     x2 in (0, 1) else np.float64(v[0] * max(0, W[0][0] * x1 + W[1][0] * x2 + b[0]) +
+                                  v[1] * max(0, W[0][1] * x1 + W[1][1] * x2 + b[1]))),
+    ("momentum_step", lambda w, a, g, lr, m: (np.array(w) - (m * np.array(a) + lr * np.array(g)),
+                                              m * np.array(a) + lr * np.array(g))),
+    ("l2_gradient", lambda w, lam: lam * np.array(w)),
+    ("l2_gradient", lambda w, lam: tuple(lam * x for x in w)),
+    ("init_variance", lambda kind, n_in, n_out: Fraction(2, n_in if kind == "he" else n_in + n_out)),
+    ("dropout_scale", lambda W, p: np.array(W) * (1 - p)),
+    ("inverse_time", lambda t: np.float32(0.1) if t <= 1000 else Fraction(100, t)),
+], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed"])
+def test_right_answers_in_any_reasonable_form_pass(name, answer):
+    assert check(name, answer, quiet=True) and check(name, answer, hidden=True, quiet=True)
+
+
+def test_imperial_example_accepts_a_tuple_in_the_named_order():
+    def as_tuple(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+        return (0.0, 3.0, 0.875, 0.6328125, -1.125, -0.140625, 0.30625)
+
+    assert check("imperial_example", as_tuple, quiet=True)
+
+
+def test_messages_never_show_minus_zero():
+    with pytest.raises(ExerciseFailed) as failed:
+        check("l2_gradient", lambda w, lam: [-0.0 * x + 1 for x in w])
+    assert "-0 " not in str(failed.value) and "-0," not in str(failed.value)
 
 
 def topo_iterative_reference(root):
@@ -459,3 +589,86 @@ def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir
                      "(this demo needs backward and central_difference: write them first)",
                      "(this demo needs xor_network: write it first)",
                      "(this demo needs init_variance: write it first)"]
+
+
+def test_the_given_local_derivatives_helper_takes_a_leaf():
+    namespace = {}
+    cells = code_cells(MASTERS / "02_backward_pass.ipynb")
+    for cell in [cells[0], *(c for c in cells if "def local_derivatives" in c)]:  # the imports, the helper
+        exec(compile(cell, "02_backward_pass", "exec"), namespace)
+    x = Value(2.0)
+    assert namespace["local_derivatives"](x) == () and namespace["local_derivatives"](x * 3.0) == (3.0, 2.0)
+
+
+def test_every_exercise_says_what_to_return():
+    markdown = {p.name: "\n".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"]
+                                  if c["cell_type"] == "markdown") for p in MASTERS.glob("*.ipynb")}
+    assert all(f'`"{key}"`' in markdown["03_worked_examples.ipynb"] for key in
+               ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
+                "f_new"))
+    assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]
+
+
+def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limit():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what a student's notebook might do before the check
+    try:
+        with pytest.raises(ExerciseFailed, match="hit Python's recursion limit; walk the graph with a loop"):
+            check("topological_sort", topo_recursive)
+        assert sys.getrecursionlimit() == 100_000  # the student's setting, restored after the check
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_own_work_switches_off_every_entry_point_that_differentiates():
+    import numpy
+
+    from autograd import hessian, jacfwd, jacobian, jacrev, jvp, trace, value_and_grad
+    from autograd.fast_backward import backward_floats
+    from autograd.graph import reachable, topological_order
+    from autograd.modes import OwnWorkError, own_work
+    from autograd.value import chain_rule
+
+    x = Value(2.0)
+    y = x * x + x
+    tape = trace(lambda a, b: a * b + b, 1.0, 2.0)
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0))  # the fast entry, compiled before the switch
+    saved = Value.backward
+    entries = {
+        "Value.backward": lambda: y.backward(), "a saved Value.backward": lambda: saved(y),
+        "backward_floats": lambda: backward_floats(list(reversed([x, y])), y, 1.0),
+        "chain_rule": lambda: chain_rule([y], {y: 1.0}), "micrograd's _backward": lambda: y._backward(),
+        "grad": lambda: grad(lambda a: a * a)(3.0), "gradients": lambda: gradients(y, [x]),
+        "value_and_grad": lambda: value_and_grad(lambda a: a * a)(3.0),
+        "jacobian": lambda: jacobian(lambda a: [a * a])(3.0), "jacrev": lambda: jacrev(lambda a: [a * a])(3.0),
+        "hessian": lambda: hessian(lambda a: a * a * a)(3.0), "jvp": lambda: jvp(lambda a: a * a, [3.0], [1.0]),
+        "jacfwd": lambda: jacfwd(lambda a: [a * a])(3.0), "trace": lambda: trace(lambda a: a * a, 1.0),
+        "tape.value_and_grad": lambda: tape.value_and_grad(1.0, 2.0),
+        "tape.batch_value_and_grad": lambda: tape.batch_value_and_grad(numpy.ones(3), numpy.ones(3)),
+        "tape.replay": lambda: tape.replay(numpy.ones((2, 3)), numpy.ones(0)),
+        "tape.jvp": lambda: tape.jvp(1.0, 2.0, [1.0, 0.0]),
+        "topological_order": lambda: topological_order(y), "reachable": lambda: reachable([y]),
+    }
+    for name, entry in entries.items():
+        with own_work("an exercise"), pytest.raises(OwnWorkError) as refused:
+            entry()
+        assert str(refused.value).startswith("this exercise asks you to write it yourself: an exercise must not "
+                                             "call "), name
+    with pytest.raises(ZeroDivisionError), own_work("an exercise"):
+        raise ZeroDivisionError("a student's error")
+    assert tape.value_and_grad(1.0, 2.0) == (4.0, (2.0, 2.0)) and grad(lambda a: a * a)(3.0) == 6.0  # back on
+    y.backward()
+    assert x.grad == 5.0
+
+
+def test_the_installed_package_holds_no_master_notebook():
+    import configparser
+
+    import setuptools
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    packages = setuptools.find_packages(str(ROOT), include=cfg["options.packages.find"]["include"].split())
+    assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
+    assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
+    assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]

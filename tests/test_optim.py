@@ -535,3 +535,65 @@ def test_public_names_and_docstring_examples():
         result = doctest.testmod(module)
         assert result.failed == 0
     assert doctest.testmod(schedules).attempted > 0
+
+
+# --- a forgotten zero_grad() ----------------------------------------------------------------------
+def _fit_a_line(opt_factory, zero):
+    import warnings
+
+    w = Value(0.0, label="w")
+    opt = opt_factory([w])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(50):
+            loss = (w * 3.0 - 1.5) ** 2
+            loss.backward()
+            opt.step()
+            zero(opt, w)
+    return w, [str(c.message) for c in caught]
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.02), lambda ps: Adam(ps, lr=0.05)], ids=["sgd", "adam"])
+def test_step_warns_once_when_zero_grad_is_forgotten(make):
+    w, said = _fit_a_line(make, lambda opt, w: None)
+    assert len(said) == 1  # once, not at every step
+    assert said[0].startswith(f"{type(make([Value(0.0)])).__name__}.step: the gradients still hold the previous step's")
+    assert "call optimizer.zero_grad() after each step" in said[0] and "step(accumulated=True)" in said[0]
+    right, quiet = _fit_a_line(make, lambda opt, w: opt.zero_grad())
+    assert quiet == [] and abs(right.data - 0.5) < abs(w.data - 0.5)  # the forgotten zero_grad trains worse
+
+
+@pytest.mark.parametrize("zero", [lambda opt, w: opt.zero_grad(), lambda opt, w: setattr(w, "grad", 0.0)],
+                         ids=["optimizer", "by-hand"])
+def test_no_warning_when_the_gradients_are_zeroed_any_way(zero):
+    _, said = _fit_a_line(lambda ps: SGD(ps, lr=0.02), zero)
+    assert said == []
+
+
+def test_deliberate_accumulation_is_silenced_and_gradients_read_as_numbers():
+    import warnings
+
+    w = Value(1.0)
+    opt = SGD([w], lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            (w * w).backward()
+            opt.step(accumulated=True)
+    assert w.grad == float(w.grad) and json.loads(json.dumps(w.grad)) == w.grad and repr(w.grad) == repr(float(w.grad))
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_never_warns_about_zero_grad(compile):
+    import warnings
+
+    import nn
+    from nn import datasets
+
+    X, y = datasets.demo_moons(labels="sign")
+    for opt in (lambda m: SGD(m.parameters(), lr=0.5, momentum=0.9), lambda m: Adam(m.parameters(), lr=0.01)):
+        model = nn.MLP(2, [4, 1], seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            nn.fit(model, X[:40], y[:40], loss="hinge", optimizer=opt(model), epochs=3, batch_size=8,
+                   compile=compile)

@@ -131,7 +131,7 @@ def test_setup_line_installs_only_the_missing_system_packages_with_apt_get(tmp_p
     assert calls == [
         "apt-get update -qq",
         f"apt-get install -y -qq {missing}",
-        "python -m pip install -q -e .[dev,docs,parity,bench]",
+        "python -m pip install -q -e .[dev,docs,parity,bench,grading]",
     ]
     # With everything present it asks apt-get for nothing.
     for name in ("dot", "chromium"):
@@ -140,4 +140,4 @@ def test_setup_line_installs_only_the_missing_system_packages_with_apt_get(tmp_p
         log.unlink()
         proc = subprocess.run(["bash", "-c", setup_line()], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert proc.returncode == 0 and log.read_text().splitlines() == [
-            "python -m pip install -q -e .[dev,docs,parity,bench]"]
+            "python -m pip install -q -e .[dev,docs,parity,bench,grading]"]

@@ -35,6 +35,9 @@ def test_site_builds_strictly_with_the_api_reference_and_the_notebooks(tmp_path)
         assert f'id="{name}"' in nn_api, name
     notebook = (site / "notebooks" / "08_moons" / "index.html").read_text(encoding="utf-8")
     assert "<img" in notebook or "data:image/png;base64" in notebook  # committed outputs, not re-run
+    exercise = (site / "notebooks" / "exercises" / "02_backward_pass" / "index.html").read_text(encoding="utf-8")
+    assert "YOUR CODE HERE" in exercise and "BEGIN SOLUTION" not in exercise and "hidden=True" not in exercise
+    assert "visited.add(node)" not in exercise  # a line of the master's solution: the site has the hand-out
     engine = (site / "engine" / "index.html").read_text(encoding="utf-8")
     assert 'href="../autograd/ops.py"' in engine and (site / "autograd" / "ops.py").is_file()
 

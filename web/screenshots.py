@@ -42,22 +42,20 @@ def main(chromium: str = "/usr/bin/chromium") -> list[Path]:
         page.screenshot(path=str(shots[-1]), full_page=True)
 
         page.click("#tab-playground")
-        page.select_option("#pg-dataset", "moons")
+        page.select_option("#pg-speed", "0")  # full speed: the spiral learns in seconds instead of a minute
         page.click("#pg-train")
-        page.wait_for_function("Number(document.getElementById('pg-accuracy').dataset.value) === 1", timeout=120_000)
+        page.wait_for_function("Number(document.getElementById('pg-accuracy').dataset.value) >= 0.97", timeout=180_000)
         page.click("#pg-pause")
-        page.fill("#pg-hidden", "4")  # a small net, so that one sample's graph stays readable
-        page.dispatch_event("#pg-hidden", "change")
-        page.wait_for_function("chalkgrad.playground.config.hidden === '4'")
-        page.click("#pg-train")
-        page.wait_for_function("Number(document.getElementById('pg-accuracy').dataset.value) >= 0.97", timeout=120_000)
-        page.click("#pg-pause")
+        page.wait_for_function("chalkgrad.pending() === 0")
         # the point nearest the boundary: its loss, and so its gradients, are not zero
         scores = page.evaluate("chalkgrad.ask('scores')")
         k = min(range(len(scores)), key=lambda i: abs(scores[i]))
         x, y = page.evaluate(f"chalkgrad.toPixel(chalkgrad.playground.points[{k}])")
         page.click("#pg-heatmap", position={"x": x, "y": y})
         page.wait_for_function(f"document.getElementById('pg-sample-graph').dataset.index === '{k}'")
+        page.click("#pg-node-1-3")  # a hidden neuron: its graph and its formula with this sample's numbers
+        page.wait_for_function("document.getElementById('pg-neuron').dataset.neuron === '1,3'")
+        page.wait_for_function("chalkgrad.pending() === 0")
         shots.append(OUT / "browser_playground.png")
         page.screenshot(path=str(shots[-1]), full_page=True)
         browser.close()

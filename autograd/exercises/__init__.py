@@ -1,73 +1,86 @@
-"""Student versions of exercise notebooks: one master notebook, solutions removed.
+"""Student versions of exercise notebooks without nbgrader: one master notebook, solutions removed.
 
     python -m autograd.exercises student notebooks/exercises handout/
 
-A master notebook (see notebooks/exercises/) marks each solution as nbgrader does::
+The masters (notebooks/exercises/) are an nbgrader course: solution cells, autograded test cells
+with points, locked cells, each tagged in the cell metadata as nbgrader's "Create Assignment" tool
+does, and the solutions and hidden tests marked as nbgrader marks them::
 
     def tanh_partials(m, out, x):
-        ### HINT: tanh'(x) = 1 - tanh(x)**2, and `out` already is tanh(x)
+        # Hint: tanh'(x) = 1 - tanh(x)**2, and `out` already is tanh(x)
         ### BEGIN SOLUTION
         return (1 - out * out,)
         ### END SOLUTION
 
-In the student version the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION`` become
-``raise NotImplementedError("<hint>")`` at the same indentation (the ``### HINT:`` line, which may
-stand anywhere in the cell before its solution, is removed); in a markdown cell they become "YOUR
-ANSWER HERE".  Lines from ``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN TESTS`` are removed,
-cells left empty are dropped, and every output and execution count is cleared.  Notebooks are
-read and written as JSON (no Jupyter packages needed); nothing in them is executed.
+``nbgrader generate_assignment`` makes the hand-outs of a graded course.  This module is the quick
+path without nbgrader, and it clears exactly what nbgrader clears, by nbgrader's rules: a line
+*containing* ``BEGIN SOLUTION`` (whatever its decoration) starts a region that ends at the next line
+containing ``END SOLUTION``; the region becomes ``# YOUR CODE HERE`` / ``raise
+NotImplementedError()`` at the marker's indentation ("YOUR ANSWER HERE" in a markdown cell); a
+solution cell without markers is replaced whole; regions from ``BEGIN HIDDEN TESTS`` to ``END
+HIDDEN TESTS`` are removed; every output and execution count is cleared.  A region in a cell not
+tagged as a solution (or, for hidden tests, grade) cell, a nested or unclosed region, is an error,
+as in nbgrader.  Notebooks are read and written as JSON (no Jupyter packages needed); nothing in
+them is executed.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 __all__ = ["MarkerError", "student_source", "student_notebook", "write_student_versions"]
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-HINT = re.compile(r"^\s*### HINT:\s?(.*)$")
-DEFAULT_HINT = "replace this line with your solution"
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's ClearSolutions.code_stub for python
+TEXT_STUB = "YOUR ANSWER HERE"
 
 
 class MarkerError(ValueError):
-    """A master notebook's markers do not pair up (the message names the notebook and the cell)."""
+    """A master notebook's markers do not pair up or stand in an untagged cell (the message names the cell)."""
 
 
-def student_source(source: str, markdown: bool = False, where: str = "source") -> str:
-    """One cell's source with its solutions replaced by stubs and its hidden tests removed."""
+def _regions(source: str, begin: str, end: str, stub: str | None, where: str) -> tuple[str, bool]:
+    """``source`` with each region from a line containing ``begin`` to one containing ``end`` replaced
+    by ``stub`` (indented as the begin line) or removed; and whether there was one (nbgrader's rules)."""
     out: list[str] = []
-    hints: list[str] = []
-    inside: str | None = None
-    for number, line in enumerate(source.splitlines(keepends=True), 1):
-        marker = line.strip()
-        hint = HINT.match(line)
-        if inside is None and hint:
-            hints.append(hint.group(1).strip())
-        elif marker in (BEGIN, BEGIN_HIDDEN):
-            if inside is not None:
-                raise MarkerError(f"{where}, line {number}: {marker} inside an open {inside}")
-            inside = marker
-            indent = line[: len(line) - len(line.lstrip())]
-            if marker == BEGIN:
-                hint_text = hints.pop(0) if hints else DEFAULT_HINT
-                out.append("YOUR ANSWER HERE\n" if markdown else f"{indent}raise NotImplementedError({hint_text!r})\n")
-        elif marker in (END, END_HIDDEN):
-            expected = BEGIN if marker == END else BEGIN_HIDDEN
-            if inside != expected:
-                raise MarkerError(f"{where}, line {number}: {marker} without {expected}")
-            inside = None
-        elif inside is None:
+    inside = found = False
+    for number, line in enumerate(source.split("\n"), 1):
+        if begin in line:
+            if inside:
+                raise MarkerError(f"{where}, line {number}: {begin} inside an open {begin}")
+            inside = found = True
+            if stub is not None:
+                indent = line[: len(line) - len(line.lstrip())]
+                out.extend(indent + s for s in stub.split("\n"))
+        elif end in line:
+            inside = False
+        elif not inside:
             out.append(line)
-    if inside is not None:
-        raise MarkerError(f"{where}: {inside} is never closed")
-    if hints:
-        raise MarkerError(f"{where}: a ### HINT: line with no solution after it ({hints[0]!r})")
-    return "".join(out)
+    if inside:
+        raise MarkerError(f"{where}: {begin} is never closed (no {end} after it)")
+    return "\n".join(out), found
+
+
+def student_source(source: str, markdown: bool = False, where: str = "source", solution: bool = True,
+                   grade: bool = True) -> str:
+    """One cell's source as nbgrader hands it out: solutions replaced by the stub, hidden tests removed.
+
+    ``solution`` / ``grade``: whether the cell is tagged as a solution / grade cell (a solution cell
+    without markers is replaced whole; markers in an untagged cell are an error)."""
+    stub = TEXT_STUB if markdown else CODE_STUB
+    text, replaced = _regions(source, BEGIN, END, stub, where)
+    if replaced and not solution:
+        raise MarkerError(f"{where}: a {BEGIN} region in a cell not tagged as a solution cell (nbgrader refuses it)")
+    if solution and not replaced:
+        text = stub
+    text, removed = _regions(text, BEGIN_HIDDEN, END_HIDDEN, None, where)
+    if removed and not grade:
+        raise MarkerError(f"{where}: a {BEGIN_HIDDEN} region in a cell not tagged as an autograded test cell")
+    return text
 
 
 def student_notebook(master: dict[str, Any], name: str = "notebook") -> dict[str, Any]:
@@ -90,14 +103,15 @@ def student_notebook(master: dict[str, Any], name: str = "notebook") -> dict[str
             raise ValueError(f"{name}, cell {i + 1}: \"source\" should be a string or a list of strings, "
                              f"got a JSON {_json_kind(source)}")
         kind = cell.get("cell_type")
-        new = student_source(text, markdown=kind == "markdown", where=f"{name}, cell {i + 1}")
-        if text.strip() and not new.strip():
-            continue  # a cell that held only hidden tests
-        cell["source"] = new
+        tags = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        tags = tags if isinstance(tags, dict) else {}
+        cell["source"] = student_source(text, markdown=kind == "markdown", where=f"{name}, cell {i + 1}",
+                                        solution=tags.get("solution") is True, grade=tags.get("grade") is True)
         if kind == "code":
             cell["outputs"], cell["execution_count"] = [], None
         cells.append(cell)
     nb["cells"] = cells
+    nb.get("metadata", {}).pop("celltoolbar", None)  # as nbgrader does
     return nb
 
 
@@ -115,9 +129,12 @@ def _read_master(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
     try:
         master = json.loads(text)
+        return student_notebook(master, str(path))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
-    return student_notebook(master, str(path))
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to be a notebook (JSON lists or objects inside each other "
+                         "thousands of levels deep)") from None
 
 
 def write_student_versions(src: str | Path, out: str | Path) -> list[Path]:

@@ -11,7 +11,8 @@ from . import MarkerError, write_student_versions
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograd.exercises", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    student = commands.add_parser("student", help="solutions replaced by NotImplementedError stubs with hints")
+    student = commands.add_parser("student", help="the hand-outs, as nbgrader generate_assignment makes them: "
+                                  "solutions replaced by stubs, hidden tests removed")
     student.add_argument("src", help="a folder of master notebooks, or one .ipynb")
     student.add_argument("out", help="folder for the student versions (created if missing)")
     args = parser.parse_args(argv)

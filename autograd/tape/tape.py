@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..backends import FLOAT
 from ..errors import backward_error, forward_error, names
+from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
 from .trace import Recording, TraceMismatch, describe_difference, record, structure
@@ -36,6 +37,7 @@ def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str =
     """
     if mode not in ("auto", "python", "numpy"):
         raise ValueError(f"trace: mode must be 'auto', 'python' or 'numpy', got {mode!r}")
+    refuse_in_own_work("trace")
     return Tape(fn, record(fn, example_inputs, has_aux=has_aux), check=check, mode=mode)
 
 
@@ -135,7 +137,7 @@ class Tape:
             # path (input conversion, then the same function).
             names = [f"_x{i}" for i in range(self._n)]
             args = ", ".join(names)
-            guard = " and ".join([f"type({x}) is float" for x in names] + ["not _rest"])
+            guard = " and ".join([f"type({x}) is float" for x in names] + ["not _rest", "not _own[0]"])
             entry = (f"def _entry({''.join(x + '=_missing, ' for x in names)}*_rest):\n"
                      f"    if {guard}:\n        try:\n"
                      f"            return value_and_grad({args})\n        except _errors:\n"
@@ -144,7 +146,7 @@ class Tape:
                      f" *_rest)\n")
             name = getattr(self.fn, "__name__", "fn")
             scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
-                         _fail=partial(_fail, rec), _missing=object())
+                         _fail=partial(_fail, rec), _missing=object(), _own=OWN_WORK)
             exec(compile(entry, "<tape entry>", "exec"), scope)
             self.value_and_grad = scope.pop("_entry")  # type: ignore[method-assign]  # a faster entry, per tape
 
@@ -184,6 +186,7 @@ class Tape:
         >>> tape.value_and_grad(-41.0, 2.0)
         (-74.0, (2.0, -29.0))
         """
+        refuse_in_own_work("a tape's value_and_grad")
         inputs = self._inputs(inputs)
         if self.check:
             self._check(inputs)
@@ -216,6 +219,7 @@ class Tape:
         >>> tape.jvp(-41.0, 2.0, [1.0, 0.0])
         (-74.0, 2.0)
         """
+        refuse_in_own_work("a tape's jvp")
         name = getattr(self.fn, "__name__", "fn")
         if tangents is None:
             if len(args) != self._n + 1:
@@ -305,6 +309,7 @@ class Tape:
         """
         if reduce not in ("sum", "mean"):
             raise ValueError(f"batch_value_and_grad: reduce must be 'sum' or 'mean', got {reduce!r}")
+        refuse_in_own_work("a tape's batch_value_and_grad")
         cols = self._columns(columns)
         if self.check:
             self._check_batch(cols)
@@ -339,6 +344,7 @@ class Tape:
         ``finite=True`` says the caller has checked that every column is finite (fit checks its
         data once), so the replay does not check them again.
         """
+        refuse_in_own_work("a tape's replay")
         out, _, pg = self._plan(False).run(columns, grad, "sum", params=params, finite=finite)
         return out, pg
 
@@ -401,6 +407,7 @@ def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
 
 def _replay_vg(rec: Recording, name: str, vg: Callable[..., tuple[Any, ...]], *inputs: Any) -> tuple[Any, ...]:
     """The fast entry's slow path: convert the inputs, then run the generated ``value_and_grad``."""
+    refuse_in_own_work("a tape's value_and_grad")
     inputs = _inputs(rec, name, inputs)
     try:
         return vg(*inputs)

@@ -11,10 +11,15 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import lab
-from .playground import Playground
+from . import explain, export, lab, toydata
+from .playground import FEATURES, LOSSES, Playground
+from .recording import BUDGET_BYTES
 
 _state: dict[str, Any] = {}
+
+GRID = 40         # the decision boundary's heatmap: GRID x GRID model outputs
+NODE_GRID = 20    # each node's small heatmap in the network drawing
+CURVE = 120       # regression: the prediction at this many values of x1
 
 
 def _json(x: Any) -> str:
@@ -45,11 +50,14 @@ def _errors_as_json(fn: Callable[..., str]) -> Callable[..., str]:
 
 
 def hello() -> str:
-    return _json({"python": sys.version.split()[0], "example": lab.EXAMPLE})
+    return _json({"python": sys.version.split()[0], "example": lab.EXAMPLE, "max_nodes": lab.MAX_DRAW_NODES,
+                  "tasks": {name: toydata.TASKS.get(name, "binary") for name in toydata.DATASETS},
+                  "losses": LOSSES, "features": {k: v[0] for k, v in FEATURES.items()}, "budget": BUDGET_BYTES})
 
 
-def lab_run(source: str) -> str:
-    return _json(lab.run(source))
+def lab_run(source: str, max_nodes: int | None = None, cluster: bool = False) -> str:
+    return _json(lab.run(source, max_nodes=lab.MAX_DRAW_NODES if max_nodes is None else int(max_nodes),
+                         cluster=bool(cluster)))
 
 
 @_errors_as_json
@@ -57,8 +65,10 @@ def pg_reset(config: str) -> str:
     """A new playground from the page's settings; on bad settings the message names the control."""
     _state.pop("pg", None)
     pg = _state["pg"] = Playground(**json.loads(config))
-    return _json({"points": pg.X, "labels": pg.y, "bounds": pg.bounds(), "grid": pg_grid_list(),
-                  "n_params": len(pg.params), **pg.status()})
+    return _json({"points": pg.X, "labels": pg.y, "test": pg.test, "bounds": pg.bounds(), "box": pg.input_box(),
+                  "task": pg.task, "classes": pg.classes, "loss": pg.loss_name,
+                  "features": [FEATURES[f][0] for f in pg.features], "n_params": len(pg.params),
+                  "sizes": [len(pg.features), *pg.widths, pg.classes]})
 
 
 def _pg() -> Playground:
@@ -75,43 +85,53 @@ def pg_set_lr(lr: float) -> str:
 
 @_errors_as_json
 def pg_step() -> str:
-    return _json(_pg().step())
-
-
-@_errors_as_json
-def pg_status() -> str:
-    return _json(_pg().status())
-
-
-GRID = 40
-
-
-def pg_grid_list() -> list[float]:
+    """One epoch; only the epoch is returned (the page asks for a frame to show it)."""
     pg = _pg()
-    return pg.grid(GRID, pg.bounds())
+    pg.train_epoch()
+    return _json(pg.epoch)
 
 
 @_errors_as_json
-def pg_grid() -> str:
-    return _json(pg_grid_list())
+def pg_frame(request: str) -> str:
+    """Everything the page draws for one epoch (``view``: a recorded epoch, None = the latest):
+    status, heatmap, every node's heatmap, the weights, the losses since ``since``, and the graphs of
+    the selected sample and neuron when ``graphs`` is true."""
+    pg = _pg()
+    r = json.loads(request)
+    since = int(r.get("since", 0))
+    with pg.at_epoch(r.get("view")) as shown:
+        box = pg.input_box()
+        frame: dict[str, Any] = {
+            "epoch": pg.epoch, "shown": shown, "train_accuracy": pg.accuracy(), "test_accuracy": pg.accuracy(pg.test),
+            "grid": pg.curve(CURVE, box) if pg.task == "regression" else pg.grid(GRID, box),
+            "nodes": pg.node_grids(NODE_GRID, box), "weights": pg.weights()}
+    frame.update({"since": since, "losses": pg.losses[since:], "test_losses": pg.test_losses[since:],
+                  "recording": pg.recording.summary()})
+    if r.get("graphs"):
+        if r.get("sample") is not None:
+            frame["sample"] = explain.sample_graph(pg, int(r["sample"]), shown)
+        if r.get("neuron"):
+            layer, j = r["neuron"]
+            frame["neuron"] = explain.neuron_view(pg, int(layer), int(j), int(r.get("sample") or 0), shown)
+    return _json(frame)
 
 
 @_errors_as_json
 def pg_scores() -> str:
-    """The model's score for every training point (the page's automation picks points by it)."""
+    """The model's output for every point (the page's automation picks points by it)."""
     pg = _pg()
     return _json(pg.scores(pg.X))
 
 
 @_errors_as_json
-def pg_graph(index: int) -> str:
-    return _json(_pg().sample_graph(int(index)))
+def pg_export(config: str, url: str) -> str:
+    return _json(export.script(_pg(), json.loads(config), url))
 
 
 @_errors_as_json
 def pg_bench(steps: int) -> str:
     """Seconds per training epoch of the current model (one step at full batch: forward, backward,
-    update; without the accuracy the page also computes), timed in Python for docs/browser.md."""
+    update, the test loss and the recording), timed in Python for docs/browser.md."""
     pg = _pg()
     pg.train_epoch()  # the first epoch traces the per-sample losses
     t = time.perf_counter()

@@ -40,11 +40,12 @@ o   # the last Value is drawn, with every gradient
 '''
 
 
-def run(source: str) -> dict[str, Any]:
+def run(source: str, max_nodes: int | None = MAX_DRAW_NODES, cluster: bool = False) -> dict[str, Any]:
     """Execute ``source`` and describe its last Value: {"ok": True, "dot", "forward", "backward", ...}.
 
     The last Value is the value of the final line when that is an expression, otherwise the Value
-    most recently assigned to a name.  On an error: {"ok": False, "error": message, "stdout": ...}.
+    most recently assigned to a name.  ``max_nodes`` and ``cluster`` are ``draw_dot``'s (the lab's
+    "node limit" and "cluster" controls).  On an error: {"ok": False, "error": message, "stdout": ...}.
     """
     out = io.StringIO()
     namespace: dict[str, Any] = {"__name__": "__lab__", "Value": Value, "autograd": autograd, "nn": nn, "math": math}
@@ -62,16 +63,20 @@ def run(source: str) -> dict[str, Any]:
         root = result if isinstance(result, Value) else _last_assigned(tree, namespace)
         if root is None:
             raise _LabError("nothing to draw: end the code with a Value, e.g. a last line `o`")
-        return {"ok": True, "stdout": out.getvalue(), **describe(root)}
+        return {"ok": True, "stdout": out.getvalue(), **describe(root, max_nodes, cluster)}
     except Exception as e:  # noqa: BLE001 - any error of the user's code is shown, never raised
         return {"ok": False, "error": _message(e), "stdout": out.getvalue()}
 
 
-def describe(root: Value) -> dict[str, Any]:
+def describe(root: Value, max_nodes: int | None = MAX_DRAW_NODES, cluster: bool = False) -> dict[str, Any]:
     """The drawing of ``root`` and, for graphs small enough to step through, its frames."""
     small = _count(root) <= MAX_FRAMES_NODES
+    try:
+        dot = draw_dot(root, max_nodes=max_nodes, cluster=cluster).source
+    except ValueError as e:  # the node limit: name the lab's controls, not only draw_dot's arguments
+        raise _LabError(f"{e} In the lab: raise the node limit or tick cluster, above the graph.") from None
     return {
-        "dot": draw_dot(root, max_nodes=MAX_DRAW_NODES).source,
+        "dot": dot,
         "nodes": _count(root),
         "data": root.data,
         "forward": [g.source for g in forward_frames(root)] if small else [],

@@ -1,8 +1,10 @@
-"""The playground's 2-D binary data sets, in pure Python (the page has no numpy): labels are -1 / +1.
+"""The playground's data sets, in pure Python (the page has no numpy).
 
-Same shapes as ``nn.datasets`` (which needs numpy): two moons, two circles, two spiral arms, and the
-four quadrants of XOR (TensorFlow Playground's version, with a small gap around the axes so that
-100 % training accuracy is reachable).
+Binary sets (labels -1 / +1), in the shapes of ``nn.datasets`` (which needs numpy): two moons, two
+circles, two spiral arms of ``turns`` turns each, and the four quadrants of XOR (TensorFlow
+Playground's version, with a small gap around the axes so that 100 % training accuracy is reachable).
+``blobs3``: three Gaussian blobs, labels 0 / 1 / 2.  ``sine``: regression of y = sin(pi x1) on x1
+(x2 is 0: a 1-D curve).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import math
 import random
 
-__all__ = ["DATASETS", "make"]
+__all__ = ["DATASETS", "NOISE", "TASKS", "make", "split"]
 
 Points = list[list[float]]
+SPIRAL_TURNS = 1.25  # each arm winds 1.25 times around the centre: a network must bend its boundary often
 
 
 def xor(n: int, noise: float, rng: random.Random) -> tuple[Points, list[float]]:
@@ -51,15 +54,37 @@ def spirals(n: int, noise: float, rng: random.Random) -> tuple[Points, list[floa
     X, y = [], []
     for i in range(n):
         arm = i % 2
-        r = rng.random()
-        t = 4.0 * r + math.pi * arm + rng.gauss(0, noise)
-        X.append([r * math.sin(t), r * math.cos(t)])
+        r = 0.1 + 0.9 * rng.random()
+        t = 2 * math.pi * SPIRAL_TURNS * r + math.pi * arm
+        X.append([r * math.sin(t) + rng.gauss(0, noise), r * math.cos(t) + rng.gauss(0, noise)])
         y.append(1.0 if arm else -1.0)
     return X, y
 
 
-DATASETS = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals}
-NOISE = {"xor": 0.02, "moons": 0.1, "circles": 0.05, "spirals": 0.1}
+def blobs3(n: int, noise: float, rng: random.Random) -> tuple[Points, list[float]]:
+    """Three classes (0, 1, 2) around the corners of a triangle; ``noise`` is each blob's spread."""
+    X, y = [], []
+    for i in range(n):
+        k = i % 3
+        angle = math.pi / 2 + 2 * math.pi * k / 3
+        X.append([0.6 * math.cos(angle) + rng.gauss(0, noise), 0.6 * math.sin(angle) + rng.gauss(0, noise)])
+        y.append(float(k))
+    return X, y
+
+
+def sine(n: int, noise: float, rng: random.Random) -> tuple[Points, list[float]]:
+    """Regression: y = sin(pi x1) + noise for x1 in [-1, 1]; x2 = 0."""
+    X, y = [], []
+    for _ in range(n):
+        x = rng.uniform(-1.0, 1.0)
+        X.append([x, 0.0])
+        y.append(math.sin(math.pi * x) + rng.gauss(0, noise))
+    return X, y
+
+
+DATASETS = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals, "blobs3": blobs3, "sine": sine}
+NOISE = {"xor": 0.02, "moons": 0.1, "circles": 0.05, "spirals": 0.02, "blobs3": 0.25, "sine": 0.1}
+TASKS = {"blobs3": "multiclass", "sine": "regression"}  # the rest: "binary"
 
 
 def make(name: str, n: int = 100, noise: float | None = None, seed: int = 0) -> tuple[Points, list[float]]:
@@ -69,3 +94,11 @@ def make(name: str, n: int = 100, noise: float | None = None, seed: int = 0) -> 
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"make: n must be an integer >= 2, got {n!r}")
     return DATASETS[name](n, NOISE[name] if noise is None else float(noise), random.Random(seed))
+
+
+def split(n: int, test_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train indices, test indices): a seeded shuffle of range(n), the first round(n * fraction) held out."""
+    order = list(range(n))
+    random.Random(f"split-{seed}").shuffle(order)
+    k = round(n * test_fraction)
+    return sorted(order[k:]), sorted(order[:k])

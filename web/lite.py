@@ -103,7 +103,8 @@ def chalkgrad_wheel(dest: Path) -> Path:
     files |= {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in sorted((ROOT / "nn" / "data").glob("*.json"))}
     files[f"{name}.dist-info/METADATA"] = (f"Metadata-Version: 2.1\nName: chalkgrad\nVersion: {version.group(1)}\n"
                                            "Summary: chalkgrad for the JupyterLite site (no dependencies)\n").encode()
-    files[f"{name}.dist-info/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: web/lite.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{name}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: web/lite.py\nRoot-Is-Purelib: true\n"
+                                        b"Tag: py3-none-any\n")
     files[f"{name}.dist-info/top_level.txt"] = b"autograd\nnn\n"
     record = [f"{path},sha256={_urlsafe_sha256(data)},{len(data)}" for path, data in files.items()]
     files[f"{name}.dist-info/RECORD"] = ("\n".join([*record, f"{name}.dist-info/RECORD,,"]) + "\n").encode()

@@ -10,15 +10,16 @@ elu(x, alpha=inf) is x for x > 0, as in PyTorch.  NaN in, NaN out: ``step``, ``s
 ``max`` give NaN when a compared operand is NaN, on every backend (docs/engine.md, "Numeric
 conventions").  ``each(f, xs)`` applies ``f`` (written on the backend, like a rule) to each input
 of an n-ary rule and returns a tuple, ``f(x)`` for each ``x``: on floats and Values the loop a rule
-would write; the numpy backend calls ``f`` once on the inputs stacked in one array, so ``f`` must be
-elementwise, and returns a :class:`Stack` (a tuple of that array's rows), which ``sum``, ``max`` and
-``each`` read without a copy and which a partials rule may return as it is: the batch evaluator then
-multiplies it by the gradient in one operation.
+would write; on arrays (the tape's numpy backend) one call on the inputs stacked, so ``f`` must be
+elementwise.
 
-Three backends live here: ``FLOAT`` (eager engine), ``VALUE`` (derivatives of derivatives: the
-rules run on Values and build graphs) and :func:`numpy_backend` (batch evaluation, numpy imported
-on use).  Nothing here imports the Value class: ``VALUE`` calls Value methods and table ops on
-whatever it is given.
+Two backends live here, in pure Python: ``FLOAT`` (eager engine) and ``VALUE`` (derivatives of
+derivatives: the rules run on Values and build graphs; the built-in rules run on ``VALUE_BUILTIN``,
+its twin whose arithmetic, too, makes built-in nodes).  The tape has two more: numpy arrays for
+batches and symbols for generated code (:mod:`autograd.tape.arrays`, :mod:`autograd.tape.symbols`).
+A backend function that is an op (``m.sigmoid``; on Values ``m.exp``, ``m.sumprod`` ...) is the
+built-in op (``table.BUILTINS``), never a replacement of its name.  Nothing here imports the Value
+class: ``VALUE`` calls table ops on whatever it is given.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import operator
 from types import SimpleNamespace
 from typing import Any
 
-from .table import OPS
+from .table import BUILTINS
 
 
 def _float_pow(x: float, n: float) -> float:
@@ -95,193 +96,112 @@ FLOAT = SimpleNamespace(
     max=_float_max,
     each=_each,
 )
-FLOAT.sigmoid = lambda x: OPS["sigmoid"].forward(FLOAT, x)
+FLOAT.sigmoid = lambda x: BUILTINS["sigmoid"].forward(FLOAT, x)  # the built-in rule, not a replacement
 
 
 def _number(x: Any) -> Any:
     return x.data if hasattr(x, "data") else x
 
 
-# Rules evaluated on Values build graphs (create_graph=True): each function is a Value method or a
-# table op, so the derivative of a derivative comes from the same table.
-VALUE = SimpleNamespace(
-    exp=lambda x: x.exp(),
-    log=lambda x: x.log(),
-    sqrt=lambda x: x.sqrt(),
-    tanh=lambda x: x.tanh(),
-    sin=lambda x: x.sin(),
-    cos=lambda x: x.cos(),
-    abs=lambda x: x.abs(),
-    sigmoid=lambda x: x.sigmoid(),
+def _op(name: str) -> Any:
+    """The backend function that makes a node of the built-in op ``name`` (not of a replacement)."""
+    return lambda *xs: BUILTINS[name](*xs)
+
+
+def _value_pow(x: Any, n: Any) -> Any:
     # x**0 is the constant 1 and x**1 is x: no node, so x**2 differentiates to 2*x, then 2, then 0
     # everywhere (a node x**0 would have the derivative 0 * x**-1, undefined at 0).
-    pow=lambda x, n: 1.0 if n == 0.0 else (x if n == 1.0 else x ** n),
+    return 1.0 if n == 0.0 else (x if n == 1.0 else BUILTINS["pow_const"](x, n=n))
+
+
+def _value_pow_positive(a: Any, b: Any) -> Any:
+    # a ** b: an input exponent (a Value) makes a pow node, a number a pow_const node, as Value's ** does
+    return BUILTINS["pow"](a, b) if hasattr(b, "data") else BUILTINS["pow_const"](a, n=b)
+
+
+# Rules evaluated on Values build graphs (create_graph=True): each function makes a node of a built-in
+# op, so the derivative of a derivative comes from the same table, and a replaced op changes only what
+# its own name makes.
+VALUE = SimpleNamespace(
+    **{f: _op(f) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid", "maximum", "minimum")},
+    pow=_value_pow,
     step=lambda a, b=0.0, tie=0.0: _float_step(_number(a), _number(b), tie),
-    maximum=lambda a, b: OPS["maximum"](a, b),
-    minimum=lambda a, b: OPS["minimum"](a, b),
-    sum=lambda xs: OPS["sum"](*xs),
-    sumprod=lambda w, x: OPS["dot"](*w, *x),
+    sum=lambda xs: BUILTINS["sum"](*xs),
+    sumprod=lambda w, x: BUILTINS["dot"](*w, *x),
     select=lambda x, pos, neg: _float_select(_number(x), pos, neg),
     max=lambda xs: next((x for x in xs if _number(x) != _number(x)), None) or max(xs, key=_number),
-    log1p=lambda x: (1.0 + x).log(),
-    expm1=lambda x: x.exp() - 1.0,
-    pow_positive=lambda a, b: a ** b,
+    log1p=lambda x: BUILTINS["log"](BUILTINS["add"](1.0, x)),
+    expm1=lambda x: BUILTINS["sub"](BUILTINS["exp"](x), 1.0),
+    pow_positive=_value_pow_positive,
     finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
     each=_each,
 )
 
-_NUMPY = None
+def times(a: Any, b: Any) -> Any:
+    """``a * b`` for the engine's own chain rule: numbers as numbers; with a Value, a node of the built-in
+    ``mul``, so a replaced ``mul`` changes what ``*`` makes in user code, not derivative graphs."""
+    return BUILTINS["mul"](a, b) if hasattr(a, "data") or hasattr(b, "data") else a * b
 
 
-class Block:
-    """Arguments of many n-ary nodes stacked in one array, for the tape's batch evaluator.
-
-    ``spec`` names the axes in einsum letters: ``n`` (position within the node's inputs), ``k``
-    (which node; absent when all nodes share the row, like a layer's input vector) and ``b``
-    (sample; absent for parameters, which are the same for every sample).
-    """
-
-    __slots__ = ("array", "spec")
-
-    def __init__(self, spec: str) -> None:
-        self.array: Any = None
-        self.spec = spec
+def plus(a: Any, b: Any) -> Any:
+    """``a + b`` for the engine's own chain rule (see :func:`times`)."""
+    return BUILTINS["add"](a, b) if hasattr(a, "data") or hasattr(b, "data") else a + b
 
 
-class Stack(tuple):
-    """What the numpy backend's ``each`` returns: a tuple of results, one per input, that are the
-    rows of one array, ``.array``; ``sum``, ``max`` and ``each`` use that array as it is, and the
-    batch evaluator multiplies a gradient by a whole stack of partials at once."""
+class OnBuiltins:
+    """A Value (or number) as a built-in rule sees it on :data:`VALUE_BUILTIN`: its arithmetic makes
+    nodes of the built-in ops, so the derivative graph of tanh (one minus out times out) is built from
+    the built-in ``sub`` and ``mul`` even after ``mul`` is replaced (a Value's own ``*`` reads the
+    table by name, as user code should).  ``value`` is what it wraps."""
 
-    array: Any
+    __slots__ = ("value",)
 
-    def __new__(cls, array: Any) -> Stack:
-        self = super().__new__(cls, array)  # iterating an array gives its rows (views)
-        self.array = array
-        return self
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
+    @property
+    def data(self) -> Any:  # what step, select, max and finite_or compare
+        return _number(self.value)
 
-class Lane:
-    """Input ``index`` of a :class:`Block`: what an n-ary rule receives in place of one array."""
+    def _op(self, name: str, a: Any, b: Any) -> OnBuiltins:
+        return OnBuiltins(BUILTINS[name](plain(a), plain(b)))
 
-    __slots__ = ("block", "index")
-
-    def __init__(self, block: Block, index: int) -> None:
-        self.block, self.index = block, index
-
-
-_CONTRACTIONS: dict[tuple[str, str, str], Any] = {}
-
-
-def _contraction(sa: str, sb: str, out: str) -> Any:
-    """How to contract blocks of specs ``sa`` and ``sb`` into ``out``: (transpose a, transpose b,
-    transpose the product) for a matrix product, else the einsum subscripts."""
-    shared = set(sa) & set(sb)
-    if len(shared) == 1 and len(sa) == 2 and len(sb) <= 2 and not shared & set(out):
-        # One index summed, the rest free: a matrix product (BLAS) instead of einsum's loops.
-        (c,) = shared
-        fa, fb = sa.replace(c, ""), sb.replace(c, "")
-        if sorted(out) == sorted(fa + fb):
-            return sa[1] != c, sb[0] != c, out != fa + fb
-    return f"{sa},{sb}->{out}"
+    def __add__(self, o: Any) -> OnBuiltins: return self._op("add", self, o)
+    def __radd__(self, o: Any) -> OnBuiltins: return self._op("add", o, self)
+    def __sub__(self, o: Any) -> OnBuiltins: return self._op("sub", self, o)
+    def __rsub__(self, o: Any) -> OnBuiltins: return self._op("sub", o, self)
+    def __mul__(self, o: Any) -> OnBuiltins: return self._op("mul", self, o)
+    def __rmul__(self, o: Any) -> OnBuiltins: return self._op("mul", o, self)
+    def __truediv__(self, o: Any) -> OnBuiltins: return self._op("div", self, o)
+    def __rtruediv__(self, o: Any) -> OnBuiltins: return self._op("div", o, self)
+    def __neg__(self) -> OnBuiltins: return OnBuiltins(BUILTINS["neg"](self.value))
+    def __pow__(self, n: Any) -> OnBuiltins: return OnBuiltins(_value_pow_positive(self.value, plain(n)))
+    def __rpow__(self, a: Any) -> OnBuiltins: return OnBuiltins(BUILTINS["pow"](a, self.value))
 
 
-def contract(a: Block, b: Block, out: str | None = None) -> Any:
-    """sum over n of a * b for two blocks, as one matmul or einsum; ``out`` defaults to k[b]."""
-    sa, sb = a.spec, b.spec
-    if out is None:
-        out = "k" + ("b" if "b" in sa + sb else "")
-    how = _CONTRACTIONS.get((sa, sb, out))
-    if how is None:  # a handful of spec triples occur: each is worked out once
-        how = _CONTRACTIONS[sa, sb, out] = _contraction(sa, sb, out)
-    if type(how) is str:
-        import numpy as np
-
-        return np.einsum(how, a.array, b.array)
-    ta, tb, tr = how
-    if tr:  # (A B)^T as B^T A^T: the result comes out in the order it is stored in (no strided copy later)
-        return (b.array if tb else b.array.T) @ (a.array if ta else a.array.T)
-    return (a.array.T if ta else a.array) @ (b.array.T if tb else b.array)
+def plain(x: Any) -> Any:
+    """What an :class:`OnBuiltins` wraps; anything else as it is."""
+    return x.value if type(x) is OnBuiltins else x
 
 
-def numpy_backend() -> SimpleNamespace:
-    """The backend over numpy arrays (created on first use, so numpy is imported only then)."""
-    global _NUMPY
-    if _NUMPY is None:
-        import numpy as np
+def _on_builtins(f: Any) -> Any:
+    return lambda *xs: OnBuiltins(f(*map(plain, xs)))
 
-        def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
-            above = np.greater(a, b)
-            if tie == 0.0:  # a tie gives 0 like a < b: only a NaN (unordered) gives something else
-                simple = not (np.isnan(a).any() or np.isnan(b).any())
-            else:
-                simple = bool(np.logical_or(above, np.less(a, b)).all())
-            if simple:
-                return above.astype(float)
-            return np.where(above, 1.0, np.where(np.less(a, b), 0.0, np.where(np.equal(a, b), tie, np.nan)))
 
-        def select(x: Any, pos: Any, neg: Any) -> Any:
-            return np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan))
+def _each_on_builtins(f: Any, xs: Any) -> tuple:
+    return tuple(map(f, xs))
 
-        def pow_positive(a: Any, b: Any) -> Any:
-            if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
-                raise FloatingPointError("invalid value encountered in pow: the base must be positive")
-            return np.power(a, b)
 
-        def power(x: Any, n: float) -> Any:
-            # as the float backend: a negative base with a fractional exponent is refused, also where
-            # numpy would quietly give a number ((-inf) ** -1.5 is 0 in numpy)
-            if math.isfinite(n) and not float(n).is_integer() and np.any(np.less(x, 0.0)):
-                raise FloatingPointError("invalid value encountered in power: a negative base needs an integer "
-                                         "exponent")
-            return np.power(x, n)
-
-        def stacked(xs: Any) -> Any:
-            # A tuple of equally shaped arrays stacks in one call; mixed shapes (a parameter's (k, 1)
-            # beside a batch's (k, B)) broadcast first.
-            if type(xs) is Stack:
-                return xs.array
-            try:
-                return np.asarray(xs, dtype=float)
-            except ValueError:  # shapes differ (numpy refuses a ragged array)
-                return np.asarray(np.broadcast_arrays(*xs), dtype=float)
-
-        def each(f: Any, xs: Any) -> Stack:
-            # f is elementwise, so one call on the stacked inputs computes every lane's result; a
-            # result that does not depend on its input (a constant) is repeated for each lane
-            a = stacked(xs)
-            r = f(a)
-            if type(r) is not np.ndarray or r.shape != a.shape:
-                r = np.broadcast_to(r, np.broadcast_shapes(np.shape(r), a.shape))
-            return Stack(r)
-
-        def sumprod(w: Any, x: Any) -> Any:
-            if w and type(w[0]) is Lane:  # lanes of stacked blocks: one contraction (matmul/einsum)
-                return contract(w[0].block, x[0].block)
-            return np.sum(np.multiply(stacked(w), stacked(x)), axis=0)
-
-        nb = SimpleNamespace(
-            exp=np.exp,
-            log=np.log,
-            log1p=np.log1p,
-            sqrt=np.sqrt,
-            tanh=np.tanh,
-            sin=np.sin,
-            cos=np.cos,
-            abs=np.abs,
-            expm1=np.expm1,
-            pow=power,
-            pow_positive=pow_positive,
-            finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
-            maximum=np.maximum,
-            minimum=np.minimum,
-            step=step,
-            select=select,
-            sum=lambda xs: np.add.reduce(stacked(xs), axis=0),  # np.sum without its Python wrapper
-            sumprod=sumprod,
-            max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
-            each=each,
-        )
-        nb.sigmoid = lambda x: OPS["sigmoid"].forward(nb, x)
-        _NUMPY = nb
-    return _NUMPY
+# The Value backend for the built-in rules: the same functions, on and to OnBuiltins (see there).
+VALUE_BUILTIN = SimpleNamespace(
+    **{f: _on_builtins(getattr(VALUE, f)) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid",
+                                                    "maximum", "minimum", "log1p", "expm1", "pow_positive")},
+    pow=lambda x, n: x if n == 1.0 else (1.0 if n == 0.0 else OnBuiltins(_value_pow(plain(x), n))),
+    sum=lambda xs: OnBuiltins(VALUE.sum([plain(x) for x in xs])),
+    sumprod=lambda w, x: OnBuiltins(VALUE.sumprod([plain(a) for a in w], [plain(b) for b in x])),
+    step=VALUE.step,
+    select=VALUE.select,
+    max=VALUE.max,
+    finite_or=VALUE.finite_or,
+    each=_each_on_builtins,
+)

@@ -16,9 +16,9 @@ from typing import Any, Iterable, Sequence
 
 from .modes import AnomalyError
 
-__all__ = ["PartialsError", "as_float", "names", "short", "call_text", "forward_error", "backward_error",
-           "partials_error", "as_inputs", "bad_apply", "anomalous_gradient", "describe",
-           "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
+__all__ = ["PartialsError", "RuleError", "as_float", "names", "short", "call_text", "forward_error",
+           "backward_error", "real_result", "wrong_kind", "partials_error", "not_on_backend", "as_inputs",
+           "bad_apply", "anomalous_gradient", "describe", "not_a_float", "not_a_leaf", "NO_BACKWARD_SLOT"]
 
 SHOWN = 4  # operands listed in a message; the rest are counted
 
@@ -117,21 +117,88 @@ def backward_error(op: Any, xs: Sequence[float], error: Exception, where: str = 
     return type(error)(f"{at}backward through {call_text(op, xs)}: derivative undefined here ({error})")
 
 
+def _real(x: Any) -> bool:
+    """A real number: a float, an int, a bool, a numpy scalar of those (numpy's bool is no numbers.Real)."""
+    return isinstance(x, numbers.Real) or type(x).__name__ == "bool_"
+
+
+def wrong_kind(x: Any, on: str) -> str | None:
+    """None if ``x`` is what a rule may return on backend ``on`` ("symbols", "arrays", "values"): a real
+    number (a bool counts as 0 or 1, as in Python), or a symbol, a real array (or a block's lane), a
+    Value; else ``x`` in words."""
+    if _real(x):
+        return None
+    kind = type(x).__name__
+    if (on == "symbols" and kind == "Sym") or (on == "values" and (hasattr(x, "parents") or kind == "OnBuiltins")) or (
+            on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "biuf"))):
+        return None
+    return f"{kind} {short(x)}"
+
+
+def real_result(op: Any, result: Any, xs: Sequence[Any], where: str = "") -> float:
+    """A forward rule's result on floats as a float: a real number (an int, a bool or a numpy float
+    becomes a float); a complex number is a ValueError (a math error, as ``(-4.0) ** 0.5`` is in a real
+    engine), anything else (None, a str, a sequence, a Value) a TypeError; both name the op and inputs."""
+    at = f"{where}: " if where else ""
+    if _real(result):
+        try:
+            return float(result)
+        except OverflowError:  # an int beyond the float range
+            raise OverflowError(f"{at}{call_text(op, xs)}: the result is too large for a float") from None
+    if isinstance(result, numbers.Complex):
+        raise ValueError(f"{at}{call_text(op, xs)}: the forward rule returned the complex number {short(result)}; "
+                         "a Value holds a real number (a negative base with a fractional exponent? m.pow(x, n) "
+                         "and m.sqrt(x) refuse it)")
+    hint = " (a Value's number is its .data)" if hasattr(result, "parents") else ""
+    raise TypeError(f"{at}{call_text(op, xs)}: the forward rule must return a real number, it returned "
+                    f"{type(result).__name__} {short(result)}{hint}")
+
+
+class RuleError(TypeError):
+    """A rule written for floats (``math.tanh(x)``, ``if x > 0:``) ran on another backend: symbols,
+    arrays or Values.  The message names the op and says what to write instead."""
+
+
+BACKENDS = {"symbols": "the tape's symbols (generated code)", "arrays": "numpy arrays (a batch)",
+           "values": "Values (create_graph, nested transforms)"}
+REWRITE = ("write rules with the backend m: m.tanh(x) (not math.tanh(x)), m.select(x, a, b), m.step(x) or "
+           "m.maximum(x, 0.0) (not `if x > 0:`)")
+
+
+def not_on_backend(op: Any, rule: str, backend: str, error: Exception) -> RuleError:
+    """``op``'s ``rule`` ("forward" or "partials") failed with ``error`` on ``backend`` ("symbols",
+    "arrays"): it was written for floats only."""
+    return RuleError(f"{op.name}: its {rule} rule cannot run on {BACKENDS[backend]}: {REWRITE} "
+                     f"({type(error).__name__}: {short(str(error), 160)})")
+
+
+def not_generic(backend_error: Exception) -> bool:
+    """True if ``backend_error`` says a rule was written for floats only: math.f on a symbol or an
+    array, a comparison of symbols, or numpy's 'truth value of an array is ambiguous' (``if x > 0:``)."""
+    text = str(backend_error)
+    if isinstance(backend_error, ValueError):
+        return "truth value of an array" in text
+    return isinstance(backend_error, TypeError) and not isinstance(backend_error, PartialsError)
+
+
 class PartialsError(TypeError):
     """A partials rule returned something other than a tuple of one derivative per input."""
 
 
-def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool) -> PartialsError | None:
+def partials_error(op: Any, returned: Any, n_inputs: int, on_floats: bool, on: str = "") -> PartialsError | None:
     """None if ``returned`` is what a partials rule must return (a tuple of one derivative per input,
-    numbers when evaluated on floats), else the TypeError that says what it returned instead."""
+    numbers when evaluated on floats, what :func:`wrong_kind` allows on backend ``on`` otherwise), else
+    the TypeError that says what it returned instead."""
     want = f"a tuple of {n_inputs} derivative(s), one per input"
     if not isinstance(returned, tuple):  # a tuple subclass too: the numpy backend's Stack
         got = f"{type(returned).__name__} {short(returned)}"
     elif len(returned) != n_inputs:
         got = f"{len(returned)} value(s) {short(returned)}"
-    elif on_floats and not all(isinstance(d, numbers.Real) for d in returned):
-        bad = next(d for d in returned if not isinstance(d, numbers.Real))
+    elif on_floats and not all(map(_real, returned)):
+        bad = next(d for d in returned if not _real(d))
         got = f"a tuple holding {type(bad).__name__} {short(bad)}"
+    elif on and any(wrong_kind(d, on) for d in returned if type(d) is not float):
+        got = "a tuple holding " + next(w for w in (wrong_kind(d, on) for d in returned) if w)
     else:
         return None
     return PartialsError(f"{op.name}: partials must return {want}, e.g. (d,) for one input; it returned {got}")
@@ -165,21 +232,44 @@ def anomalous_gradient(node: Any, parent: Any, grad: Any) -> AnomalyError:
 
 
 # --- micrograd habits, met with a pointer -----------------------------------------------------------
-def not_a_float(methods: Iterable[str]) -> TypeError:
-    """``float(x)`` or ``math.f(x)`` on a Value: both would cut the graph silently."""
-    try:  # the line that called float() or math.f() (this runs inside Value.__float__)
-        frame = sys._getframe(2)
-        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
-    except ValueError:  # no Python caller
-        line = ""
-    called = re.search(r"math\.(\w+)\(", line)
+def not_a_float(methods: Iterable[str], converter: str = "float") -> TypeError:
+    """``float(x)``, ``int(x)``, ``round(x)`` or ``math.f(x)`` on a Value: each would cut the graph
+    silently.  The hint names the function that received the Value (``x.exp()`` for ``math.exp(x)``)."""
+    called = converter if converter != "float" else _called_function()
+    name = called.rpartition(".")[2]
     hint = ""
-    if called and called.group(1) in methods:
-        hint = f"use x.{called.group(1)}() instead of math.{called.group(1)}(x) to keep the graph; "
+    if called.startswith("math.") and name in methods:
+        hint = f"use x.{name}() instead of math.{name}(x) to keep the graph; "
+    elif converter != "float":
+        hint = f"{converter}(x.data) converts its number; "
+    what = {"float": "math functions and float()", "int": "int()", "round": "round()"}[converter]
     return TypeError(
-        f"a Value is not a float: math functions and float() would cut it out of the graph; {hint}"
+        f"a Value is not a float: {what} would cut it out of the graph; {hint}"
         "Value methods (x.exp(), x.tanh(), x.log(), ...) keep it in, x.item() or x.data give its number"
     )
+
+
+def _called_function() -> str:
+    """The function that received the Value, as written in the caller's source (``math.exp`` of
+    ``math.sqrt(2.0) * math.exp(x)``): the call being executed, found from the caller's instruction
+    offset and its source position (Python 3.11+; before, only a line with a single call names it);
+    "" when unknown (no source, no positions, or a call not written as ``f(...)``)."""
+    try:
+        frame = sys._getframe(3)  # _called_function <- not_a_float <- Value.__float__ <- the caller
+    except ValueError:  # no Python caller
+        return ""
+    code = frame.f_code
+    positions = getattr(code, "co_positions", None)
+    where = list(positions())[frame.f_lasti // 2] if positions else (None,) * 4
+    line, end_line, col, end_col = where if len(where) == 4 else (None,) * 4
+    if line is None or col is None or end_col is None:  # the whole line, if it holds one call only
+        text = linecache.getline(code.co_filename, frame.f_lineno)
+        calls = re.findall(r"([A-Za-z_][\w.]*)\s*\(", text)
+        return calls[0] if len(calls) == 1 else ""
+    lines = [linecache.getline(code.co_filename, n) for n in range(line, (end_line or line) + 1)]
+    text = "".join(lines)[col:] if len(lines) > 1 else lines[0][col:end_col]
+    called = re.match(r"\s*([A-Za-z_][\w.]*)\s*\(", text)
+    return called.group(1) if called else ""
 
 
 def not_a_leaf(label: Any, op: Any) -> TypeError:

@@ -7,6 +7,7 @@ unpacks fan-in 1 and 2 by hand, one table lookup per node.  This loop is most of
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 from . import errors
@@ -46,19 +47,42 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
                 b.grad += g * db
             elif len(ps) == 1:
                 a = ps[0]
-                a.grad += g * op.partials(m, node.data, a.data)[0]
+                (d,) = op.partials(m, node.data, a.data)  # unpacking checks the count, as for two
+                a.grad += g * d
             else:
                 ds = op.partials(m, node.data, *[p.data for p in ps])
                 if len(ds) != len(ps):  # zip would drop the rest silently
                     raise TypeError("wrong count")
                 for p, d in zip(ps, ds):
                     p.grad += g * d
+        # Every gradient flows into leaves: a partial that is no real number (complex) shows up there,
+        # so one type test per leaf checks every partial of this call.
+        for leaf, before in leaves:
+            if type(leaf.grad) is not float and not _still_real(leaf.grad, before):
+                node = _first_unreal(nodes)
+                raise TypeError(f"backward: a leaf's gradient became {errors.short(leaf.grad)}, no real number")
     except BaseException as e:
         for leaf, grad in leaves:  # never leave parameters with half a gradient
             leaf.grad = grad
         if node is None or node.fn is None or not isinstance(e, (ArithmeticError, ValueError, TypeError)):
             raise
         raise _explained(node, e) from None
+
+
+def _still_real(grad: Any, before: Any) -> bool:
+    """A leaf that held a real number must hold one still (a numpy float a rule gave is one); what a leaf
+    held otherwise (a Value from ``create_graph=True``, accumulating) is checked where it is computed."""
+    return isinstance(grad, numbers.Real) or not isinstance(before, numbers.Real)
+
+
+def _first_unreal(nodes: Sequence[Any]) -> Any:
+    """The first node, children first, whose partials are not a tuple of real numbers (None if none)."""
+    for node in nodes:
+        op = node.fn
+        if op is not None and errors.partials_error(op, op.partials(FLOAT, node.data, *[p.data for p in node.parents]),
+                                                     len(node.parents), on_floats=True):
+            return node
+    return None
 
 
 def _explained(node: Any, error: Exception) -> Exception:

@@ -23,6 +23,7 @@ import math
 from typing import Any, Callable, Sequence
 
 from . import ops
+from .backends import plus, times
 from .errors import call_text
 from .functional import (
     check_argnums,
@@ -59,16 +60,21 @@ def tangents(
     nodes (an input's tangent is added to whatever flows into it), and with ``create_graph=True``
     the partials are evaluated on Values, so each tangent is a Value that can be differentiated.
     """
-    return _sweep(topological_order([o for o in outputs if isinstance(o, Value)]),
-                  outputs, inputs, input_tangents, create_graph, "tangents")
+    return _sweep(_sweep_order(outputs), outputs, inputs, input_tangents, create_graph, "tangents")
+
+
+def _sweep_order(outputs: Sequence[Any]) -> list[Value]:
+    """The nodes a forward sweep visits, parents first; refused inside own_work before any graph walk, so
+    the message names forward mode, the entry the student called."""
+    refuse_in_own_work("autograd's forward mode (jvp, jacfwd, tangents)")
+    return topological_order([o for o in outputs if isinstance(o, Value)])
 
 
 def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], input_tangents: Sequence[Any],
            create_graph: bool, where: str) -> list[Any]:
-    refuse_in_own_work("autograd's forward mode (jvp, jacfwd)")
     seeds: dict[Value, Any] = {}
     for x, t in zip(inputs, input_tangents):
-        seeds[x] = t if x not in seeds else seeds[x] + t
+        seeds[x] = t if x not in seeds else plus(seeds[x], t)
     tan: dict[Value, Any] = {}  # only nodes that depend on an input carry a tangent
     for node in order:
         op = op_of(node)
@@ -88,13 +94,13 @@ def _sweep(order: list[Value], outputs: Sequence[Any], inputs: Sequence[Value], 
                     continue
                 if create_graph and type(d) is float and d == 0.0 and math.isfinite(_number(tp)):
                     continue  # a constant 0 (a step, relu off) adds nothing, and no node
-                term = tp if type(d) is float and d == 1.0 else tp * d
-                t = term if t is None else t + term
+                term = tp if type(d) is float and d == 1.0 else times(tp, d)  # built-in mul and add
+                t = term if t is None else plus(t, term)
             if t is None:
                 t = 0.0
         seed = seeds.get(node)
         if seed is not None:
-            t = seed if t is None else t + seed
+            t = seed if t is None else plus(t, seed)
         if t is not None:
             tan[node] = t
     return [tan.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outputs]
@@ -123,8 +129,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         nested = nested or contains_value(list(tangents))
         single = not isinstance(out, (list, tuple))
         outs = [scalar_output(out, "jvp")] if single else sequence_output(out, "jvp")
-        ts = _sweep(topological_order([o for o in outs if isinstance(o, Value)]), outs, flat, flat_t,
-                    nested, "jvp")
+        ts = _sweep(_sweep_order(outs), outs, flat, flat_t, nested, "jvp")
     values = [finish(o, nested) for o in outs]
     ts = [finish(t, nested) for t in ts]
     return (values[0], ts[0]) if single else (values, ts)
@@ -174,7 +179,7 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callabl
         with enable_grad():
             nested, flat, _, out = evaluate(f, args, spec, "jacfwd")
             outs = sequence_output(out, "jacfwd")
-            order = topological_order([o for o in outs if isinstance(o, Value)])  # shared by the n sweeps
+            order = _sweep_order(outs)  # shared by the n sweeps
             # Seeding only x_j: the sweep for column j visits the nodes that depend on x_j.
             columns = [_sweep(order, outs, [x], [1.0], nested, "jacfwd") for x in flat]
         return [[finish(col[i], nested) for col in columns] for i in range(len(outs))]

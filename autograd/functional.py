@@ -332,7 +332,7 @@ def sequence_output(out: Any, where: str) -> list[Value | float]:
             f"{where}: f must return a sequence of scalars, got {type(out).__name__} "
             f"{out!r:.60} (use grad for a scalar function)"
         )
-    return [scalar_output(y, f"{where}: output {i}:") for i, y in enumerate(out)]
+    return [scalar_output(y, f"{where}: output {i}") for i, y in enumerate(out)]
 
 
 def hessian(f: Callable, argnums: int | tuple[int, ...] | None = None) -> Callable:

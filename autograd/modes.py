@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -111,8 +112,9 @@ def cycle_collector_paused() -> Iterator[None]:
 # thread: a student's thread must not escape it). Every engine entry point that computes derivatives
 # or walks a graph for them (Value.backward, both backward loops, gradients and so grad,
 # value_and_grad, the jacobians, forward-mode sweeps, trace and the tape's replays, the graph walks)
-# starts with refuse_in_own_work: one switch, read where the engine differentiates.
-OWN_WORK = [""]
+# starts with refuse_in_own_work: one switch, read where the engine differentiates.  It is kept on the
+# sys module, so that a second copy of autograd (imported afresh, or this module reloaded) reads it too.
+OWN_WORK: list[str] = sys.__dict__.setdefault("_chalkgrad_own_work", [""])
 
 
 @contextmanager
@@ -128,15 +130,24 @@ def own_work(exercise: str) -> Iterator[None]:
     Traceback (most recent call last):
     autograd.modes.OwnWorkError: this exercise asks you to write it yourself: backward must not call Value.backward
     """
-    previous = OWN_WORK[0]
-    OWN_WORK[0] = exercise
+    previous, runs = OWN_WORK[0], _ENGINE_RUNS[0]
+    OWN_WORK[0] = previous or exercise  # a nested block never switches it off
     try:
         yield
     finally:
-        OWN_WORK[0] = previous
+        cleared, OWN_WORK[0] = OWN_WORK[0] != (previous or exercise), previous
+    if cleared or _ENGINE_RUNS[0] != runs:  # the student's code cleared the switch (and differentiated)
+        raise OwnWorkError(f"this exercise asks you to write it yourself: {exercise} switched off the engine's "
+                           "own-work switch (autograd.modes) and then differentiated with the engine")
+
+
+# How many times an engine entry point went ahead (was not refused): own_work compares it on exit,
+# so clearing OWN_WORK from inside the block, even if restored afterwards, is found out.
+_ENGINE_RUNS: list[int] = sys.__dict__.setdefault("_chalkgrad_engine_runs", [0])
 
 
 def refuse_in_own_work(entry: str) -> None:
     """Raise :class:`OwnWorkError` naming ``entry`` if an :func:`own_work` block is open."""
     if OWN_WORK[0]:
         raise OwnWorkError(f"this exercise asks you to write it yourself: {OWN_WORK[0]} must not call {entry}")
+    _ENGINE_RUNS[0] += 1

@@ -20,12 +20,16 @@ constant, so relu'' = 0 falls out without special cases.
 
 Every op, built in or yours, is declared with :func:`defop` and is callable: ``TANH(x)`` is the node
 ``tanh(x)``.  Value methods look their op up in the table by name (``OPS["tanh"]``), so an op
-replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.
+replaced with ``defop(..., replace=True)`` changes ``Value.tanh`` too.  Rules refer to other ops
+only through the backend (``m.sigmoid`` in softplus' derivative), and every backend calls the
+built-in op there (``table.BUILTINS``): a replacement changes what its name makes from then on,
+never the rules of other ops.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 import sys
@@ -33,11 +37,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from . import errors
-from .backends import FLOAT, VALUE
-from .table import OPS, get
+from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
+from .table import BUILTINS, OPS, get
 from .value import Value, apply
 
-__all__ = ["Op", "OPS", "defop", "get", "register"]
+__all__ = ["Op", "OPS", "defop", "get", "register", "built_in"]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -65,9 +69,11 @@ class Op:
 
     def __post_init__(self) -> None:
         # The rule as written; ``partials`` checks what it returns on its first call on floats,
-        # then becomes the rule itself, so the check costs nothing afterwards.
+        # then becomes the rule itself: later calls are checked where they are read, cheaply.
         self.rule = self.partials
         self.partials = self._first_partials
+        if self.arity is not None and not self.bound:
+            self.forward = _exact_arity(self.forward, self.arity, self.params)
 
     def _first_partials(self, m: Any, out: Any, *xs: Any) -> Any:
         ds = self.rule(m, out, *xs)
@@ -78,11 +84,54 @@ class Op:
             self.partials = self.rule
         return ds
 
-    def checked_partials(self, m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+    def float_forward(self, *xs: float, where: str = "") -> float:
+        """The forward rule on floats, its result checked as :func:`apply` checks it (a real number);
+        a math error names the op, its operands and ``where`` (a tape node, a batch sample)."""
+        try:
+            out = self.forward(FLOAT, *xs)
+        except (ArithmeticError, ValueError) as e:
+            raise errors.forward_error(self, xs, e, where) from None
+        return out if type(out) is float else errors.real_result(self, out, xs, where)
+
+    def float_partials(self, out: float, *xs: float, where: str = "") -> tuple[Any, ...]:
+        """The local derivatives on floats, checked at every call: a tuple of one real number per input."""
+        try:
+            ds = self.partials(FLOAT, out, *xs)
+        except (ArithmeticError, ValueError) as e:
+            raise errors.backward_error(self, xs, e, where) from None
+        if type(ds) is not tuple or len(ds) != len(xs) or not all(type(d) is float for d in ds):
+            problem = errors.partials_error(self, ds, len(xs), on_floats=True)
+            if problem:
+                raise problem
+        return ds  # type: ignore[no-any-return]
+
+    def forward_on(self, m: Any, *xs: Any, on: str = "arrays") -> Any:
+        """The forward rule on backend ``m``, symbols (``on="symbols"``) or numpy arrays: a rule written
+        for floats only (``math.tanh(x)``, ``if x > 0:``) or returning no number is a RuleError naming the op."""
+        try:
+            out = self.forward(m, *xs)
+        except (TypeError, ValueError) as e:
+            if errors.not_generic(e):
+                raise errors.not_on_backend(self, "forward", on, e) from None
+            raise
+        if type(out) is not float and errors.wrong_kind(out, on):
+            raise errors.RuleError(f"{self.name}: its forward rule must return a number, it returned "
+                                   f"{errors.wrong_kind(out, on)} on {errors.BACKENDS[on]}")
+        return out
+
+    def checked_partials(self, m: Any, out: Any, *xs: Any, on: str = "arrays") -> tuple[Any, ...]:
         """The local derivatives on backend ``m``, refused unless they are a tuple of one per input: the
-        check the float path makes on its first call, for the paths that build code, graphs or arrays."""
-        ds = self.rule(m, out, *xs)
-        problem = errors.partials_error(self, ds, len(xs), on_floats=False)
+        check the float path makes, for the paths that build code (``on="symbols"``), graphs (Values) or
+        arrays; a rule written for floats only is a RuleError naming the op (on Values: no second derivative)."""
+        if m is VALUE or m is VALUE_BUILTIN:
+            on = "values"
+        try:
+            ds = self.rule(m, out, *xs)
+        except (TypeError, ValueError) as e:
+            if on == "values" or not errors.not_generic(e):
+                raise
+            raise errors.not_on_backend(self, "partials", on, e) from None
+        problem = errors.partials_error(self, ds, len(xs), on_floats=False, on=on)
         if problem:
             raise problem
         return ds  # type: ignore[no-any-return]
@@ -92,17 +141,21 @@ class Op:
         return apply(self.bind(**params) if params else self, inputs)
 
     def derivatives(self, node: Value, on_values: bool = False) -> tuple[Any, ...]:
-        """d node / d parent for each parent of ``node`` (made by this op): numbers, or, ``on_values``,
-        Values (graphs that can be differentiated again).  Failures name the op and the operands."""
+        """d node / d parent for each parent of ``node`` (made by this op): numbers, checked at every
+        call, or, ``on_values``, Values (graphs that can be differentiated again).  Failures name the op
+        and the operands."""
         ps = node.parents
+        if not on_values:
+            return self.float_partials(node.data, *[p.data for p in ps])
         try:
-            if on_values:
-                return self.checked_partials(VALUE, node, *ps)
-            return tuple(self.partials(FLOAT, node.data, *[p.data for p in ps]))
+            if getattr(self.rule, "__wrapped__", self.rule) in _BUILTIN_RULES:  # built-in arithmetic, too
+                ds = self.checked_partials(VALUE_BUILTIN, OnBuiltins(node), *map(OnBuiltins, ps))
+                return tuple(map(plain, ds))
+            return self.checked_partials(VALUE, node, *ps)
         except (ArithmeticError, ValueError) as e:
             raise errors.backward_error(self, [p.data for p in ps], e) from None
         except (TypeError, AttributeError, NotImplementedError) as e:
-            if on_values and not isinstance(e, errors.PartialsError):
+            if not isinstance(e, errors.PartialsError):
                 raise errors.no_second_derivative(self, e) from None
             raise
 
@@ -139,7 +192,36 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
         return fn(*args, **kw)
 
     bound.__name__ = getattr(fn, "__name__", "rule")
+    bound.__wrapped__ = fn  # type: ignore[attr-defined]  # the rule as declared (a built-in one?)
     return bound
+
+
+def _exact_arity(forward: Callable[..., Any], arity: int, params: Sequence[str]) -> Callable[..., Any]:
+    """``forward`` as it is if its signature already refuses a wrong number of inputs (Python checks that
+    for free, and apply's fast paths rely on it); a rule taking ``*xs`` or defaults gets a count check."""
+    try:
+        signature = inspect.signature(forward)
+    except (TypeError, ValueError):  # a builtin without a signature: trust it
+        return forward
+    kw = {p: 0.0 for p in params}
+
+    def accepts(n: int) -> bool:
+        try:
+            signature.bind(*[None] * (1 + n), **kw)
+        except TypeError:
+            return False
+        return True
+
+    if not any(accepts(n) for n in {arity - 1, arity + 1, arity + 2} if n >= 0):
+        return forward
+
+    @functools.wraps(forward)
+    def exactly(m: Any, *xs: Any, **params: Any) -> Any:
+        if len(xs) != arity:
+            raise TypeError(f"takes {arity} input(s), got {len(xs)}")
+        return forward(m, *xs, **params)
+
+    return exactly
 
 
 def _fmt(x: float) -> str:
@@ -357,3 +439,16 @@ def _logsumexp_partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
 
 LOGSUMEXP = defop("logsumexp", symbol="logΣexp", arity=None, forward=_logsumexp_forward,
                   partials=_logsumexp_partials)
+
+# The table as declared here: what backends call (m.sigmoid, and on Values m.exp, m.sumprod ...), so a
+# later defop(..., replace=True) changes what its name makes, not the rules of other ops.
+BUILTINS.update(OPS)
+_BUILTIN_RULES = frozenset(op.rule for op in BUILTINS.values())
+
+
+def built_in(op: Op) -> bool:
+    """Whether ``op`` is one of the table's own ops as declared here (parameters bound or not): the
+    batch code generator writes its rules as numpy expressions; any other op (a user's, or one of these
+    replaced with ``defop(..., replace=True)``) has its rules called as they are."""
+    base = BUILTINS.get(op.name)
+    return base is not None and (op is base or any(op is b for b in base._cache.values()))

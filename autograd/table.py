@@ -4,6 +4,10 @@ It sits in a module of its own so that value.py can look ops up by name (``OPS["
 importing their declarations: ops.py imports value.py, which makes its ops callable.  Only
 :func:`autograd.ops.defop` writes here; a Value method reads its op at each call, so an op
 replaced with ``defop(..., replace=True)`` changes the method too.
+
+``BUILTINS`` keeps the built-in ops as ops.py declared them, for the backends: a backend function
+that is itself an op (``m.sigmoid``, ``m.exp`` on Values, ``m.sumprod`` on Values) calls the
+built-in one, so a rule keeps the rules it was written with after a name is replaced.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .ops import Op
 
-__all__ = ["OPS", "get"]
+__all__ = ["OPS", "BUILTINS", "get"]
 
 OPS: dict[str, Op] = {}
+BUILTINS: dict[str, Op] = {}  # filled once, at the end of ops.py; never replaced
 
 
 def get(name: str) -> Op:

@@ -5,12 +5,13 @@ Arithmetic builds a graph through :func:`apply`; ``backward()`` runs :func:`chai
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable
 
 from . import errors
-from .backends import FLOAT
+from .backends import FLOAT, plus, times
 from .fast_backward import backward_floats
 from .graph import topological_order
 from .modes import OPEN_BLOCKS, STATE, refuse_in_own_work
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Value", "apply", "chain_rule", "Number"]
 
 Number = float | int
+_METHODS: list[str] = []  # Value's public names, for the hint of float(x) / math.f(x) (filled below)
 _next_seq = itertools.count().__next__  # creation order is a topological order (see graph.py)
 _new = object.__new__
 
@@ -35,8 +37,9 @@ class Value:
     >>> x.grad          # dy/dx = 2x + 2
     8.0
 
-    ``y.fn`` is the op that made ``y`` (None: a leaf).  ``<`` ``<=`` ``>`` ``>=`` compare ``.data``; ``==`` is identity.
-    ``float(x)``, ``math.exp(x)`` raise TypeError (they would cut the graph): use ``x.exp()``, ``x.item()``.
+    ``y.fn`` is the op that made ``y`` (None: a leaf).  ``<`` ``<=`` ``>`` ``>=`` compare ``.data``; ``==`` is identity;
+    ``bool(x)`` is ``x.data != 0`` (as in PyTorch).  ``float(x)``, ``int(x)``, ``round(x)``, ``math.exp(x)`` raise
+    TypeError (they would cut the graph): use ``x.exp()``, ``x.item()``.
     """
 
     # No __dict__, no per-node closure, no set of children: a node is a handful of pointers.
@@ -89,8 +92,12 @@ class Value:
     def __gt__(self, other: Value | Number) -> bool: return self.data > _number(other)
     def __ge__(self, other: Value | Number) -> bool: return self.data >= _number(other)
 
+    def __bool__(self) -> bool: return self.data != 0.0  # as PyTorch: `if v:` tests the number (NaN is true)
+
     def item(self) -> float: return self.data  # the number (same as .data), named as in PyTorch
-    def __float__(self) -> float: raise errors.not_a_float([n for n in dir(Value) if not n.startswith("_")])
+    def __float__(self) -> float: raise errors.not_a_float(_METHODS, "float")
+    def __int__(self) -> int: raise errors.not_a_float(_METHODS, "int")
+    def __round__(self, ndigits: int | None = None) -> Any: raise errors.not_a_float(_METHODS, "round")
     def __format__(self, spec: str) -> str: return format(self.data, spec) if spec else repr(self)  # f"{x:.3f}"
 
     def __repr__(self) -> str:
@@ -123,6 +130,11 @@ class Value:
     @_backward.setter
     def _backward(self, fn: Any) -> None: raise AttributeError(errors.NO_BACKWARD_SLOT)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph (and of gradients that are graphs), made in creation order without
+        recursion: ``copy.deepcopy`` of a 20,000-node chain works as backward on it does."""
+        return deep_copy(self, memo)
+
     def detach(self) -> Value: return Value(self.data, self.label)  # a new leaf, cut off from the graph
 
     def backward(self, gradient: Number | Value = 1.0, create_graph: bool = False) -> None:
@@ -139,7 +151,7 @@ class Value:
         grads = chain_rule(nodes, {self: Value(seed) if create_graph and type(seed) is float else seed}, create_graph)
         for node in nodes:  # written only now, when nothing can fail any more; interior nodes keep numbers
             g = grads.get(node, 0.0)
-            node.grad = node.grad + g if node.fn is None else (g.data if isinstance(g, Value) else g)
+            node.grad = plus(node.grad, g) if node.fn is None else (g.data if isinstance(g, Value) else g)
 
 
 def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
@@ -159,6 +171,8 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
             data = op.forward(FLOAT, *xs)
     except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
         raise errors.forward_failure(op, ps, e, xs) from None
+    if type(data) is not float:  # a user's rule may return an int, a complex number, None ...: one test on floats
+        data = errors.real_result(op, data, [p.data for p in ps] if xs is None else xs)
     if xs is not None and (STATE.record or STATE.anomaly):  # numbers become leaves, unless no node is made
         ps = tuple([p if isinstance(p, Value) else Value(x) for p, x in zip(ps, xs)])
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
@@ -191,12 +205,43 @@ def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bo
             if type(d) is float and d == 0.0 and math.isfinite(_number(g)):  # a constant 0 (relu' left of 0):
                 grads.setdefault(p, 0.0)  # no node, yet a 0 that meets an infinite derivative further up is NaN
                 continue
-            term = g if type(d) is float and d == 1.0 else g * d
-            grads[p] = term if p not in grads else grads[p] + term
+            term = g if type(d) is float and d == 1.0 else times(g, d)  # built-in mul and add: the chain rule's
+            grads[p] = term if p not in grads else plus(grads[p], term)
             if STATE.anomaly and not math.isfinite(_number(grads[p])):
                 raise errors.anomalous_gradient(node, p, grads[p])
     return grads
 
 
+def deep_copy(root: Value, memo: dict[int, Any]) -> Value:
+    """``copy.deepcopy(root)``: every Value reached through parents and Value gradients copied once, in
+    creation order (parents first), ops shared (they are the table's entries); ``memo`` as deepcopy's."""
+    found: dict[int, Value] = {}
+    stack = [root]
+    while stack:  # iterative: a deep chain must not recurse
+        v = stack.pop()
+        if id(v) in found or id(v) in memo:
+            continue
+        found[id(v)] = v
+        stack.extend(v.parents)
+        if isinstance(v.grad, Value):
+            stack.append(v.grad)
+    nodes = sorted(found.values(), key=lambda v: v._seq)
+    for v in nodes:
+        c = _new(type(v))
+        c.data, c.label, c.fn, c._seq = v.data, v.label, v.fn, v._seq
+        c.parents = tuple([memo[id(p)] for p in v.parents])
+        memo[id(v)] = c
+    for v in nodes:  # gradients last: a gradient graph may be made after the node it belongs to
+        g = v.grad
+        memo[id(v)].grad = memo[id(g)] if isinstance(g, Value) else copy.deepcopy(g, memo)
+        for name, attribute in getattr(v, "__dict__", {}).items():  # a subclass's attributes of its own
+            setattr(memo[id(v)], name, copy.deepcopy(attribute, memo))
+    memo.setdefault(id(memo), []).extend(nodes)  # deepcopy keeps the originals alive while memo lives
+    return memo[id(root)]  # type: ignore[no-any-return]
+
+
 def _number(x: Value | Number) -> Number:
     return x.data if isinstance(x, Value) else x
+
+
+_METHODS.extend(n for n in dir(Value) if not n.startswith("_"))

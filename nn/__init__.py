@@ -14,10 +14,10 @@ import importlib as _importlib
 import pkgutil as _pkgutil
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-# Each submodule lists its public names in __all__; this package re-exports them.
+# Each submodule lists its public names in __all__; this package re-exports them (listed in __all__ below).
 # Building and training models (modules, losses, optimisers) needs only autograd and the standard
 # library, so it runs where numpy is missing (Pyodide in the browser, docs/browser.md); the parts that
-# need numpy (datasets, fit, plots, the compiled step) are imported on first use.
+# need numpy (datasets, fit, plots, compiled training) are imported on first use.
 from . import activations, init, losses, optim  # noqa: F401
 from .activations import *  # noqa: F401,F403
 from .history import *  # noqa: F401,F403
@@ -26,6 +26,7 @@ from .losses import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
+from .step import *  # noqa: F401,F403
 from .torch_bridge import *  # noqa: F401,F403
 
 # nn.evaluate is the function, which shares its name with its submodule: imported here when numpy is
@@ -60,4 +61,26 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES) | _SUBMODULES)
 
 
-__all__ = sorted({n for n in globals() if not n.startswith("_")} - {"annotations"} | set(_LAZY_NAMES))
+# What ``from nn import *`` gives: the public names of the submodules above, the lazy ones, and the
+# submodules a user reaches as ``nn.<name>``.  Internal modules (checks, outputs, validate) are not in it.
+__all__ = [
+    # modules, layers, activations
+    "Module", "StateDictError", "Layer", "Neuron", "MLP", "BatchNorm", "Dropout",
+    "ACTIVATIONS", "Activation", "ActivationLike", "get_activation", "identity", "relu", "leaky_relu", "tanh",
+    "sigmoid", "softplus", "elu", "selu", "swish", "maxout",
+    # losses and penalties
+    "LossSpec", "mean_loss", "hinge", "perceptron", "multiclass_hinge", "multiclass_perceptron",
+    "squared_error", "half_squared_error", "absolute_error", "binary_cross_entropy", "cross_entropy",
+    "Penalty", "l1", "l2", "elastic_net", "array_form",
+    # training
+    "train_step", "loss_and_grads", "StepResult", "SampleTapes",
+    "fit", "DivergenceError", "prepare_fit", "FitPlan", "History", "EarlyStopping",
+    "evaluate", "predict", "predict_classes",
+    # files and PyTorch
+    "save", "load", "LoadResult", "ModelFileError", "FORMAT", "FORMAT_VERSION",
+    "from_torch", "to_torch", "torch_modules",
+    "AutogradClashError",
+    # submodules
+    "activations", "init", "default_init", "losses", "optim", "schedules", "regularizers", "layers", "module",
+    "history", "serialize", "torch_bridge", "step",
+]

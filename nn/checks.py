@@ -11,7 +11,8 @@ from autograd import Value, no_grad
 from autograd.graph import reachable
 
 from . import losses, validate
-from .outputs import eval_mode, forward_batch, penalty, to_floats
+from .outputs import eval_mode
+from .step import forward_batch, penalty, to_floats
 
 __all__: list[str] = []  # shared within nn (fit, prepare_fit, evaluate); not part of nn's namespace
 

@@ -12,12 +12,15 @@ import math
 import os
 import re
 import sys
+import textwrap
 import time
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
-from . import activations, losses, optim, schedules, validate
+from . import activations, cli_pictures, losses, optim, schedules, validate
+from .fashion_mnist import FASHION_MNIST_CLASSES
+from .progress import stage
 
-__all__ = ["main", "build_parser", "DATASETS", "OPTIMIZERS", "SCHEDULES"]
+__all__ = ["main", "build_parser", "DATASETS", "DATASET_HELP", "OPTIMIZERS", "SCHEDULES"]
 
 # Per-dataset defaults: each is a setting that trains well in eager mode in well under a minute
 # (digits: a couple of minutes); compiled by default. Command-line options override them one by one.
@@ -27,7 +30,7 @@ _COMMON: dict[str, Any] = dict(hidden=[16, 16], activation="relu", loss="hinge",
 _MULTI = dict(loss="cross_entropy", optimizer="adam", schedule="constant")
 DATASETS: dict[str, dict[str, Any]] = {
     # moons without --samples: the 100 points shipped with chalkgrad, i.e. micrograd's demo exactly.
-    "moons": {**_COMMON, "l2": 2e-4, "noise": 0.1},  # nn.l2 is lam/2 sum w^2: micrograd's 1e-4 sum w^2
+    "moons": {**_COMMON, "l2": 2e-4, "noise": 0.1},  # nn.l2 is lam/2 * sum(w^2): micrograd's 1e-4 * sum(w^2)
     "circles": {**_COMMON, "l2": 1e-4, "samples": 100, "noise": 0.05},
     "xor": {**_COMMON, "hidden": [4], "activation": "tanh", "lr": 0.5, "schedule": "constant", "epochs": 200},
     "blobs": {**_COMMON, **_MULTI, "hidden": [8], "lr": 0.02, "epochs": 50, "samples": 150, "noise": 1.0},
@@ -38,10 +41,23 @@ DATASETS: dict[str, dict[str, Any]] = {
     "fashion-mnist": {**_COMMON, **_MULTI, "hidden": [128], "optimizer": "momentum", "lr": 0.05, "epochs": 3,
                       "batch_size": 128, "compile": True},
 }
+# What each dataset is, for 'python -m nn --help' and 'train --help'.
+DATASET_HELP: dict[str, str] = {
+    "moons": "two interleaving half circles, 2 classes; without --samples the 100 points of micrograd's demo, "
+             "shipped with chalkgrad",
+    "circles": "a small circle inside a large one, 2 classes (generated, --samples points)",
+    "xor": "the four points of XOR's truth table, 2 classes (not linearly separable)",
+    "blobs": "three Gaussian clusters in the plane, 3 classes (generated)",
+    "spirals": "three interleaved spiral arms, 3 classes (generated; CS231n's spiral data)",
+    "digits": "scikit-learn's 1,797 8x8 handwritten digits, 10 classes (needs the datasets extra)",
+    "fashion-mnist": "70,000 28x28 images of clothing, 10 classes, 10,000 of them the official test set "
+                     "(the Debian package dataset-fashion-mnist)",
+}
 # Squared and absolute errors on the sign datasets' SGD lr 1.0 diverge (moons: by epoch 6): without --lr they
 # train at most at this rate.
 REAL_LOSS_LR = 0.05
 _OWN_TEST_SET = {"fashion-mnist": 10_000}  # datasets whose last rows (as _load returns them) are their test set
+_CLASS_NAMES = {"fashion-mnist": FASHION_MNIST_CLASSES}  # what graph.svg calls the outputs
 # The names --optimizer and --schedule accept, each declared once with how it is built.
 OPTIMIZERS: dict[str, Callable[[list, float], Any]] = {
     "sgd": lambda params, lr: optim.SGD(params, lr=lr),
@@ -64,7 +80,7 @@ class CliError(Exception):
 
 
 def _defaults_table() -> str:
-    lines = ["defaults per dataset (any option given on the command line wins):"]
+    lines = [_datasets_text(), "", "defaults per dataset (any option given on the command line wins):"]
     for name, d in DATASETS.items():
         batch = "full" if d["batch_size"] is None else d["batch_size"]
         extra = f", l2 {d['l2']:g}" if d["l2"] else ""
@@ -80,6 +96,13 @@ def _defaults_table() -> str:
     return "\n".join(lines)
 
 
+def _datasets_text() -> str:
+    width = max(map(len, DATASET_HELP))
+    return "datasets (train --dataset NAME):\n" + "\n".join(
+        textwrap.fill(text, 100, initial_indent=f"  {name:{width}}  ", subsequent_indent=" " * (width + 4))
+        for name, text in DATASET_HELP.items())
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, with its error on one line: an argument holding a newline is shown as \\n."""
 
@@ -92,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m nn",
         description="Train, inspect and run chalkgrad models from the command line.",
-        epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo "
-        "(MLP 2-16-16-1, hinge loss + L2, SGD with a linear schedule) and writes runs/moons/.",
+        epilog="With no arguments, 'python -m nn train' trains micrograd's two-moons demo\n"
+        "(MLP 2-16-16-1, hinge loss + L2, SGD with a linear schedule) and writes runs/moons/.\n\n"
+        + _datasets_text() + "\n\n'python -m nn train --help' lists every option and each dataset's defaults.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="{train,predict,info}")
     sub.required = True
@@ -125,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, help="passes over the data")
     train.add_argument("--batch-size", type=_positive_int, metavar="K",
                        help="mini-batch size; leave out for full batch, 1 for SGD")
-    train.add_argument("--l2", type=_nonneg_float, help="L2 penalty lam/2 * sum w^2")
+    train.add_argument("--l2", type=_nonneg_float, metavar="LAM",  # ASCII: help may go to any console
+                       help="L2 strength lam: the penalty lam/2 * sum(w^2) over all weights (nn.l2) is added "
+                       "to the loss")
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help="dataset size")
     train.add_argument("--noise", type=_nonneg_float, help="noise of the generated data")
@@ -251,12 +278,18 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"loss {loss_name}{reg}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['schedule']}), "
           f"{cfg['epochs']} epochs, {batch}{', eager' if cfg['compile'] is False else ', compiled'}")
 
+    test_curve: list[float] = []  # test accuracy after every epoch, for loss.png; never used to choose anything
+
+    def score_test(epoch: int, logs: dict) -> None:
+        test_curve.append(nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"])
+
     sys.stdout.flush()  # the progress lines go to stderr; keep the two in order in logs
     start = time.perf_counter()
     try:
         history = nn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=cfg["epochs"],
                          batch_size=cfg["batch_size"], schedule=schedule, regularizer=regularizer,
-                         progress=not args.no_progress, seed=args.seed, compile=cfg["compile"])
+                         progress=not args.no_progress, seed=args.seed, compile=cfg["compile"],
+                         callbacks=[] if X_test is None else [score_test])
     except nn.DivergenceError as error:
         raise CliError(str(error)) from None
     except ValueError as error:
@@ -264,30 +297,36 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     seconds = time.perf_counter() - start
 
     try:  # the loss tells evaluate how to read one output (a logit, a score, a 0/1 regression)
-        train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
+        with stage(f"scoring the {len(X)} training samples"):
+            train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
         print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
         test_acc = None
         if X_test is not None:
-            test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
+            with stage(f"scoring the {len(X_test)} test samples"):
+                test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
             print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
     except ValueError as error:
         raise CliError(str(error)) from None
 
-    written = []
+    written: list[str] = []
     try:
-        nn.save(model, os.path.join(out, "model.json"))
-        written.append("model.json")
-        record = history.to_dict()
-        record["run"] = {
-            "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
-            "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
-            "input_scaling": scaling,
-        }
-        with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
-        written.append("history.json")
-        notes = _pictures(nn, model, X, y, history, loss_fn, out, written, regularizer)
+        with stage(f"saving model.json and history.json to {out}"):
+            nn.save(model, os.path.join(out, "model.json"))
+            written.append("model.json")
+            record = history.to_dict()
+            record["run"] = {
+                "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
+                "train_accuracy": train_acc, "test_accuracy": test_acc, "test_accuracy_per_epoch": test_curve,
+                "seconds": seconds,
+                "input_scaling": scaling,
+            }
+            with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
+                json.dump(record, f, indent=1)
+                f.write("\n")
+            written.append("history.json")
+        curves = {**history.records, "val_accuracy": test_curve} if test_curve else history
+        notes = cli_pictures.write_pictures(model, X, y, curves, loss_fn, out, written, regularizer,
+                                            held_out="test", classes=_CLASS_NAMES.get(args.dataset))
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")
@@ -321,68 +360,6 @@ def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:
     if n is not None:
         X, y = X[:n], y[:n]
     return X, y
-
-
-def _pictures(nn: Any, model: Any, X: Any, y: Any, history: Any, loss_fn: Any, out: str,
-              written: list[str], regularizer: Any = None) -> list[str]:
-    notes = []
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return ["pictures skipped: matplotlib is not installed (pip install 'chalkgrad[plot]')"]
-    fig = nn.plot.loss_curves(history)
-    fig.savefig(os.path.join(out, "loss.png"), dpi=100)
-    plt.close(fig)
-    written.append("loss.png")
-    if X.shape[1] == 2:
-        fig = nn.plot.decision_boundary(model, X, y)
-        fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=100)
-        plt.close(fig)
-        written.append("decision_boundary.png")
-    drawn, note = _graph(model, X, y, loss_fn, regularizer, os.path.join(out, "graph.svg"))
-    notes += [note] if note else []
-    written += ["graph.svg"] if drawn else []
-    return notes
-
-
-def _graph(model: Any, X: Any, y: Any, loss_fn: Any, regularizer: Any, path: str) -> tuple[bool, str]:
-    """Draw the training loss (with its penalty) of the sample with the largest loss: (written, note)."""
-    import graphviz
-
-    from autograd import Value
-
-    from . import loss_graph
-
-    model.eval()
-    try:
-        i, why = loss_graph.choose_sample(model, X, y, loss_fn)
-        x = [Value(float(v), label=f"x[{k}]") for k, v in enumerate(X[i])]
-        target = y[i].tolist() if hasattr(y[i], "tolist") else y[i]
-        loss = data_loss = loss_fn(model(x), target)
-        data_loss.label = "data loss"
-        penalty = regularizer(model.parameters()) if regularizer is not None else None
-        if penalty is not None:
-            penalty.label = "penalty (all weights)"
-            loss = data_loss + penalty
-        loss.label = "loss"
-        for p in model.parameters():
-            p.grad = 0.0
-        loss.backward()
-        title = f"training loss of sample {i} ({why}), after backward; grads in red"
-        source, note = loss_graph.loss_graph_dot(loss, title, penalty)
-        svg = graphviz.Source(source).pipe(format="svg")
-    except Exception as error:  # graphviz's 'dot' program missing or failing
-        return False, f"graph.svg skipped: cannot run graphviz ({type(error).__name__}: {error})"
-    finally:
-        for p in model.parameters():
-            p.grad = 0.0
-        model.train()
-    with open(path, "wb") as f:
-        f.write(svg)
-    return True, note and f"graph.svg: {note}"
 
 
 # --- predict and info --------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 The eager step builds a graph per batch; compiled training traces one sample's loss and replays
 forward and backward over whole batches with numpy.  :class:`CompiledModel` holds the traced graph
 of a model, loss and set of targets (cached per model, so a second fit does not re-trace) and
-:func:`flat_trainer` builds fit's trainer on flat parameter arrays (:mod:`nn.flat`).
-:func:`compiled_step` is the older per-batch seam on the Values (:class:`autograd.tape.CompiledLoss`,
-one tape per distinct target), kept for ``nn.train.batch_step``.  Dropout in training mode takes its
-mask from tape inputs (``Dropout.masks_from``) that are drawn afresh for every batch, from the
-layer's own generator in the eager order (layer by layer, sample by sample), so compiled and eager
-training draw the same masks.  BatchNorm in training mode needs the statistics of the whole batch,
+:func:`flat_trainer` builds fit's trainer on flat parameter arrays (:mod:`nn.flat`).  Dropout in
+training mode takes its mask from tape inputs (``Dropout.masks_from``) that are drawn afresh for
+every batch, from the layer's own generator in the eager order (layer by layer, sample by sample),
+so compiled and eager training draw the same masks.  BatchNorm in training mode needs the statistics of the whole batch,
 which a per-sample tape cannot see: such models train eagerly, with a warning when
 ``compile=True`` was asked for explicitly.
 
@@ -24,21 +22,25 @@ import contextlib
 import functools
 import warnings
 import weakref
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 import autograd
 from autograd import Value, no_grad, trace
-from autograd.tape import CompiledLoss, Tape
+from autograd.table import OPS
+from autograd.tape import Tape
 
 from . import losses
 from .layers import BatchNorm, Dropout
-from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, target_key, weak
+from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, state, target_key, weak
 
-__all__ = ["compiled_step", "why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
+if TYPE_CHECKING:
+    from .flat import FlatTrainer
 
-MAX_TAPES = 64  # distinct targets, one tape each; past that the compiled step trains eagerly
+__all__ = ["why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
+
+MAX_TAPES = 64  # distinct targets, one tape each; past that fit trains eagerly
 MAX_MASKED = 16  # up to this many distinct targets, fit traces one tape with the target as 0/1 mask inputs
 
 
@@ -83,63 +85,6 @@ def _dropout_masks(model: Any, source: Callable[[Dropout, int], Sequence[Any]]) 
         yield
 
 
-def compiled_step(
-    model: Any,
-    loss: Callable,
-    regularizer: Callable | None,
-    params: list[Value],
-    eager: Callable[[Sequence[Any], Sequence[Any]], tuple[float, list]],
-    explicit: bool = True,
-    targets: Sequence[Any] | None = None,
-) -> Callable | None:
-    """``step(xs, ys) -> (objective, outputs)`` through tapes, or None when the model cannot (warned if explicit).
-
-    ``eager`` is the graph-per-batch step (fit's), used for a batch the tapes cannot replay.
-    ``explicit=False`` (fit's ``compile=None``) compiles only the safe cases (see
-    :func:`why_not_compiled`), given the training ``targets``, and never warns.
-    """
-    reason = why_not_compiled(model, explicit, loss, targets)
-    if reason:
-        if explicit:
-            warnings.warn(f"fit(compile=True): training eagerly because {reason}", stacklevel=3)
-        return None
-    nin = getattr(model, "nin", None)
-    if not isinstance(nin, int):
-        if explicit:
-            warnings.warn("fit(compile=True): training eagerly because the model has no .nin", stacklevel=3)
-        return None
-    # Probe one sample to learn how many dropout mask entries a forward pass uses.
-    from autograd import no_grad
-
-    widths: list[tuple[Dropout, int]] = []  # (dropout, inputs) in call order
-
-    def probe(d: Dropout, n: int) -> list[float]:
-        widths.append((d, n))
-        return [1.0] * n
-
-    with no_grad(), _dropout_masks(model, probe):
-        model([0.0] * nin)
-    n_noise = sum(n for _, n in widths)
-
-    def sample_fn(x: list, y: Any, noise: list) -> tuple:
-        feed = iter(noise)  # the tape's mask inputs, in the order the dropouts ask for them
-        with _dropout_masks(model, lambda d, n: [next(feed) for _ in range(n)]):
-            out = model(x)
-        return loss(out, y), out
-
-    def draw(B: int) -> list:
-        rows: list = []
-        for d, n in widths:
-            # The eager loop draws layer by layer, then sample by sample: the same numbers here.
-            cols = [d.draw(n) for _ in range(B)]
-            rows.extend(map(list, zip(*cols)))
-        return rows
-
-    penalty = (lambda: regularizer(params)) if regularizer is not None else None
-    return CompiledLoss(sample_fn, params, nin, penalty=penalty, n_noise=n_noise,
-                        draw_noise=draw if n_noise else None, max_tapes=MAX_TAPES, fallback=eager)
-
-
 # --- fit's compiled training: one traced graph per model, loss and targets, cached ----------------
 class CompiledModel:
     """The traced training graph of one model with one loss and one set of targets.
@@ -177,10 +122,11 @@ class CompiledModel:
         if masked:
             self._tapes[-1] = self._trace(None)
 
-    def traced_with(self, loss: Callable) -> bool:
-        """Whether this graph was traced with ``loss`` (or an equal bound method: ``model.loss`` is a new
-        object at each access)."""
-        return same_loss(self._loss, loss)
+    def trace_with(self, loss: Callable) -> None:
+        """Trace later targets with ``loss``: one whose :func:`nn.structure.state` equals the traced one's
+        (the same lambda written again in the next fit's call) computes the same graph."""
+        if not same_loss(self._loss, loss):
+            self._loss = weak(loss)
 
     # --- tracing ------------------------------------------------------------------------------------
     def _trace(self, k: int | None) -> Tape:
@@ -303,7 +249,7 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
     return widths
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (fingerprint, CompiledModel)
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (key, CompiledModel)
 
 
 class TargetKeys:
@@ -326,27 +272,33 @@ class TargetKeys:
 
 def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: TargetKeys, nin: int,
                    modules: list | None = None, structure: tuple | None = None) -> CompiledModel:
-    """The model's traced training graph, from the cache when this model, loss and targets were traced
-    before (a second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
+    """The model's traced training graph, from the cache when this model, an equal loss (by its state,
+    so a lambda written anew in each fit's call) and these targets were traced before and neither the
+    model's nor the loss's state changed since (:func:`nn.structure.state`; a
+    second ``fit`` on the same model does not re-trace); ``keys``: the targets' keys;
     ``structure``: :func:`nn.structure.fingerprint` of ``modules`` when the caller has it."""
     distinct = set(keys.distinct)
     masked = len(distinct) <= MAX_MASKED
     modules = modules_of(model) if modules is None else modules
     try:
-        key = (modes(modules), fingerprint(modules) if structure is None else structure)
+        # the modules' and the loss's state by value: what a user changes between fits (an alpha, a
+        # lambda's margin) is traced anew, as model(x) and eager training see it
+        # and the op table: an op replaced by defop(..., replace=True) changes what model(x) makes
+        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss),
+               tuple(OPS.values()))
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
-    if cached is not None and cached[0] == key and cached[1].traced_with(loss) and cached[1].masked == masked and \
-            distinct <= cached[1].position.keys():
+    if cached is not None and cached[0] == key and cached[1].masked == masked and distinct <= cached[1].position.keys():
         found: CompiledModel = cached[1]
+        found.trace_with(loss)  # the key holds the loss's state: an equal loss, another object, is the same graph
         return found
     compiled = CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
     _CACHE[model] = (key, compiled)
     return compiled
 
 
-def flat_trainer(plan: Any, explicit: bool) -> Any:
+def flat_trainer(plan: Any, explicit: bool) -> FlatTrainer | None:
     """fit's compiled training (:class:`nn.flat.FlatTrainer`), or None when the model cannot train
     through the tape (with a warning when ``explicit``)."""
     from .flat import FlatTrainer

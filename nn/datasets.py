@@ -1,4 +1,4 @@
-"""Small seeded datasets for teaching, as numpy arrays: truth tables, toy 2-D shapes, a sine, digits.
+"""Small seeded datasets for teaching: truth tables, toy 2-D shapes, a sine, digits, Fashion-MNIST.
 
 Every loader returns ``(X, y)``: ``X`` a float array of shape (n, features), ``y`` the labels in the
 form asked for with ``labels=``:
@@ -11,27 +11,40 @@ form asked for with ``labels=``:
 :func:`to_labels` converts between them and :func:`labels_for` names the form a loss expects.
 
 >>> from nn import datasets
->>> X, y = datasets.moons(100, noise=0.1, seed=1, labels="sign")   # micrograd's demo data
+>>> X, y = datasets.moons(100, noise=0.1, seed=1, labels="sign")   # the shape of micrograd's demo data
 >>> X.shape, sorted(set(y.tolist()))
 ((100, 2), [-1.0, 1.0])
 
-``moons``, ``circles`` and ``blobs`` use scikit-learn's generators when it is installed (the
-``datasets`` extra) and a pure-numpy version of the same construction otherwise; the two give the
-same kind of data but not the same numbers for a given seed. ``digits`` needs scikit-learn.
+The generated sets (``xor(n=...)``, ``moons``, ``circles``, ``spirals``, ``blobs``, ``sine``) are
+made in pure Python from ``random.Random(seed)``: the same numbers everywhere, as numpy arrays where
+numpy is installed and as lists where it is not (the browser playground, docs/browser.md, uses
+them).  Everything else here needs numpy; ``digits`` needs scikit-learn too.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import fashion_mnist as fashion_files
 from . import validate
-from .fashion_mnist import FASHION_MNIST_CLASSES
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .fashion_mnist import FASHION_MNIST_CLASSES
+else:
+    try:
+        import numpy as np
+
+        from .fashion_mnist import FASHION_MNIST_CLASSES
+    except ModuleNotFoundError as _missing:  # the browser: the generated sets come as lists
+        if _missing.name != "numpy":
+            raise
+        np = None
 
 __all__ = [
     "xor",
@@ -55,22 +68,8 @@ __all__ = [
 
 LABEL_KINDS = ("index", "01", "sign", "onehot")
 
-# Tests set this to False to exercise the numpy fallbacks on a machine that has scikit-learn.
-USE_SKLEARN = True
-
 # The label form each built-in loss expects (by the name nn.fit and the CLI accept).
 _INSTALL_HINT = "pip install 'chalkgrad[datasets]' (or: pip install scikit-learn)"
-
-
-def _sklearn() -> Any | None:
-    """scikit-learn's datasets module, or None when it is missing or switched off."""
-    if not USE_SKLEARN:
-        return None
-    try:
-        from sklearn import datasets as skd
-    except ImportError:
-        return None
-    return skd
 
 
 # --- labels ----------------------------------------------------------------------------------------
@@ -171,18 +170,55 @@ def _finish(X: np.ndarray, index: np.ndarray, labels: str, caller: str) -> tuple
     return np.asarray(X, dtype=float), to_labels(index, labels, classes=int(index.max()) + 1)
 
 
+def _made(X: list[list[float]], index: list[int], labels: str, caller: str) -> tuple[Any, Any]:
+    """A generated set in the form ``labels`` asks for: numpy arrays, or lists without numpy (the same
+    numbers)."""
+    if labels not in LABEL_KINDS:
+        raise validate.fail(caller, "labels", f"one of {', '.join(LABEL_KINDS)}", labels)
+    k = max(index) + 1
+    if labels in ("01", "sign") and k > 2:
+        raise ValueError(f"{caller}: {labels!r} labels need two classes, but there are {k}")
+    y: list[Any]
+    if labels == "index":
+        y = index
+    elif labels == "onehot":
+        y = [[1.0 if j == i else 0.0 for j in range(k)] for i in index]
+    else:
+        y = [float(i) if labels == "01" else (1.0 if i else -1.0) for i in index]
+    if np is None:
+        return X, y
+    return np.array(X, dtype=float).reshape(len(X), -1), np.array(y, dtype=np.int64 if labels == "index" else float)
+
+
+def _rng(caller: str, seed: int | None) -> random.Random:
+    return random.Random(None if seed is None else validate.integer(caller, "seed", seed, 0))
+
+
 # --- truth tables (LMU München ML Basics III; ETH Zürich Introduction to ML tutorial) ---------------
-_TABLE_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+_TABLE_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 
 
-def xor(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
+def xor(labels: str = "index", n: int | None = None, noise: float = 0.02, seed: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray]:
     """XOR's truth table: y = 1 when x1 != x2 (not linearly separable).
+
+    With ``n``: n points scattered over the four quadrants instead (TensorFlow Playground's XOR),
+    each coordinate ±(0.1 to 1) plus Gaussian ``noise``, y = 1 when the signs differ.
 
     >>> X, y = xor()
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    return _finish(_TABLE_X.copy(), np.array([0, 1, 1, 0]), labels, "xor")
+    if n is None:
+        return _made([list(r) for r in _TABLE_X], [0, 1, 1, 0], labels, "xor")
+    n, noise = validate.integer("xor", "n", n, 2), validate.non_negative("xor", "noise", noise)
+    rng = _rng("xor", seed)
+    X, index = [], []
+    for _ in range(n):
+        a, b = (rng.choice((-1, 1)) * rng.uniform(0.1, 1.0) for _ in range(2))
+        X.append([a + rng.gauss(0, noise), b + rng.gauss(0, noise)])
+        index.append(1 if a * b < 0 else 0)
+    return _made(X, index, labels, "xor")
 
 
 def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
@@ -192,41 +228,28 @@ def and_(labels: str = "index") -> tuple[np.ndarray, np.ndarray]:
     >>> and_()[1].tolist()
     [0, 0, 0, 1]
     """
-    return _finish(_TABLE_X.copy(), np.array([0, 0, 0, 1]), labels, "and_")
+    return _made([list(r) for r in _TABLE_X], [0, 0, 0, 1], labels, "and_")
 
 
-# --- 2-D shapes ------------------------------------------------------------------------------------
+# --- 2-D shapes, in pure Python ----------------------------------------------------------------------
 def moons(
     n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "index"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (scikit-learn's ``make_moons``), n points, Gaussian noise.
+    """Two interleaving half circles, n points (classes alternating), Gaussian ``noise``.
 
-    With scikit-learn, ``moons(100, 0.1, seed=1337)`` is exactly the data of micrograd's demo.
+    Class 0 on the upper unit half circle, class 1 on the lower one shifted to (1, 0.5).
+    (micrograd's demo data, made with scikit-learn, is :func:`demo_moons`.)
     """
     n, noise = validate.integer("moons", "n", n, 2), validate.non_negative("moons", "noise", noise)
-    skd = _sklearn()
-    if skd is not None:
-        X, y = skd.make_moons(n_samples=n, noise=noise or None, random_state=seed)
-        return _finish(X, y, labels, "moons")
-    rng = np.random.default_rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0, np.pi, n_out)
-    t_in = np.linspace(0, np.pi, n_in)
-    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    inner = np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])
-    return _two_classes(outer, inner, noise, rng, labels, "moons")
-
-
-def _two_classes(
-    class0: np.ndarray, class1: np.ndarray, noise: float, rng: np.random.Generator, labels: str, caller: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """The numpy fallbacks' common end: stack the two classes, add noise, shuffle (that rng order)."""
-    X = np.vstack([class0, class1])
-    y = np.concatenate([np.zeros(len(class0), dtype=np.int64), np.ones(len(class1), dtype=np.int64)])
-    X = X + rng.normal(scale=noise, size=X.shape)
-    order = rng.permutation(len(X))
-    return _finish(X[order], y[order], labels, caller)
+    rng = _rng("moons", seed)
+    X, index = [], []
+    for i in range(n):
+        t = math.pi * rng.random()
+        k = i % 2
+        x1, x2 = (1 - math.cos(t), 0.5 - math.sin(t)) if k else (math.cos(t), math.sin(t))
+        X.append([x1 + rng.gauss(0, noise), x2 + rng.gauss(0, noise)])
+        index.append(k)
+    return _made(X, index, labels, "moons")
 
 
 def circles(
@@ -236,74 +259,79 @@ def circles(
     n, noise = validate.integer("circles", "n", n, 2), validate.non_negative("circles", "noise", noise)
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie strictly between 0 and 1, got {factor!r}")
-    skd = _sklearn()
-    if skd is not None:
-        X, y = skd.make_circles(n_samples=n, noise=noise or None, factor=factor, random_state=seed)
-        return _finish(X, y, labels, "circles")
-    rng = np.random.default_rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
-    return _two_classes(outer, inner, noise, rng, labels, "circles")
+    rng = _rng("circles", seed)
+    X, index = [], []
+    for i in range(n):
+        t = 2 * math.pi * rng.random()
+        k = i % 2
+        r = factor if k else 1.0
+        X.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
+        index.append(k)
+    return _made(X, index, labels, "circles")
 
 
 def spirals(
-    n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = None, labels: str = "index"
+    n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = None, labels: str = "index",
+    turns: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``classes`` interleaved spiral arms, n points in all (CS231n's spiral data); pure numpy.
+    """``classes`` interleaved spiral arms, n points in all (CS231n's spiral data).
 
-    Arm j sweeps the angle 4j..4(j+1) radians (plus noise) while the radius grows from 0 to 1.
+    Arm j sweeps the angle 4j..4(j+1) radians (with ``turns``: winds that many times around the
+    centre, starting at 2*pi*j/classes), plus Gaussian ``noise`` on the angle, while the radius grows
+    from 0 to 1; the points are shuffled.
     """
     n, noise = validate.integer("spirals", "n", n, 2), validate.non_negative("spirals", "noise", noise)
     classes = validate.integer("spirals", "classes", classes, 2)
-    rng = np.random.default_rng(seed)
-    sizes = [n // classes + (1 if j < n % classes else 0) for j in range(classes)]
-    parts, ys = [], []
-    for j, m in enumerate(sizes):
-        r = np.linspace(0.0, 1.0, m)
-        t = np.linspace(4.0 * j, 4.0 * (j + 1), m) + rng.normal(scale=noise, size=m)
-        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
-        ys.append(np.full(m, j, dtype=np.int64))
-    X, y = np.vstack(parts), np.concatenate(ys)
-    order = rng.permutation(n)
-    return _finish(X[order], y[order], labels, "spirals")
+    if turns is not None:
+        turns = validate.positive("spirals", "turns", turns)
+    rng = _rng("spirals", seed)
+    X, index = [], []
+    for j in range(classes):
+        m = n // classes + (1 if j < n % classes else 0)
+        for i in range(m):
+            step = i / (m - 1) if m > 1 else 0.0
+            t = 4.0 * (j + step) if turns is None else 2 * math.pi * (turns * step + j / classes)
+            t += rng.gauss(0, noise)
+            X.append([step * math.sin(t), step * math.cos(t)])
+            index.append(j)
+    order = list(range(n))
+    rng.shuffle(order)
+    return _made([X[i] for i in order], [index[i] for i in order], labels, "spirals")
 
 
 def blobs(
     n: int = 100,
-    centers: int = 3,
+    centers: int | Sequence[Sequence[float]] = 3,
     std: float = 1.0,
     features: int = 2,
     seed: int | None = None,
     labels: str = "index",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Isotropic Gaussian clusters around ``centers`` random centres in [-10, 10]^features."""
+    """Isotropic Gaussian clusters (sample i in cluster i mod k) around ``centers``: k random centres
+    in [-10, 10]^features, or the given points (then ``features`` is their length)."""
     n, std = validate.integer("blobs", "n", n, 1), validate.non_negative("blobs", "std", std)
-    centers = validate.integer("blobs", "centers", centers, 1)
-    features = validate.integer("blobs", "features", features, 1)
-    skd = _sklearn()
-    if skd is not None:
-        X, y = skd.make_blobs(
-            n_samples=n, centers=centers, cluster_std=std, n_features=features, random_state=seed
-        )
-        return _finish(X, y, labels, "blobs")
-    rng = np.random.default_rng(seed)
-    where = rng.uniform(-10.0, 10.0, size=(centers, features))
-    y = np.arange(n) % centers
-    X = where[y] + rng.normal(scale=std, size=(n, features))
-    order = rng.permutation(n)
-    return _finish(X[order], y[order], labels, "blobs")
+    rng = _rng("blobs", seed)
+    if isinstance(centers, int):
+        k = validate.integer("blobs", "centers", centers, 1)
+        features = validate.integer("blobs", "features", features, 1)
+        where = [[rng.uniform(-10.0, 10.0) for _ in range(features)] for _ in range(k)]
+    else:
+        where = [[float(v) for v in c] for c in centers]
+        if not where or len({len(c) for c in where}) != 1 or not where[0]:
+            raise validate.fail("blobs", "centers", "a count, or points of one length", centers)
+    X = [[c + rng.gauss(0, std) for c in where[i % len(where)]] for i in range(n)]
+    return _made(X, [i % len(where) for i in range(n)], labels, "blobs")
 
 
 def sine(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Regression data: x uniform in [-pi, pi] (shape (n, 1)), y = sin(x) + Gaussian noise (shape (n,))."""
+    """Regression data: x uniform in [-pi, pi] (shape (n, 1), sorted), y = sin(x) + Gaussian noise."""
     n, noise = validate.integer("sine", "n", n, 1), validate.non_negative("sine", "noise", noise)
-    rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(-np.pi, np.pi, size=n))
-    return x.reshape(-1, 1), np.sin(x) + rng.normal(scale=noise, size=n)
+    rng = _rng("sine", seed)
+    xs = sorted(rng.uniform(-math.pi, math.pi) for _ in range(n))
+    X, y = [[x] for x in xs], [math.sin(x) + rng.gauss(0, noise) for x in xs]
+    if np is None:
+        return X, y
+    return np.array(X, dtype=float), np.array(y, dtype=float)
 
 
 def digits(
@@ -337,6 +365,8 @@ def fashion_mnist(split: str = "train", path: Any = None, labels: str = "index")
     """
     if labels not in LABEL_KINDS:
         raise ValueError(f"fashion_mnist: labels must be one of {', '.join(LABEL_KINDS)}, got {labels!r}")
+    from . import fashion_mnist as fashion_files
+
     X, index = fashion_files.load(split, path)
     return X, to_labels(index, labels, classes=10)
 

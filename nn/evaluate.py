@@ -25,7 +25,7 @@ def predict(model: Any, X: Any) -> np.ndarray:
 def _predict(caller: str, model: Any, X: Any) -> np.ndarray:
     Xa = as_samples(caller, "X", X)
     check_model_input(caller, model, Xa)
-    return np.array(predict_lists(model, Xa.tolist()), dtype=float)
+    return np.array(predict_lists(model, Xa), dtype=float)
 
 
 def predict_classes(model: Any, X: Any, threshold: float = 0.0) -> np.ndarray:
@@ -48,7 +48,7 @@ def evaluate(
     loss_fn, spec = resolve_loss("evaluate", loss) if loss is not None else (None, None)
     task = Task("evaluate", spec, ya, n_out)
     metric_fns = resolve_metrics("evaluate", metrics, task)
-    outs = predict_lists(model, Xa.tolist())
+    outs = predict_lists(model, Xa)
     ys = task.targets(ya)
     result = {}
     if loss_fn is not None:

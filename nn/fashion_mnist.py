@@ -30,21 +30,40 @@ def load(split: str = "train", path: str | os.PathLike | None = None) -> tuple[n
     ``X`` is float64 of shape (n, 784), pixels scaled from 0..255 to [0, 1], row by row as in the
     file; ``classes`` the int64 classes 0..9 (names in :data:`FASHION_MNIST_CLASSES`).  ``path``
     is a directory holding the IDX files (default: :data:`FASHION_MNIST_DIR`).  A missing file
-    raises FileNotFoundError saying how to install them; a damaged one :class:`nn.idx.IdxError`.
+    raises FileNotFoundError saying how to install them; a damaged one, or one that is not n >= 1
+    28x28 unsigned-byte images with n unsigned-byte labels 0..9, :class:`nn.idx.IdxError` naming it.
     """
     if split not in _FILES:
         raise ValueError(f"fashion_mnist: split must be 'train' or 'test', got {split!r}")
     folder = os.fspath(path) if path is not None else FASHION_MNIST_DIR
-    images = read_idx(_find(folder, _FILES[split][0], path is None))
-    index = read_idx(_find(folder, _FILES[split][1], path is None))
-    if images.ndim != 3 or images.dtype != np.uint8 or index.ndim != 1 or len(index) != len(images):
-        raise IdxError(f"fashion_mnist: {folder}: expected n 28x28 uint8 images and n labels, got images of shape "
-                       f"{images.shape} ({images.dtype}) and labels of shape {index.shape}")
-    if index.size and int(index.max()) > 9:
-        raise IdxError(f"fashion_mnist: {folder}: a label {int(index.max())} outside the classes 0..9")
-    X = images.reshape(len(images), -1).astype(np.float64)
+    image_file, label_file = (_find(folder, stem, path is None) for stem in _FILES[split])
+    images, index = _images(image_file), _labels(label_file)
+    if len(index) != len(images):
+        raise IdxError(f"fashion_mnist: {label_file}: {len(index):,} labels for the {len(images):,} images of "
+                       f"{image_file}")
+    X = images.reshape(len(images), 28 * 28).astype(np.float64)
     X /= 255.0
     return X, index.astype(np.int64)
+
+
+def _images(file: str) -> np.ndarray:
+    """The images of ``file``: n >= 1 28x28 unsigned bytes, else an IdxError naming the file."""
+    images = read_idx(file)
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) or not len(images):
+        raise IdxError(f"fashion_mnist: {file}: expected n >= 1 28x28 uint8 images (IDX type 0x08, 3 dimensions), "
+                       f"got shape {images.shape} of {images.dtype}")
+    return images
+
+
+def _labels(file: str) -> np.ndarray:
+    """The labels of ``file``: unsigned bytes 0..9 in one dimension, else an IdxError naming the file."""
+    index = read_idx(file)
+    if index.dtype != np.uint8 or index.ndim != 1:
+        raise IdxError(f"fashion_mnist: {file}: expected n labels as unsigned bytes (IDX type 0x08, 1 dimension), "
+                       f"got shape {index.shape} of {index.dtype}")
+    if index.size and int(index.max()) > 9:
+        raise IdxError(f"fashion_mnist: {file}: a label {int(index.max())} outside the classes 0..9")
+    return index
 
 
 def _find(folder: str, stem: str, default: bool) -> str:

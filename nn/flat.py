@@ -38,7 +38,8 @@ _DATA = operator.attrgetter("data")  # read 10^5 parameters' numbers without a P
 
 
 class FlatTrainer:
-    """One training run on flat arrays: ``step(idx) -> mean loss``, ``outputs()``, ``sync()``, ``reload()``.
+    """One training run on flat arrays, a :class:`nn.trainer.Trainer`: ``step(idx) -> mean loss``, ``outputs()``,
+    ``sync()``, ``reload()``.
 
     ``compiled`` is the :class:`nn.compiled.CompiledModel` of the model, loss and targets, ``codes``
     each training sample's target as a position in ``compiled.keys``, ``dropouts`` the model's
@@ -236,12 +237,10 @@ class FlatTrainer:
                 opt.state[k] = a.tolist()
 
     def close(self) -> None:
-        """The end of the run: large arrays kept for the next call (the replays' arrays of a batch size,
-        the whole data set's input columns, from :data:`KEEP_BYTES` up) are dropped, so a full-batch fit
-        on a large data set does not hold hundreds of MB once it returns; smaller ones stay, and a
-        second fit on the same model starts without allocating them."""
-        for tape in self.compiled.tapes():
-            tape.free_arrays(KEEP_BYTES)
+        """The end of the run: the whole data set's input columns, kept for the next call, are dropped
+        from :data:`KEEP_BYTES` up, so a full-batch fit on a large data set does not hold hundreds of
+        MB once it returns; smaller ones stay, and a second fit on the same model starts without
+        building them.  (A tape's replay keeps no arrays between calls.)"""
         self.compiled.free_inputs(KEEP_BYTES)
         self.full_inputs = None
 

@@ -15,6 +15,7 @@ is parsing a header and handing the rest to numpy.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from typing import IO
 
@@ -34,7 +35,8 @@ class IdxError(ValueError):
 def read_idx(source: str | os.PathLike | IO[bytes]) -> np.ndarray:
     """The array stored in an IDX file (a path or a binary file object), gzip-compressed or not.
 
-    Raises :class:`IdxError` (a ValueError) naming the file when the header or the length is wrong.
+    Raises :class:`IdxError` (a ValueError) naming the file when the header or the length is wrong.  A
+    declared size of 0 gives an empty array of that shape (the format allows it).
     """
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
     if isinstance(source, (str, os.PathLike)):
@@ -68,9 +70,12 @@ def _parse(data: bytes, name: str) -> np.ndarray:
                        f"{len(data)}")
     shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_DTYPES[code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    count = math.prod(shape)  # Python ints: sizes whose product passes int64 cannot wrap around to match
+    expected = count * dtype.itemsize
     if len(data) - end != expected:
-        raise IdxError(f"read_idx: {name}: shape {shape} of {dtype.itemsize}-byte values needs {expected} bytes of "
-                       f"data, the file has {len(data) - end}")
-    # Native byte order, writable, owning its memory (frombuffer over bytes would be read-only).
-    return np.frombuffer(data, dtype=dtype, offset=end).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+        raise IdxError(f"read_idx: {name}: shape {shape} of {dtype.itemsize}-byte values needs {expected:,} bytes "
+                       f"of data, the file has {len(data) - end:,}")
+    # Native byte order, writable, owning its memory (frombuffer over bytes would be read-only); a size
+    # of 0 (a well-formed file holding no values) is an empty array of the declared shape.
+    values = np.frombuffer(data, dtype=dtype, count=count, offset=end)
+    return values.astype(dtype.newbyteorder("="), copy=True).reshape(shape)

@@ -74,9 +74,20 @@ def _seed(seed: Any, owner: str) -> int | None:
 
 
 def check_inputs(owner: str, x: Sample, n: int, what: str = "inputs") -> None:
-    """The one check of a sample's width: ``"MLP: expected 2 inputs, got 3"``."""
-    if len(x) != n:
+    """The one check of a sample's width: ``"MLP: expected 2 inputs, got 3"``; a batch handed over as
+    one sample (PyTorch's habit, ``model(X)`` with rows) is named as such, with the ways to run one."""
+    if len(x) != n or (n and type(x[0]) is not float and _is_row(x[0])):
+        if len(x) and _is_row(x[0]):
+            shape = (len(x), len(x[0]))  # type: ignore[arg-type]  # a row, as _is_row found
+            raise ValueError(f"{owner}: got a batch of shape {shape} where one sample of {n} {what} goes: a model "
+                             "takes one sample; run a batch with [model(x) for x in X], model.forward_batch(X), "
+                             "or nn.predict(model, X) for the outputs as numbers")
         raise ValueError(f"{owner}: expected {n} {what}, got {len(x)}")
+
+
+def _is_row(item: Any) -> bool:
+    """A sample's item that is itself a sequence of numbers (a row of a batch), not a number or Value."""
+    return not isinstance(item, (numbers.Number, Value, str, bytes)) and hasattr(item, "__len__")
 
 
 def _init_name(init: str | Initializer) -> str | None:

@@ -38,7 +38,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value
-from autograd.backends import FLOAT, numpy_backend
+from autograd.backends import FLOAT
+from autograd.tape.arrays import numpy_backend
 
 from . import schedules, validate
 from .module import StateDictError

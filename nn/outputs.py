@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import numbers
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import no_grad
 
 from . import losses
+from .step import forward_batch, penalty, to_floats
 
 __all__: list[str] = []  # shared within nn (fit, evaluate, checks); not part of nn's namespace
-
-
-def forward_batch(model: Any, xs: Sequence[Any]) -> list:
-    """The model's outputs (Values) for a batch: its ``forward_batch`` when it has one."""
-    batch = getattr(model, "forward_batch", None)
-    return batch(xs) if batch is not None else [model(x) for x in xs]
-
-
-def to_floats(o: Any) -> Any:
-    """One output as a float, or a list of floats for several outputs."""
-    if isinstance(o, Value):
-        return o.data
-    if isinstance(o, (list, tuple)):
-        return [v.data if isinstance(v, Value) else float(v) for v in o]
-    return float(o)
 
 
 @contextlib.contextmanager
@@ -44,16 +29,21 @@ def eval_mode(model: Any) -> Iterator[None]:
             model.train()
 
 
-def predict_lists(model: Any, xs: list) -> list:
-    """Outputs as floats for many samples, in eval mode, without graphs (a tape replay when possible)."""
+def predict_lists(model: Any, xs: list | np.ndarray) -> list:
+    """Outputs as floats for many samples, in eval mode, without graphs (a tape replay when possible).
+
+    ``xs``: a list of samples, or a 2-D float array, which the replay reads as it is (60,000 images
+    of 784 pixels as Python lists would take longer to build than to replay).
+    """
     with eval_mode(model):
         if len(xs) >= _REPLAY_MIN and _replayable(model):
             try:
                 return _replay(model, xs)
             except (ArithmeticError, ValueError, TypeError, KeyError):
                 pass  # e.g. an overflow in one row: the per-sample path reports it precisely
+        rows = xs.tolist() if isinstance(xs, np.ndarray) else xs
         with no_grad():
-            return [to_floats(o) for o in forward_batch(model, xs)]
+            return [to_floats(o) for o in forward_batch(model, rows)]
 
 
 _REPLAY_MIN = 64
@@ -65,7 +55,7 @@ def _replayable(model: Any) -> bool:
     return callable(modules) and all(type(m).__module__ == "nn.layers" for m in modules())
 
 
-def _replay(model: Any, xs: list) -> list:
+def _replay(model: Any, xs: list | np.ndarray) -> list:
     """Evaluate many samples at once: trace one sample's graph and replay it over numpy columns."""
     from autograd import trace
 
@@ -87,11 +77,3 @@ def eval_loss(caller: str, loss_fn: Callable, regularizer: Callable | None, para
         if regularizer is not None:
             value += penalty(caller, regularizer, params).data
     return value
-
-
-def penalty(caller: str, regularizer: Callable, params: list[Value]) -> Value:
-    """``regularizer(params)``, checked to be a Value (a number becomes a constant Value)."""
-    result = regularizer(params)
-    if not isinstance(result, (Value, numbers.Real)):
-        raise TypeError(f"{caller}: the regularizer must return a Value, got {type(result).__name__}")
-    return result if isinstance(result, Value) else Value(float(result))

@@ -90,10 +90,12 @@ def decision_boundary(
     return fig
 
 
-def loss_curves(history: Any, *, title: str | None = None) -> Any:
+def loss_curves(history: Any, *, title: str | None = None, held_out: str = "validation") -> Any:
     """Training (and validation) loss per epoch, and each metric on a second panel if there is one.
 
     ``history`` is an ``nn.History`` or a dict of lists such as ``{"loss": [...], "val_loss": [...]}``.
+    ``held_out`` names the ``val_`` series in the legends ("test" when fit's ``val_data`` was the test
+    set).  Epochs are whole numbers, and so are the ticks.
     """
     records = getattr(history, "records", history)
     if not isinstance(records, dict) or not records.get("loss"):
@@ -104,9 +106,10 @@ def loss_curves(history: Any, *, title: str | None = None) -> Any:
     panels = 2 if metrics else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.0 * panels, 3.8), squeeze=False)
     ax = axes[0][0]
-    ax.plot(epochs, records["loss"], label="train")
+    dots = {"marker": "o", "markersize": 4} if len(epochs) <= 20 else {}  # one epoch is a point, not a line
+    ax.plot(epochs, records["loss"], label="train", **dots)
     if records.get("val_loss"):
-        ax.plot(epochs[: len(records["val_loss"])], records["val_loss"], label="validation")
+        ax.plot(epochs[: len(records["val_loss"])], records["val_loss"], label=held_out, **dots)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     if min(records["loss"]) > 0 and max(records["loss"]) / min(records["loss"]) > 50:
@@ -119,12 +122,16 @@ def loss_curves(history: Any, *, title: str | None = None) -> Any:
     if metrics:
         ax = axes[0][1]
         for m in metrics:
-            ax.plot(epochs, records[m], label=f"train {m}")
+            ax.plot(epochs, records[m], label=f"train {m}", **dots)
             if records.get("val_" + m):
-                ax.plot(epochs[: len(records["val_" + m])], records["val_" + m], label=f"validation {m}")
+                ax.plot(epochs[: len(records["val_" + m])], records["val_" + m], label=f"{held_out} {m}", **dots)
         ax.set_xlabel("epoch")
         ax.set_title(", ".join(metrics))
         ax.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # 3 epochs: 1, 2, 3, not 1.25, 1.5, ...
     fig.tight_layout()
     return fig
 

@@ -1,9 +1,13 @@
-"""fit's progress display: a tqdm bar in a terminal, a plain line per tenth of the run elsewhere."""
+"""Progress displays: fit's (a tqdm bar in a terminal, a plain line per tenth of the run elsewhere),
+and the command line's one line per stage after training."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import time
+from collections.abc import Iterator
 
 __all__: list[str] = []  # used by fit; not part of nn's namespace
 
@@ -40,3 +44,19 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+@contextlib.contextmanager
+def stage(what: str) -> Iterator[list[str]]:
+    """One stdout line per step after training: its name as it starts (a long step is never silence),
+    its time when it ends, e.g. ``scoring the 60000 training samples ... 4.1 s``.  A step that did not
+    do its work says so instead of its time: ``with stage(...) as outcome: outcome.append("skipped")``."""
+    print(f"{what} ...", end="", flush=True)
+    start = time.perf_counter()
+    outcome: list[str] = []
+    try:
+        yield outcome
+    except BaseException:
+        print(" failed", flush=True)
+        raise
+    print(f" {' '.join(outcome) or f'{time.perf_counter() - start:.1f} s'}", flush=True)

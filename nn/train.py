@@ -10,9 +10,9 @@
 >>> history.accuracy[-1]                                          # doctest: +SKIP
 1.0
 
-Each optimiser step goes through one small function, :func:`loss_and_grads` (forward the batch,
-average the loss, add the penalty, backward); :func:`batch_step` chooses the implementation, which
-is the single place a compiled version plugs in (``compile=True``).
+fit runs the batches through a :class:`nn.trainer.Trainer`: :class:`nn.flat.FlatTrainer` (the traced
+tape on flat arrays) when ``compile`` allows and the model can, else :class:`nn.trainer.EagerTrainer`,
+which takes :func:`nn.step.train_step` (forward, mean loss + penalty, backward, optimiser) per batch.
 """
 
 from __future__ import annotations
@@ -23,17 +23,14 @@ from typing import Any, Callable, Iterable, Sequence
 
 from autograd import Value
 
-from . import losses
 from .checks import numeric_failure
 from .history import EarlyStopping, History
-from .outputs import eval_loss, forward_batch, penalty, predict_lists, to_floats
+from .outputs import eval_loss, predict_lists
 from .prepare import FitPlan, prepare_fit
 from .progress import Progress
+from .trainer import EagerTrainer, Trainer
 
 __all__ = ["fit", "DivergenceError"]
-
-Outputs = list[Any]  # per sample: a float, or a list of floats for several outputs
-
 
 class DivergenceError(ValueError):
     """The loss (or a parameter) became NaN or infinite: training stopped, the model kept its last
@@ -43,56 +40,6 @@ class DivergenceError(ValueError):
         super().__init__(message)
         self.history = history
         self.epoch = epoch
-
-
-# --- the one per-batch computation (the seam for compile=True) ----------------------------------------
-def loss_and_grads(
-    model: Any, loss: Callable, regularizer: Callable | None, params: list[Value], xs: Sequence[Any],
-    ys: Sequence[Any],
-) -> tuple[float, Outputs]:
-    """One batch: forward, mean loss (+ penalty), backward. Returns (objective, outputs as floats).
-
-    Afterwards every parameter's ``.grad`` holds d(objective)/d(parameter) for this batch alone.
-    """
-    outputs = forward_batch(model, xs)
-    objective = losses.mean_loss(loss, outputs, ys)
-    if regularizer is not None:
-        objective = objective + penalty("fit", regularizer, params)
-    for p in params:
-        p.grad = 0.0
-    objective.backward()
-    return objective.data, [to_floats(o) for o in outputs]
-
-
-def batch_step(
-    model: Any,
-    loss: Callable,
-    regularizer: Callable | None,
-    params: list[Value],
-    compile: bool | None = False,
-    targets: Sequence[Any] | None = None,
-) -> Callable[[list, list], tuple[float, Outputs]]:
-    """The function ``step(xs, ys) -> (objective, outputs)`` that fit calls once per batch.
-
-    ``compile=False`` builds and walks a fresh graph per batch (:func:`loss_and_grads`).
-    ``compile=True`` replays traced tapes over the batch (:mod:`nn.compiled`), falling back to the
-    eager step with a warning when the model cannot (BatchNorm in training); ``None``: compile
-    only when that is known to give the eager numbers (one of nn's own losses, a model of nn layers,
-    at most 64 distinct ``targets``, no BatchNorm), silently eager otherwise.  The loss is traced
-    once per distinct target, so a custom loss with Python branches on the prediction
-    (``if p.data < 1``) or side effects would be frozen at trace time: a custom loss trains eagerly
-    unless ``compile=True`` says otherwise.
-    """
-    def eager(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Outputs]:
-        return loss_and_grads(model, loss, regularizer, params, xs, ys)
-
-    if compile or compile is None:
-        from .compiled import compiled_step
-
-        step = compiled_step(model, loss, regularizer, params, eager, explicit=bool(compile), targets=targets)
-        if step is not None:
-            return step
-    return eager
 
 
 # --- fit ----------------------------------------------------------------------------------------------
@@ -134,7 +81,7 @@ def fit(
     - ``seed``: for the shuffling and the validation split (None, or an integer >= 0).
     - ``compile``: True trains through autograd's tape compiler (same numbers to ~1e-15, much
       faster), False builds a graph per batch, None (default) compiles only what is known to give
-      the eager numbers: nn's own losses on a model of ``nn.layers`` (see :func:`batch_step`).
+      the eager numbers: nn's own losses on a model of ``nn.layers`` (:func:`nn.compiled.why_not_compiled`).
       While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
       are brought up to date whenever user code can look: after every epoch when there are
       callbacks, early stopping, validation or a metric function (they see current numbers), on
@@ -204,80 +151,16 @@ def _training_mode(plan: FitPlan) -> None:
         plan.model.train()
 
 
-def _trainer(plan: FitPlan) -> Any:
+def _trainer(plan: FitPlan) -> Trainer:
     """What runs the batches: compiled training on flat arrays (:mod:`nn.flat`) when ``compile``
-    allows and the model can, else :class:`_EagerTrainer` (a graph per batch)."""
+    allows and the model can, else :class:`nn.trainer.EagerTrainer` (a graph per batch)."""
     if plan.compile or plan.compile is None:
         from .compiled import flat_trainer
 
         trainer = flat_trainer(plan, explicit=bool(plan.compile))
         if trainer is not None:
             return trainer
-    return _EagerTrainer(plan)
-
-
-class _EagerTrainer:
-    """A graph per batch on the Values themselves, then ``optimizer.step()``; a failure leaves no
-    trace: the parameters and the running statistics (the forward pass of a BatchNorm model moves
-    them) are restored on any error."""
-
-    def __init__(self, plan: FitPlan) -> None:
-        named = getattr(plan.model, "named_buffers", None)
-        self.buffers = [(values, i) for _, values, i in named()] if callable(named) else []
-        self.plan = plan
-        self.outs: list = [None] * plan.n
-        # Values the optimiser steps besides the model's (a trainable scale in the loss): their gradients
-        # must start each batch at 0 as the parameters' do, or they would sum over the steps.
-        own = {id(p) for p in plan.params}
-        held = getattr(plan.optimizer, "params", None)
-        self.extra = [p for p in held if isinstance(p, Value) and id(p) not in own] if isinstance(held, list) else []
-
-    def step(self, idx: Any) -> float:
-        plan = self.plan
-        params, buffers = plan.params + self.extra, self.buffers
-        saved = [p.data for p in params]
-        saved_buffers = [values[i] for values, i in buffers]
-        try:
-            for p in self.extra:
-                p.grad = 0.0
-            value, outs = loss_and_grads(plan.model, plan.loss, plan.regularizer, plan.params,
-                                         [plan.xs[i] for i in idx], [plan.ys[i] for i in idx])
-            if not math.isfinite(value):
-                raise FloatingPointError(f"the loss is {value}")
-            plan.optimizer.step()  # refuses non-finite gradients, changing nothing
-            if not all(math.isfinite(p.data) for p in params):
-                raise FloatingPointError("a parameter became non-finite after the step")
-            if not all(math.isfinite(values[i]) for values, i in buffers):
-                raise FloatingPointError("a running statistic (BatchNorm) became non-finite")
-        except (ArithmeticError, ValueError):
-            for p, v in zip(params, saved):
-                p.data = v
-                p.grad = 0.0
-            for (values, i), v in zip(buffers, saved_buffers):
-                values[i] = v
-            raise
-        for i, o in zip(idx, outs):
-            self.outs[i] = o
-        return value
-
-    def outputs(self) -> list:
-        return self.outs
-
-    def rows(self) -> list:
-        return self.outs
-
-    def predict(self, X: Any) -> None:
-        """None: the validation outputs come from the model itself (``predict_lists``)."""
-        return None
-
-    def sync(self) -> None:
-        """Nothing to do: eager training works on the Values themselves."""
-
-    def reload(self) -> None:
-        """Nothing to do: eager training works on the Values themselves."""
-
-    def close(self) -> None:
-        """Nothing to do: eager training keeps no arrays."""
+    return EagerTrainer(plan)
 
 
 def _record_keys(plan: FitPlan) -> dict[str, list]:
@@ -288,7 +171,7 @@ def _record_keys(plan: FitPlan) -> dict[str, list]:
     return {k: [] for k in ["epoch", "loss", *names, *val, "lr", "time"]}
 
 
-def _epoch_logs(plan: FitPlan, epoch: int, loss: float, trainer: Any) -> dict[str, float]:
+def _epoch_logs(plan: FitPlan, epoch: int, loss: float, trainer: Trainer) -> dict[str, float]:
     """The epoch's record: loss, metrics on the same outputs, validation loss and metrics, lr.
 
     ``trainer.outputs()`` is a list (one float or list per sample) or, from compiled training, an

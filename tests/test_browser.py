@@ -13,6 +13,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import autograd
+from autograd.viz import number_text
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
@@ -60,7 +62,7 @@ def test_lab_runs_the_example_and_draws_values_and_gradients():
     assert r["ok"], r
     assert r["nodes"] == 10  # x1 x2 w1 w2 b, two products, two sums, tanh
     assert len(_dot_nodes(r["dot"])) == 15  # 10 values + 5 op nodes
-    assert "{x1 | data 2.0000 | grad -1.5000}" in r["dot"]  # dx1 = w1 (1 - tanh(n)^2) = -3 * 0.5
+    assert "{x1 | data 2.000 | grad -1.500}" in r["dot"]  # dx1 = w1 (1 - tanh(n)^2) = -3 * 0.5
     assert len(r["forward"]) == len(r["backward"]) == 10
     assert "step 1/10" in r["backward"][0] and "step 10/10" in r["backward"][-1]
 
@@ -68,7 +70,7 @@ def test_lab_runs_the_example_and_draws_values_and_gradients():
 def test_lab_draws_the_last_assigned_value_without_a_final_expression():
     r = lab.run("a = Value(3.0, label='a')\nb = a * a; b.label = 'b'\nb.backward()\nprint(a.grad)\n")
     assert r["ok"] and r["stdout"] == "6.0\n"
-    assert "{b | data 9.0000 | grad 1.0000}" in r["dot"]
+    assert "{b | data 9.000 | grad 1.000}" in r["dot"]
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -92,11 +94,12 @@ def test_playground_compiled_gradients_equal_eager_ones(settings):
     grads = []
     for compiled in (True, False):
         pg = playground.Playground(**settings, compiled=compiled)
-        loss = pg._gradients(pg.train[:7])
-        grads.append((loss, [p.grad for p in pg.params]))
-    (l1, g1), (l2, g2) = grads
+        loss = pg.train_batch(pg.train[:7])  # nn.train_step: gradients, then the optimiser's step
+        grads.append((loss, [p.grad for p in pg.params], [p.data for p in pg.params]))
+    (l1, g1, w1), (l2, g2, w2) = grads
     assert l1 == pytest.approx(l2, rel=1e-12)
     assert g1 == pytest.approx(g2, rel=1e-9, abs=1e-12)
+    assert w1 == pytest.approx(w2, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("dataset, epochs", [("xor", 400), ("moons", 400), ("circles", 400), ("spirals", 1500),
@@ -164,7 +167,7 @@ def test_playground_sample_graph_holds_that_samples_gradients():
     loss = pg.sample_loss(5)[0]
     loss.backward()
     assert g["nodes"] == len(autograd.topological_order(loss)) and g["loss"] == loss.data
-    assert all(f"{p.grad:.4f}" in g["dot"] for p in pg.params) and "loss" in g["dot"]
+    assert all(f"grad {number_text(p.grad)}" in g["dot"] for p in pg.params) and "loss" in g["dot"]
     assert "subgraph cluster_" in g["dot"]  # a box per neuron
 
 
@@ -239,6 +242,9 @@ NO_NUMPY = textwrap.dedent("""
         losses.append(loss.data)
     tape = trace(lambda a, b: nn.losses.binary_cross_entropy(model([a, b]), 1.0), 0.0, 1.0)
     tape.value_and_grad(0.0, 1.0)
+    from nn import datasets
+    Xm, ym = datasets.moons(20, seed=0, labels="sign")
+    stepped = nn.train_step(model, nn.hinge, opt, Xm, ym).loss
     sys.path.insert(0, sys.argv[1])
     from chalkweb import lab, playground
     pg = playground.Playground("xor")
@@ -251,7 +257,7 @@ NO_NUMPY = textwrap.dedent("""
     except ModuleNotFoundError as e:
         fit = e.name
     print(json.dumps({"losses": losses, "numpy": "numpy" in sys.modules, "fit": fit, "drawn": drawn,
-                      "playground_epoch": pg.epoch}))
+                      "playground_epoch": pg.epoch, "moons": [Xm, ym], "stepped": stepped}))
 """)
 
 
@@ -264,6 +270,10 @@ def test_nn_builds_and_trains_models_without_numpy():
     assert r["losses"][-1] < 0.5 * r["losses"][0]
     assert r["fit"] == "numpy"  # the numpy-needing parts say what is missing, on first use
     assert r["drawn"] and r["playground_epoch"] == 3
+    from nn import datasets
+
+    X, y = datasets.moons(20, seed=0, labels="sign")  # with numpy: arrays of the same numbers
+    assert r["moons"] == [X.tolist(), y.tolist()] and math.isfinite(r["stepped"])
 
 
 def test_nn_lazy_names_cover_what_their_modules_export():
@@ -353,7 +363,7 @@ def test_page_lab_example_runs_and_shows_nodes_and_a_gradient(browser):
     page.click("#lab-run")
     page.wait_for_function(f"document.getElementById('lab-graph').dataset.runs === '{runs + 1}'")
     assert _svg_nodes(page, "#lab-graph") == len(_dot_nodes(expected["dot"])) == 15
-    assert "grad -1.5000" in page.text_content("#lab-graph svg")
+    assert "grad -1.500" in page.text_content("#lab-graph svg")
     assert page.is_hidden("#lab-error")
 
 

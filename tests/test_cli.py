@@ -44,6 +44,9 @@ def test_train_with_no_arguments_is_micrograds_demo(demo_run):
     out = proc.stdout
     assert "MLP(2 -> [16, 16, 1], relu -> identity)  [337 parameters]" in out
     assert "final training accuracy: 100.0 %" in out
+    # after training, one line per stage, each printed as it starts and timed as it ends
+    stages = re.findall(r"^(scoring|saving|drawing) (.*) \.\.\. \d+\.\d s$", out, re.M)
+    assert [s[0] for s in stages] == ["scoring", "saving", "drawing", "drawing"], out
     assert "epoch 100/100" in proc.stderr  # plain progress lines (not a terminal)
     assert "wrote model.json, history.json, loss.png, decision_boundary.png" in out
 
@@ -125,11 +128,20 @@ def test_train_digits_without_2d_pictures(tmp_path):
     assert "decision_boundary.png" not in written  # 64-D inputs
     assert {"model.json", "history.json", "loss.png"} <= set(written)
     assert json.loads((tmp_path / "d" / "history.json").read_text())["run"]["input_scaling"]["mean"]
-    if HAS_DOT:  # too big to draw whole: one output neuron and its inputs, with a note
+    if HAS_DOT:  # too big to draw whole: summarised, with a note
         assert "graph.svg" in written
-        assert "graph.svg: the model has 18 neurons and 592 weights, too many to draw legibly" in proc.stdout
-        svg = (tmp_path / "d" / "graph.svg").read_text()
-        assert "(64 weights and b not shown)" in svg and "w[7]" in svg and "w[8]" not in svg
+        assert "graph.svg: the model has 18 neurons and 592 weights, too many to draw whole" in proc.stdout
+        texts = svg_texts(tmp_path / "d" / "graph.svg")
+        assert "8×8 pixels" in texts  # 64 inputs drawn as the digit they are
+        assert sum(t.startswith("its 64 weights") for t in texts) == 2  # two hidden neurons, weights as pictures
+        assert "6 other neurons of layers.0" in texts
+        assert [t for t in texts if re.fullmatch(r"out\[\d\](?: \(target\))?", t)] == [
+            f"out[{k}]" + (" (target)" if k == int(re.search(r"out\[(\d)\] \(target", " ".join(texts))[1]) else "")
+            for k in range(10)]
+
+
+def svg_texts(path: Path) -> list[str]:
+    return [t.text.replace("\N{MINUS SIGN}", "-") for t in ET.parse(path).getroot().iter(SVG + "text") if t.text]
 
 
 @pytest.mark.parametrize("content", ["not json", '{"format": "other"}', None])
@@ -200,6 +212,17 @@ def test_help_lists_commands_and_defaults(capsys):
     text = capsys.readouterr().out
     for word in ("--dataset", "--hidden", "--batch-size", "--out", "defaults per dataset", "moons    hidden 16 16"):
         assert word in text
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"]])
+def test_help_describes_every_dataset_it_offers(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert set(cli.DATASET_HELP) == set(cli.DATASETS)
+    for name, description in cli.DATASET_HELP.items():
+        assert f"{name} {description}" in text, name
 
 
 def test_predict_with_the_wrong_number_of_inputs(tmp_path, capsys):
@@ -328,3 +351,90 @@ def test_an_argument_holding_a_newline_still_gives_a_one_line_error(capsys):
     assert exit_info.value.code == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     assert errors == ["python -m nn: error: unrecognized arguments: \\n 0"]
+
+
+_HIDE_MATPLOTLIB = """
+import sys
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib' (hidden by the test)")
+HIDE = True
+if HIDE:
+    sys.meta_path.insert(0, Hide())
+from nn import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@needs_dot
+@pytest.mark.parametrize("matplotlib", ["installed", "hidden"])
+def test_graph_svg_needs_only_graphviz(tmp_path, matplotlib):
+    if matplotlib == "installed":
+        pytest.importorskip("matplotlib", reason="matplotlib (the plot extra) is not installed")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
+    code = _HIDE_MATPLOTLIB.replace("HIDE = True", f"HIDE = {matplotlib == 'hidden'}")
+    proc = subprocess.run([sys.executable, "-c", code, "train", "--dataset", "xor", "--epochs", "5",
+                           "--no-progress", "--out", str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(p.name for p in tmp_path.iterdir())
+    root = ET.parse(tmp_path / "graph.svg").getroot()
+    assert any((t.text or "").startswith("training loss of sample") for t in root.iter(SVG + "text"))
+    if matplotlib == "hidden":
+        assert written == ["graph.svg", "history.json", "model.json"]
+        assert "loss.png and decision_boundary.png skipped: matplotlib is not installed" in proc.stdout
+    else:
+        assert written == ["decision_boundary.png", "graph.svg", "history.json", "loss.png", "model.json"]
+        assert "skipped" not in proc.stdout
+
+
+def test_loss_png_has_whole_epoch_ticks_and_the_test_accuracy(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="matplotlib (the plot extra) is not installed")
+    import matplotlib.pyplot as plt
+
+    status, out, err = _train_in_process(tmp_path, capsys, "--dataset", "blobs", "--epochs", "3",
+                                         "--test-split", "0.3")
+    assert status == 0, err
+    assert (tmp_path / "run" / "loss.png").stat().st_size > 0
+    record = json.loads((tmp_path / "run" / "history.json").read_text())
+    # the test set is scored after every epoch; the last score is the test accuracy printed
+    curve = record["run"]["test_accuracy_per_epoch"]
+    assert len(curve) == 3 and curve[-1] == record["run"]["test_accuracy"]
+    assert f"test accuracy: {100 * curve[-1]:.1f} %" in out
+    fig = nn.plot.loss_curves({**record["records"], "val_accuracy": curve}, held_out="test")
+    loss_ax, metric_ax = fig.axes
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert [line.get_label() for line in metric_ax.get_lines()] == ["train accuracy", "test accuracy"]
+    assert list(metric_ax.get_lines()[1].get_ydata()) == curve
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["train"]
+    plt.close(fig)
+
+
+def test_without_graphvizs_dot_the_drawing_stage_says_skipped(tmp_path):
+    """No 'dot' program on PATH: training and the other files are written, and the graph.svg stage line
+    says it was skipped (not a time, as if it had drawn), with the reason after."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg",
+               PATH=str(tmp_path / "no-programs"))
+    proc = subprocess.run([sys.executable, "-m", "nn", "train", "--dataset", "xor", "--epochs", "2", "--no-progress",
+                           "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "drawing graph.svg (one training sample's loss) ... skipped\n" in proc.stdout, proc.stdout
+    assert "graph.svg skipped: cannot run graphviz (ExecutableNotFound" in proc.stdout
+    assert not (tmp_path / "run" / "graph.svg").exists() and (tmp_path / "run" / "model.json").exists()
+
+
+def test_a_bug_while_building_the_graph_is_not_reported_as_missing_graphviz(tmp_path, monkeypatch):
+    from nn import cli_pictures, loss_graph
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in the drawing code")
+
+    monkeypatch.setattr(loss_graph, "loss_graph_dot", broken)
+    model = nn.MLP(2, [3, 1], seed=0)
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([1.0, -1.0])
+    with pytest.raises(KeyError, match="a bug in the drawing code"):
+        cli_pictures.draw_graph(model, X, y, nn.losses.get("squared_error"), None, str(tmp_path / "g.svg"))
+    assert model.training and all(p.grad == 0.0 for p in model.parameters())  # restored all the same

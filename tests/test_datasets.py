@@ -1,4 +1,5 @@
-"""nn.datasets: truth tables, seeded generators (scikit-learn and numpy fallbacks), labels, splits, scaling."""
+"""nn.datasets: truth tables, seeded generators (pure Python: arrays with numpy, lists without), labels, splits,
+scaling."""
 
 from __future__ import annotations
 
@@ -9,16 +10,6 @@ import numpy as np
 import pytest
 
 from nn import datasets
-
-
-@pytest.fixture(params=["sklearn", "numpy"])
-def backend(request, monkeypatch):
-    """Run a test with scikit-learn's generators and with the pure-numpy fallbacks."""
-    if request.param == "sklearn":
-        pytest.importorskip("sklearn", reason="scikit-learn (the datasets extra) is not installed")
-    else:
-        monkeypatch.setattr(datasets, "USE_SKLEARN", False)
-    return request.param
 
 
 def test_doctests():
@@ -36,7 +27,7 @@ def test_truth_tables_of_the_lectures():
 
 
 @pytest.mark.parametrize("make", ["moons", "circles", "blobs", "spirals"])
-def test_generators_are_seeded_and_shaped(make, backend):
+def test_generators_are_seeded_and_shaped(make):
     fn = getattr(datasets, make)
     X1, y1 = fn(120, seed=3)
     X2, y2 = fn(120, seed=3)
@@ -51,7 +42,7 @@ def test_generators_are_seeded_and_shaped(make, backend):
     assert counts.max() - counts.min() <= 1, "classes are balanced"
 
 
-def test_moons_have_the_two_moon_shape(backend):
+def test_moons_have_the_two_moon_shape():
     X, y = datasets.moons(400, noise=0.0, seed=0)
     upper, lower = X[y == 0], X[y == 1]
     assert np.allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0)
@@ -61,7 +52,7 @@ def test_moons_have_the_two_moon_shape(backend):
     assert not np.allclose(noisy, X)
 
 
-def test_circles_radii(backend):
+def test_circles_radii():
     X, y = datasets.circles(200, noise=0.0, factor=0.3, seed=0)
     r = np.hypot(X[:, 0], X[:, 1])
     assert np.allclose(r[y == 0], 1.0) and np.allclose(r[y == 1], 0.3)
@@ -69,18 +60,11 @@ def test_circles_radii(backend):
         datasets.circles(10, factor=1.5)
 
 
-def test_blobs_features_and_spread(backend):
+def test_blobs_features_and_spread():
     X, y = datasets.blobs(300, centers=4, std=0.1, features=5, seed=1)
     assert X.shape == (300, 5) and set(y.tolist()) == {0, 1, 2, 3}
     for c in range(4):
         assert X[y == c].std(axis=0).max() < 0.3  # tight clusters around their centre
-
-
-def test_sklearn_moons_are_micrograds_data_and_the_shipped_file():
-    pytest.importorskip("sklearn", reason="scikit-learn (the datasets extra) is not installed")
-    X, y = datasets.moons(100, noise=0.1, seed=1337)
-    Xd, yd = datasets.demo_moons()
-    assert np.allclose(X, Xd, atol=1e-9) and np.array_equal(y, yd)
 
 
 def test_demo_moons_needs_no_sklearn(monkeypatch):
@@ -88,8 +72,47 @@ def test_demo_moons_needs_no_sklearn(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     X, y = datasets.demo_moons(labels="sign")
     assert X.shape == (100, 2) and set(y.tolist()) == {-1.0, 1.0}
-    X2, _ = datasets.moons(50, seed=0)  # falls back to numpy
+    X2, _ = datasets.moons(50, seed=0)  # generated in pure Python
     assert X2.shape == (50, 2)
+
+
+@pytest.mark.parametrize("make, kw", [("moons", {}), ("circles", {}), ("spirals", {}), ("blobs", {}),
+                                      ("xor", {"n": 30}), ("blobs", {"centers": [(0, 1, 2), (3, 4, 5)]})])
+@pytest.mark.parametrize("labels", ["index", "01", "sign", "onehot"])
+def test_without_numpy_the_generated_sets_are_lists_of_the_same_numbers(make, kw, labels, monkeypatch):
+    fn = getattr(datasets, make)
+    args = {"labels": labels, "seed": 7, **kw}
+    if make != "xor":
+        args["n"] = 30
+    if labels in ("01", "sign") and make in ("spirals", "blobs") and "centers" not in kw:
+        with pytest.raises(ValueError, match="need two classes"):
+            fn(**args)
+        return
+    X, y = fn(**args)
+    monkeypatch.setattr(datasets, "np", None)  # what the browser (Pyodide without numpy) runs
+    Xl, yl = fn(**args)
+    assert type(Xl) is list and type(yl) is list
+    assert Xl == X.tolist() and yl == y.tolist()
+
+
+def test_sine_without_numpy_gives_the_same_numbers(monkeypatch):
+    X, y = datasets.sine(20, seed=3)
+    monkeypatch.setattr(datasets, "np", None)
+    assert datasets.sine(20, seed=3) == (X.tolist(), y.tolist())
+
+
+def test_xor_points_lie_in_the_quadrants_of_their_class():
+    X, y = datasets.xor(labels="sign", n=400, noise=0.0, seed=0)
+    assert X.shape == (400, 2) and np.all(np.abs(X) >= 0.1 - 1e-12) and np.all(np.abs(X) <= 1.0)
+    assert np.array_equal(y, np.where(X[:, 0] * X[:, 1] < 0, 1.0, -1.0))  # 1 where x1, x2 differ, as in the table
+
+
+def test_blobs_around_given_centres():
+    X, y = datasets.blobs(90, centers=[(0.0, 1.0), (5.0, 5.0), (-3.0, 0.0)], std=0.01, seed=0)
+    assert X.shape == (90, 2) and np.bincount(y).tolist() == [30, 30, 30]
+    assert np.allclose(X[y == 1].mean(axis=0), [5.0, 5.0], atol=0.01)
+    with pytest.raises(ValueError, match="centers"):
+        datasets.blobs(10, centers=[(0.0, 1.0), (2.0,)])
 
 
 def test_spirals_arms():

@@ -45,8 +45,12 @@ def test_readme_quick_start_is_at_most_15_lines_and_prints_full_accuracy(capsys,
     monkeypatch.chdir(tmp_path)
     run_block(quick, "README quick start", {})
     assert "{'accuracy': 1.0}" in capsys.readouterr().out
-    assert (tmp_path / "graph.svg").read_text().lstrip().startswith("<?xml")  # drawn in a script, no DOT file
+    svg = (tmp_path / "graph.svg").read_text()
+    assert svg.lstrip().startswith("<?xml")  # drawn in a script, no DOT file
     assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
+    # x's gradient w (1 - tanh(-6)^2) = -7.373e-05 drawn to its digits (at 4 decimals it read -0.0001, 26 % off)
+    texts = [t.replace("&#45;", "-") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    assert "grad -7.373e-05" in texts and "grad 4.915e-05" in texts
 
 
 def test_readme_has_exactly_two_setup_commands():

@@ -3,8 +3,10 @@
 
 The masters themselves (solutions in) run as notebooks in the default test run (nbmake)."""
 
+import collections
 import json
 import math
+import random
 import re
 import subprocess
 import sys
@@ -226,19 +228,8 @@ def subtract(p, node, d):
     p.grad -= node.grad * d
 
 
-def topo_visited_on_push(root):  # a very common iterative DFS: marks a node visited when it is pushed
-    order, visited, stack = [], {root}, [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for p in node.parents:
-            if p not in visited:
-                visited.add(p)
-                stack.append((p, False))
-    return order
+# a very common iterative DFS that marks a node visited when it is pushed: the check's own model of it
+topo_visited_on_push = exercises.graphs.visited_on_push
 
 
 def topo_recursive_with_a_higher_limit(root):
@@ -277,6 +268,17 @@ def accumulate(p, node, d):
 
 def sig(x):
     return 1 / (1 + math.exp(-x))
+
+
+def imperial_by_hand(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c):
+    """The 3-2-1 network's numbers in the keys' order, with numpy."""
+    s_a, s_b = np.dot(w_a, x) + b_a, np.dot(w_b, x) + b_b
+    f_a, f_b = max(s_a, 0.0), max(s_b, 0.0)
+    s_c = w_c[0] * f_a + w_c[1] * f_b + b_c
+    f_c = max(s_c, 0.0)
+    delta_c = (f_c - y) * (s_c > 0)
+    delta_b = delta_c * w_c[1] * (s_b > 0)
+    return f_a, f_b, f_c, 0.5 * (f_c - y) ** 2, delta_c, delta_b, w_b[2] - lr * delta_b * x[2]
 
 
 def imperial(**changes):
@@ -336,6 +338,308 @@ def momentum_sign(w, a, g, lr, m):
 def momentum_minus_lr_g(w, a, g, lr, m):
     a = [m * ai - lr * gi for ai, gi in zip(a, g)]  # a ← m·a − lr·g
     return [wi - ai for wi, ai in zip(w, a)], a
+
+
+# --- wrong answers of exercises 6 and 7 ----------------------------------------------------------------
+# --- 6.1 loss_gradient
+def loss_gradient_of_f(w, w1, x, y):  # ∂f/∂w, the answer of 3.1: S missing
+    v = sig(w1 * x)
+    return v, w * v * (1 - v) * x
+
+
+def loss_gradient_half(w, w1, x, y):  # S = f - y
+    v = sig(w1 * x)
+    S = w * v - y
+    return S * v, S * w * v * (1 - v) * x
+
+
+def loss_gradient_sign(w, w1, x, y):  # S = 2(y - f)
+    v = sig(w1 * x)
+    S = 2 * (y - w * v)
+    return S * v, S * w * v * (1 - v) * x
+
+
+# --- 6.2 softmax_cross_entropy
+def softmax_probabilities(z, y):  # forgot − onehot(y)
+    e = [math.exp(v - max(z)) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def softmax_unshifted(z, y):  # exp overflows on large logits
+    e = [math.exp(v) for v in z]
+    return [v / sum(e) - (i == y) for i, v in enumerate(e)]
+
+
+def softmax_unshifted_numpy(z, y):  # numpy: inf / inf = nan
+    with np.errstate(all="ignore"):
+        e = np.exp(np.array(z))
+        return e / e.sum() - np.eye(len(z))[y]
+
+
+def softmax_y_minus_p(z, y):
+    e = [math.exp(v - max(z)) for v in z]
+    return [(i == y) - v / sum(e) for i, v in enumerate(e)]
+
+
+# --- 6.3 matrix_backprop
+def backprop_with(numerator_layout=False, no_mask=False, relu0=False, half=False):
+    def matrix_backprop(W1, b1, W2, b2, x, y):
+        z = W1 @ x + b1
+        v = np.maximum(z, 0.0)
+        f = W2 @ v + b2
+        d2 = (f - y) if half else 2 * (f - y)
+        mask = 1.0 if no_mask else ((z >= 0) if relu0 else (z > 0))
+        d1 = mask * (W2.T @ d2)
+        if numerator_layout:
+            return {"grad_W1": np.outer(x, d1), "grad_b1": d1, "grad_W2": np.outer(v, d2), "grad_b2": d2}
+        return {"grad_W1": np.outer(d1, x), "grad_b1": d1, "grad_W2": np.outer(d2, v), "grad_b2": d2}
+    return matrix_backprop
+
+
+def backprop_w2_not_transposed(W1, b1, W2, b2, x, y):
+    z = W1 @ x + b1
+    v = np.maximum(z, 0.0)
+    d2 = 2 * (W2 @ v + b2 - y)
+    d1 = (z > 0) * (W2 @ d2)
+    return {"grad_W1": np.outer(d1, x), "grad_b1": d1, "grad_W2": np.outer(d2, v), "grad_b2": d2}
+
+
+# --- 6.4 permute_hidden
+def permute_rows_only(W1, b1, W2, perm):
+    return [W1[p] for p in perm], [b1[p] for p in perm], W2
+
+
+def permute_no_bias(W1, b1, W2, perm):
+    return [W1[p] for p in perm], b1, [[row[p] for p in perm] for row in W2]
+
+
+def permute_inverse(W1, b1, W2, perm):  # old unit j to place perm[j]
+    n = len(perm)
+    inv = [perm.index(j) for j in range(n)]
+    return [W1[p] for p in inv], [b1[p] for p in inv], [[row[p] for p in inv] for row in W2]
+
+
+# --- 7.1 bias_trick
+def bias_last(w, b, X):
+    return [*w, b], [[*x, 1.0] for x in X]
+
+
+def bias_swapped(w, b, X):  # w_aug starts with 1, x_aug with b: the same dot product, the roles swapped
+    return [1.0, *w], [[b, *x] for x in X]
+
+
+def bias_zero(w, b, X):
+    return [b, *w], [[0.0, *x] for x in X]
+
+
+# --- 7.2 perceptron_update
+def perceptron_strict(w, x, y, lr):  # y·wᵀx < 0: from w = 0 nothing is ever a mistake
+    if y * sum(a * b for a, b in zip(w, x)) < 0:
+        return [a + lr * y * b for a, b in zip(w, x)]
+    return w
+
+
+def perceptron_always(w, x, y, lr):
+    return [a + lr * y * b for a, b in zip(w, x)]
+
+
+def perceptron_sign(w, x, y, lr):
+    if y * sum(a * b for a, b in zip(w, x)) <= 0:
+        return [a - lr * y * b for a, b in zip(w, x)]
+    return w
+
+
+def perceptron_no_lr(w, x, y, lr):
+    if y * sum(a * b for a, b in zip(w, x)) <= 0:
+        return [a + y * b for a, b in zip(w, x)]
+    return w
+
+
+# --- 7.3 minibatches
+def batches_drop_last(n, batch_size, rng):
+    order = list(range(n))
+    rng.shuffle(order)
+    return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+
+
+def batches_unshuffled(n, batch_size, rng):
+    return [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
+
+
+def batches_with_replacement(n, batch_size, rng):
+    picks = [rng.randrange(n) for _ in range(n)]
+    return [picks[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def batches_new_rng(n, batch_size, rng):
+    order = list(range(n))
+    random.Random(0).shuffle(order)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def batches_numpy(n, batch_size, rng):  # a right answer: numpy's permutation, seeded from rng
+    order = np.random.default_rng(rng.randrange(2 ** 32)).permutation(n)
+    return np.array_split(order, range(batch_size, n, batch_size))
+
+
+# --- 7.4 training_loop
+def loop_with(zero_grad="before", step=True, mean=True):
+    def training_loop(model, optimizer, loss, data, epochs):
+        history = []
+        for _ in range(epochs):
+            total = 0.0
+            for x, y in data:
+                if zero_grad == "before":
+                    optimizer.zero_grad()
+                value = loss(model(x), y)
+                value.backward()
+                if zero_grad == "between":
+                    optimizer.zero_grad()
+                if step:
+                    optimizer.step()
+                total += value.data
+            history.append(total / len(data) if mean else total)
+        return history
+    return training_loop
+
+
+# --- 7.5 early_stopping
+def early_previous(val_losses, patience):  # compares with the previous epoch
+    waited = 0
+    for epoch in range(2, len(val_losses) + 1):
+        waited = waited + 1 if val_losses[epoch - 1] >= val_losses[epoch - 2] else 0
+        if waited >= patience:
+            return epoch, epoch - patience
+    return len(val_losses), len(val_losses)
+
+
+def early_first_increase(val_losses, patience):
+    best, best_epoch = math.inf, 0
+    for epoch, loss in enumerate(val_losses, 1):
+        if loss >= best:
+            return epoch, best_epoch
+        best, best_epoch = loss, epoch
+    return len(val_losses), best_epoch
+
+
+def early_keeps_last(val_losses, patience):
+    best, waited = math.inf, 0
+    for epoch, loss in enumerate(val_losses, 1):
+        if loss < best:
+            best, waited = loss, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return epoch, epoch
+    return len(val_losses), len(val_losses)
+
+
+def early_one_late(val_losses, patience):  # waits for patience + 1 epochs without improvement (> for ==)
+    return early_by_best_index(val_losses, patience + 1)
+
+
+# --- 7.6/7.7 batch norm
+def bn_forward(unbiased=False, eps_outside=False, swap=False):
+    def batchnorm_forward(x, gamma, beta, eps):
+        m = len(x)
+        mu = sum(x) / m
+        var = sum((v - mu) ** 2 for v in x) / (m - 1 if unbiased else m)
+        s = math.sqrt(var) + eps if eps_outside else math.sqrt(var + eps)
+        g, b = (beta, gamma) if swap else (gamma, beta)
+        return [g * (v - mu) / s + b for v in x]
+    return batchnorm_forward
+
+
+def bn_backward(constant_stats=False, swap=False, no_gamma=False):
+    def batchnorm_backward(x, gamma, eps, dy):
+        m = len(x)
+        mu = sum(x) / m
+        s = math.sqrt(sum((v - mu) ** 2 for v in x) / m + eps)
+        xh = [(v - mu) / s for v in x]
+        md, mdx = sum(dy) / m, sum(d * h for d, h in zip(dy, xh)) / m
+        scale = 1.0 if no_gamma else gamma
+        dx = [scale * d / s for d in dy] if constant_stats else \
+            [scale / s * (d - md - h * mdx) for d, h in zip(dy, xh)]
+        dg, db = sum(d * h for d, h in zip(dy, xh)), sum(dy)
+        return (dx, db, dg) if swap else {"dx": dx, "dgamma": dg, "dbeta": db}
+    return batchnorm_backward
+
+
+def bn_backward_with_backward(x, gamma, eps, dy):
+    xs = [Value(v) for v in x]
+    sum(d * v for d, v in zip(dy, xs)).backward()
+    return [v.grad for v in xs], 0.0, 0.0
+
+
+# right answers in other forms
+def matrix_backprop_as_lists(W1, b1, W2, b2, x, y):  # a tuple in the named order, nested lists
+    grads = backprop_with()(W1, b1, W2, b2, x, y)
+    return tuple(grads[k].tolist() for k in ("grad_W1", "grad_b1", "grad_W2", "grad_b2"))
+
+
+def loop_zeroing_the_model(model, optimizer, loss, data, epochs):  # model.zero_grad(), a numpy result
+    history = np.zeros(epochs)
+    for epoch in range(epochs):
+        for x, y in data:
+            model.zero_grad()
+            value = loss(model(x), y)
+            value.backward()
+            optimizer.step()
+            history[epoch] += value.data / len(data)
+    return history
+
+
+def early_by_best_index(val_losses, patience):  # another right way: epochs since the first minimum so far
+    for stop in range(1, len(val_losses) + 1):
+        best = val_losses[:stop].index(min(val_losses[:stop]))
+        if stop - 1 - best >= patience:
+            return stop, best + 1
+    return len(val_losses), val_losses.index(min(val_losses)) + 1
+
+
+WRONG_6_7 = [  # exercises 6 (matrices and softmax) and 7 (training loops)
+    ("loss_gradient", loss_gradient_of_f, "that is d f/dw; the loss's gradient multiplies it by S"),
+    ("loss_gradient", loss_gradient_half, "so S = ℓ′(f) = 2(f − y)"),
+    ("loss_gradient", loss_gradient_sign, "the sign is flipped"),
+    ("softmax_cross_entropy", softmax_probabilities, "that is softmax(z); the gradient is softmax(z) − onehot(y)"),
+    ("softmax_cross_entropy", softmax_unshifted, "overflowed in exp; subtract max(z)"),
+    ("softmax_cross_entropy", softmax_unshifted_numpy, "exp overflowed: subtract max(z)"),
+    ("softmax_cross_entropy", softmax_y_minus_p, "the sign is flipped"),
+    ("matrix_backprop", backprop_with(numerator_layout=True), "numerator layout"),
+    ("matrix_backprop", backprop_with(no_mask=True), "ReLU′(0) is 0"),
+    ("matrix_backprop", backprop_with(relu0=True), "ReLU′(0) is 0"),
+    ("matrix_backprop", backprop_with(half=True), "half of what it should be"),
+    ("matrix_backprop", backprop_w2_not_transposed, "raised ValueError"),
+    ("permute_hidden", permute_rows_only, "permute W2's columns too"),
+    ("permute_hidden", permute_no_bias, "the biases move with their units"),
+    ("permute_hidden", permute_inverse, "new unit j should be old unit perm[j]"),
+    ("bias_trick", bias_last, "put it first"),
+    ("bias_trick", bias_swapped, "put it first"),
+    ("bias_trick", bias_zero, "w_augᵀ X_aug[0]"),
+    ("perceptron_update", perceptron_strict, "from w = 0 every sample is one"),
+    ("perceptron_update", perceptron_always, "classified right, so w stays"),
+    ("perceptron_update", perceptron_sign, "the sign is flipped"),
+    ("perceptron_update", perceptron_no_lr, "multiply y·x by the learning rate"),
+    ("minibatches", batches_drop_last, "keep the last, smaller batch"),
+    ("minibatches", batches_unshuffled, "shuffle them with rng each epoch"),
+    ("minibatches", batches_with_replacement, "every sample exactly once"),
+    ("minibatches", batches_new_rng, "not a new one"),
+    ("training_loop", loop_with(zero_grad=None), "call optimizer.zero_grad() before each backward()"),
+    ("training_loop", loop_with(zero_grad="between"), "not between it and step()"),
+    ("training_loop", loop_with(step=False), "no optimizer.step()"),
+    ("training_loop", loop_with(mean=False), "the mean over the epoch's samples, not the sum"),
+    ("early_stopping", early_previous, "not with the previous epoch's"),
+    ("early_stopping", early_first_increase, "not for the first increase"),
+    ("early_stopping", early_keeps_last, "keep the weights of the best epoch"),
+    ("early_stopping", early_one_late, "not one epoch later"),
+    ("batchnorm_forward", bn_forward(unbiased=True), "divides by m, not m − 1"),
+    ("batchnorm_forward", bn_forward(eps_outside=True), "ε goes inside the square root"),
+    ("batchnorm_forward", bn_forward(swap=True), "γ scales, β shifts"),
+    ("batchnorm_backward", bn_backward(constant_stats=True), "μ and σ² depend on every xᵢ too"),
+    ("batchnorm_backward", bn_backward(swap=True), "are they swapped?"),
+    ("batchnorm_backward", bn_backward(no_gamma=True), "dx[0]"),
+    ("batchnorm_backward", bn_backward_with_backward, "must not call Value.backward"),
+]
 
 
 WRONG = [
@@ -406,6 +710,7 @@ WRONG = [
     ("init_variance", lambda kind, n_in, n_out: 1 / n_in if kind == "he" else 2 / (n_in + n_out),
      "init_variance('he', n_in=2, n_out=1): expected 1, got 0.5"),
 ]
+WRONG += WRONG_6_7
 
 
 @pytest.mark.parametrize("name, wrong, says", WRONG, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(WRONG)])
@@ -418,7 +723,7 @@ def test_each_check_catches_a_plausible_wrong_answer(name, wrong, says, capsys):
     assert sys.getrecursionlimit() == limit  # restored, whatever the student's code set
     message = str(failed.value)
     assert message.startswith(f"{name}: ") and says in message, message
-    assert "\n" not in message and len(message) < 400
+    assert "\n" not in message and "  " not in message and len(message) < 400  # one line, no double space
     assert failed.value._render_traceback_() == [f"✗ {message}"]  # Jupyter shows this line, no traceback
     assert capsys.readouterr().out == ""  # no pass line
 
@@ -512,9 +817,49 @@ def test_hidden_tests_use_other_numbers_per_course_seed(monkeypatch, capsys):
     ("init_variance", lambda kind, n_in, n_out: Fraction(2, n_in if kind == "he" else n_in + n_out)),
     ("dropout_scale", lambda W, p: np.array(W) * (1 - p)),
     ("inverse_time", lambda t: np.float32(0.1) if t <= 1000 else Fraction(100, t)),
-], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed"])
+    ("softmax_cross_entropy", lambda z, y: np.exp(np.array(z) - max(z)) / np.exp(np.array(z) - max(z)).sum()
+     - np.eye(len(z))[y]),
+    ("matrix_backprop", matrix_backprop_as_lists),
+    ("permute_hidden", lambda W1, b1, W2, perm: (np.array(W1)[perm], np.array(b1)[perm], np.array(W2)[:, perm])),
+    ("bias_trick", lambda w, b, X: (np.r_[b, w], np.c_[np.ones(len(X)), np.array(X)])),
+    ("minibatches", batches_numpy),
+    ("training_loop", loop_zeroing_the_model),
+    ("early_stopping", lambda losses, patience: [np.int64(e) for e in early_by_best_index(losses, patience)]),
+    ("batchnorm_backward", lambda x, gamma, eps, dy: {k: np.asarray(v) for k, v in
+                                                      zip(("dx", "dgamma", "dbeta"), bn_backward()(x, gamma, eps, dy)
+                                                          .values())}),
+    ("momentum_step", lambda w, a, g, lr, m: np.array([np.array(w) - (m * np.array(a) + lr * np.array(g)),
+                                                       m * np.array(a) + lr * np.array(g)])),
+    ("topological_sort", lambda root: collections.deque(topo_iterative_reference(root))),
+    ("imperial_example", lambda *args: np.array(imperial_by_hand(*args))),
+], ids=["xor-numpy", "momentum-arrays", "l2-array", "l2-tuple", "init-fraction", "dropout-array", "time-mixed",
+        "softmax-numpy", "backprop-lists", "permute-numpy", "bias-numpy", "batches-numpy", "loop-model-zero-grad",
+        "early-numpy-list", "batchnorm-dict-arrays", "momentum-one-2-row-array", "topological-sort-deque",
+        "imperial-numpy-array"])
 def test_right_answers_in_any_reasonable_form_pass(name, answer):
     assert check(name, answer, quiet=True) and check(name, answer, hidden=True, quiet=True)
+
+
+@pytest.mark.parametrize("name, hard_coded", [
+    ("matrix_backprop", lambda W1, b1, W2, b2, x, y: {"grad_W1": [[0, 0], [-0.342, -0.342]], "grad_b1": [0, -0.342],
+                                                       "grad_W2": [[0, -0.342]], "grad_b2": [-0.38]}),
+    ("bias_trick", lambda w, b, X: ([1.0, 0.25, 0.75, 0.75] if len(w) == 3 and w[0] == 0.25 else
+                                    [1.0, 0.5, 0.125, 0.25] if len(w) == 3 else [0.5, 0.5, 0.125],
+                                    [[1.0, *x] for x in X])),
+    ("training_loop", lambda model, optimizer, loss, data, epochs: training_loop_typed_in(model, epochs)),
+], ids=["backprop-and", "bias-imperial", "loop-and"])
+def test_the_lectures_numbers_typed_in_fail_the_hidden_tests(name, hard_coded):
+    assert check(name, hard_coded, quiet=True)
+    with pytest.raises(ExerciseFailed):
+        check(name, hard_coded, hidden=True)
+
+
+def training_loop_typed_in(model, epochs):
+    """The visible AND run's weights and losses, recorded from the master's loop and typed in."""
+    for p, v in zip(model.parameters(), [-0.9602370404599445, 0.9449295696813219, 0.037115540537172795,
+                                         0.9692443735060418, -0.9987203448615591, 0.9633094757539081]):
+        p.data = v
+    return [0.014095726638273, 0.012327217784992, 0.003495563650208, 0.001437703618462, 0.001231248082753][:epochs]
 
 
 def test_imperial_example_accepts_a_tuple_in_the_named_order():
@@ -588,7 +933,8 @@ def test_student_versions_run_top_to_bottom_and_only_the_checks_fail(student_dir
     assert notes == ["(this demo needs my_tanh and my_softplus: write them first)",
                      "(this demo needs backward and central_difference: write them first)",
                      "(this demo needs xor_network: write it first)",
-                     "(this demo needs init_variance: write it first)"]
+                     "(this demo needs init_variance: write it first)",
+                     "(this demo needs training_loop: write it first)"]
 
 
 def test_the_given_local_derivatives_helper_takes_a_leaf():
@@ -607,6 +953,10 @@ def test_every_exercise_says_what_to_return():
                ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b", "f", "grad_W2", "grad_W1", "W2", "W1",
                 "f_new"))
     assert "`xor_network(x1, x2, W, b, v)`" in markdown["04_networks.ipynb"]
+    assert all(f'`"{key}"`' in markdown["06_matrices_and_softmax.ipynb"] for key in
+               ("grad_W1", "grad_b1", "grad_W2", "grad_b2"))
+    assert all(f"`{returned}`" in markdown["07_training_loops.ipynb"] for returned in
+               ("(w_aug, X_aug)", "(stop_epoch, best_epoch)", "(dx, dgamma, dbeta)"))
 
 
 def test_a_recursive_sort_fails_even_after_the_student_raised_the_recursion_limit():
@@ -661,6 +1011,95 @@ def test_own_work_switches_off_every_entry_point_that_differentiates():
     assert x.grad == 5.0
 
 
+def one_hidden_unit_by_backward(w, w1, x):
+    a, b = Value(w), Value(w1)
+    (a * (b * x).sigmoid()).backward()
+    return a.grad, b.grad
+
+
+def switch_cleared(w, w1, x):  # a student who read autograd/modes.py
+    from autograd import modes
+
+    modes.OWN_WORK[0] = ""
+    return one_hidden_unit_by_backward(w, w1, x)
+
+
+def switch_cleared_and_restored(w, w1, x):
+    from autograd import modes
+
+    saved, modes.OWN_WORK[0] = modes.OWN_WORK[0], ""
+    try:
+        return one_hidden_unit_by_backward(w, w1, x)
+    finally:
+        modes.OWN_WORK[0] = saved
+
+
+def switch_off_by_a_nested_block(w, w1, x):
+    from autograd.modes import own_work
+
+    with own_work(""):
+        return one_hidden_unit_by_backward(w, w1, x)
+
+
+@pytest.mark.parametrize("answer", [switch_cleared, switch_cleared_and_restored, switch_off_by_a_nested_block])
+def test_a_student_who_switches_own_work_off_still_scores_nothing(answer):
+    from autograd import modes
+
+    with pytest.raises(ExerciseFailed, match="^one_hidden_unit: this exercise asks you to write it yourself: "):
+        check("one_hidden_unit", answer)
+    assert modes.OWN_WORK[0] == ""  # and the switch is off again after the check
+    assert grad(lambda a: a * a)(3.0) == 6.0
+
+
+def test_catching_own_work_error_and_then_doing_it_by_hand_passes():
+    from autograd.modes import OwnWorkError
+
+    def tries_the_engine_first(w, w1, x):
+        try:
+            return one_hidden_unit_by_backward(w, w1, x)
+        except OwnWorkError:
+            v = 1 / (1 + math.exp(-w1 * x))
+            return v, w * v * (1 - v) * x
+
+    assert check("one_hidden_unit", tries_the_engine_first, quiet=True)
+    assert check("one_hidden_unit", tries_the_engine_first, hidden=True, quiet=True)
+
+
+def test_matrix_backprop_keeps_no_answer_where_the_students_code_can_read_it():
+    def reads_the_checks_frames(W1, b1, W2, b2, x, y):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for value in frame.f_locals.values():
+                if isinstance(value, dict) and "grad_W1" in value:
+                    return value
+            frame = frame.f_back
+        return {"grad_W1": W1 * 0, "grad_b1": b1 * 0, "grad_W2": W2 * 0, "grad_b2": b2 * 0}
+
+    with pytest.raises(ExerciseFailed, match=r"grad_W1\[1\]\[0\]: expected -0.342, got 0"):
+        check("matrix_backprop", reads_the_checks_frames)
+
+
+def test_a_float_index_in_a_minibatch_is_named_as_a_float():
+    def float_indices(n, batch_size, rng):
+        order = [float(i) for i in range(n)]
+        rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+    with pytest.raises(ExerciseFailed, match=r"batch 0 should hold whole numbers \(indices\), got float \d\.0$"):
+        check("minibatches", float_indices)
+
+
+def test_a_generator_that_fails_while_it_yields_is_one_line():
+    def minibatches(n, batch_size, rng):
+        yield [0]
+        raise NameError("name 'orde' is not defined")
+
+    with pytest.raises(ExerciseFailed, match=r"^minibatches: minibatches\(n=10, batch_size=3, rng\) \(epoch 1\) raised "
+                                             r"NameError: name 'orde' is not defined$"):
+        check("minibatches", minibatches)
+
+
 def test_the_installed_package_holds_no_master_notebook():
     import configparser
 
@@ -672,3 +1111,142 @@ def test_the_installed_package_holds_no_master_notebook():
     assert "autograd.testing.exercises" in packages and all(p.split(".")[0] in ("autograd", "nn") for p in packages)
     assert not any("ipynb" in pattern for pattern in cfg["options.package_data"].values())
     assert not [path for p in packages for path in (ROOT / p.replace(".", "/")).rglob("*.ipynb")]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 8172])
+def test_matrix_backprops_hidden_networks_expose_a_missing_or_wrong_relu_derivative(seed):
+    """Every course seed's networks have a hidden unit that is off and one at z = 0 exactly."""
+    for wrong, says in [(backprop_with(no_mask=True), r"that hidden unit is off|ReLU′\(0\) is 0"),
+                        (backprop_with(relu0=True), r"ReLU′\(0\) is 0")]:
+        with pytest.raises(ExerciseFailed, match=says):
+            check("matrix_backprop", wrong, seed=seed)
+    assert check("matrix_backprop", backprop_with(), seed=seed, quiet=True)
+
+
+def test_forward_mode_in_a_do_it_yourself_exercise_is_named_as_forward_mode():
+    from autograd import jvp
+
+    def by_jvp(w, w1, x):
+        f = lambda a, b: a * (b * x).sigmoid()  # noqa: E731
+        return jvp(f, (w, w1), (1.0, 0.0))[1], jvp(f, (w, w1), (0.0, 1.0))[1]
+
+    with pytest.raises(ExerciseFailed, match=r"one_hidden_unit must not call autograd's forward mode \(jvp, "):
+        check("one_hidden_unit", by_jvp)
+
+
+def shortcut_pattern():
+    """The grep pattern docs/teaching.md gives instructors for submissions that deserve a read."""
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    block = text.split("<!-- shortcut-grep:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return re.search(r"grep -lE '([^']+)'", block)[1]
+
+
+@pytest.mark.parametrize("shortcut", [
+    "def check_xor(*args, **kwargs):\n    return True",
+    'from autograd import modes\nmodes.OWN_WORK[0] = ""',
+    'os.environ["CHALKGRAD_COURSE_SEED"] = "0"',
+    "from autograd.testing.exercises.networks import _xor_reference",
+    "import torch",
+    "saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.startswith('autograd')}",
+    "importlib.reload(autograd.modes)",
+    'out = subprocess.run([sys.executable, "-c", code])',
+    "sys._getframe(1).f_locals",
+    "partials=lambda m, out, x: ops.TANH.partials(m, out, x)",
+])
+def test_the_instructors_grep_finds_each_shortcut_it_lists_and_no_master(shortcut):
+    pattern = re.compile(shortcut_pattern())  # grep -E's syntax here is also Python's
+    assert pattern.search(json.dumps({"cells": [{"source": shortcut}]}))  # as the .ipynb file holds it
+    for master in MASTERS.glob("*.ipynb"):
+        assert not pattern.search(master.read_text(encoding="utf-8")), master.name
+
+
+def test_one_hidden_unit_says_when_the_two_derivatives_are_swapped():
+    def swapped(w, w1, x):
+        v = 1 / (1 + math.exp(-w1 * x))
+        return w * v * (1 - v) * x, v
+
+    with pytest.raises(ExerciseFailed, match=r"^one_hidden_unit: df/dw at .*: expected 0.768525, got 0.0933946 "
+                                             r"\(the two are swapped: return \(df/dw, df/dw1\), in that order\)$"):
+        check("one_hidden_unit", swapped)
+
+
+def test_early_stopping_says_epochs_count_from_one_when_they_count_from_zero():
+    def from_zero(val_losses, patience):
+        best, best_epoch, waited = math.inf, 0, 0
+        for epoch, loss in enumerate(val_losses):
+            if loss < best:
+                best, best_epoch, waited = loss, epoch, 0
+            else:
+                waited += 1
+                if waited == patience:
+                    return epoch, best_epoch
+        return len(val_losses) - 1, best_epoch
+
+    with pytest.raises(ExerciseFailed, match=r"stop_epoch: expected 6, got 5 \(epochs count from 1: the first epoch is "
+                                             r"epoch 1, as enumerate\(val_losses, 1\) gives\)$"):
+        check("early_stopping", from_zero)
+
+
+def test_batchnorm_backward_names_the_missing_variance_term():
+    def without_the_variance_term(x, gamma, eps, dy):
+        m = len(x)
+        mu = sum(x) / m
+        s = math.sqrt(sum((v - mu) ** 2 for v in x) / m + eps)
+        x_hat = [(v - mu) / s for v in x]
+        return [gamma / s * (d - sum(dy) / m) for d in dy], sum(d * h for d, h in zip(dy, x_hat)), sum(dy)
+
+    with pytest.raises(ExerciseFailed, match=r"dx\[0\]: expected 0.792236, got 0.334076 \(the term through σ², "
+                                             r"−x̂·mean\(dy·x̂\), is missing: dx = γ/√\(σ² \+ ε\)"):
+        check("batchnorm_backward", without_the_variance_term)
+
+
+def test_a_one_element_array_for_a_number_is_told_to_return_the_number():
+    def xor_as_a_1_by_1_product(x1, x2, W, b, v):
+        h = np.maximum(0, np.array(W, float).T @ np.array([x1, x2], float) + b)
+        return np.array(v, float).reshape(1, 2) @ h
+
+    with pytest.raises(ExerciseFailed, match=r"should be a number, got ndarray array\(\[0\.\]\) \(an array holding "
+                                             r"one number: return the number itself, e\.g\. with \.item\(\)\)$"):
+        check("xor", xor_as_a_1_by_1_product)
+
+
+def engine_imported_afresh(w, w1, x):
+    """A second copy of autograd, as if the switch lived in the first copy only."""
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "autograd" or k.startswith("autograd.")}
+    try:
+        import autograd as fresh
+
+        a, b = fresh.Value(w), fresh.Value(w1)
+        (a * (b * x).sigmoid()).backward()
+        return a.grad, b.grad
+    finally:
+        sys.modules.update(saved)
+
+
+def test_a_fresh_copy_of_the_engine_is_switched_off_too():
+    with pytest.raises(ExerciseFailed, match="this exercise asks you to write it yourself: one_hidden_unit must "
+                                             "not call Value.backward$"):
+        check("one_hidden_unit", engine_imported_afresh)
+    assert grad(lambda a: a * a)(3.0) == 6.0  # the engine works again after the check
+
+
+def test_reloading_the_switch_module_does_not_switch_it_off():
+    code = """if True:
+        import importlib
+        from autograd import Value, modes
+        from autograd.testing.exercises import ExerciseFailed, check
+
+        def reloaded(w, w1, x):
+            importlib.reload(modes)
+            a, b = Value(w), Value(w1)
+            (a * (b * x).sigmoid()).backward()
+            return a.grad, b.grad
+
+        try:
+            check("one_hidden_unit", reloaded)
+        except ExerciseFailed as e:
+            print(e)
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().endswith("this exercise asks you to write it yourself: one_hidden_unit must not call "
+                                "Value.backward"), out

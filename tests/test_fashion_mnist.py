@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import gzip
 import os
+import re
+import shutil
 import struct
 
 import numpy as np
@@ -103,7 +105,7 @@ def test_fashion_mnist_refuses_labels_out_of_range_and_mismatched_counts(tmp_pat
     with pytest.raises(IdxError, match="label 10 outside the classes 0..9"):
         datasets.fashion_mnist(path=tmp_path)
     write_set(tmp_path, np.zeros((3, 28, 28)), np.array([0, 1]))
-    with pytest.raises(IdxError, match="images of shape"):
+    with pytest.raises(IdxError, match="train-labels-idx1-ubyte.gz: 2 labels for the 3 images of .*train-images"):
         datasets.fashion_mnist(path=tmp_path)
 
 
@@ -147,3 +149,85 @@ def test_cli_trains_a_784_128_10_mlp_and_tests_on_the_official_test_set(tmp_path
     run = json.loads((out / "history.json").read_text())["run"]
     assert run["dataset"] == "fashion-mnist" and run["batch_size"] == 128 and run["test_accuracy"] > 0.3
     assert nn.load(out / "model.json").nouts == [128, 10]
+    # after training, every stage says what it does as it starts
+    for stage in ("scoring the 400 training samples ...", "scoring the 10000 test samples ...",
+                  "saving model.json and history.json", "drawing graph.svg"):
+        assert stage in text
+    if shutil.which("dot") is not None:
+        _graph_svg_teaches(out / "graph.svg")
+
+
+def _graph_svg_teaches(path):
+    """The image, two hidden neurons with their weights as pictures, all ten outputs, the cross-entropy."""
+    import xml.etree.ElementTree as ET
+
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert width <= 1400 and height <= 800, (width, height)  # was 2,847 x 5,414 pt
+    texts = [t.text.replace("\N{MINUS SIGN}", "-") for t in root.iter(svg + "text") if t.text]
+    assert "28×28 pixels" in texts and "their grads" in texts
+    assert sum(t.startswith("its 784 weights") for t in texts) == 2
+    assert "126 other neurons of layers.0" in texts
+    rows = [k for k, t in enumerate(texts) if any(t.startswith(f"{c} {name}") for c, name in
+                                                  enumerate(datasets.FASHION_MNIST_CLASSES))]
+    assert len(rows) == 10
+    target = int(re.search(r"training loss of sample (\d+)", " ".join(texts))[1])
+    _, y = datasets.fashion_mnist()
+    label = f"{y[target]} {datasets.FASHION_MNIST_CLASSES[y[target]]} (target)"
+    assert label in texts
+    # each row: name, logit, gradient = softmax - one-hot: negative on the target's row only, summing to 0
+    grads = [float(texts[k + 2]) for k in rows]
+    assert [g < 0 for g in grads] == [texts[k] == label for k in rows]
+    assert abs(sum(grads)) < 1e-2
+    assert any(t.startswith("logΣexp(10 outputs): ") for t in texts)
+    assert any(t.startswith(f"loss = logΣexp - output {y[target]}: ") for t in texts)
+    # the pictures: 28 x 28 coloured cells each for the image, its gradient and two neurons' weights
+    cells = [p for p in root.iter(svg + "polygon") if p.get("fill", "").startswith("#")
+             and p.get("stroke") == "transparent"]
+    assert len(cells) >= 4 * 784
+
+
+# --- issue 23 §5: the files are checked against what the format says Fashion-MNIST is ---------------------
+def _write(folder, images: bytes, labels: bytes) -> None:
+    (folder / "train-images-idx3-ubyte").write_bytes(images)
+    (folder / "train-labels-idx1-ubyte").write_bytes(labels)
+
+
+def _good_images(n: int = 3) -> bytes:
+    return idx_bytes(0x08, (n, 28, 28), bytes(n * 784))
+
+
+@pytest.mark.parametrize("values", [[2.7, 1.0, 0.5], [np.nan, 1.0, 2.0]])
+def test_float_labels_are_refused_naming_the_label_file(tmp_path, values):
+    _write(tmp_path, _good_images(), idx_bytes(0x0D, (3,), np.array(values, dtype=">f4").tobytes()))
+    with pytest.raises(IdxError, match=r"train-labels-idx1-ubyte: expected n labels as unsigned bytes .*float32"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_signed_or_wide_integer_labels_are_refused_too(tmp_path):
+    _write(tmp_path, _good_images(), idx_bytes(0x0C, (3,), np.array([1, 2, 3], dtype=">i4").tobytes()))
+    with pytest.raises(IdxError, match="train-labels-idx1-ubyte: .*int32"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_images_that_are_not_28x28_are_refused_naming_the_image_file(tmp_path):
+    _write(tmp_path, idx_bytes(0x08, (3, 2, 3), bytes(18)), idx_bytes(0x08, (3,), bytes(3)))
+    with pytest.raises(IdxError, match=r"train-images-idx3-ubyte: expected n >= 1 28x28 uint8 images .*\(3, 2, 3\)"):
+        datasets.fashion_mnist(path=tmp_path)
+
+
+def test_a_well_formed_file_of_0_images_is_an_idx_error_naming_it_and_read_idx_gives_an_empty_array(tmp_path):
+    _write(tmp_path, idx_bytes(0x08, (0, 28, 28), b""), idx_bytes(0x08, (0,), b""))
+    with pytest.raises(IdxError, match=r"train-images-idx3-ubyte: expected n >= 1 .*\(0, 28, 28\)"):
+        datasets.fashion_mnist(path=tmp_path)
+    empty = read_idx(tmp_path / "train-images-idx3-ubyte")
+    assert empty.shape == (0, 28, 28) and empty.dtype == np.uint8
+
+
+def test_a_header_whose_sizes_overflow_int64_is_an_idx_error_naming_the_file(tmp_path):
+    path = tmp_path / "huge-idx3-ubyte"
+    for shape in ((2**32 - 1,) * 3, (2**31, 2**31, 4)):  # 2**64 wraps to 0 in int64 arithmetic
+        path.write_bytes(idx_bytes(0x08, shape, b""))
+        with pytest.raises(IdxError, match=r"huge-idx3-ubyte: shape .* needs [\d,]+ bytes of data, the file has 0"):
+            read_idx(path)

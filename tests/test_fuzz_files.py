@@ -112,3 +112,112 @@ def test_a_model_file_nested_100000_levels_is_a_model_file_error(tmp_path):
     path.write_text('{"format": "chalkgrad.nn", "version": 1, "architecture": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(nn.ModelFileError, match="nested too deeply"):
         nn.load(path)
+
+
+# --- IDX files of every type code, shape and size ------------------------------------------------------
+# read_idx returns exactly the declared array or raises nn.idx.IdxError naming the file in one line;
+# fashion_mnist(path=...) returns (n x 784 floats in [0, 1], n classes 0..9) only from n >= 1 28x28
+# unsigned-byte images and n unsigned-byte labels 0..9, and otherwise an IdxError naming the file at fault.
+IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+UNKNOWN_TYPES = (0x00, 0x0A, 0x0F, 0xFF)
+SMALL_SHAPES = [(), (0,), (3,), (1, 1), (2, 28), (28, 28), (0, 28, 28), (1, 28, 28), (3, 28, 28), (3, 2, 3),
+                (2, 28, 27), (2, 28, 28, 1), (1, 1, 1, 1, 1)]
+HUGE_SHAPES = [(2**32 - 1,) * 3, (2**31, 2**31, 4), (2**32 - 1, 2**32 - 1), (1, 2**32 - 1), (2**16, 2**16, 2**16)]
+
+
+def _idx(code, shape, payload):
+    import struct
+
+    return bytes([0, 0, code, len(shape)]) + b"".join(struct.pack(">I", s) for s in shape) + payload
+
+
+def _values(code, shape):
+    import numpy as np
+
+    values = (np.arange(int(np.prod(shape, dtype=np.int64))) % 10).astype(IDX_TYPES[code])
+    if values.size and values.dtype.kind == "f":
+        values[-1] = np.nan  # a NaN among float values (labels must refuse it, by their type)
+    return values.reshape(shape)
+
+
+def _files():
+    """(name, bytes, expected array or None for an IdxError): every type code, shape and size."""
+    for code in list(IDX_TYPES) + list(UNKNOWN_TYPES):
+        for shape in SMALL_SHAPES + HUGE_SHAPES:
+            small = shape in SMALL_SHAPES
+            good = _values(code, shape) if small and code in IDX_TYPES else None
+            payload = good.tobytes() if good is not None else bytes(6)
+            yield f"{code:02x}-{shape}-exact", _idx(code, shape, payload), good if shape else None
+            if payload:
+                yield f"{code:02x}-{shape}-short", _idx(code, shape, payload[:-1]), None
+            yield f"{code:02x}-{shape}-long", _idx(code, shape, payload + b"\0"), None
+    yield "header-cut", bytes([0, 0, 0x08, 3, 0, 0]), None
+    yield "empty", b"", None
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_every_idx_type_shape_and_size_reads_as_declared_or_is_an_idx_error_naming_the_file(tmp_path, compress):
+    import gzip
+
+    from nn.idx import IdxError, read_idx
+
+    tried = 0
+    for name, raw, expected in _files():
+        path = tmp_path / f"file-{tried}.idx"
+        path.write_bytes(gzip.compress(raw) if compress else raw)
+        try:
+            got = read_idx(path)
+        except IdxError as e:
+            message = str(e)
+            assert expected is None, f"{name}: {message}"
+            assert f"file-{tried}.idx" in message and "\n" not in message and len(message) < 400, (name, message)
+        else:
+            assert expected is not None, f"{name}: read as {got.shape} {got.dtype}"
+            assert got.shape == expected.shape and got.dtype == expected.dtype.newbyteorder("="), name
+            assert got.tobytes() == expected.astype(got.dtype).tobytes(), name
+        tried += 1
+    assert tried > 500
+
+
+def _fashion_candidates():
+    """(shape, code) of image and label files worth pairing with a good counterpart."""
+    shapes = [s for s in SMALL_SHAPES if s] + HUGE_SHAPES[:2]
+    return [(code, shape) for code in IDX_TYPES for shape in shapes]
+
+
+def test_fashion_mnist_loads_only_28x28_byte_images_and_byte_labels_else_names_the_file(tmp_path):
+    import numpy as np
+
+    from nn import datasets
+    from nn.idx import IdxError
+
+    good_images, good_labels = _values(0x08, (3, 28, 28)), _values(0x08, (3,))
+    loaded = 0
+    for role in ("images", "labels"):
+        for code, shape in _fashion_candidates():
+            small = shape in SMALL_SHAPES
+            payload = _values(code, shape).tobytes() if small else bytes(4)
+            bad = _idx(code, shape, payload)
+            images = bad if role == "images" else _idx(0x08, good_images.shape, good_images.tobytes())
+            labels = bad if role == "labels" else _idx(0x08, good_labels.shape, good_labels.tobytes())
+            (tmp_path / "train-images-idx3-ubyte").write_bytes(images)
+            (tmp_path / "train-labels-idx1-ubyte").write_bytes(labels)
+            n = shape[0] if small else -1
+            fine = code == 0x08 and small and (
+                (role == "images" and shape[1:] == (28, 28) and len(shape) == 3 and n == 3)
+                or (role == "labels" and len(shape) == 1 and n == 3))
+            where = f"{role} of type 0x{code:02x}, shape {shape}"
+            try:
+                X, y = datasets.fashion_mnist(path=tmp_path)
+            except IdxError as e:
+                message = str(e)
+                assert not fine, f"{where}: {message}"
+                at_fault = "train-images" if role == "images" else "train-labels"
+                # a count that differs from the good counterpart names both files; otherwise the one at fault
+                assert at_fault in message and "\n" not in message and len(message) < 400, (where, message)
+                continue
+            assert fine, f"{where}: loaded X {X.shape}"
+            assert X.shape == (3, 784) and X.dtype == np.float64 and 0.0 <= X.min() and X.max() <= 1.0, where
+            assert y.tolist() == [0, 1, 2] and y.dtype == np.int64, where
+            loaded += 1
+    assert loaded == 2  # the good images with good labels, reached from each side

@@ -149,6 +149,112 @@ def test_every_op_in_a_batch_gives_each_sample_its_eager_numbers_or_the_first_ea
     run()
 
 
+# --- user ops returning every wrong kind of value, on every path -----------------------------------------
+# A rule of one's own that goes wrong on a later call (at the input TRIGGER) or on another backend than
+# floats (symbols, arrays, Values) returns each JUNK value, from its forward rule, as one partial, or as
+# the whole partials; every path that reads it refuses it with a TypeError or ValueError naming the op,
+# in one line, and leaves the leaves' gradients as they were.
+TRIGGER = -0.75
+JUNK = {"None": None, "str": "0.5", "bytes": b"0.5", "list": [0.5], "tuple": (0.5,), "dict": {}, "complex": 0.5 + 1j,
+        "numpy complex": np.complex128(0.5j), "complex nan": complex(math.nan, 1.0), "array": np.array([0.5, 0.5]),
+        "Value": Value(0.5), "object": object()}
+WHOLE_JUNK = {"None": None, "float": 0.5, "complex": 0.5 + 1j, "str": "ab", "too long": (0.5, 0.5), "empty": (),
+              "list too long": [0.5, 0.5]}
+FROM_FLOATS = ("eager forward", "eager backward", "backward in detect_anomaly", "jvp")
+PATHS = FROM_FLOATS + ("backward create_graph", "tape", "tape jvp", "tape numpy mode", "batch")
+
+
+def _junk_op(which, junk):
+    """An op that computes tanh, except where it goes wrong: at TRIGGER on floats, and on other backends."""
+    from autograd.backends import FLOAT
+
+    def wrong(m, x):
+        return m is not FLOAT or x == TRIGGER
+
+    def forward(m, x):
+        return junk if which == "forward" and wrong(m, x) else m.tanh(x)
+
+    def partials(m, out, x):
+        if which == "partial" and wrong(m, x):
+            return (junk,)
+        if which == "partials" and wrong(m, x):
+            return junk
+        return (1.0 - out * out,)
+
+    return ops.defop(f"junk_{which}", replace=True, forward=forward, partials=partials)
+
+
+def _run(path, op):
+    """Take ``path`` with ``op`` at TRIGGER; returns the leaf whose gradient must be left as it was."""
+    import autograd
+
+    x = Value(TRIGGER)
+    x.grad = 0.125
+    good = Value(0.5)
+    (op(good) * 2.0).backward()  # a first call that is fine: later calls must be checked too
+    if path == "eager forward":
+        op(x)
+    elif path == "eager backward":
+        (op(x) * 2.0).backward()
+    elif path == "backward in detect_anomaly":
+        with autograd.detect_anomaly():
+            (op(x) * 2.0).backward()
+    elif path == "jvp":
+        autograd.jvp(lambda v: op(v) * 2.0, (TRIGGER,), (1.0,))
+    elif path == "backward create_graph":
+        (op(x) * 2.0).backward(create_graph=True)
+    else:
+        tape = trace(lambda v: op(v) * 2.0, 0.5, mode="numpy" if path == "tape numpy mode" else "auto")
+        if path == "tape":
+            tape.value_and_grad(TRIGGER)
+        elif path == "tape jvp":
+            tape.jvp(TRIGGER, [1.0])
+        elif path == "tape numpy mode":
+            tape.value_and_grad(TRIGGER)
+        else:
+            tape.batch_value_and_grad(np.array([0.5, TRIGGER]))
+    return x
+
+
+def _fine(path, which, name):
+    """The combinations that are no junk on that path: a Value is a derivative on Values, an array a value
+    on arrays (its shape is the numpy backend's business); a forward pass alone reads no partials."""
+    if path == "eager forward" and which != "forward":
+        return True
+    if path == "backward create_graph" and which == "partial" and name == "Value":
+        return True
+    return path in ("tape numpy mode", "batch") and name == "array" and which != "partials"
+
+
+@pytest.mark.parametrize("which, name", [("forward", n) for n in JUNK] + [("partial", n) for n in JUNK]
+                         + [("partials", n) for n in WHOLE_JUNK])
+def test_a_user_op_returning_a_wrong_kind_of_value_is_refused_on_every_path_naming_it(which, name):
+    junk = (WHOLE_JUNK if which == "partials" else JUNK)[name]
+    for path in PATHS:
+        if _fine(path, which, name):
+            continue
+        op = _junk_op(which, junk)
+        x = None
+        try:
+            x = _run(path, op)
+        except (TypeError, ValueError) as e:
+            message = str(e)
+            assert f"junk_{which}" in message and "\n" not in message and len(message) < 600, (path, message)
+            continue
+        pytest.fail(f"{which} returning {name}: {path} accepted it (leaf grad {x.grad!r})")
+
+
+@pytest.mark.parametrize("which", ["partial", "partials"])
+def test_a_refused_partial_leaves_every_gradient_as_it_was(which):
+    for name, junk in (JUNK if which == "partial" else WHOLE_JUNK).items():
+        op = _junk_op(which, junk)
+        x, w = Value(TRIGGER), Value(2.0)
+        x.grad, w.grad = 0.125, -1.5
+        with pytest.raises((TypeError, ValueError), match=f"junk_{which}"):
+            (op(x) * w + w).backward()
+        assert (x.grad, w.grad) == (0.125, -1.5), name
+
+
 # --- PyTorch float64 ---------------------------------------------------------------------------------
 torch = pytest.importorskip("torch", reason="PyTorch parity needs the parity extra: pip install -e '.[parity]'")
 F = torch.nn.functional

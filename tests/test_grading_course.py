@@ -1,7 +1,7 @@
 """The exercises as an nbgrader course, end to end, with nbgrader itself (the `grading` extra).
 
 A throwaway course is built from the masters in a temporary folder by the instructor's guide's
-commands (docs/teaching.md), run as written: all five assignments are released (`nbgrader
+commands (docs/teaching.md), run as written: every assignment is released (`nbgrader
 generate_assignment`), three made-up submissions per assignment are collected and autograded (the
 masters' solutions; typical mistakes; shortcuts) under a course seed, feedback is generated and the
 grades are exported to CSV, whose every score is asserted.  The no-nbgrader generator
@@ -25,7 +25,7 @@ pytest.importorskip("nbgrader", reason="nbgrader comes with the `grading` extra 
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = ROOT / "notebooks" / "exercises"
 ASSIGNMENTS = {f"ex{i + 1}": p for i, p in enumerate(sorted(MASTERS.glob("*.ipynb")))}
-POINTS = {"ex1": 4, "ex2": 6, "ex3": 8, "ex4": 6, "ex5": 6}
+POINTS = {"ex1": 4, "ex2": 6, "ex3": 8, "ex4": 6, "ex5": 6, "ex6": 8, "ex7": 12}
 
 
 def source(cell):
@@ -48,8 +48,13 @@ MISTAKES = {
                      "return sum((w * hi for w, hi in zip(w_out, h)), b_out).relu()")],
             "xor_network": [("W[0][j] * x1 + W[1][j] * x2", "W[j][0] * x1 + W[j][1] * x2")]},  # W, not Wᵀ
     "ex5": {"momentum_step": [("wi - ai", "wi + ai")], "dropout_scale": [("w * (1 - p)", "w * p")]},
+    "ex6": {"loss_gradient": [("S = 2 * (w * v - y)", "S = w * v - y")],  # ℓ′ without its factor 2
+            "matrix_backprop": [("np.outer(delta1, x)", "np.outer(x, delta1)")]},  # the numerator layout's transpose
+    "ex7": {"training_loop": [("            optimizer.zero_grad()\n", "")],  # the forgotten zero_grad
+            "perceptron_update": [("<= 0", "< 0")],
+            "batchnorm_forward": [("for xi in x) / m", "for xi in x) / (m - 1)")]},
 }
-LOST_TO_MISTAKES = {"ex1": 1, "ex2": 4, "ex3": 5, "ex4": 4, "ex5": 3}
+LOST_TO_MISTAKES = {"ex1": 1, "ex2": 4, "ex3": 5, "ex4": 4, "ex5": 3, "ex6": 4, "ex7": 4}
 
 SHORTCUTS = {
     "ex1": {  # the engine's own rule and op handed in
@@ -86,8 +91,25 @@ SHORTCUTS = {
                          "    a = m * np.array(a) + lr * np.array(g)\n    return np.array(w) - a, a",
         "init_variance": "from fractions import Fraction\n\ndef init_variance(kind, n_in, n_out):\n"
                          "    return Fraction(2, n_in if kind == 'he' else n_in + n_out)"},
+    "ex6": {  # the engine's backward, and the tutorial's gradients typed in
+        "softmax_cross_entropy": "from autograd import Value\nfrom autograd.functions import log_softmax\n\n"
+                                 "def softmax_cross_entropy(z, y):\n    zs = [Value(v) for v in z]\n"
+                                 "    (-log_softmax(zs)[y]).backward()\n    return [v.grad for v in zs]",
+        "matrix_backprop": "def matrix_backprop(W1, b1, W2, b2, x, y):\n"
+                           "    return {'grad_W1': [[0, 0], [-0.342, -0.342]], 'grad_b1': [0, -0.342], "
+                           "'grad_W2': [[0, -0.342]], 'grad_b2': [-0.38]}"},
+    "ex7": {  # backward() for batch norm's gradients, the visible curves' answers looked up
+        "batchnorm_backward": "from autograd import Value\n\ndef batchnorm_backward(x, gamma, eps, dy):\n"
+                              "    xs, g, b = [Value(v) for v in x], Value(gamma), Value(0.0)\n"
+                              "    mu = sum(xs) / len(x)\n"
+                              "    s = (sum((v - mu) ** 2 for v in xs) / len(x) + eps) ** 0.5\n"
+                              "    sum(d * (g * (v - mu) / s + b) for d, v in zip(dy, xs)).backward()\n"
+                              "    return [v.grad for v in xs], g.grad, b.grad",
+        "early_stopping": "def early_stopping(val_losses, patience):\n"
+                          "    return {(8, 3): (6, 3), (5, 2): (4, 2), (3, 2): (3, 3), (8, 4): (7, 3), (3, 1): (3, 2)}"
+                          "[len(val_losses), patience]"},
 }
-LOST_TO_SHORTCUTS = {"ex1": 2, "ex2": 5, "ex3": 8, "ex4": 2, "ex5": 2}
+LOST_TO_SHORTCUTS = {"ex1": 2, "ex2": 5, "ex3": 8, "ex4": 2, "ex5": 2, "ex6": 5, "ex7": 5}
 
 
 def guide_block(marker):
@@ -144,7 +166,7 @@ def test_the_course_grades_every_submission_as_expected(course):
     names = {master.stem: name for name, master in ASSIGNMENTS.items()}
     scores = {(r["student_id"], names[r["assignment"]]): float(r["raw_score"]) for r in rows}
     maxima = {names[r["assignment"]]: float(r["max_score"]) for r in rows}
-    assert maxima == {name: float(p) for name, p in POINTS.items()} and len(rows) == 15
+    assert maxima == {name: float(p) for name, p in POINTS.items()} and len(rows) == 3 * len(POINTS)
     for name, total in POINTS.items():
         assert scores[("solutions", name)] == total, name
         assert scores[("mistakes", name)] == total - LOST_TO_MISTAKES[name], name

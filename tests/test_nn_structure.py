@@ -1,5 +1,5 @@
 """nn's structure rules, checked on the source: what modules share is public, no import circle between
-the compiled step and fit, no class swapping of live objects; Dropout takes its mask as an input."""
+compiled training and fit, no class swapping of live objects; Dropout takes its mask as an input."""
 
 import ast
 import pathlib
@@ -27,7 +27,7 @@ def test_no_module_imports_another_modules_underscore_names():
     assert found == []  # `from . import _module` imports a private *module*, which is allowed
 
 
-def test_the_compiled_step_does_not_import_fit():
+def test_compiled_training_does_not_import_fit():
     imported = {node.module for node in _relative_imports(SOURCES["compiled"])}
     assert "train" not in imported and "prepare" not in imported
 

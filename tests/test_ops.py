@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from op_cases import CASES, central_difference, is_close, too_close_to_a_kink
 
 from autograd import Value, ops
-from autograd.backends import FLOAT, VALUE, numpy_backend
+from autograd.backends import FLOAT, VALUE
+from autograd.tape.arrays import numpy_backend
 
 
 def points(intervals):

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value
-from autograd.tape import compile_loss
 from nn import datasets
 from nn.compiled import why_not_compiled
 
@@ -74,22 +72,6 @@ def test_cross_entropy_on_digits_traces_one_tape_per_class():
                epochs=3, progress=False, compile=compiled)
         results.append(np.array([p.data for p in model.parameters()]))
     assert np.abs(results[0] - results[1]).max() <= 1e-9
-
-
-def test_compile_loss_resets_and_fills_gradients():
-    w = [Value(0.5), Value(-1.0)]
-    step = compile_loss(lambda x, y, noise: (((w[0] * x[0] + w[1]) - y) ** 2, w[0] * x[0]), w, 1,
-                        penalty=lambda: 0.5 * w[0] * w[0])
-    for p in w:
-        p.grad = 123.0  # stale: must be replaced, as the eager step does
-    objective, outs = step([[1.0], [2.0]], [0.0, 1.0])
-    # mean((0.5x - 1 - y)^2) + 0.25: residuals -0.5, -1.0
-    assert objective == pytest.approx((0.25 + 1.0) / 2 + 0.125)
-    assert outs == [0.5, 1.0]
-    assert w[0].grad == pytest.approx((2 * -0.5 * 1 + 2 * -1.0 * 2) / 2 + 0.5)
-    assert w[1].grad == pytest.approx((2 * -0.5 + 2 * -1.0) / 2)
-    with pytest.raises(ValueError, match="1 features"):
-        step([[1.0, 2.0]], [0.0])
 
 
 def test_regression_with_many_distinct_targets_falls_back_to_eager():

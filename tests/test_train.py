@@ -330,7 +330,9 @@ def test_predict_batch_matches_one_sample_at_a_time():
     fast = nn.predict(model, X)
     slow = np.array([[v.data for v in model(x)] for x in X.tolist()])
     assert fast.shape == (100, 3) and np.allclose(fast, slow, rtol=0, atol=1e-12)
-    assert np.array_equal(nn.predict_classes(model, X), slow.argmax(axis=1))
+    top2 = np.sort(slow, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 1e-9  # a tie within the batch's rounding may go either way
+    assert clear.mean() > 0.9 and np.array_equal(nn.predict_classes(model, X)[clear], slow.argmax(axis=1)[clear])
     single = nn.MLP(2, [4, 1], seed=0)
     assert nn.predict(single, X).shape == (100,)
     assert set(nn.predict_classes(single, X).tolist()) <= {0, 1}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import html.parser
+import math
 import os
 import pathlib
 import re
@@ -22,6 +24,7 @@ from autograd.viz import (
     backward_frames,
     draw_dot,
     forward_frames,
+    number_text,
     player,
 )
 
@@ -100,22 +103,87 @@ def test_edges_follow_parents_and_repeated_inputs():
     assert ("o1", "n1", {}) in edges(s)
 
 
-def test_numbers_at_the_requested_precision():
+def test_numbers_at_the_requested_significant_digits():
     x, w, b, o = neuron()
     o.backward()
     s2 = draw_dot(o, precision=2).source
-    assert "{x | data 2.00 | grad -1.50}" in s2
-    assert "{o | data 0.71 | grad 1.00}" in s2
+    assert "{x | data 2.0 | grad -1.5}" in s2
+    assert "{o | data 0.71 | grad 1.0}" in s2
     s6 = draw_dot(o, precision=6).source
-    assert "{b | data 6.881374 | grad 0.500000}" in s6
+    assert "{b | data 6.88137 | grad 0.500000}" in s6
     assert "data 0.707107" in s6
     assert "| grad" not in draw_dot(o, show_grad=False).source
     no_data = draw_dot(o, show_data=False).source
-    assert "data " not in no_data and "{x | grad -1.5000}" in no_data
+    assert "data " not in no_data and "{x | grad -1.500}" in no_data
     # a vanishing gradient does not print as 0.0000, a huge number is not 20 digits long
     t = Value(1e-9, label="t")
-    assert "data 1.0000e-09" in draw_dot(t).source
-    assert "data 1.2346e+20" in draw_dot(Value(1.23456e20)).source
+    assert "data 1.000e-09" in draw_dot(t).source
+    assert "data 1.235e+20" in draw_dot(Value(1.23456e20)).source
+
+
+def test_readme_quick_start_draws_x_gradient_to_its_digits():
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    y = (w * x).tanh()
+    y.backward()
+    source = draw_dot(y).source
+    assert "{x | data 2.000 | grad -7.373e-05}" in source  # w (1 - tanh(-6)^2); 4 decimals printed -0.0001
+    assert "{w | data -3.000 | grad 4.915e-05}" in source
+
+
+@pytest.mark.parametrize("exponent", range(-12, 13))
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+@pytest.mark.parametrize("digits", [1, 2, 4, 6])
+def test_every_drawn_gradient_keeps_its_significant_digits(exponent, sign, digits):
+    # mantissas that round up across a power of ten (9.99996) or sit on a rounding edge (1.5) included
+    for mantissa in (1.0, 1.5, 2.718281828, 7.3712, 9.99996):
+        g = sign * mantissa * 10.0 ** exponent
+        text = number_text(g, digits)
+        assert float(text) != 0
+        assert abs(float(text) - g) <= 0.5 * 10.0 ** (math.floor(math.log10(abs(g))) - digits + 1) * 1.000001
+        assert (float(text) < 0) == (g < 0)
+        assert len(text) <= digits + 8  # never a 20-digit number: exponent form from 10^6 and below 0.001
+        x = Value(1.0, label="x")
+        y = x * g
+        y.backward()
+        assert f"{{x | data {number_text(1.0, digits)} | grad {text}}}" in draw_dot(y, precision=digits).source
+
+
+@needs_dot
+def test_frames_and_player_print_a_tiny_gradient_to_its_digits():
+    x = Value(2.0, label="x")
+    w = Value(-3.0, label="w")
+    y = (w * x).tanh()
+    y.label = "y"
+    forward, backward = forward_frames(y), backward_frames(y)
+    assert "y = tanh(-6.000) = -1.000" in forward[-1].source
+    last = backward[-1].source
+    assert "gradient of x = -7.373e-05" in last and "{x | data 2.000 | grad -7.373e-05}" in last
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", player(backward).html())]
+    assert "backward pass, step 4/4: gradient of x = -7.373e-05, summed over its 1 use" in texts
+    assert "backward pass, step 2/4: gradient of *(…) = 2.458e-05, summed over its 1 use" in texts
+    assert "grad -7.373e-05" in texts
+
+
+def test_zero_and_negative_zero_draw_as_0():
+    assert number_text(0.0) == number_text(-0.0) == "0"
+    assert number_text(-1e-300) == "-1.000e-300"
+    assert number_text(float("nan")) == "nan" and number_text(float("-inf")) == "-inf"
+    x = Value(-0.0, label="x")
+    assert "{x | data 0 | grad 0}" in draw_dot(x).source
+
+
+def test_any_number_a_user_hands_in_draws_to_its_digits():
+    import numpy as np
+
+    assert number_text(10 ** 400) == "1.000e+400" and number_text(-(10 ** 400), 2) == "-1.0e+400"  # past float's range
+    assert number_text(5e-324) == "4.941e-324"  # the smallest subnormal
+    assert number_text(np.float32(1.5)) == "1.500" and number_text(np.float64(-7.3712e-05)) == "-7.371e-05"
+    assert number_text(np.int64(5)) == number_text(5) == "5.000"
+    assert number_text(True) == "True" and number_text(False) == "False"  # not the numbers 1.000 and 0
+    assert number_text(float("inf")) == "inf" and number_text(None) == "None"
+    for digits in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=r"number_text: digits .* got " + re.escape(repr(digits))):
+            number_text(1.0, digits)
 
 
 def test_nary_sum_and_dot_are_single_readable_nodes():
@@ -155,7 +223,7 @@ def test_escaped_labels_render_verbatim_through_dot():
     v = Value(1.5, label=nasty) * Value(2.0, label="<html>")
     v.label = "{out}"
     texts = svg_texts(draw_dot(v).pipe(format="svg", encoding="utf-8"))
-    for label in (nasty, "<html>", "{out}", "data 3.0000", "data 1.5000"):
+    for label in (nasty, "<html>", "{out}", "data 3.000", "data 1.500"):
         assert label in texts
 
 
@@ -254,7 +322,7 @@ def test_cluster_groups_nodes_by_module_path():
 
 def test_a_parameter_label_shows_as_its_label():
     p = Value(0.5, label="layers.0.neurons.3.w[1]")
-    assert "{layers.0.neurons.3.w[1] | data 0.5000 | grad 0.0000}" in draw_dot(p * 2).source
+    assert "{layers.0.neurons.3.w[1] | data 0.5000 | grad 0}" in draw_dot(p * 2).source
 
 
 @needs_dot
@@ -300,9 +368,9 @@ def test_render_to_svg_file_and_jupyter_bundle(tmp_path):
     g = draw_dot(o)
     path = g.render(tmp_path / "neuron", format="svg")
     texts = svg_texts(open(path, encoding="utf-8").read())
-    for text in ("x", "w", "b", "o", "tanh", "data 2.0000", "grad -1.5000", "data 0.7071", "grad 0.5000"):
+    for text in ("x", "w", "b", "o", "tanh", "data 2.000", "grad -1.500", "data 0.7071", "grad 0.5000"):
         assert text in texts
-    assert "data −3.0000" in texts or "data -3.0000" in texts  # dot writes &#45; for '-'
+    assert "data −3.000" in texts or "data -3.000" in texts  # dot writes &#45; for '-'
     bundle = g._repr_mimebundle_()
     assert "grad 0.5000" in bundle["image/svg+xml"]
 
@@ -442,16 +510,16 @@ def test_backward_frames_follow_backward_order_and_end_all_red(make):
     assert all(is_red(last[ids[v]]["fillcolor"]) for v in nodes)
     root.backward()
     for v in nodes:  # the numbers drawn are the engine's own gradients
-        assert f"grad {v.grad:.4f}" in last[ids[v]]["label"]
+        assert f"grad {number_text(v.grad)}" in last[ids[v]]["label"]
 
 
 def test_frame_captions_name_the_step():
     _, _, _, o = neuron()
     f = forward_frames(o)
-    assert "x = 2.0000 is given" in f[0].source
+    assert "x = 2.000 is given" in f[0].source
     assert "o = tanh(0.8814) = 0.7071" in f[-1].source
     b = backward_frames(o)
-    assert "(the seed)" in b[0].source and "gradient of x = -1.5000" in b[-1].source
+    assert "(the seed)" in b[0].source and "gradient of x = -1.500" in b[-1].source
 
 
 # --- the player ---------------------------------------------------------------------------------

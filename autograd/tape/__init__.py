@@ -6,8 +6,7 @@
     t0 = a * b
 """
 
-from .loss import CompiledLoss, compile_loss
 from .tape import Tape, trace
 from .trace import TraceMismatch
 
-__all__ = ["trace", "Tape", "TraceMismatch", "CompiledLoss", "compile_loss"]
+__all__ = ["trace", "Tape", "TraceMismatch"]

@@ -102,7 +102,7 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
         op = rec.ops[rec.codes[i]]
         ins = [sym[p] for p in rec.parents(i)]
         needs[s] = any(needs[p] for p in rec.parents(i))
-        expr = op.forward(SYM, *ins)
+        expr = op.forward_on(SYM, *ins, on="symbols")
         temps: dict = {}
         _emit(fwd, [expr], temps, counter)
         fwd.append(f"    {slot_name[s]} = {render(expr, temps)}")
@@ -128,7 +128,7 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
             continue  # no gradient reaches this node
         op, ins = node_syms[i]
         parents = rec.parents(i)
-        ds = op.checked_partials(SYM, sym[s], *ins)
+        ds = op.checked_partials(SYM, sym[s], *ins, on="symbols")
         g = Sym.name("g_" + slot_name[s])
         contribs = []
         for p, d in zip(parents, ds):

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
-from ..backends import FLOAT
-from ..errors import call_text, forward_error, names
+from ..errors import call_text, names
 from .symbols import NAMESPACE, SYM, Sym, render
 from .trace import Recording
 
@@ -53,13 +52,13 @@ def generate_jvp(rec: Recording) -> tuple[str, dict]:
         op = rec.ops[rec.codes[i]]
         ps = rec.parents(i)
         ins = [sym[p] for p in ps]
-        expr = op.forward(SYM, *ins)
+        expr = op.forward_on(SYM, *ins, on="symbols")
         if type(expr) is Sym:
             lines.append(f"    t{i} = {render(expr)}")
             expr = Sym.name(f"t{i}")
         sym[first + i] = expr  # a folded constant stays a number
         if any(p in tan for p in ps):
-            ds = op.checked_partials(SYM, expr, *ins)
+            ds = op.checked_partials(SYM, expr, *ins, on="symbols")
             # x * 1.0 is x exactly; the terms are added left to right, as the eager sweep adds them
             terms = [tan[p] if type(d) is float and d == 1.0 else tan[p] * d for p, d in zip(ps, ds) if p in tan]
             lines.append(f"    dt{i} = {render(SYM.sum(terms))}")  # a long sum becomes one sum() call
@@ -79,15 +78,12 @@ def replay_jvp(rec: Recording, inputs: Sequence[float], tangents: Sequence[float
         op = rec.ops[rec.codes[i]]
         ps = rec.parents(i)
         xs = [vals[p] for p in ps]
-        try:
-            out = op.forward(FLOAT, *xs)
-        except _MATH_ERRORS as e:
-            raise forward_error(op, xs, e, _where(rec, first + i)) from None
+        out = op.float_forward(*xs, where=_where(rec, first + i))
         vals.append(out)
         t = None
         if any(tans[p] is not None for p in ps):
             try:
-                ds = op.partials(FLOAT, out, *xs)
+                ds = op.float_partials(out, *xs)
             except _MATH_ERRORS as e:
                 raise type(e)(f"{_where(rec, first + i)}: the derivative of {call_text(op, xs)} is undefined here") \
                     from None

@@ -20,7 +20,8 @@ from ..backends import FLOAT
 __all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE"]
 
 # Binding strength, as in Python's grammar: higher binds tighter.
-_PREC = {"if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "/": 12, "neg": 13, "**": 14, "atom": 20}
+_PREC = {"lambda": 0, "if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "@": 12, "/": 12, "neg": 13, "**": 14,
+         "atom": 20}
 
 
 class Sym:
@@ -29,7 +30,9 @@ class Sym:
     __slots__ = ("kind", "text", "args")
 
     def __init__(self, kind: str, text: str, args: tuple = ()) -> None:
-        self.kind = kind  # "name" | "op" (text is the operator) | "neg" | "call" | "if"
+        # "name" | "op" (text is the operator) | "neg" | "call" | "if"; batch code (arrays.py) also
+        # has "item" (args[0][text]) and "lambda" (text: its parameter, args: its body)
+        self.kind = kind
         self.text = text
         self.args = args
 
@@ -69,11 +72,11 @@ class Sym:
     def __rtruediv__(self, o: Any) -> Any:
         return self._bin("/", o, True)
 
-    def __pow__(self, o: Any) -> Any:
-        return self._bin("**", o)
+    def __pow__(self, o: Any) -> Any:  # as m.pow: ``**`` only where it cannot make a complex number
+        return _pow(self, o)
 
     def __rpow__(self, o: Any) -> Any:
-        return self._bin("**", o, True)
+        return _pow(o, self)
 
     def __neg__(self) -> Any:
         return Sym("neg", "-", (self,))
@@ -114,8 +117,10 @@ def _atomic(x: Any) -> bool:
 def _pow(x: Any, n: Any) -> Any:
     if not _is_sym(x, n):
         return FLOAT.pow(x, n)
-    # An integral constant exponent can never make a complex number: plain ** is safe and fast.
-    if type(n) is float and math.isfinite(n) and n == math.floor(n) and abs(n) < 2**53:
+    # An integral constant exponent can never make a complex number: plain ** is safe and fast; any
+    # other goes through the float backend's pow, which refuses a negative base (Python's ** would
+    # give a complex number, which eager refuses too).
+    if type(n) in (float, int) and math.isfinite(n) and n == math.floor(n) and abs(n) < 2**53:
         return Sym("op", "**", (x, n))
     return _call("pow", x, n)
 
@@ -212,8 +217,8 @@ def _prec(x: Any) -> int:
         return _PREC["cmp"] if x.text in (">", ">=", "<=", "<", "==") else _PREC[x.text]
     if x.kind == "neg":
         return _PREC["neg"]
-    if x.kind == "if":
-        return _PREC["if"]
+    if x.kind in ("if", "lambda"):
+        return _PREC[x.kind]
     return _PREC["atom"]
 
 
@@ -234,7 +239,11 @@ def _render(x: Any, names: dict, top: bool = False) -> str:
     if k == "call":
         return f"{x.text}(" + ", ".join(_render(a, names) for a in x.args) + ")"
     if k == "tuple":
-        return "(" + ", ".join(_render(a, names) for a in x.args) + ",)"
+        return "(" + ", ".join(_render(a, names) for a in x.args) + ",)" if x.args else "()"
+    if k == "item":
+        return f"{_wrap(x.args[0], names, _PREC['atom'])}[{x.text}]"
+    if k == "lambda":
+        return f"lambda {x.text}: {_render(x.args[0], names)}"
     if k == "neg":
         a = x.args[0]
         s = _render(a, names)

@@ -7,8 +7,7 @@ import sys
 from functools import partial
 from typing import Any, Callable
 
-from ..backends import FLOAT
-from ..errors import backward_error, forward_error, names
+from ..errors import names
 from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
@@ -111,11 +110,20 @@ class Tape:
 
     def batch_groups(self) -> list[tuple[str, int, str]]:
         """What one batch replay evaluates, in order: ``(op, nodes, how)`` per group of same-op,
-        same-depth nodes, ``how`` being ``"matrix product"`` for ``dot`` nodes (their weights and
-        inputs contract in one matmul or einsum) and ``"array op"`` otherwise.  Identical nodes
-        (the same op of the same inputs) are evaluated once and counted once."""
-        return [(g.op.name, g.k, "matrix product" if g.kind == "dot" else "array op")
-                for g in self._plan(True).groups]
+        same-depth nodes, ``how`` being ``"matrix product"`` for a layer's ``dot`` nodes (weights the
+        same for every sample times one shared input row: one matmul) and ``"array op"`` otherwise.
+        Identical nodes (the same op of the same inputs) are evaluated once and counted once."""
+        plan = self._plan(True)
+        return [(g.op.name, g.k, "matrix product" if id(g) in plan.layers else "array op") for g in plan.groups]
+
+    def batch_source(self, input_grads: bool = False) -> str:
+        """The batch program as Python/numpy source: forward and backward over B samples at once, the
+        program :meth:`replay` (and so ``nn.fit(compile=True)``) runs.  ``X`` holds the inputs, a row
+        each; ``theta`` the parameters; arrays are named after what they hold (``W_layers_0``, ``z1``,
+        ``h1``, their gradients ``dW_layers_0``, ``dz1`` ...).  ``input_grads=True`` shows the program
+        :meth:`batch_value_and_grad` runs, which also returns each input's gradient (``dX``)."""
+        source: str = self._plan(input_grads).source()
+        return source
 
     # --- single sample ------------------------------------------------------------------------
     def _compile(self, which: str) -> None:
@@ -318,18 +326,6 @@ class Tape:
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
-    def kept_bytes(self) -> int:
-        """The bytes of arrays batch replays keep from one call to the next (a set per recent batch size,
-        reused so that a training loop allocates nothing per step)."""
-        return sum(plan.kept_bytes() for plan in self._plans.values())
-
-    def free_arrays(self, min_bytes: int = 0) -> None:
-        """Drop the arrays batch replays keep between calls (those of batch sizes holding at least
-        ``min_bytes``); the next replay allocates them again.  ``nn.fit`` calls it at the end for
-        sets of 16 MB or more (a full batch of a large data set)."""
-        for plan in self._plans.values():
-            plan.free(min_bytes)
-
     def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False) -> tuple[Any, Any]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 
@@ -338,11 +334,12 @@ class Tape:
         included), and d(sum over the batch of the differentiated outputs)/d(each parameter) as an
         array (None with ``grad=False``).  No Value is read or written and nothing is checked
         beyond what numpy checks: the fast path of a training loop that keeps its parameters in
-        one flat array (``nn.fit(compile=True)``).  Numeric failures raise the eager engine's error
-        for the first failing sample, as :meth:`batch_value_and_grad` does.  The columns may be in
-        any memory order (the transpose of an array with a row per sample is read without a copy);
-        ``finite=True`` says the caller has checked that every column is finite (fit checks its
-        data once), so the replay does not check them again.
+        one flat array (``nn.fit(compile=True)``), running the program :meth:`batch_source` shows.
+        Numeric failures raise the eager engine's error for the first failing sample, as
+        :meth:`batch_value_and_grad` does.  The columns may be in any memory order (the transpose
+        of an array with a row per sample is read without a copy); ``finite=True`` says the caller
+        has checked that every column is finite (fit checks its data once), so the replay does not
+        check them again.  Nothing is kept from one replay to the next.
         """
         refuse_in_own_work("a tape's replay")
         out, _, pg = self._plan(False).run(columns, grad, "sum", params=params, finite=finite)
@@ -373,10 +370,7 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
     for i in range(rec.n_nodes):
         op = rec.ops[rec.codes[i]]
         xs = [vals[p] for p in rec.parents(i)]
-        try:
-            vals.append(op.forward(FLOAT, *xs))
-        except _MATH_ERRORS as e:
-            raise forward_error(op, xs, e, _where(rec.first_node + i, names, rec.first_node)) from None
+        vals.append(op.float_forward(*xs, where=_where(rec.first_node + i, names, rec.first_node)))
     if not grad:
         return
     grads = [0.0] * len(vals)
@@ -386,11 +380,8 @@ def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
         op = rec.ops[rec.codes[i]]
         s = rec.first_node + i
         xs = [vals[p] for p in rec.parents(i)]
-        try:
-            for p, d in zip(rec.parents(i), op.partials(FLOAT, vals[s], *xs)):
-                grads[p] += grads[s] * d
-        except _MATH_ERRORS as e:
-            raise backward_error(op, xs, e, _where(s, names, rec.first_node)) from None
+        for p, d in zip(rec.parents(i), op.float_partials(vals[s], *xs, where=_where(s, names, rec.first_node))):
+            grads[p] += grads[s] * d
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:

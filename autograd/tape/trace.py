@@ -190,12 +190,17 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
     )
 
 
+def declared_rule(op: Any) -> Any:
+    """The partials rule ``op`` was declared with (a bound op's too): which op it is, whatever its name."""
+    return getattr(op.rule, "__wrapped__", op.rule)
+
+
 def structure(rec: Recording) -> tuple:
     """Everything that makes two recordings the same graph (labels aside)."""
     return (
         tuple(id(p) for p in rec.params),
         rec.consts.tobytes(),  # bit patterns: a NaN constant equals itself (nan != nan as a float)
-        tuple(op.name + repr(op.bound) for op in rec.ops),
+        tuple((op.name, op.bound, id(declared_rule(op))) for op in rec.ops),  # a replaced op is another op
         tuple(rec.codes),
         tuple(rec.args),
         tuple(rec.outputs),
@@ -221,6 +226,8 @@ def describe_difference(traced: Recording, now: Recording) -> str:
         if a.label != b.label or list(traced.parents(i)) != list(now.parents(i)):
             return (f"node #{i} is {b.label!r} of slots {list(now.parents(i))}, "
                     f"traced: {a.label!r} of {list(traced.parents(i))}")
+        if declared_rule(a) is not declared_rule(b):
+            return f"node #{i} is {b.label!r} as replaced since the trace (defop(..., replace=True))"
     if traced.n_nodes != now.n_nodes:
         return f"it has {now.n_nodes} nodes instead of the traced {traced.n_nodes}"
     return "its outputs differ"

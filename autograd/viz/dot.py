@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import os
 import pathlib
 import re
@@ -13,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..graph import topological_order
+from ..table import BUILTINS
+from .numbers import number_text
 
 if TYPE_CHECKING:
     import graphviz
@@ -48,7 +49,8 @@ UNKNOWN_GRAD = 'color="#b8b8b8" fontcolor="#a8a8a8"'
 class GraphvizNotInstalledError(RuntimeError):
     """Rendering needs the Graphviz ``dot`` executable, which is not installed (see INSTALL_HELP).
 
-    The instances actually raised also subclass ``graphviz.ExecutableNotFound``.
+    The instances actually raised are of ``autograd.viz.dot.GraphvizNotFound``, which also subclasses
+    ``graphviz.ExecutableNotFound``.
     """
 
 
@@ -67,21 +69,6 @@ _RECORD = str.maketrans(
 # "layers.0.neurons.3.w[1]" -> module "layers.0.neurons.3", name "w[1]"; "3.14" and "w[0.5]" do not
 # split because a module path starts with an identifier and is made of identifiers and indices.
 _MODULE_PATH = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)\.(.+)", re.S)
-
-
-def number_text(x: Any, precision: int) -> str:
-    """A number at ``precision`` decimals; tiny and huge magnitudes in exponent form."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(x):
-        return str(x)
-    a = abs(x)
-    if a and (a >= 1e6 or a < 0.5 * 10.0 ** -precision):
-        # a vanishing gradient must not print as 0.0000
-        return f"{x:.{precision}e}"
-    return f"{x:.{precision}f}"
 
 
 # --- graphviz, imported on first use --------------------------------------------------------------
@@ -119,9 +106,16 @@ def graphviz_module() -> tuple[Any, type, type]:
         save = _save  # replaces graphviz's save, which writes the DOT source only
         show = _show
 
-    Digraph.__module__ = __name__
-    GraphvizNotFound.__module__ = __name__
+    Digraph.__module__ = GraphvizNotFound.__module__ = __name__
+    Digraph.__qualname__, GraphvizNotFound.__qualname__ = "Digraph", "GraphvizNotFound"  # as printed
     return graphviz, Digraph, GraphvizNotFound
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd.viz.dot.GraphvizNotFound``, the class raised (made with graphviz, imported on first use)."""
+    if name == "GraphvizNotFound":
+        return graphviz_module()[2]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _SAVE_FORMATS = ("svg", "png", "pdf", "dot")
@@ -188,7 +182,7 @@ class Layout:
             if op is None:
                 continue
             ps = v.parents
-            if op.name == "dot":  # inputs are w_1..w_n, x_1..x_n[, b]: say which is which
+            if op is BUILTINS["dot"]:  # inputs are w_1..w_n, x_1..x_n[, b]: say which is which (not a replaced dot's)
                 n = len(ps) // 2
                 names = [f"w{k + 1}" for k in range(n)] + [f"x{k + 1}" for k in range(n)] + ["b"]
             else:
@@ -212,7 +206,7 @@ class Layout:
                 uses[int(tail[1:])] = uses.get(int(tail[1:]), 0) + 1
         merged = {}
         for i, v in enumerate(self.nodes):
-            if v.fn is not None and v.fn.name == "dot":
+            if v.fn is BUILTINS["dot"]:
                 for p in v.parents[: len(v.parents) // 2]:
                     j = self.index[p]
                     if p.fn is None and p.label and uses[j] == 1:
@@ -376,8 +370,8 @@ def prepare_graph(
         raise TypeError(f"{where}: expected a Value (or a list of Values) to draw, got {type(root).__name__}")
     if rankdir not in _RANKDIRS:
         raise ValueError(f"{where}: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise ValueError(f"{where}: precision must be an int from 0 to 17, got {precision!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"{where}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
         raise TypeError(f"{where}: max_nodes must be an int or None, got {max_nodes!r}")
     nodes = topological_order(roots)
@@ -405,7 +399,8 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph``: inline SVG in Jupyter, ``save``/``show`` in scripts.
 
-    One record node per Value (label | data | grad), one small node per operation.  ``cluster=True``
+    One record node per Value (label | data | grad), one small node per operation; numbers have
+    ``precision`` significant digits (``number_text``: a tiny gradient is never drawn as 0).  ``cluster=True``
     boxes values whose labels are module paths (``layers.0.neurons.3.w[1]``) by module; a graph of
     more than ``max_nodes`` values raises ``ValueError`` (``None``: no limit).  ``compact=True``
     draws the labelled weights of each ``dot`` node as one table with one row per weight, which
@@ -415,7 +410,7 @@ def draw_dot(
     >>> x = Value(2.0, label="x")
     >>> y = (x * x).tanh(); y.label = "y"
     >>> g = draw_dot(y, precision=2)
-    >>> "{y | data 1.00 | grad 0.00}" in g.source
+    >>> "{y | data 1.0 | grad 0}" in g.source
     True
     """
     roots, nodes = prepare_graph(root, rankdir, precision, max_nodes, "draw_dot")

@@ -7,7 +7,8 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .dot import BWD_COLOUR, FWD_COLOUR, UNKNOWN_GRAD, Layout, number_text, prepare_graph
+from .dot import BWD_COLOUR, FWD_COLOUR, UNKNOWN_GRAD, Layout, prepare_graph
+from .numbers import number_text
 
 if TYPE_CHECKING:
     import graphviz

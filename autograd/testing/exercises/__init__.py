@@ -15,10 +15,19 @@ line: the input, what was expected, what came back and, where a common mistake e
 difference, which one.  Checks are plain Python, so pytest and nbgrader call them as they are.
 """
 
+from .batchnorm import check_batchnorm_backward, check_batchnorm_forward
 from .core import CHECKS, SEED_VARIABLE, ExerciseFailed, check, needs
 from .derivatives import check_sigmoid, check_softplus, check_tanh
 from .examples import check_and_example, check_imperial_example, check_one_hidden_unit
 from .graphs import check_backward, check_central_difference, check_topological_sort
+from .loops import (
+           check_bias_trick,
+           check_early_stopping,
+           check_minibatches,
+           check_perceptron_update,
+           check_training_loop,
+)
+from .matrices import check_loss_gradient, check_matrix_backprop, check_permute_hidden, check_softmax_cross_entropy
 from .networks import check_layer, check_mlp, check_neuron, check_xor
 from .training import (
            check_dropout_scale,
@@ -32,4 +41,7 @@ __all__ = ["ExerciseFailed", "CHECKS", "SEED_VARIABLE", "check", "needs", "check
            "check_softplus", "check_topological_sort", "check_backward", "check_central_difference",
            "check_one_hidden_unit", "check_imperial_example", "check_and_example", "check_neuron", "check_layer",
            "check_mlp", "check_xor", "check_momentum_step", "check_inverse_time", "check_l2_gradient",
-           "check_dropout_scale", "check_init_variance"]
+           "check_dropout_scale", "check_init_variance", "check_loss_gradient", "check_softmax_cross_entropy",
+           "check_matrix_backprop", "check_permute_hidden", "check_bias_trick", "check_perceptron_update",
+           "check_minibatches", "check_training_loop", "check_early_stopping", "check_batchnorm_forward",
+           "check_batchnorm_backward"]

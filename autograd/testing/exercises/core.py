@@ -16,8 +16,8 @@ from ...modes import OwnWorkError, own_work
 from ...value import Value
 
 __all__ = ["ExerciseFailed", "CHECKS", "check", "needs", "exercise", "call", "number", "number_list", "matrix",
-           "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
-           "SEED_VARIABLE"]
+           "answer_dict", "close", "why", "expect", "show", "fmt", "clip", "points", "hidden_rng", "refuse_builtin",
+           "parts", "SEED_VARIABLE"]
 
 CHECKS: dict[str, Callable[..., bool]] = {}
 SEED_VARIABLE = "CHALKGRAD_COURSE_SEED"  # the instructor's course seed: the hidden tests' numbers
@@ -172,7 +172,9 @@ def number(exercise: str, what: str, x: Any) -> float:
         x = x.item()
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
-    raise ExerciseFailed(f"{exercise}: {what} should be a number, got {type(x).__name__} {show(x)}")
+    one = " (an array holding one number: return the number itself, e.g. with .item())" if \
+        getattr(x, "size", None) == 1 and hasattr(x, "item") else ""
+    raise ExerciseFailed(f"{exercise}: {what} should be a number, got {type(x).__name__} {show(x)}{one}")
 
 
 def _sequence(x: Any) -> list[Any] | None:
@@ -181,6 +183,12 @@ def _sequence(x: Any) -> list[Any] | None:
     if hasattr(x, "tolist") and getattr(x, "ndim", 0) >= 1:  # a numpy array
         return list(x)
     return list(x) if isinstance(x, Sequence) else None
+
+
+def parts(xs: Any, n: int | None = None) -> list[Any] | None:
+    """The parts of a returned tuple, list, deque or numpy array (None if it is not one, or not ``n`` long)."""
+    items = _sequence(xs)
+    return items if items is not None and (n is None or len(items) == n) else None
 
 
 def number_list(exercise: str, what: str, xs: Any, n: int) -> list[float]:
@@ -197,6 +205,20 @@ def matrix(exercise: str, what: str, rows: Any, shape: tuple[int, int]) -> list[
     if items is None or len(items) != shape[0]:
         raise ExerciseFailed(f"{exercise}: {what} should be {shape[0]} rows of {shape[1]} numbers, got {show(rows)}")
     return [number_list(exercise, f"{what}[{i}]", row, shape[1]) for i, row in enumerate(items)]
+
+
+def answer_dict(exercise: str, got: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The answer as a dict: a dict with these keys, or a list or tuple of the values in this order."""
+    if isinstance(got, dict):
+        missing = [k for k in keys if k not in got]
+        if missing:
+            raise ExerciseFailed(f"{exercise}: the result has no entry {missing[0]!r} (return a dict with keys "
+                                 f"{', '.join(keys)})")
+        return got
+    values = parts(got, len(keys))
+    if values is not None:
+        return dict(zip(keys, values))
+    raise ExerciseFailed(f"{exercise}: should return a dict with keys {', '.join(keys)}; got {show(got)}")
 
 
 def close(got: float, expected: float, rtol: float = 1e-7, atol: float = 1e-9) -> bool:

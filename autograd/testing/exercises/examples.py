@@ -5,31 +5,19 @@ including hidden units that are off (so a dropped relu' factor shows)."""
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any, Callable
 
 from ...functions import dot
 from ...value import Value
-from .core import ExerciseFailed, call, exercise, expect, fmt, matrix, number, number_list, points, show
+from .core import answer_dict, call, close, exercise, expect, fmt, matrix, number, number_list, points, show
 
 __all__ = ["check_one_hidden_unit", "check_imperial_example", "check_and_example",
            "IMPERIAL_KEYS", "AND_KEYS", "imperial_reference", "and_reference"]
 
 IMPERIAL_KEYS = ("f_a", "f_b", "f_c", "loss", "delta_c", "delta_b", "w_3b")
 AND_KEYS = ("f", "loss", "grad_W2", "grad_W1", "W2", "W1", "f_new")
-
-
-def _as_dict(exercise: str, got: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The answer as a dict: a dict with these keys, or a list or tuple of the values in this order."""
-    if isinstance(got, dict):
-        missing = [k for k in keys if k not in got]
-        if missing:
-            raise ExerciseFailed(f"{exercise}: the result has no entry {missing[0]!r} (return a dict with keys "
-                                 f"{', '.join(keys)})")
-        return got
-    if isinstance(got, (list, tuple)) and len(got) == len(keys):
-        return dict(zip(keys, got))
-    raise ExerciseFailed(f"{exercise}: should return a dict with keys {', '.join(keys)}; got {show(got)}")
 
 
 def _compare(exercise: str, got: dict[str, Any], expected: dict[str, Any], where: str) -> None:
@@ -47,6 +35,17 @@ def _compare(exercise: str, got: dict[str, Any], expected: dict[str, Any], where
             expect(exercise, f"{where}: {what}", g, w, 1e-9)
 
 
+def _worked_example(exercise: str, fn: Any, cases: list[dict[str, Any]], reference: Callable[..., dict[str, Any]],
+                    keys: tuple[str, ...], lecture: bool) -> None:
+    """fn on each case's numbers (copies: the student's code may change its lists), by hand, against the engine's."""
+    for case in cases:
+        answer = call(exercise, fn, *copy.deepcopy(list(case.values())), own=True)
+        got = answer_dict(exercise, answer, keys)
+        where = "the lecture's network" if lecture else \
+            f"{exercise}(" + ", ".join(f"{k}={show(v)}" for k, v in case.items()) + ")"
+        _compare(exercise, got, reference(**case), where)
+
+
 # --- 3.1 one hidden unit --------------------------------------------------------------------------
 @exercise("one_hidden_unit")
 def check_one_hidden_unit(fn: Any, rng: random.Random | None = None) -> str:
@@ -59,7 +58,9 @@ def check_one_hidden_unit(fn: Any, rng: random.Random | None = None) -> str:
         vw, vw1 = Value(w), Value(w1)
         (vw * (vw1 * x).sigmoid()).backward()
         where = f"at w = {fmt(w)}, w1 = {fmt(w1)}, x = {fmt(x)}"
-        expect("one_hidden_unit", f"df/dw {where}", pair[0], vw.grad)
+        swapped = close(pair[0], vw1.grad) and close(pair[1], vw.grad) and not close(vw.grad, vw1.grad)
+        expect("one_hidden_unit", f"df/dw {where}", pair[0], vw.grad,
+               hint=" (the two are swapped: return (df/dw, df/dw1), in that order)" if swapped else "")
         expect("one_hidden_unit", f"df/dw1 {where}", pair[1], vw1.grad,
                hint=" (the chain rule has three factors here: w, σ'(w1·x) and x)")
 
@@ -110,12 +111,7 @@ def check_imperial_example(fn: Any, rng: random.Random | None = None) -> str:
     """fn(x, y, lr, w_a, b_a, w_b, b_b, w_c, b_c) returns the 3-2-1 ReLU example's values, deltas and
     updated w_3b (a dict with keys f_a, f_b, f_c, loss, delta_c, delta_b, w_3b), by hand."""
     cases = [IMPERIAL] if rng is None else _imperial_cases(rng)
-    for case in cases:
-        args = [list(v) if isinstance(v, list) else v for v in case.values()]
-        got = _as_dict("imperial_example", call("imperial_example", fn, *args, own=True), IMPERIAL_KEYS)
-        where = "the lecture's network" if rng is None else \
-            "imperial_example(" + ", ".join(f"{k}={show(v)}" for k, v in case.items()) + ")"
-        _compare("imperial_example", got, imperial_reference(**case), where)
+    _worked_example("imperial_example", fn, cases, imperial_reference, IMPERIAL_KEYS, lecture=rng is None)
     if rng is None:
         return "f_c = 0.875, loss = 0.6328, δ_c = −1.125, δ_b = −0.140625, w_3b → 0.30625, as the engine computes"
     return f"values, deltas and w_3b of {len(cases)} other networks (units off and on), as the engine computes"
@@ -164,12 +160,7 @@ def check_and_example(fn: Any, rng: random.Random | None = None) -> str:
     """fn(W1, W2, x, y, lr) returns the ETH tutorial's AND example by hand: a dict with keys f, loss,
     grad_W2, grad_W1, W2, W1 (updated) and f_new (the updated network's output)."""
     cases = [AND] if rng is None else _and_cases(rng)
-    for case in cases:
-        args = [[list(r) if isinstance(r, list) else r for r in v] if isinstance(v, list) else v for v in case.values()]
-        got = _as_dict("and_example", call("and_example", fn, *args, own=True), AND_KEYS)
-        where = "the lecture's network" if rng is None else \
-            "and_example(" + ", ".join(f"{k}={show(v)}" for k, v in case.items()) + ")"
-        _compare("and_example", got, and_reference(**case), where)
+    _worked_example("and_example", fn, cases, and_reference, AND_KEYS, lecture=rng is None)
     if rng is None:
         return "f = 0.81, loss = 0.0361, W2 → [−0.9, 0.9684], W1 → [[−0.9, 0.9], [0.0684, 0.9684]], new f = 1.004"
     return f"the example on {len(cases)} other networks (hidden units off and on), as the engine computes"

@@ -15,9 +15,9 @@ from typing import Any, Callable
 from ...backends import FLOAT
 from ...graph import topological_order
 from ...value import Value
-from .core import ExerciseFailed, call, close, exercise, fmt, number, why
+from .core import ExerciseFailed, call, close, exercise, fmt, number, parts, why
 
-__all__ = ["Graph", "check_topological_sort", "check_backward", "check_central_difference"]
+__all__ = ["Graph", "check_topological_sort", "check_backward", "check_central_difference", "visited_on_push"]
 
 
 class Graph:
@@ -150,10 +150,11 @@ def _name(v: Value) -> str:
 
 
 def check_order(order: Any, root: Value, where: str) -> None:
-    if not isinstance(order, (list, tuple)):
+    nodes = parts(order)
+    if nodes is None:
         raise ExerciseFailed(f"topological_sort: should return a list of nodes, got {type(order).__name__}")
     seen: dict[int, int] = {}
-    for i, v in enumerate(order):
+    for i, v in enumerate(nodes):
         if not isinstance(v, Value):
             raise ExerciseFailed(f"topological_sort: entry {i} is {type(v).__name__}, not a node (on {where})")
         if id(v) in seen:
@@ -166,7 +167,7 @@ def check_order(order: Any, root: Value, where: str) -> None:
         raise ExerciseFailed(f"topological_sort: node {_name(missing[0])} is missing on {where}")
     if len(seen) != len(wanted):
         raise ExerciseFailed(f"topological_sort: {len(seen) - len(wanted)} node(s) that the output does not depend on")
-    for v in order:
+    for v in nodes:
         for p in v.parents:
             if seen[id(p)] > seen[id(v)]:
                 raise ExerciseFailed(
@@ -227,7 +228,7 @@ def _backward_mistake(g: Graph, leaf: int, got: float, expected: float) -> str:
     return why(got, expected)
 
 
-def _visited_on_push(root: Value) -> list[Value]:
+def visited_on_push(root: Value) -> list[Value]:
     """The classic wrong sort: a node is marked visited when pushed, so a reused node may come late."""
     order, visited, stack = [], {root}, [(root, False)]
     while stack:
@@ -249,7 +250,7 @@ def _flawed_backward(g: Graph, leaf: int, overwrite: bool = False, outer_factor:
     nodes = g.build()
     nodes[-1].grad = 1.0
     walk = {"children_first": lambda r: reversed(topological_order(r)), "parents_first": topological_order,
-            "visited_on_push": lambda r: reversed(_visited_on_push(r))}[order](nodes[-1])
+            "visited_on_push": lambda r: reversed(visited_on_push(r))}[order](nodes[-1])
     for node in walk:
         if node.fn is not None:
             ds = node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])

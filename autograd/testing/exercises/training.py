@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from ...value import Value
-from .core import ExerciseFailed, call, close, exercise, expect, fmt, matrix, number, number_list, show, why
+from .core import ExerciseFailed, call, close, exercise, expect, fmt, matrix, number, number_list, parts, show, why
 
 __all__ = ["check_momentum_step", "check_inverse_time", "check_l2_gradient", "check_dropout_scale",
            "check_init_variance"]
@@ -25,9 +25,10 @@ def check_momentum_step(fn: Any, rng: random.Random | None = None) -> str:
     m = 0.9 if rng is None else round(draw.uniform(0.5, 0.99), 2)
     for step, lr in enumerate(rates):
         g = [round(draw.uniform(-1, 1), 3) for _ in w]
-        got = call("momentum_step", fn, list(w), list(a), list(g), lr, m, own=True)
-        if not isinstance(got, (list, tuple)) or len(got) != 2:
-            raise ExerciseFailed(f"momentum_step: should return (new_w, new_a), got {show(got)}")
+        answer = call("momentum_step", fn, list(w), list(a), list(g), lr, m, own=True)
+        got = parts(answer, 2)
+        if got is None:
+            raise ExerciseFailed(f"momentum_step: should return (new_w, new_a), got {show(answer)}")
         new_a = [m * ai + lr * gi for ai, gi in zip(a, g)]
         new_w = [wi - ai for wi, ai in zip(w, new_a)]
         where = f"step {step + 1} (w={show(w)}, a={show(a)}, g={show(g)}, lr={fmt(lr)}, m={fmt(m)})"

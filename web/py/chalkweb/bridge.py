@@ -11,8 +11,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import explain, export, lab, toydata
-from .playground import FEATURES, LOSSES, Playground
+from . import explain, export, lab
+from .playground import DATASETS, FEATURES, LOSSES, TASKS, Playground
 from .recording import BUDGET_BYTES
 
 _state: dict[str, Any] = {}
@@ -51,7 +51,7 @@ def _errors_as_json(fn: Callable[..., str]) -> Callable[..., str]:
 
 def hello() -> str:
     return _json({"python": sys.version.split()[0], "example": lab.EXAMPLE, "max_nodes": lab.MAX_DRAW_NODES,
-                  "tasks": {name: toydata.TASKS.get(name, "binary") for name in toydata.DATASETS},
+                  "tasks": {name: TASKS.get(name, "binary") for name in DATASETS},
                   "losses": LOSSES, "features": {k: v[0] for k, v in FEATURES.items()}, "budget": BUDGET_BYTES})
 
 

@@ -14,8 +14,7 @@ from typing import Any
 
 import autograd
 from autograd import Value
-from autograd.viz import draw_dot
-from autograd.viz.dot import number_text
+from autograd.viz import draw_dot, number_text
 
 from .playground import FEATURES, Playground
 

@@ -3,27 +3,39 @@
 The model is ``nn.MLP`` on the chosen input features of (x1, x2), the loss one of ``nn.losses``
 (hinge or binary cross-entropy for two classes, cross-entropy or multi-class hinge for three,
 squared error for the regression set), the optimiser ``nn.optim.SGD`` or ``Adam``, the penalty
-``nn.l2`` (lambda/2 * sum of w^2).  Gradients come from the engine either eagerly (one graph per batch,
-``backward()``) or, by default, from ``autograd.trace``: the per-sample loss is traced once per
-target and replayed as straight-line Python (the same rules from the op table, no graph built).
+``nn.l2`` (lambda/2 * sum of w^2).  Each batch is one :func:`nn.train_step` (the step ``nn.fit``'s
+eager trainer takes): eagerly (one graph per batch, ``backward()``) or, by default, with
+``nn.SampleTapes``: the per-sample loss is traced once per target and replayed as straight-line
+Python (the same rules from the op table, no graph built).
 Every epoch's parameters are recorded (:mod:`.recording`), so any epoch can be shown again exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import nn
 from autograd import Value, trace
-from autograd.viz.dot import number_text
+from autograd.viz import number_text
+from nn import datasets
 
-from . import toydata
 from .recording import Recording
 
-__all__ = ["Playground", "FEATURES", "LOSSES", "OPTIMIZERS"]
+__all__ = ["Playground", "FEATURES", "LOSSES", "OPTIMIZERS", "DATASETS", "TASKS", "make", "split"]
+
+# The page's data sets, all made by nn.datasets (pure Python: the page has no numpy), and their default noise.
+# Binary sets have labels -1 / +1; blobs3: three Gaussian blobs around a triangle's corners, labels 0 / 1 / 2;
+# sine: regression of y = sin(pi x1) on x1 in [-1, 1] (x2 is 0: a 1-D curve).
+DATASETS = ("xor", "moons", "circles", "spirals", "blobs3", "sine")
+NOISE = {"xor": 0.02, "moons": 0.1, "circles": 0.05, "spirals": 0.1, "blobs3": 0.25, "sine": 0.1}
+TASKS = {"blobs3": "multiclass", "sine": "regression"}  # the rest: "binary"
+SPIRAL_TURNS = 1.25  # each arm winds 1.25 times around the centre: a network must bend its boundary often
+TRIANGLE = [(0.6 * math.cos(math.pi / 2 + 2 * math.pi * k / 3), 0.6 * math.sin(math.pi / 2 + 2 * math.pi * k / 3))
+            for k in range(3)]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LOSSES = {"binary": ("hinge", "binary_cross_entropy"), "multiclass": ("cross_entropy", "multiclass_hinge"),
@@ -54,9 +66,41 @@ def _feature_names(features: Any) -> list[str]:
     return names
 
 
+def _rows(a: Any) -> list:
+    return a.tolist() if hasattr(a, "tolist") else list(a)  # numpy arrays in CPython, lists in the page
+
+
+def make(name: str, n: int = 100, noise: float | None = None, seed: int = 0) -> tuple[list[list[float]], list[float]]:
+    """``n`` points of data set ``name`` (one of DATASETS) and their labels, reproducible from ``seed``."""
+    if name not in DATASETS:
+        raise ValueError(f"make: dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    sd = NOISE[name] if noise is None else float(noise)
+    if name == "sine":
+        X, y = datasets.sine(n, sd, seed)
+        return [[x / math.pi, 0.0] for x in _rows(X[:, 0] if hasattr(X, "shape") else [r[0] for r in X])], _rows(y)
+    if name == "blobs3":
+        X, y = datasets.blobs(n, centers=TRIANGLE, std=sd, seed=seed)
+        return _rows(X), [float(v) for v in _rows(y)]
+    if name == "xor":
+        X, y = datasets.xor("sign", n=n, noise=sd, seed=seed)
+    elif name == "spirals":
+        X, y = datasets.spirals(n, classes=2, noise=sd, seed=seed, labels="sign", turns=SPIRAL_TURNS)
+    else:
+        X, y = getattr(datasets, name)(n, sd, seed=seed, labels="sign")
+    return _rows(X), _rows(y)
+
+
+def split(n: int, test_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train indices, test indices): a seeded shuffle of range(n), the first round(n * fraction) held out."""
+    order = list(range(n))
+    random.Random(f"split-{seed}").shuffle(order)
+    k = round(n * test_fraction)
+    return sorted(order[k:]), sorted(order[:k])
+
+
 def task_of(dataset: str, labels: list[float]) -> str:
     if dataset != "custom":
-        return toydata.TASKS.get(dataset, "binary")
+        return TASKS.get(dataset, "binary")
     if set(labels) <= {-1.0, 1.0}:
         return "binary"
     return "multiclass" if all(v == int(v) and 0 <= v < 10 for v in labels) else "regression"
@@ -81,8 +125,8 @@ class Playground:
                 raise ValueError("Playground: custom data needs at least 2 points (x1, x2, label per line)")
             X, y, train, test_idx = extra, extra_y, list(range(len(extra))), []
         else:
-            X, y = toydata.make(dataset, int(n), noise, self.seed)
-            train, test_idx = toydata.split(len(X), float(test), self.seed)
+            X, y = make(dataset, int(n), noise, self.seed)
+            train, test_idx = split(len(X), float(test), self.seed)
             train += range(len(X), len(X) + len(extra))  # points the user adds are training points
             X, y = X + extra, y + extra_y
         self.X, self.y, self.train, self.test = X, y, train, test_idx
@@ -115,10 +159,9 @@ class Playground:
         self.test_losses: list[float] = []  # per epoch: mean test loss at the epoch's start
         self.recording = Recording()
         self.recording.add(0, (p.data for p in self.params))
-        self._tapes: dict[float, Any] = {}
+        self.tapes = nn.SampleTapes(self.forward, self.loss_fn)
         self._out = trace(lambda a, b: self.outputs(a, b), 0.0, 0.0)
         self._all = trace(lambda a, b: [v for layer in self.activations(a, b) for v in layer], 0.5, 0.5)
-        self._penalty = trace(lambda: nn.l2(self.params, self.l2)) if self.l2 else None
 
     # --- the network, on Values ----------------------------------------------------------------------
     def inputs(self, a: Any, b: Any) -> list[Any]:
@@ -134,6 +177,12 @@ class Playground:
     def outputs(self, a: Any, b: Any) -> Any:
         out = self.activations(a, b)[-1]
         return out[0] if self.classes == 1 else out
+
+    def forward(self, x: list[Any]) -> Any:
+        """The network on one sample [x1, x2] (numbers, or the Values a trace passes): what the training
+        step calls."""
+        a, b = (v if isinstance(v, Value) else Value(v) for v in x)
+        return self.outputs(a, b)
 
     def target(self, label: float) -> Any:
         """The loss's target for a label (binary cross-entropy wants 0/1, the multi-class losses an index)."""
@@ -154,41 +203,20 @@ class Playground:
         loss.label = "loss"
         return loss, layers, zs
 
-    def _tape(self, label: float) -> Any:
-        tape = self._tapes.get(label)
-        if tape is None:
-            t = self.target(label)
-            tape = self._tapes[label] = trace(lambda a, b: self.loss_fn(self.outputs(a, b), t), 0.0, 0.0)
-        return tape
-
     def mean_loss(self, indices: list[int]) -> float | None:
         """Mean loss (no penalty) over these points, forward only."""
         if not indices:
             return None
-        return sum(self._tape(self.y[i])(*self.X[i]) for i in indices) / len(indices)
+        return sum(self.tapes.value(self.X[i], self.target(self.y[i])) for i in indices) / len(indices)
 
-    def _gradients(self, batch: list[int]) -> float:
-        """Mean loss over the batch (without the penalty); every parameter's .grad set to the gradient
-        of that mean plus the penalty."""
-        for p in self.params:
-            p.grad = 0.0
-        if self.compiled:
-            total = 0.0
-            for i in batch:
-                total += self._tape(self.y[i]).value_and_grad(*self.X[i])[0]
-            scale = 1.0 / len(batch)
-            for p in self.params:
-                p.grad *= scale
-            if self._penalty is not None:
-                self._penalty.value_and_grad()
-            return total * scale
-        preds = [self.outputs(Value(self.X[i][0]), Value(self.X[i][1])) for i in batch]
-        graph = nn.mean_loss(self.loss_fn, preds, [self.target(self.y[i]) for i in batch])
-        data = graph.data
-        if self.l2:
-            graph = graph + nn.l2(self.params, self.l2)
-        graph.backward()
-        return data
+    def train_batch(self, batch: list[int]) -> float:
+        """One optimiser step on these training points (:func:`nn.train_step`); their mean loss, without
+        the penalty, before the step."""
+        regularizer = (lambda ps: nn.l2(ps, self.l2)) if self.l2 else None
+        result = nn.train_step(self.forward, self.loss_fn, self.opt, [self.X[i] for i in batch],
+                               [self.target(self.y[i]) for i in batch], params=self.params,
+                               regularizer=regularizer, tapes=self.tapes if self.compiled else None)
+        return result.loss
 
     # --- training ----------------------------------------------------------------------------------
     def train_epoch(self) -> None:
@@ -200,8 +228,7 @@ class Playground:
             self.rng.shuffle(order)
         losses = []
         for start in range(0, len(order), b):
-            losses.append(self._gradients(order[start:start + b]))
-            self.opt.step()
+            losses.append(self.train_batch(order[start:start + b]))
         self.epoch += 1
         self.losses.append(sum(losses) / len(losses))
         if test_loss is not None:

@@ -1,0 +1,136 @@
+"""Text of generated batch code: expression trees walked, shared parts found, names and slices.
+
+Helpers of :mod:`~autograd.tape.batchgen` that know nothing of schedules: they read expression
+trees of :class:`~autograd.tape.symbols.Sym` (a rule evaluated on symbols) and source text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .arrays import stacked_rows
+from .symbols import Sym, render
+
+__all__ = ["run_step", "makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
+           "expr_key"]
+
+
+def run_step(rows: list[int]) -> int:
+    """The step of an evenly spaced run of rows (0 when they are not one)."""
+    if len(rows) < 2:
+        return 1
+    step = rows[1] - rows[0]
+    ok = step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:]))
+    return step if ok else 0
+
+
+def makes_new_array(text: str) -> bool:
+    """Whether the expression ``text`` makes a new array of its own (not a name, a view or a broadcast)."""
+    return not re.fullmatch(r"[\w.]+(\[[^\[\]]*\])*", text) and "broadcast_to" not in text and \
+        not text.startswith("_c")
+
+
+def atom(text: str) -> str:
+    """``text`` bracketed unless it is a name, possibly indexed (so that ``.sum()`` applies to all of it)."""
+    return text if re.fullmatch(r"[\w.]+(\[[^\[\]]*\])*", text) else f"({text})"
+
+
+def short(names: list[str]) -> str:
+    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:3])}, ..., {names[-1]}"
+
+
+def common_label(rec: Any, slots: list[int], fallback: str) -> str:
+    """What the labels of ``slots`` share (``layers.0`` of ``layers.0.neurons.3.w[1]``), else ``fallback``."""
+    labels = [rec.labels.get(s, "") for s in slots]
+    if not all(labels):
+        return fallback
+    prefix = labels[0]
+    for lb in labels[1:]:
+        while not lb.startswith(prefix):
+            prefix = prefix[:-1]
+    if prefix != labels[0] and not re.search(r"\W$", prefix):
+        prefix = re.sub(r"\w+$", "", prefix)  # a name cut in the middle (``neurons.1`` of ``neurons.12``)
+    parts = re.split(r"\W+", prefix)  # without "neurons.3", "w" and "b": the layer's own name
+    return "_".join(p for i, p in enumerate(parts) if p and p not in ("neurons", "w", "b")
+                    and not (p.isdigit() and i and parts[i - 1] == "neurons")) or fallback
+
+
+def post_order(tree: Any) -> list:
+    """The symbols of an expression tree, parts before wholes (each object once)."""
+    out: list = []
+    seen: set[int] = set()
+    stack = [(tree, False)]
+    while stack:
+        x, done = stack.pop()
+        if type(x) is not Sym:
+            continue
+        if done:
+            out.append(x)
+            continue
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        stack.append((x, True))
+        stack.extend((a, False) for a in reversed(x.args))
+    return out
+
+
+PARAM = re.compile(r"\b_x\d+\b")
+
+
+def expr_key(x: Sym) -> str:
+    """``x``'s text with its lambdas' parameters numbered afresh: equal keys, equal computations."""
+    found: dict[str, str] = {}
+    return PARAM.sub(lambda m: found.setdefault(m.group(), f"_x{len(found)}"), render(x))
+
+
+def shared_parts(trees: list, others: list) -> set[str]:
+    """Texts of sub-expressions worth a temp: used twice or more in ``trees`` and ``others`` together
+    (and present in ``trees``), never a name, a row of a block or anything inside a lambda."""
+    counts: dict[str, int] = {}
+    in_trees: set[str] = set()
+    for which, group in ((True, trees), (False, others)):
+        for tree in group:
+            free: dict[int, frozenset] = {}  # lambda parameters a sub-expression uses unbound
+            nodes = post_order(tree)
+            for x in nodes:
+                if x.kind == "name":
+                    free[id(x)] = frozenset([x.text]) if PARAM.fullmatch(x.text) else frozenset()
+                else:
+                    f = frozenset().union(*(free.get(id(a), frozenset()) for a in x.args))
+                    free[id(x)] = f - {x.text} if x.kind == "lambda" else f
+            uses = nodes[-1:] + [a for x in nodes for a in x.args if type(a) is Sym]  # used twice: listed twice
+            for x in uses:
+                if x.kind in ("name", "tuple", "lambda") or free[id(x)] or \
+                        (x.kind == "item" and x.args[0].kind == "name"):
+                    continue
+                key = expr_key(x)
+                counts[key] = counts.get(key, 0) + 1
+                if which:
+                    in_trees.add(key)
+    return {k for k, n in counts.items() if n > 1 and k in in_trees}
+
+
+def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
+    """Positions whose partials can be multiplied by the gradient as one block: consecutive rows of one
+    stack (``e[0]``, ``e[1]`` ...), or the same number; else one position each."""
+    out: list[tuple[list[int], Any]] = []
+    for j in wanted:
+        d = ds[j]
+        if out:
+            run, last = out[-1]
+            prev = ds[run[-1]]
+            if run[-1] == j - 1 and type(d) is not Sym and type(prev) is not Sym and d == prev:
+                run.append(j)
+                continue
+            if (run[-1] == j - 1 and type(d) is Sym and d.kind == "item" and type(prev) is Sym
+                    and prev.kind == "item" and d.args[0] is prev.args[0] and d.text.isdigit()
+                    and prev.text.isdigit() and int(d.text) == int(prev.text) + 1):
+                run.append(j)
+                base, a = d.args[0], int(ds[run[0]].text)
+                whole = a == 0 and stacked_rows(base) == len(run)
+                out[-1] = (run, base if whole else Sym("item", f"{a}:{a + len(run)}", (base,)))
+                continue
+        out.append(([j], d))
+    return out

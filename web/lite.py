@@ -208,21 +208,23 @@ def imported_modules(code: str) -> set[str]:
     return names
 
 
+def verdict(path: Path, available: set[str]) -> str | None:
+    """None when the notebook at ``path`` runs in the site, else why it is left out."""
+    code = _code(json.loads(path.read_text(encoding="utf-8")))
+    reasons = []
+    missing = sorted(imported_modules(code) - available)
+    if missing:
+        reasons.append(f"imports {', '.join(missing)}, which the site does not have")
+    elif NEEDS_NUMPY.search(code) and "numpy" not in available:
+        reasons.append("uses nn's numpy-based parts (fit, datasets, evaluate, predict, plot or the batched tape)")
+    if DRAWING.search(code):
+        reasons.append("draws graphs with Graphviz, whose dot program does not run in the browser")
+    return "; ".join(reasons) or None
+
+
 def lecture_verdicts(available: set[str]) -> dict[str, str | None]:
     """Each lecture notebook's file name -> None when it runs in the site, else why it is left out."""
-    verdicts: dict[str, str | None] = {}
-    for path in sorted(LECTURES.glob("*.ipynb")):
-        code = _code(json.loads(path.read_text(encoding="utf-8")))
-        reasons = []
-        missing = sorted(imported_modules(code) - available)
-        if missing:
-            reasons.append(f"imports {', '.join(missing)}, which the site does not have")
-        elif NEEDS_NUMPY.search(code) and "numpy" not in available:
-            reasons.append("uses nn's numpy-based parts (fit, datasets, evaluate, predict, plot or the batched tape)")
-        if DRAWING.search(code):
-            reasons.append("draws graphs with Graphviz, whose dot program does not run in the browser")
-        verdicts[path.name] = "; ".join(reasons) or None
-    return verdicts
+    return {path.name: verdict(path, available) for path in sorted(LECTURES.glob("*.ipynb"))}
 
 
 def stage_contents(dest: Path, available: set[str]) -> tuple[list[Path], dict[str, str | None]]:
@@ -234,7 +236,12 @@ def stage_contents(dest: Path, available: set[str]) -> tuple[list[Path], dict[st
     for p in handouts:  # the masters must never reach the site
         if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8"):
             sys.exit(f"lite.py: {p.name} still holds a solution; refusing to publish it")
-    verdicts = lecture_verdicts(available)
+    verdicts = {f"exercises/{p.name}": verdict(p, available) for p in handouts}
+    for p in handouts:
+        if verdicts[f"exercises/{p.name}"]:
+            p.unlink()
+    handouts = [p for p in handouts if p.exists()]
+    verdicts = {n: r for n, r in verdicts.items() if r} | lecture_verdicts(available)
     (dest / "lectures").mkdir()
     for name, reason in verdicts.items():
         if reason is None:

@@ -94,8 +94,9 @@ def build() -> None:
     npm_ci()
     wheel = graphviz_wheel()
     modules = WEB / "node_modules"
-    if DIST.exists():
-        shutil.rmtree(DIST)
+    for old in DIST.glob("*") if DIST.exists() else []:
+        if old.name != "lite":  # web/dist/lite/ is web/lite.py's, rebuilt on its own
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
     (DIST / "pyodide").mkdir(parents=True)
     (DIST / "vendor").mkdir()
     (DIST / "py").mkdir()

@@ -37,7 +37,7 @@ except ModuleNotFoundError as _e:
     if _e.name != "numpy":
         raise
 
-# name -> submodule it is re-exported from (tests/test_browser.py checks this against their __all__)
+# name -> submodule it is re-exported from (tests/system/test_browser.py checks this against their __all__)
 _LAZY_NAMES = {
     "fit": "train", "DivergenceError": "train",
     "evaluate": "evaluate", "predict": "evaluate", "predict_classes": "evaluate",

@@ -1,7 +1,7 @@
 """Take the README's screenshots of the built site: ``python web/screenshots.py`` -> docs/images/browser_*.png.
 
 Builds web/dist/ if stale, serves it on 127.0.0.1, and drives the system's Chromium with Playwright
-(every request outside the local server is blocked, as in tests/test_browser.py).
+(every request outside the local server is blocked, as in tests/system/test_browser.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pytest
 import nn
 from nn import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # a coefficient name directly before a sum of squared weights, with no "/2" between: λΣw², alpha * sum(w**2)
 # (either summation sign, an index after it), or the squared norm: λ‖w‖², lambda * ||w||^2
 BARE = re.compile(r"(?<![\w/])(?:λ|lam|lambda|α|alpha)\s*(?:·|\*)?\s*"

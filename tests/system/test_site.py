@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("mkdocs", reason="the documentation site needs MkDocs (pip install -e '.[docs]')")
 RAW_ROLE = re.compile(r"(?<![\w:/]):(?:py:)?[a-z]+:(?:<code>|`)")  # any Sphinx role (:func:, :any:, :ref:) as text
 

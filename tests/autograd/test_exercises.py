@@ -23,7 +23,7 @@ from autograd.functional import gradients
 from autograd.testing import exercises
 from autograd.testing.exercises import CHECKS, ExerciseFailed, check
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MASTERS = ROOT / "notebooks" / "exercises"
 CHECK_CALL = re.compile(r"\bcheck_(\w+)\(")
 

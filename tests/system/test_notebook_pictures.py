@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 COLUMN_PX = 700  # the site's content column (mkdocs-material); nbconvert's page is wider
 MIN_TEXT_PX = 10
 SVG = "{http://www.w3.org/2000/svg}"

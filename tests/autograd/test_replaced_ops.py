@@ -20,7 +20,7 @@ ARITY = {"sum": 3, "dot": 5, "logsumexp": 3}
 
 
 def _point(name):
-    """A point inside the op's domain, away from its kinks (tests/op_cases.py's intervals)."""
+    """A point inside the op's domain, away from its kinks (tests/autograd/op_cases.py's intervals)."""
     intervals = CASES[name][2] if name in CASES else [(-2.0, 2.0)] * ARITY.get(name, BUILTINS[name].arity or 2)
     return [lo + (hi - lo) * (0.31 + 0.17 * i) for i, (lo, hi) in enumerate(intervals)]
 

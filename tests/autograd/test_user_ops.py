@@ -1,7 +1,7 @@
 """An op of your own is checked where its rules are read: every forward result, every call of its
 partials, its arity, and a rule written for floats only when it meets the tape's symbols or arrays.
 
-(The family, every wrong kind of value on every path, is fuzzed in tests/test_fuzz_ops.py.)
+(The family, every wrong kind of value on every path, is fuzzed in tests/autograd/test_fuzz_ops.py.)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from autograd.viz import GraphvizNotInstalledError
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 NO_DOT = "the page draws with the Graphviz 'dot' executable, which is not installed"
 

@@ -1,6 +1,6 @@
 """mypy passes on nn/ with the project's configuration (setup.cfg [mypy], the same options as
-tests/test_typing.py uses for autograd: disallow_untyped_defs, warn_return_any, ...).  autograd's own
-errors are the business of tests/test_typing.py: here it is only followed for its types
+tests/autograd/test_typing.py uses for autograd: disallow_untyped_defs, warn_return_any, ...).  autograd's own
+errors are the business of tests/autograd/test_typing.py: here it is only followed for its types
 (follow_imports=silent)."""
 
 import os
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.mark.slow

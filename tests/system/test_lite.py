@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 MASTERS = ROOT / "notebooks" / "exercises"
 CHROMIUM = os.environ.get("CHALKGRAD_CHROMIUM", "/usr/bin/chromium")

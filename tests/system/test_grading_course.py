@@ -22,7 +22,7 @@ from autograd.testing.exercises import ExerciseFailed, check
 
 pytest.importorskip("nbgrader", reason="nbgrader comes with the `grading` extra (pip install -e '.[grading]')")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MASTERS = ROOT / "notebooks" / "exercises"
 ASSIGNMENTS = {f"ex{i + 1}": p for i, p in enumerate(sorted(MASTERS.glob("*.ipynb")))}
 POINTS = {"ex1": 4, "ex2": 6, "ex3": 8, "ex4": 6, "ex5": 6, "ex6": 8, "ex7": 12}

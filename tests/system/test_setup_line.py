@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = ("apt-get", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "dot")
 # Tests that need Graphviz or Chromium, and plain ones (without the two that take seconds by design).
-SUBSET = ["tests/test_viz.py", "tests/test_value.py", "tests/test_docs.py", "tests/test_cli.py",
+SUBSET = ["tests/autograd/test_viz.py", "tests/autograd/test_value.py", "tests/system/test_docs.py",
+          "tests/system/test_cli.py",
           "notebooks/01_values_and_graphs.ipynb", "-k",
           "(test_viz or test_value or quick_start or graph_svg_draws or values_and_graphs)"
           " and not million and not 100k"]

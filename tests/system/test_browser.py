@@ -9,8 +9,6 @@ missing.  One browser page is shared by the module: Pyodide starts once.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
 import json
 import math
@@ -20,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -31,9 +28,6 @@ from autograd.viz import number_text
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-CHROMIUM = os.environ.get("CHALKGRAD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOAD_TIMEOUT_MS = 180_000  # Pyodide's first start on a loaded 2-core machine: 10-30 s seen
 TRAIN_TIMEOUT_MS = 120_000
 
@@ -292,63 +286,34 @@ def test_nn_lazy_names_cover_what_their_modules_export():
 
 # --- the built page in headless Chromium ---------------------------------------------------------
 def _skip_reason() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright (PyPI) is not installed"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
     if build.is_stale() and not (shutil.which("npm") and shutil.which("node")):
         return "web/dist/ needs building and Node.js/npm is missing (Debian: apt-get install nodejs npm)"
     return None
 
 
 @pytest.fixture(scope="module")
-def site():
-    """web/dist/ built if missing or stale, served from a local thread; yields (url, blocked requests)."""
+def site(serve):
+    """web/dist/ built if missing or stale, served from a local thread; yields its URL."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
     if build.is_stale():
         subprocess.run([sys.executable, str(WEB / "build.py"), "--if-stale"], check=True, timeout=600)
-    handler = functools.partial(build.Handler, directory=str(build.DIST))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    return serve(build.DIST, build.Handler)
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    local: list[str] = []
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = chromium.new_context(service_workers="block", viewport={"width": 1280, "height": 900})
-
-        def route(r):
-            if r.request.url.startswith(site):
-                local.append(r.request.url)
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        page = context.new_page()
-        page.set_default_timeout(60_000)  # a loaded 2-core machine: each wait below usually takes < 1 s
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        start = time.perf_counter()
-        page.goto(site + "#lab")
-        page.wait_for_function("document.getElementById('status').dataset.ready !== 'false'",
-                               timeout=LOAD_TIMEOUT_MS)
-        assert page.get_attribute("#status", "data-ready") == "true", page.text_content("#status")
-        print(f"\nPyodide page ready in {time.perf_counter() - start:.1f} s")
-        yield {"page": page, "outside": outside, "local": local, "errors": errors, "url": site}
-        chromium.close()
+def browser(offline_page, site):
+    opened = offline_page(site, service_workers="block", viewport={"width": 1280, "height": 900})
+    page = opened["page"]
+    page.set_default_timeout(60_000)  # a loaded 2-core machine: each wait below usually takes < 1 s
+    start = time.perf_counter()
+    page.goto(site + "#lab")
+    page.wait_for_function("document.getElementById('status').dataset.ready !== 'false'",
+                           timeout=LOAD_TIMEOUT_MS)
+    assert page.get_attribute("#status", "data-ready") == "true", page.text_content("#status")
+    print(f"\nPyodide page ready in {time.perf_counter() - start:.1f} s")
+    return {**opened, "url": site}
 
 
 def _svg_nodes(page, selector: str) -> int:

@@ -10,9 +10,7 @@ never in the site: the test puts them into the browser's own storage, as a stude
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
-import http.server
 import importlib.util
 import json
 import os
@@ -20,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -30,11 +27,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 MASTERS = ROOT / "notebooks" / "exercises"
-CHROMIUM = os.environ.get("CHALKGRAD_CHROMIUM", "/usr/bin/chromium")
-# every host name fails to resolve in the browser, service worker included; the route below also records
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 START_TIMEOUT_MS = 120_000  # Pyodide and the kernel's packages on a loaded 2-core machine: 10-35 s seen
 CHECK = re.compile(r"\bcheck_(\w+)\(")
 
@@ -130,19 +122,15 @@ def test_lecture_notebooks_left_out_say_why():
 
 # --- the built site in headless Chromium ----------------------------------------------------------
 def _skip_reason() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright (PyPI) is not installed"
     if not all(importlib.util.find_spec(m) for m in ("jupyterlite_core", "jupyterlite_pyodide_kernel")):
         return "jupyterlite-core / jupyterlite-pyodide-kernel are not installed (the dev extra)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
     if lite.is_stale() and not (shutil.which("npm") and shutil.which("node")):
         return "web/dist/lite/ needs building and Node.js/npm is missing (Debian: apt-get install nodejs npm)"
     return None
 
 
 @pytest.fixture(scope="module")
-def site():
+def site(serve):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -150,38 +138,15 @@ def site():
         subprocess.run([sys.executable, str(WEB / "lite.py"), "--if-stale"], check=True, timeout=900)
     size = sum(p.stat().st_size for p in lite.OUT.rglob("*") if p.is_file())
     print(f"\nweb/dist/lite/: {size / 1e6:.1f} MB")
-    handler = functools.partial(lite.build.Handler, directory=str(lite.OUT))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    return serve(lite.OUT, lite.build.Handler)
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # JupyterLite's service worker carries files between the page and the kernel's worker
-        context = chromium.new_context(service_workers="allow", accept_downloads=True)
-
-        def route(r):
-            if r.request.url.startswith(site):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        page = context.new_page()
-        page.set_default_timeout(START_TIMEOUT_MS)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        yield {"context": context, "page": page, "outside": outside, "errors": errors, "url": site}
-        chromium.close()
+def browser(offline_page, site):
+    # JupyterLite's service worker carries files between the page and the kernel's worker
+    opened = offline_page(site, service_workers="allow", accept_downloads=True)
+    opened["page"].set_default_timeout(START_TIMEOUT_MS)
+    return {**opened, "url": site}
 
 
 OPEN = """async ([path, kernelId]) => {

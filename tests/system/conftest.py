@@ -7,10 +7,15 @@ import functools
 import http.server
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHALKGRAD_CHROMIUM", "/usr/bin/chromium")
 # every host name fails to resolve in the browser, service workers included; the route below also records
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
@@ -34,6 +39,23 @@ def serve():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def built_site(serve):
+    """``built_site(script, stale, folder, handler, timeout)`` -> the URL of ``folder`` served (see ``serve``),
+    after ``python script --if-stale`` when ``stale``; skips, saying so, when it is stale and Node.js/npm (which
+    the build needs) is missing."""
+
+    def build_and_serve(script: Path, stale: bool, folder: Path, handler, timeout: float) -> str:
+        if stale and not (shutil.which("npm") and shutil.which("node")):
+            pytest.skip(f"{folder.relative_to(ROOT).as_posix()}/ needs building and Node.js/npm is missing "
+                        "(Debian: apt-get install nodejs npm)")
+        if stale:
+            subprocess.run([sys.executable, str(script), "--if-stale"], check=True, timeout=timeout)
+        return serve(folder, handler)
+
+    return build_and_serve
 
 
 @pytest.fixture(scope="module")

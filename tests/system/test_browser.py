@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -285,21 +284,10 @@ def test_nn_lazy_names_cover_what_their_modules_export():
 
 
 # --- the built page in headless Chromium ---------------------------------------------------------
-def _skip_reason() -> str | None:
-    if build.is_stale() and not (shutil.which("npm") and shutil.which("node")):
-        return "web/dist/ needs building and Node.js/npm is missing (Debian: apt-get install nodejs npm)"
-    return None
-
-
 @pytest.fixture(scope="module")
-def site(serve):
-    """web/dist/ built if missing or stale, served from a local thread; yields its URL."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    if build.is_stale():
-        subprocess.run([sys.executable, str(WEB / "build.py"), "--if-stale"], check=True, timeout=600)
-    return serve(build.DIST, build.Handler)
+def site(built_site):
+    """web/dist/ built if missing or stale, served from a local thread; its URL."""
+    return built_site(WEB / "build.py", build.is_stale(), build.DIST, build.Handler, timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -121,24 +121,14 @@ def test_lecture_notebooks_left_out_say_why():
 
 
 # --- the built site in headless Chromium ----------------------------------------------------------
-def _skip_reason() -> str | None:
-    if not all(importlib.util.find_spec(m) for m in ("jupyterlite_core", "jupyterlite_pyodide_kernel")):
-        return "jupyterlite-core / jupyterlite-pyodide-kernel are not installed (the dev extra)"
-    if lite.is_stale() and not (shutil.which("npm") and shutil.which("node")):
-        return "web/dist/lite/ needs building and Node.js/npm is missing (Debian: apt-get install nodejs npm)"
-    return None
-
-
 @pytest.fixture(scope="module")
-def site(serve):
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    if lite.is_stale():
-        subprocess.run([sys.executable, str(WEB / "lite.py"), "--if-stale"], check=True, timeout=900)
+def site(built_site):
+    if not all(importlib.util.find_spec(m) for m in ("jupyterlite_core", "jupyterlite_pyodide_kernel")):
+        pytest.skip("jupyterlite-core / jupyterlite-pyodide-kernel are not installed (the dev extra)")
+    url = built_site(WEB / "lite.py", lite.is_stale(), lite.OUT, lite.build.Handler, timeout=900)
     size = sum(p.stat().st_size for p in lite.OUT.rglob("*") if p.is_file())
     print(f"\nweb/dist/lite/: {size / 1e6:.1f} MB")
-    return serve(lite.OUT, lite.build.Handler)
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import re
 import sys
 import textwrap
 import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from . import activations, cli_pictures, losses, optim, schedules, validate
@@ -207,9 +208,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # --- train ------------------------------------------------------------------------------------------
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import nn
-    from nn import datasets
+    cfg, spec = _train_config(args, parser)
+    data = _train_data(args, parser, cfg, spec.labels, spec.name)
+    run = _Run(args, cfg, spec, data, _output_dir(args))
+    _describe(run)
+    _fit(run)
+    _score(run)
+    _save(run)
+    return 0
 
+
+@dataclass
+class _Data:
+    """The data a train command learns from: training part, test part (None without), what it was."""
+
+    X: Any
+    y: Any
+    X_test: Any
+    y_test: Any
+    classes: int
+    n_out: int
+    scaling: dict | None  # the training part's mean and std when standardized (saved for predict)
+
+
+@dataclass
+class _Run:
+    """One train command as it goes: its settings and data, then the model and what training gave."""
+
+    args: argparse.Namespace
+    cfg: dict
+    spec: Any  # the loss's nn.losses declaration
+    data: _Data
+    out: str
+    model: Any = None
+    regularizer: Any = None
+    history: Any = None
+    test_curve: list[float] = field(default_factory=list)  # test accuracy per epoch; chooses nothing
+    seconds: float = 0.0
+    train_acc: float | None = None
+    test_acc: float | None = None
+
+
+def _train_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[dict, Any]:
+    """The data set's settings with the command line's on top, and the loss's declaration."""
     cfg = dict(DATASETS[args.dataset])
     for key in cfg:
         value = getattr(args, key, None)
@@ -217,11 +258,16 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             cfg[key] = value
     if not 0.0 <= cfg["test_split"] < 1.0:
         parser.error(f"argument --test-split: must be a fraction in [0, 1), got {cfg['test_split']}")
-    act = activations.get_activation(cfg["activation"])  # --activation gives a registered name, as the defaults
     spec = losses.REGISTRY[cfg["loss"]]  # --loss gives a registered name, the defaults are ones
-    loss_fn, loss_name, kind = spec.fn, spec.name, spec.labels
-    if kind == "real" and args.lr is None:
+    if spec.labels == "real" and args.lr is None:
         cfg["lr"] = min(cfg["lr"], REAL_LOSS_LR)
+    return cfg, spec
+
+
+def _train_data(args: argparse.Namespace, parser: argparse.ArgumentParser, cfg: dict, kind: str,
+                loss_name: str) -> _Data:
+    """The data set loaded, labelled for the loss, split into training and test parts, standardized."""
+    from nn import datasets
 
     try:
         X, y_index = _load(args.dataset, cfg, args.seed)
@@ -254,85 +300,109 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         scaling = {"mean": X.mean(axis=0).tolist(), "std": X.std(axis=0).tolist()}
         X, X_test = datasets.standardize(X, X if X_test is None else X_test)
         X_test = X_test if cfg["test_split"] > 0 or args.dataset in _OWN_TEST_SET else None
-    model = nn.MLP(X.shape[1], [*cfg["hidden"], n_out], activation=act, seed=args.seed)
-    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), cfg["lr"])
-    steps = cfg["epochs"] * (1 if cfg["batch_size"] is None else -(-len(X) // cfg["batch_size"]))
-    schedule = SCHEDULES[cfg["schedule"]](cfg["lr"], steps)
-    regularizer = (lambda ps, lam=cfg["l2"]: nn.l2(ps, lam)) if cfg["l2"] else None
+    return _Data(X, y, X_test, y_test, classes, n_out, scaling)
 
-    out = args.out or os.path.join("runs", args.dataset)
+
+def _output_dir(args: argparse.Namespace) -> str:
+    out: str = args.out or os.path.join("runs", args.dataset)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
         raise CliError(f"cannot create output directory {out!r}: {error.strerror or error}") from None
+    return out
 
+
+def _describe(run: _Run) -> None:
+    """Make the model and say what will be trained on what, how."""
+    import nn
+
+    args, cfg, d = run.args, run.cfg, run.data
+    act = activations.get_activation(cfg["activation"])  # --activation gives a registered name, as the defaults
+    run.model = nn.MLP(d.X.shape[1], [*cfg["hidden"], d.n_out], activation=act, seed=args.seed)
     data_desc = "the 100 shipped two-moons points" if args.dataset == "moons" and cfg["samples"] is None else (
-        f"{args.dataset}: {len(X) + (0 if X_test is None else len(X_test))} samples")
-    print(f"data: {data_desc}, {X.shape[1]} features, {classes} classes"
-          + (f", {len(X_test)} held out for testing" if X_test is not None else ""))
-    if scaling is not None:
+        f"{args.dataset}: {len(d.X) + (0 if d.X_test is None else len(d.X_test))} samples")
+    print(f"data: {data_desc}, {d.X.shape[1]} features, {d.classes} classes"
+          + (f", {len(d.X_test)} held out for testing" if d.X_test is not None else ""))
+    if d.scaling is not None:
         print("inputs standardized with the training part's mean and std (kept in history.json)")
-    print(model)
+    print(run.model)
     batch = "full batch" if cfg["batch_size"] is None else f"batches of {cfg['batch_size']}"
     reg = f" + L2 {cfg['l2']:g}" if cfg["l2"] else ""
-    print(f"loss {loss_name}{reg}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['schedule']}), "
+    print(f"loss {run.spec.name}{reg}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['schedule']}), "
           f"{cfg['epochs']} epochs, {batch}{', eager' if cfg['compile'] is False else ', compiled'}")
 
-    test_curve: list[float] = []  # test accuracy after every epoch, for loss.png; never used to choose anything
+
+def _fit(run: _Run) -> None:
+    """nn.fit with the command's settings, scoring the test part after every epoch (for loss.png)."""
+    import nn
+
+    args, cfg, d, model = run.args, run.cfg, run.data, run.model
+    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), cfg["lr"])
+    steps = cfg["epochs"] * (1 if cfg["batch_size"] is None else -(-len(d.X) // cfg["batch_size"]))
+    schedule = SCHEDULES[cfg["schedule"]](cfg["lr"], steps)
+    run.regularizer = (lambda ps, lam=cfg["l2"]: nn.l2(ps, lam)) if cfg["l2"] else None
 
     def score_test(epoch: int, logs: dict) -> None:
-        test_curve.append(nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"])
+        run.test_curve.append(nn.evaluate(model, d.X_test, d.y_test, loss=run.spec.name)["accuracy"])
 
     sys.stdout.flush()  # the progress lines go to stderr; keep the two in order in logs
     start = time.perf_counter()
     try:
-        history = nn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=cfg["epochs"],
-                         batch_size=cfg["batch_size"], schedule=schedule, regularizer=regularizer,
-                         progress=not args.no_progress, seed=args.seed, compile=cfg["compile"],
-                         callbacks=[] if X_test is None else [score_test])
-    except nn.DivergenceError as error:
+        run.history = nn.fit(model, d.X, d.y, loss=run.spec.fn, optimizer=optimizer, epochs=cfg["epochs"],
+                             batch_size=cfg["batch_size"], schedule=schedule, regularizer=run.regularizer,
+                             progress=not args.no_progress, seed=args.seed, compile=cfg["compile"],
+                             callbacks=[] if d.X_test is None else [score_test])
+    except ValueError as error:  # nn.DivergenceError too
         raise CliError(str(error)) from None
+    run.seconds = time.perf_counter() - start
+
+
+def _score(run: _Run) -> None:
+    """Accuracy on the training and the test part (the loss tells evaluate how to read one output)."""
+    import nn
+
+    d, model, loss_name = run.data, run.model, run.spec.name
+    try:
+        with stage(f"scoring the {len(d.X)} training samples"):
+            run.train_acc = nn.evaluate(model, d.X, d.y, loss=loss_name)["accuracy"]
+        print(f"final training accuracy: {100 * run.train_acc:.1f} % ({len(d.X)} samples, {run.seconds:.1f} s)")
+        if d.X_test is not None:
+            with stage(f"scoring the {len(d.X_test)} test samples"):
+                run.test_acc = nn.evaluate(model, d.X_test, d.y_test, loss=loss_name)["accuracy"]
+            print(f"test accuracy: {100 * run.test_acc:.1f} % ({len(d.X_test)} samples)")
     except ValueError as error:
         raise CliError(str(error)) from None
-    seconds = time.perf_counter() - start
 
-    try:  # the loss tells evaluate how to read one output (a logit, a score, a 0/1 regression)
-        with stage(f"scoring the {len(X)} training samples"):
-            train_acc = nn.evaluate(model, X, y, loss=loss_name)["accuracy"]
-        print(f"final training accuracy: {100 * train_acc:.1f} % ({len(X)} samples, {seconds:.1f} s)")
-        test_acc = None
-        if X_test is not None:
-            with stage(f"scoring the {len(X_test)} test samples"):
-                test_acc = nn.evaluate(model, X_test, y_test, loss=loss_name)["accuracy"]
-            print(f"test accuracy: {100 * test_acc:.1f} % ({len(X_test)} samples)")
-    except ValueError as error:
-        raise CliError(str(error)) from None
 
+def _save(run: _Run) -> None:
+    """model.json, history.json (with the run's settings and scores) and the pictures, into run.out."""
+    import nn
+
+    out, d, history = run.out, run.data, run.history
     written: list[str] = []
     try:
         with stage(f"saving model.json and history.json to {out}"):
-            nn.save(model, os.path.join(out, "model.json"))
+            nn.save(run.model, os.path.join(out, "model.json"))
             written.append("model.json")
             record = history.to_dict()
             record["run"] = {
-                "dataset": args.dataset, **cfg, "seed": args.seed, "loss": loss_name,
-                "train_accuracy": train_acc, "test_accuracy": test_acc, "test_accuracy_per_epoch": test_curve,
-                "seconds": seconds,
-                "input_scaling": scaling,
+                "dataset": run.args.dataset, **run.cfg, "seed": run.args.seed, "loss": run.spec.name,
+                "train_accuracy": run.train_acc, "test_accuracy": run.test_acc,
+                "test_accuracy_per_epoch": run.test_curve, "seconds": run.seconds,
+                "input_scaling": d.scaling,
             }
             with open(os.path.join(out, "history.json"), "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=1)
                 f.write("\n")
             written.append("history.json")
-        curves = {**history.records, "val_accuracy": test_curve} if test_curve else history
-        notes = cli_pictures.write_pictures(model, X, y, curves, loss_fn, out, written, regularizer,
-                                            held_out="test", classes=_CLASS_NAMES.get(args.dataset))
+        curves = {**history.records, "val_accuracy": run.test_curve} if run.test_curve else history
+        notes = cli_pictures.write_pictures(run.model, d.X, d.y, curves, run.spec.fn, out, written, run.regularizer,
+                                            held_out="test", classes=_CLASS_NAMES.get(run.args.dataset))
     except OSError as error:
         raise CliError(f"cannot write to {out!r}: {error.strerror or error}") from None
     print(f"wrote {', '.join(written)} to {out}")
     for note in notes:
         print(note)
-    return 0
 
 
 def _load(name: str, cfg: dict, seed: int) -> tuple[Any, Any]:

@@ -104,17 +104,8 @@ def _as_float(x: Any, name: str) -> float:
     raise TypeError(f"trace: input {name!r} must be a real number, got {type(x).__name__} {x!r:.60}")
 
 
-def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, has_aux: bool = False) -> Recording:
-    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns.
-
-    With ``has_aux`` ``fn`` returns ``(output, aux)``: only ``output`` is differentiated, ``aux``
-    (a Value or a sequence of them) is carried along, e.g. a model's predictions beside its loss.
-    """
-    names = names or input_names(fn, len(inputs))
-    start = Value(0.0)._seq  # every Value made from here on belongs to this trace
-    xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
-    with enable_grad():
-        out = fn(*xs)
+def _outputs(out: Any, has_aux: bool) -> tuple[list[Value], bool]:
+    """(the traced function's outputs as Values, aux after the output; whether it returned one)."""
     if has_aux:
         if not (isinstance(out, (list, tuple)) and len(out) == 2):
             raise TypeError("trace(has_aux=True): the function must return a pair (output, aux)")
@@ -128,7 +119,20 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
         if not isinstance(o, Value) and (not isinstance(o, numbers.Real) or isinstance(o, bool)):
             raise TypeError(f"trace: the function must return Values or real numbers, got {type(o).__name__} "
                             f"{o!r:.60}")
-    outs = [o if isinstance(o, Value) else Value(float(o)) for o in outs]
+    return [o if isinstance(o, Value) else Value(float(o)) for o in outs], single
+
+
+def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, has_aux: bool = False) -> Recording:
+    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns.
+
+    With ``has_aux`` ``fn`` returns ``(output, aux)``: only ``output`` is differentiated, ``aux``
+    (a Value or a sequence of them) is carried along, e.g. a model's predictions beside its loss.
+    """
+    names = names or input_names(fn, len(inputs))
+    start = Value(0.0)._seq  # every Value made from here on belongs to this trace
+    xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
+    with enable_grad():
+        outs, single = _outputs(fn(*xs), has_aux)
 
     # Walk children before parents to keep only what the outputs need: a Value that existed before
     # tracing is a leaf of the tape (a parameter), whatever history it has.

@@ -1,7 +1,7 @@
 """The Value node: a number, its gradient, its parents and the op that made it (micrograd's idea).
 
 Arithmetic builds a graph through :func:`apply`; ``backward()`` runs :func:`chain_rule` over it, reading the op table.
-Plain ``backward()`` on floats runs fast_backward.py's copy of chain_rule, checked against it bit for bit by tests/test_backward_loops.py.
+Plain ``backward()`` runs fast_backward.py's float copy of chain_rule; tests/test_backward_loops.py checks them equal.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ gradients to the last bit (both compute ``g * d`` per edge in the same order of 
 import random
 
 import pytest
+from op_cases import CASES, too_close_to_a_kink
 
 from autograd import Value
 from autograd.fast_backward import backward_floats
 from autograd.graph import topological_order
 from autograd.value import chain_rule
-from op_cases import CASES, too_close_to_a_kink
 
 
 def random_graph(seed: int, size: int = 300) -> tuple[Value, list[Value]]:

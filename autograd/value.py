@@ -85,7 +85,7 @@ class Value:
     def swish(self, beta: Value | Number = 1.0) -> Value: return apply(OPS["swish"], (self, beta))
 
     def __pow__(self, n: Value | Number) -> Value:  # a number exponent is a parameter, a Value one an input
-        return apply(OPS["pow"], (self, n)) if isinstance(n, Value) else OPS["pow_const"](self, n=n)
+        return apply(OPS["pow"], (self, n)) if isinstance(n, Value) else apply(OPS["pow_const"].bind(n=n), (self,))
 
     # --- comparisons, numbers and what a node shows -----------------------------------------------------
     def __lt__(self, other: Value | Number) -> bool: return self.data < _number(other)
@@ -162,20 +162,21 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     xs: list[float] | None = None  # the operands as floats when some are numbers: leaves only if a node is made
     n = len(ps)
     try:  # fan-in 2 and 1 spelled out, and a Value with a float: the common cases, without building a list
-        if n == 2 and type(ps[0]) is Value:
-            if type(ps[1]) is Value:
-                data = op.forward(FLOAT, ps[0].data, ps[1].data)
-            elif type(ps[1]) is float:  # x * 0.5
-                xs = [ps[0].data, ps[1]]
-                data = op.forward(FLOAT, xs[0], xs[1])
+        if n == 2:
+            a, b = ps
+            if type(a) is Value and type(b) is Value:
+                data = op.forward(FLOAT, a.data, b.data)
+            elif type(a) is Value and type(b) is float:  # x * 0.5
+                xs = [a.data, b]
+                data = op.forward(FLOAT, xs[0], b)
+            elif type(a) is float and type(b) is Value:  # 0.5 * x (as __rmul__ passes it)
+                xs = [a, b.data]
+                data = op.forward(FLOAT, a, xs[1])
             else:
                 xs = _numbers(op, ps)
                 data = op.forward(FLOAT, *xs)
         elif n == 1 and type(ps[0]) is Value:
             data = op.forward(FLOAT, ps[0].data)
-        elif n == 2 and type(ps[0]) is float and type(ps[1]) is Value:  # 0.5 * x (as __rmul__ passes it)
-            xs = [ps[0], ps[1].data]
-            data = op.forward(FLOAT, xs[0], xs[1])
         else:
             xs = _numbers(op, ps)
             data = op.forward(FLOAT, *xs)

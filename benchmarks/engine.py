@@ -1,10 +1,13 @@
 """Eager engine, side by side: chalkgrad vs micrograd 0.1.0 vs PyTorch 0-d tensors, in one process.
 
-    python benchmarks/engine.py [--nodes 10000] [--repeat 5]
+    python benchmarks/engine.py [--nodes 10000] [--repeat 5] [--tables random mixed gpt] [--gpt-steps 20]
 
-Prints a table of forward+backward time per node, memory per node (tracemalloc) and the deepest
-chain each engine differentiates, with ratios against micrograd. Needs the `bench` extra
-(micrograd); PyTorch (`parity` extra) is optional.
+Prints three tables. "random": forward+backward time per node, memory per node (tracemalloc) and the
+deepest chain each engine differentiates, with ratios against micrograd. "mixed": a random graph that
+mixes Values and numbers (a * b * 0.5, a ** 2 * 0.1, relu, +, -), chalkgrad vs micrograd. "gpt": one
+training step of a tiny GPT in the style of Karpathy's microgpt, chalkgrad vs a minimal local-derivatives
+Value of microgpt's kind (LocalValue below). Needs the `bench` extra (micrograd); PyTorch (`parity`
+extra) is optional.
 """
 
 from __future__ import annotations

@@ -166,12 +166,12 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
             a, b = ps
             if type(a) is Value and type(b) is Value:
                 data = op.forward(FLOAT, a.data, b.data)
-            elif type(a) is Value and type(b) is float:  # x * 0.5
-                xs = [a.data, b]
-                data = op.forward(FLOAT, xs[0], b)
-            elif type(a) is float and type(b) is Value:  # 0.5 * x (as __rmul__ passes it)
-                xs = [a, b.data]
-                data = op.forward(FLOAT, a, xs[1])
+            elif type(a) is Value and (type(b) is float or type(b) is int):  # x * 0.5, x + 1
+                xs = [a.data, b if type(b) is float else errors.as_float(b, op.symbol)]
+                data = op.forward(FLOAT, xs[0], xs[1])
+            elif (type(a) is float or type(a) is int) and type(b) is Value:  # 0.5 * x, sum()'s 0 + x
+                xs = [a if type(a) is float else errors.as_float(a, op.symbol), b.data]
+                data = op.forward(FLOAT, xs[0], xs[1])
             else:
                 xs = _numbers(op, ps)
                 data = op.forward(FLOAT, *xs)

@@ -163,6 +163,18 @@ def test_domain_errors_in_a_batch_name_the_sample():
         trace(lambda x: 1.0 / x, 1.0).batch(np.array([1.0, 0.0]))
 
 
+def test_a_batch_with_errors_in_several_samples_raises_the_first_failing_samples_error():
+    """A later node fails for sample 0 and an earlier node for sample 2: eager calls over the samples
+    in order meet sample 0's error first, and so does the batch."""
+    tape = trace(lambda x, y: 1.0 / (x ** 0.5 - y), 4.0, 1.0)
+    with pytest.raises(ZeroDivisionError) as eager_error:
+        tape.value_and_grad(4.0, 2.0)
+    for run in (tape.batch, tape.batch_value_and_grad):
+        with pytest.raises(ZeroDivisionError) as e:
+            run(np.array([4.0, 9.0, -1.0]), np.array([2.0, 1.0, 0.0]))
+        assert str(e.value) == "batch sample 0: " + str(eager_error.value).split(": ", 1)[1]
+
+
 def test_backward_errors_in_a_batch_are_eager_errors_naming_the_sample():
     tape = trace(lambda a, b: a.sqrt() * b, 1.0, 1.0)
     with pytest.raises(ZeroDivisionError) as eager_error:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .batchgen import generate_batch
 from .schedule import Group, Schedule, layer_groups
-from .trace import Recording
+from .trace import Recording, replay_floats
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
 
@@ -87,6 +87,7 @@ class BatchPlan:
         import numpy as np
 
         error: Exception | None = None
+        every = X
         while X.shape[1]:
             self._failed = None
             try:
@@ -104,6 +105,10 @@ class BatchPlan:
                 return result
             break
         assert error is not None
+        # Within that sample, the careful pass met the first failing group, not necessarily the
+        # first failing node: the sample replayed node by node on floats raises eager's error.
+        b = X.shape[1]
+        replay_floats(self.rec, every[:, b].tolist(), grad, theta.tolist(), where=f"batch sample {b}")
         raise error
 
     # --- the careful variant's checks -------------------------------------------------------------

@@ -128,21 +128,27 @@ class FlatTrainer:
                 self.tape_index[id(tape)] = self._index(tape.params)
                 self._grow()
         theta = self.theta
-        grad = np.zeros(len(self.values))
-        losses = np.empty(B)
-        outs = np.empty((self.n_out, B))
-        for tape, sel in batches:
-            where = self.tape_index[id(tape)]
-            cols = inputs if sel is None else inputs[:, sel]
-            out, pg = tape.replay(cols, theta[where], finite=True)  # X checked finite by prepare_fit; masks 0/1
-            grad[where] += pg
-            if sel is None:
-                losses, outs = out[0], out[1:]
-            else:
-                losses[sel], outs[:, sel] = out[0], out[1:]
+        (tape, sel), n = batches[0], len(self.values)
+        where = self.tape_index[id(tape)]
+        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
+            out, grad = tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
+            losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
+        else:
+            grad = np.zeros(n)
+            losses = np.empty(B)
+            outs = np.empty((self.n_out, B))
+            for tape, sel in batches:
+                where = self.tape_index[id(tape)]
+                cols = inputs if sel is None else inputs[:, sel]
+                out, pg = tape.replay(cols, theta[where], finite=True)
+                grad[where] += pg
+                if sel is None:
+                    losses, outs = out[0], out[1:]
+                else:
+                    losses[sel], outs[:, sel] = out[0], out[1:]
         scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
         grad *= scale
-        value = float(losses.sum()) * scale
+        value = float(np.add.reduce(losses)) * scale
         if self.penalty is not None:
             extra, pg = self.penalty.value_and_grad(theta[self.penalty_index])
             value += extra
@@ -166,7 +172,11 @@ class FlatTrainer:
         if self.flat_optimizer:
             where = self.opt_index
             new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
-            theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
+            # step_arrays refused anything non-finite: nothing can fail from here
+            if type(where) is slice and where == slice(0, len(theta)):
+                self.theta = new_w  # a fresh array: no copy back
+            else:
+                theta[where] = new_w
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad
             self._write()

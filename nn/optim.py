@@ -149,18 +149,24 @@ class Optimizer:
         """
         import numpy as np
 
-        name = type(self).__name__
-        bad = _first_non_finite(np, g)
-        if bad is not None:
-            raise _bad_grad(name, bad, self.params[bad], float(g[bad]))
         t = self.t + 1
+        add = np.add.reduce
+        old_state = tuple(state[k] for k in self._slots)
         with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
-            new_w, new_state = self.rule(numpy_backend(), w, g, tuple(state[k] for k in self._slots),
-                                         self.hyperparameters(t))
-        for a in (new_w, *new_state):
-            bad = _first_non_finite(np, a)
+            new_w, new_state = self.rule(numpy_backend(), w, g, old_state, self.hyperparameters(t))
+            # One sum per array the step made: finite only when every number in it is (an inf or NaN
+            # carries through a sum); a non-finite sum of finite numbers (overflow) is sorted out below.
+            total = float(add(g)) + float(add(new_w)) + sum(float(add(a)) for a, was in zip(new_state, old_state)
+                                                            if a is not was)
+        if not math.isfinite(total):
+            name = type(self).__name__
+            bad = _first_non_finite(np, g)
             if bad is not None:
-                raise _overflow(name, bad, self.params[bad], float(w[bad]), float(g[bad]), self.lr)
+                raise _bad_grad(name, bad, self.params[bad], float(g[bad]))
+            for a in (new_w, *new_state):
+                bad = _first_non_finite(np, a)
+                if bad is not None:
+                    raise _overflow(name, bad, self.params[bad], float(w[bad]), float(g[bad]), self.lr)
         self.t = t
         return new_w, dict(zip(self._slots, new_state))
 

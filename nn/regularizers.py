@@ -82,15 +82,15 @@ class Penalty:
         """(penalty, d penalty / d w) for ``w``, a float array of the parameters' values in order."""
         import numpy as np
 
-        w = np.asarray(w, dtype=float)
-        total, grad = 0.0, np.zeros_like(w)
+        column = np.asarray(w, dtype=float).reshape(1, -1)
+        total, grad = 0.0, None
         for coef, term in self.terms:
             tape = _TAPES.get(term)
             if tape is None:
                 tape = _TAPES[term] = autograd.trace(term, 0.0)
-            values, (dw,), _ = tape.batch_value_and_grad(w)
+            values, dw, _ = tape.replay(column, np.empty(0), input_grads=True)  # the weight is its input
             total += coef * float(values.sum())
-            grad += coef * dw
+            grad = coef * dw[0] if grad is None else grad + coef * dw[0]
         return total, grad
 
     def __repr__(self) -> str:

@@ -424,6 +424,16 @@ def test_step_arrays_refuses_non_finite_gradients_and_overflow_changing_nothing(
     assert sgd.t == 0 and w.tolist() == INIT
 
 
+def test_step_arrays_steps_finite_numbers_whose_sum_overflows():
+    # step_arrays checks each array by one sum: a sum that overflows on finite numbers is not a refusal
+    np = pytest.importorskip("numpy")
+    ws = [Value(x) for x in INIT]
+    sgd = SGD(ws, lr=1e-300, momentum=0.5)
+    g = np.array([1.7e308, 1.7e308, 0.0])
+    w, state = sgd.step_arrays(np.array(INIT), g, {"velocity": np.zeros(3)})
+    assert sgd.t == 1 and np.isfinite(w).all() and state["velocity"].tolist() == (1e-300 * g).tolist()
+
+
 # --- never half-updated ------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls,kwargs", ALL, ids=ALL_IDS)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])

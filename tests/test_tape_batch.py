@@ -281,6 +281,18 @@ def test_parameters_updated_between_batch_replays_are_seen():
     assert tape.batch(xs).tolist() == [-3.0, -6.0]
 
 
+def test_replay_with_input_grads_is_batch_value_and_grad_on_an_array_touching_no_value():
+    w = Value(0.5)
+    tape = trace(lambda x, y: (w * x).tanh() * y, 0.0, 0.0)
+    X = np.array([[0.3, -1.2, 2.0], [-0.7, 0.4, 0.1]])
+    out, gin, pg = tape.replay(X, np.array([-2.0]), input_grads=True)
+    assert w.grad == 0.0 and w.data == 0.5  # the array's numbers, not the Value's
+    w.data = -2.0
+    values, (gx, gy), pw = tape.batch_value_and_grad(X[0], X[1])  # the same program: the same numbers
+    assert out[0].tolist() == values.tolist() and gin.tolist() == [gx.tolist(), gy.tolist()]
+    assert pg.tolist() == pw.tolist() == [w.grad]
+
+
 def test_divergence_through_the_tape_is_reported_and_the_model_kept():
     X, y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
     model = nn.MLP(1, [1], seed=0)

@@ -326,7 +326,8 @@ class Tape:
         grads = tuple(gin) if input_grads else None
         return values, grads, pg
 
-    def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False) -> tuple[Any, Any]:
+    def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False,
+               input_grads: bool = False) -> tuple[Any, ...]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 
         ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
@@ -339,11 +340,13 @@ class Tape:
         :meth:`batch_value_and_grad` does.  The columns may be in any memory order (the transpose
         of an array with a row per sample is read without a copy); ``finite=True`` says the caller
         has checked that every column is finite (fit checks its data once), so the replay does not
-        check them again.  Nothing is kept from one replay to the next.
+        check them again.  Nothing is kept from one replay to the next.  ``input_grads=True`` returns
+        ``(outputs, input gradients, parameter gradients)``, the input gradients of shape
+        (n_inputs, B): one sample's d(differentiated outputs)/d(each input) per column.
         """
         refuse_in_own_work("a tape's replay")
-        out, _, pg = self._plan(False).run(columns, grad, "sum", params=params, finite=finite)
-        return out, pg
+        out, gin, pg = self._plan(input_grads).run(columns, grad, "sum", params=params, finite=finite)
+        return (out, gin, pg) if input_grads else (out, pg)
 
     # --- checks and errors --------------------------------------------------------------------
     def _check(self, inputs: tuple) -> None:

@@ -246,6 +246,19 @@ def test_shared_weights_and_duplicate_parents_scatter_correctly():
     _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)
 
 
+def test_a_layer_applied_twice_sets_its_weight_gradient_once_then_adds():
+    """The first write of a weight block's gradient sets it (``=``); the layer's second use adds (``+=``)."""
+    layer = nn.MLP(3, [3], activation="tanh", seed=0).layers[0]
+
+    def f(a, b, c):
+        return autograd.sum(layer(layer([a, b, c])))
+
+    _batched_equals_eager(f, [0.4, -0.7, 0.2], [0.0, 0.5, -1.0], layer.parameters())
+    source = trace(f, 0.4, -0.7, 0.2).batch_source().splitlines()
+    writes = [line.split()[-2] for line in source if line.strip().startswith("grad[0:12]") and "dW" in line]
+    assert writes == ["=", "+="], source
+
+
 def test_gradients_to_one_row_from_every_node_of_a_group_add_up():
     w = [Value(0.5), Value(-1.0), Value(2.0)]
 

@@ -50,6 +50,8 @@ def _float_pow(x: float, n: float) -> float:
     if x < 0.0 and math.isfinite(n) and not n.is_integer():
         # Python would return a complex number here; a real engine must refuse.
         raise ValueError("a negative base needs an integer exponent")
+    if x == 0.0 and n < 0.0:
+        raise ZeroDivisionError("0 ** negative is undefined")
     result: float = x ** n
     return result
 

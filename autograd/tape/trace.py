@@ -20,7 +20,7 @@ from ..graph import topological_order
 from ..modes import enable_grad
 from ..value import Value
 
-__all__ = ["Recording", "record", "TraceMismatch", "input_names"]
+__all__ = ["Recording", "record", "replay_floats", "TraceMismatch", "input_names"]
 
 
 class TraceMismatch(ValueError):
@@ -235,3 +235,30 @@ def describe_difference(traced: Recording, now: Recording) -> str:
     if traced.n_nodes != now.n_nodes:
         return f"it has {now.n_nodes} nodes instead of the traced {traced.n_nodes}"
     return "its outputs differ"
+
+
+def replay_floats(rec: Recording, inputs: Sequence[float], grad: bool, params: Sequence[float] | None = None,
+                  where: str | None = None) -> None:
+    """Replay node by node on floats, for the error the eager engine raises there (nothing is
+    returned): it names the node, or ``where`` when given (a batch's sample).  ``params``: the
+    parameters' values (default: each Value's ``.data``)."""
+    vals = [*inputs, *(params if params is not None else [p.data for p in rec.params]), *rec.consts]
+    first = rec.first_node
+
+    def at(slot: int) -> str:
+        if where is not None:
+            return where
+        return f"tape node {rec.labels[slot]!r}" if slot in rec.labels else f"tape node t{slot - first}"
+
+    for i in range(rec.n_nodes):
+        vals.append(rec.ops[rec.codes[i]].float_forward(*[vals[p] for p in rec.parents(i)], where=at(first + i)))
+    if not grad:
+        return
+    grads = [0.0] * len(vals)
+    for s in rec.seeded:
+        grads[s] += 1.0
+    for i in reversed(range(rec.n_nodes)):
+        op, s = rec.ops[rec.codes[i]], first + i
+        xs = [vals[p] for p in rec.parents(i)]
+        for p, d in zip(rec.parents(i), op.float_partials(vals[s], *xs, where=at(s))):
+            grads[p] += grads[s] * d

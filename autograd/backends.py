@@ -1,7 +1,7 @@
 """Backends: the elementary functions the op table's rules are written in.
 
-A backend is a namespace with ``exp, expm1, log, log1p, sqrt, tanh, sin, cos, abs, pow,
-pow_positive, finite_or, maximum, minimum, step, select, sum, sumprod, max, each`` and ``sigmoid``.
+A backend is a namespace with exactly the names in :data:`NAMES` (the interface, declared once here;
+tests/autograd/test_backends.py checks every backend against it).
 ``step(a, b=0, tie=0)`` is the one non-smooth primitive: 1 where a > b, ``tie`` where a == b,
 0 where a < b, always a *constant* (its derivative is zero), which is what makes relu'' = 0 and
 the tie-splitting of maximum come out right.  ``select(x, pos, neg)`` is ``pos`` where x > 0 and
@@ -31,11 +31,27 @@ from typing import Any
 
 from .table import BUILTINS
 
+# The backend interface: the names every backend provides, and nothing else.  ``ELEMENTWISE`` are the
+# functions of one number with no special case on any backend (the symbolic ones call them by name).
+ELEMENTWISE = ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs")
+NAMES = (*ELEMENTWISE, "pow", "pow_positive", "finite_or", "maximum", "minimum", "step", "select", "sum", "sumprod",
+         "max", "each", "sigmoid")
+
+
+def backend(written: dict[str, Any], rest: Any) -> SimpleNamespace:
+    """A backend: the functions ``written`` out, and ``rest(name)`` for every other name of :data:`NAMES`."""
+    undeclared = set(written) - set(NAMES)
+    if undeclared:
+        raise TypeError(f"backend(): {sorted(undeclared)} are not backend names (autograd.backends.NAMES)")
+    return SimpleNamespace(**{f: written[f] if f in written else rest(f) for f in NAMES})
+
 
 def _float_pow(x: float, n: float) -> float:
     if x < 0.0 and math.isfinite(n) and not n.is_integer():
         # Python would return a complex number here; a real engine must refuse.
         raise ValueError("a negative base needs an integer exponent")
+    if x == 0.0 and n < 0.0:
+        raise ZeroDivisionError("0 ** negative is undefined")
     result: float = x ** n
     return result
 
@@ -73,16 +89,9 @@ def _float_max(xs: Any) -> float:
     return top
 
 
-FLOAT = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    log1p=math.log1p,
-    sqrt=math.sqrt,
-    tanh=math.tanh,
-    sin=math.sin,
-    cos=math.cos,
+# exp, expm1, log, log1p, sqrt, tanh, sin, cos: math's function of that name
+FLOAT: SimpleNamespace = backend(dict(
     abs=abs,
-    expm1=math.expm1,
     pow=_float_pow,
     pow_positive=_float_pow_positive,
     finite_or=_finite_or,
@@ -95,8 +104,8 @@ FLOAT = SimpleNamespace(
     sumprod=lambda w, x: sum(map(operator.mul, w, x)),
     max=_float_max,
     each=_each,
-)
-FLOAT.sigmoid = lambda x: BUILTINS["sigmoid"].forward(FLOAT, x)  # the built-in rule, not a replacement
+    sigmoid=lambda x: BUILTINS["sigmoid"].forward(FLOAT, x),  # the built-in rule, not a replacement
+), lambda f: getattr(math, f))
 
 
 def _number(x: Any) -> Any:
@@ -122,8 +131,8 @@ def _value_pow_positive(a: Any, b: Any) -> Any:
 # Rules evaluated on Values build graphs (create_graph=True): each function makes a node of a built-in
 # op, so the derivative of a derivative comes from the same table, and a replaced op changes only what
 # its own name makes.
-VALUE = SimpleNamespace(
-    **{f: _op(f) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid", "maximum", "minimum")},
+# Every name not written here is the built-in op of that name (exp, log, ..., sigmoid, maximum, minimum).
+VALUE = backend(dict(
     pow=_value_pow,
     step=lambda a, b=0.0, tie=0.0: _float_step(_number(a), _number(b), tie),
     sum=lambda xs: BUILTINS["sum"](*xs),
@@ -135,7 +144,8 @@ VALUE = SimpleNamespace(
     pow_positive=_value_pow_positive,
     finite_or=lambda x, default: x if math.isfinite(_number(x)) else default,
     each=_each,
-)
+), _op)
+
 
 def times(a: Any, b: Any) -> Any:
     """``a * b`` for the engine's own chain rule: numbers as numbers; with a Value, a node of the built-in
@@ -193,9 +203,7 @@ def _each_on_builtins(f: Any, xs: Any) -> tuple:
 
 
 # The Value backend for the built-in rules: the same functions, on and to OnBuiltins (see there).
-VALUE_BUILTIN = SimpleNamespace(
-    **{f: _on_builtins(getattr(VALUE, f)) for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sigmoid",
-                                                    "maximum", "minimum", "log1p", "expm1", "pow_positive")},
+VALUE_BUILTIN = backend(dict(
     pow=lambda x, n: x if n == 1.0 else (1.0 if n == 0.0 else OnBuiltins(_value_pow(plain(x), n))),
     sum=lambda xs: OnBuiltins(VALUE.sum([plain(x) for x in xs])),
     sumprod=lambda w, x: OnBuiltins(VALUE.sumprod([plain(a) for a in w], [plain(b) for b in x])),
@@ -204,4 +212,4 @@ VALUE_BUILTIN = SimpleNamespace(
     max=VALUE.max,
     finite_or=VALUE.finite_or,
     each=_each_on_builtins,
-)
+), lambda f: _on_builtins(getattr(VALUE, f)))

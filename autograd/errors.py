@@ -70,7 +70,7 @@ def forward_error(op: Any, xs: Sequence[float], error: Exception, where: str = "
     at = f"{where}: " if where else ""
     if isinstance(error, OverflowError):
         return OverflowError(f"{at}{call_text(op, xs)}: the result is too large for a float ({error})")
-    why = f"{op.domain}; " if op.domain else ""
+    why = f"{op.domain}; " if op.domain and str(error) not in op.domain else ""  # never say it twice
     return type(error)(f"{at}{call_text(op, xs)}: {why}{error}")
 
 

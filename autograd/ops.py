@@ -161,6 +161,12 @@ class Op:
 
     def bind(self, **params: float) -> Op:
         """Return this op with its parameters fixed, e.g. ``LEAKY_RELU.bind(alpha=0.1)`` (cached)."""
+        if len(params) == 1:  # x ** 2: one number, looked up as given (2 == 2.0 and hashes alike)
+            ((name, number),) = params.items()
+            if type(number) is float or type(number) is int:
+                op = self._cache.get(((name, number),))
+                if op is not None:
+                    return op
         key = tuple(sorted((k, errors.as_float(v, f"{self.label}: {k}")) for k, v in params.items()))
         op = self._cache.get(key)
         if op is None:

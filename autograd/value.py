@@ -1,6 +1,8 @@
 """The Value node: a number, its gradient, its parents and the op that made it (micrograd's idea).
 
 Arithmetic builds a graph through :func:`apply`; ``backward()`` runs :func:`chain_rule` over it, reading the op table.
+Plain ``backward()`` runs fast_backward.py's float copy of chain_rule; tests/autograd/test_backward_loops.py
+checks them equal.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class Value:
     def swish(self, beta: Value | Number = 1.0) -> Value: return apply(OPS["swish"], (self, beta))
 
     def __pow__(self, n: Value | Number) -> Value:  # a number exponent is a parameter, a Value one an input
-        return apply(OPS["pow"], (self, n)) if isinstance(n, Value) else OPS["pow_const"](self, n=n)
+        return apply(OPS["pow"], (self, n)) if isinstance(n, Value) else apply(OPS["pow_const"].bind(n=n), (self,))
 
     # --- comparisons, numbers and what a node shows -----------------------------------------------------
     def __lt__(self, other: Value | Number) -> bool: return self.data < _number(other)
@@ -159,34 +161,58 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
     ps: tuple[Any, ...] = inputs if type(inputs) is tuple else errors.as_inputs(op, inputs)
     xs: list[float] | None = None  # the operands as floats when some are numbers: leaves only if a node is made
-    try:  # fan-in 2 and 1 spelled out: the common cases, without building a list
-        if len(ps) == 2 and type(ps[0]) is Value and type(ps[1]) is Value:
-            data = op.forward(FLOAT, ps[0].data, ps[1].data)
-        elif len(ps) == 1 and type(ps[0]) is Value:
+    n = len(ps)
+    try:  # fan-in 2 and 1 spelled out, and a Value with a float: the common cases, without building a list
+        if n == 2:
+            a, b = ps
+            if type(a) is Value and type(b) is Value:
+                data = op.forward(FLOAT, a.data, b.data)
+            elif type(a) is Value and (type(b) is float or type(b) is int):  # x * 0.5, x + 1
+                xs = [a.data, b if type(b) is float else errors.as_float(b, op.symbol)]
+                data = op.forward(FLOAT, xs[0], xs[1])
+            elif (type(a) is float or type(a) is int) and type(b) is Value:  # 0.5 * x, sum()'s 0 + x
+                xs = [a if type(a) is float else errors.as_float(a, op.symbol), b.data]
+                data = op.forward(FLOAT, xs[0], xs[1])
+            else:
+                xs = _numbers(op, ps)
+                data = op.forward(FLOAT, *xs)
+        elif n == 1 and type(ps[0]) is Value:
             data = op.forward(FLOAT, ps[0].data)
         else:
-            xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
-            if op.arity is not None and len(ps) != op.arity:
-                raise errors.arity_error(op, len(ps))
+            xs = _numbers(op, ps)
             data = op.forward(FLOAT, *xs)
     except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
         raise errors.forward_failure(op, ps, e, xs) from None
     if type(data) is not float:  # a user's rule may return an int, a complex number, None ...: one test on floats
         data = errors.real_result(op, data, [p.data for p in ps] if xs is None else xs)
     if xs is not None and (STATE.record or STATE.anomaly):  # numbers become leaves, unless no node is made
-        ps = tuple([p if isinstance(p, Value) else Value(x) for p, x in zip(ps, xs)])
+        if n == 2:
+            a, b = ps
+            ps = (a if isinstance(a, Value) else _constant(xs[0]), b if isinstance(b, Value) else _constant(xs[1]))
+        else:
+            ps = tuple([p if isinstance(p, Value) else _constant(x) for p, x in zip(ps, xs)])
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
         if STATE.anomaly and not math.isfinite(data):
             raise errors.anomalous_value(op, data, ps)
         if not STATE.record:
             return Value(data)
     v = _new(Value)  # Value.__init__'s work without its checks: the hot path of every forward pass
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v.fn = op
-    v.parents = ps
-    v._seq = _next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, _next_seq()
+    return v
+
+
+def _numbers(op: Op, ps: tuple[Any, ...]) -> list[float]:
+    """apply's general case: every operand as a float (numbers checked), and their count checked."""
+    xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
+    if op.arity is not None and len(ps) != op.arity:
+        raise errors.arity_error(op, len(ps))
+    return xs
+
+
+def _constant(x: float) -> Value:
+    """``Value(x)`` for a number apply has already made a float: a leaf, without __init__'s checks."""
+    v = _new(Value)
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = x, 0.0, "", None, (), _next_seq()
     return v
 
 

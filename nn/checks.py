@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from autograd import Value, no_grad
-from autograd.graph import reachable
+from autograd.internal import reachable
 
 from . import losses, validate
 from .outputs import eval_mode

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 import numpy as np
 
 import autograd
-from autograd import Value, no_grad, trace
-from autograd.table import OPS
-from autograd.tape import Tape
+from autograd import Tape, Value, no_grad, trace
+from autograd.internal import OPS
 
 from . import losses
 from .layers import BatchNorm, Dropout

@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from autograd import Value, topological_order
-from autograd.table import BUILTINS
+from autograd.internal import BUILTINS
 from autograd.viz import number_text
 
 __all__ = ["MAX_NEURONS", "MAX_WEIGHTS", "SHOWN_PER_LAYER", "choose_sample", "loss_graph_dot"]

@@ -38,8 +38,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value
-from autograd.backends import FLOAT
-from autograd.tape.arrays import numpy_backend
+from autograd.internal import FLOAT, numpy_backend
 
 from . import schedules, validate
 from .module import StateDictError
@@ -71,7 +70,7 @@ class Optimizer:
     >= 0 also in ``_nonneg_slots``) and sets ``rule``: the update written once on a backend ``m``,
     ``rule(m, w, g, state, h) -> (new_w, new_state)``, with ``state`` the slots' values in order and
     ``h`` the hyperparameters plus ``h.t``, the number of the step being taken (1 for the first).
-    :meth:`step` evaluates it on floats, one parameter at a time (``m = autograd.backends.FLOAT``);
+    :meth:`step` evaluates it on floats, one parameter at a time (``m = autograd.internal.FLOAT``);
     :meth:`step_arrays` on numpy arrays, all parameters at once (what ``nn.fit`` uses while it holds
     the parameters in one flat array).  Same formula, same state, the same numbers.
     """

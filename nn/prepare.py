@@ -17,9 +17,10 @@ model is not changed, so it is also a cheap way to ask "would this fit call star
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, cast
 
 import numpy as np
@@ -45,7 +46,7 @@ from .losses import LossSpec
 from .module import Module
 from .structure import Probed, fingerprint, modules_of, of_nn_layers, probed, remember_probe
 
-__all__ = ["prepare_fit", "FitPlan"]
+__all__ = ["prepare_fit", "FitPlan", "FitOptions"]
 
 Hook = Callable[[int, dict], Any]
 
@@ -126,38 +127,71 @@ class FitPlan:
             yield order[lo : lo + self.size]
 
 
-def prepare_fit(
-    model: Any,
-    X: Any,
-    y: Any,
-    *,
-    loss: str | Callable,
-    optimizer: Any,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    schedule: Callable[[float], float] | None = None,
-    regularizer: Callable[[list[Value]], Value] | None = None,
-    val_data: tuple[Any, Any] | None = None,
-    val_split: float = 0.0,
-    early_stopping: EarlyStopping | int | None = None,
-    metrics: Sequence[str | Callable] = ("accuracy",),
-    progress: bool | str = True,
-    callbacks: Iterable[Callable] = (),
-    seed: int | None = None,
-    compile: bool | None = None,
-    caller: str = "prepare_fit",
-) -> FitPlan:
+@dataclass(frozen=True)
+class FitOptions:
+    """fit's options, written once: :func:`nn.fit` and :func:`prepare_fit` take these keywords, with
+    these defaults (their signatures are made from these fields); fit's docstring says what each means."""
+
+    loss: str | Callable
+    optimizer: Any
+    epochs: int = 100
+    batch_size: int | None = None
+    schedule: Callable[[float], float] | None = None
+    regularizer: Callable[[list[Value]], Value] | None = None
+    val_data: tuple[Any, Any] | None = None
+    val_split: float = 0.0
+    early_stopping: EarlyStopping | int | None = None
+    metrics: Sequence[str | Callable] = ("accuracy",)
+    progress: bool | str = True
+    callbacks: Iterable[Callable] = ()
+    seed: int | None = None
+    compile: bool | None = None
+
+
+_OPTIONS = {f.name: f for f in fields(FitOptions)}
+
+
+def fit_options(caller: str, given: dict[str, Any]) -> FitOptions:
+    """``given`` keywords as :class:`FitOptions`; a TypeError naming ``caller`` as Python's own would."""
+    for name in given:
+        if name not in _OPTIONS:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+    for name, f in _OPTIONS.items():
+        if name not in given and f.default is MISSING:
+            raise TypeError(f"{caller}() missing 1 required keyword-only argument: {name!r}")
+    return FitOptions(**given)
+
+
+def takes_fit_options(f: Callable) -> Callable:
+    """``f(..., **options)`` with the signature that names each of :class:`FitOptions` (help(), the docs)."""
+    sig = inspect.signature(f)
+    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    at = next((i for i, p in enumerate(params) if p.kind is p.KEYWORD_ONLY), len(params))
+    options = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=o.type,
+                                 default=inspect.Parameter.empty if o.default is MISSING else o.default)
+               for name, o in _OPTIONS.items()]
+    f.__signature__ = sig.replace(parameters=params[:at] + options + params[at:])  # type: ignore[attr-defined]
+    return f
+
+
+@takes_fit_options
+def prepare_fit(model: Any, X: Any, y: Any, *, caller: str = "prepare_fit", **options: Any) -> FitPlan:
     """Check fit's arguments and prepare its data; returns a :class:`FitPlan` (arguments as in
-    :func:`nn.fit`).  Raises ValueError or TypeError starting with ``caller`` for the first problem
-    found: a bad argument, X/y of different lengths or the wrong width, labels the loss cannot take,
-    a BatchNorm model whose batches would hold a single sample.  The model is not changed."""
-    epochs = validate.integer(caller, "epochs", epochs, minimum=1)
+    :func:`nn.fit`, the options of :class:`FitOptions`).  Raises ValueError or TypeError starting with
+    ``caller`` for the first problem found: a bad argument, X/y of different lengths or the wrong width,
+    labels the loss cannot take, a BatchNorm model whose batches would hold a single sample.  The model
+    is not changed."""
+    o = fit_options(caller, options)
+    epochs = validate.integer(caller, "epochs", o.epochs, minimum=1)
+    batch_size = o.batch_size
     if batch_size is not None:
         batch_size = validate.integer(caller, "batch_size", batch_size, minimum=1)
+    seed = o.seed
     if seed is not None:
         seed = validate.integer(caller, "seed", seed, minimum=0)
-    val_split = validate.interval(caller, "val_split", val_split, 0.0, 1.0, high_open=True, what="a fraction")
-    loss_fn, spec = resolve_loss(caller, loss)
+    val_split = validate.interval(caller, "val_split", o.val_split, 0.0, 1.0, high_open=True, what="a fraction")
+    loss_fn, spec = resolve_loss(caller, o.loss)
+    optimizer, schedule, regularizer, early_stopping = o.optimizer, o.schedule, o.regularizer, o.early_stopping
     if not all(callable(getattr(optimizer, name, None)) for name in ("step", "zero_grad")):
         raise validate.fail(caller, "optimizer", "an nn.optim optimiser (with .step() and .lr)", optimizer, TypeError)
     if schedule is not None:
@@ -169,7 +203,7 @@ def prepare_fit(
     elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise validate.fail(caller, "early_stopping", "an EarlyStopping or a patience (int)", early_stopping,
                             TypeError)
-    hooks = [_hook(caller, cb) for cb in callbacks]
+    hooks = [_hook(caller, cb) for cb in o.callbacks]
 
     Xa = as_samples(caller, "X", X)
     ya = as_targets(caller, "y", y, len(Xa), "X")
@@ -180,12 +214,12 @@ def prepare_fit(
     params = _parameters(model, known)
     check_optimizer_params(caller, model, params, optimizer, loss_fn, regularizer, Xa, y0)
     rng = np.random.default_rng(seed)
-    Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, val_data, val_split, rng, spec, task.n_out)
+    Xa, ya, Xv, yv = _hold_out(caller, model, Xa, ya, o.val_data, val_split, rng, spec, task.n_out)
     if early_stopping is not None and Xv is None:
         raise ValueError(
             f"{caller}: early_stopping watches the validation loss: give val_data=(X_val, y_val) or val_split > 0"
         )
-    metric_fns = resolve_metrics(caller, metrics, task)
+    metric_fns = resolve_metrics(caller, o.metrics, task)
     n = len(Xa)
     size = n if batch_size is None else min(batch_size, n)
     check_batchnorm_batches(caller, modules, n, size, batch_size)
@@ -193,7 +227,7 @@ def prepare_fit(
         model=model, params=model.parameters() if params is None else params,
         loss=loss_fn, spec=spec, optimizer=optimizer, epochs=epochs,
         batch_size=batch_size, size=size, schedule=schedule, regularizer=regularizer,
-        early_stopping=early_stopping, metrics=metric_fns, progress=progress, callbacks=hooks, compile=compile,
+        early_stopping=early_stopping, metrics=metric_fns, progress=o.progress, callbacks=hooks, compile=o.compile,
         task=task, X=Xa, ys=task.targets(ya), y=ya, X_val=Xv, ys_val=task.targets(yv) if yv is not None else None,
         rng=rng, modules=modules, structure=structure,
     )

@@ -170,6 +170,16 @@ def from_torch(seq: Any) -> MLP:
 
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch: expected a torch.nn.Sequential, got {type(seq).__name__}")
+    blocks = _blocks(seq, torch)
+    sizes = _check_blocks(blocks)
+    model = _mlp(blocks, sizes)
+    model.load_state_dict(_state(blocks), strict=True)
+    model.train(seq.training)
+    return model
+
+
+def _blocks(seq: Any, torch: Any) -> list[dict[str, Any]]:
+    """The Sequential read as blocks: a Linear, then its BatchNorm1d, activation and Dropout (or None)."""
     blocks: list[dict[str, Any]] = []
     for idx, mod in enumerate(seq):
         where = f"module {idx} ({type(mod).__name__})"
@@ -178,31 +188,41 @@ def from_torch(seq: Any) -> MLP:
             continue
         if not blocks:
             raise ValueError(f"from_torch: {where}: the Sequential must start with a Linear")
-        block = blocks[-1]
-        if isinstance(mod, torch.nn.BatchNorm1d):
-            if block["bn"] is not None or block["act"] is not None or block["dropout"] is not None:
-                raise ValueError(f"from_torch: {where}: BatchNorm1d must come right after a Linear")
-            features = block["linear"].out_features
-            if mod.num_features != features:
-                raise ValueError(f"from_torch: {where}: BatchNorm1d normalises {mod.num_features} features "
-                                 f"but the Linear before it gives {features}")
-            if not mod.affine or not mod.track_running_stats or mod.momentum is None:
-                raise ValueError(f"from_torch: {where}: BatchNorm1d needs affine=True, tracked running "
-                                 "statistics and a numeric momentum")
-            block["bn"] = mod
-        elif isinstance(mod, torch.nn.Dropout):
-            if block["dropout"] is not None:
-                raise ValueError(f"from_torch: {where}: two Dropouts in one block")
-            block["dropout"] = float(mod.p)
-        else:
-            if block["act"] is not None or block["dropout"] is not None:
-                raise ValueError(f"from_torch: {where}: one activation per block, before any Dropout")
-            block["act"], block["act_params"] = _act_spec(mod, torch, where)
+        _add_to_block(blocks[-1], mod, torch, where)
     if not blocks:
         raise ValueError("from_torch: the Sequential holds no Linear layer")
     for b in blocks:
         if b["act"] is None:
             b["act"] = {"name": "identity"}
+    return blocks
+
+
+def _add_to_block(block: dict[str, Any], mod: Any, torch: Any, where: str) -> None:
+    """``mod`` (a BatchNorm1d, Dropout or activation) as part of the block its Linear began."""
+    if isinstance(mod, torch.nn.BatchNorm1d):
+        if block["bn"] is not None or block["act"] is not None or block["dropout"] is not None:
+            raise ValueError(f"from_torch: {where}: BatchNorm1d must come right after a Linear")
+        features = block["linear"].out_features
+        if mod.num_features != features:
+            raise ValueError(f"from_torch: {where}: BatchNorm1d normalises {mod.num_features} features "
+                             f"but the Linear before it gives {features}")
+        if not mod.affine or not mod.track_running_stats or mod.momentum is None:
+            raise ValueError(f"from_torch: {where}: BatchNorm1d needs affine=True, tracked running "
+                             "statistics and a numeric momentum")
+        block["bn"] = mod
+    elif isinstance(mod, torch.nn.Dropout):
+        if block["dropout"] is not None:
+            raise ValueError(f"from_torch: {where}: two Dropouts in one block")
+        block["dropout"] = float(mod.p)
+    else:
+        if block["act"] is not None or block["dropout"] is not None:
+            raise ValueError(f"from_torch: {where}: one activation per block, before any Dropout")
+        block["act"], block["act_params"] = _act_spec(mod, torch, where)
+
+
+def _check_blocks(blocks: list[dict[str, Any]]) -> list[int]:
+    """That the blocks make an MLP (hidden blocks alike, the last one plain, widths that chain);
+    returns the layer sizes, inputs first."""
     hidden, last = blocks[:-1], blocks[-1]
     if last["bn"] is not None or last["dropout"] is not None:
         raise ValueError("from_torch: the last block cannot have BatchNorm1d or Dropout (MLP has none there)")
@@ -211,25 +231,35 @@ def from_torch(seq: Any) -> MLP:
             raise ValueError(f"from_torch: hidden blocks differ in {name}: {[b[name] for b in hidden]}")
     if len({b["bn"] is None for b in hidden}) > 1:
         raise ValueError("from_torch: either every hidden block has BatchNorm1d or none does")
+    if len({(b["bn"].momentum, b["bn"].eps) for b in hidden if b["bn"] is not None}) > 1:
+        raise ValueError("from_torch: the BatchNorm1d layers differ in momentum or eps")
     sizes = [blocks[0]["linear"].in_features]
     for i, b in enumerate(blocks):
         if b["linear"].in_features != sizes[-1]:
             raise ValueError(f"from_torch: Linear {i} takes {b['linear'].in_features} inputs "
                              f"but the previous layer gives {sizes[-1]}")
         sizes.append(b["linear"].out_features)
+    return sizes
+
+
+def _mlp(blocks: list[dict[str, Any]], sizes: list[int]) -> MLP:
+    """The MLP of the blocks' shape (its parameters are then loaded from them)."""
+    hidden, last = blocks[:-1], blocks[-1]
     batchnorm = bool(hidden) and hidden[0]["bn"] is not None
     bn_kwargs: dict[str, Any] = {}
     if batchnorm:
         bn_kwargs = {"bn_momentum": float(hidden[0]["bn"].momentum), "bn_eps": float(hidden[0]["bn"].eps)}
-        if len({(b["bn"].momentum, b["bn"].eps) for b in hidden}) > 1:
-            raise ValueError("from_torch: the BatchNorm1d layers differ in momentum or eps")
-    model = MLP(
+    return MLP(
         sizes[0], sizes[1:],
         activation=get_activation(hidden[0]["act"]) if hidden else "relu",
         output_activation=get_activation(last["act"]),
         dropout=(hidden[0]["dropout"] or 0.0) if hidden else 0.0,
         batchnorm=batchnorm, seed=0, **bn_kwargs,
     )
+
+
+def _state(blocks: list[dict[str, Any]]) -> dict[str, float]:
+    """The blocks' weights, biases, activation parameters and BatchNorm statistics as an MLP state dict."""
     state: dict[str, float] = {}
     for i, b in enumerate(blocks):
         weight = b["linear"].weight.detach().tolist()
@@ -257,6 +287,4 @@ def from_torch(seq: Any) -> MLP:
             rm = bn.running_mean.detach().tolist()
             for j, x in enumerate(rm):
                 state[f"norms.{i}.running_mean[{j}]"] = x - (bias[j] if bias is not None else 0.0)
-    model.load_state_dict(state, strict=True)
-    model.train(seq.training)
-    return model
+    return state

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Iterable, Sequence
-
-from autograd import Value
+from typing import Any
 
 from .checks import numeric_failure
 from .history import EarlyStopping, History
 from .outputs import eval_loss, predict_lists
-from .prepare import FitPlan, prepare_fit
+from .prepare import FitPlan, prepare_fit, takes_fit_options
 from .progress import Progress
 from .trainer import EagerTrainer, Trainer
 
@@ -43,26 +41,8 @@ class DivergenceError(ValueError):
 
 
 # --- fit ----------------------------------------------------------------------------------------------
-def fit(
-    model: Any,
-    X: Any,
-    y: Any,
-    *,
-    loss: str | Callable,
-    optimizer: Any,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    schedule: Callable[[float], float] | None = None,
-    regularizer: Callable[[list[Value]], Value] | None = None,
-    val_data: tuple[Any, Any] | None = None,
-    val_split: float = 0.0,
-    early_stopping: EarlyStopping | int | None = None,
-    metrics: Sequence[str | Callable] = ("accuracy",),
-    progress: bool | str = True,
-    callbacks: Iterable[Callable] = (),
-    seed: int | None = None,
-    compile: bool | None = None,
-) -> History:
+@takes_fit_options
+def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
     """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
 
     - ``loss``: a name ("hinge", "cross_entropy", "binary_cross_entropy", "mse", ...) or a
@@ -87,14 +67,13 @@ def fit(
       callbacks, early stopping, validation or a metric function (they see current numbers), on
       any error and at the end.  Validation replays the training tape (no graph per epoch).
 
-    Every argument is checked first, by :func:`nn.prepare_fit` (which says what it raises); then
+    The options are :class:`nn.prepare.FitOptions` (written once, there).  Every argument is checked
+    first, by :func:`nn.prepare_fit` (which says what it raises); then
     :class:`DivergenceError` when the loss becomes non-finite (the model keeps the whole state
     before the failed step: parameters and running statistics).
     """
-    plan = prepare_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                       schedule=schedule, regularizer=regularizer, val_data=val_data, val_split=val_split,
-                       early_stopping=early_stopping, metrics=metrics, progress=progress, callbacks=callbacks,
-                       seed=seed, compile=compile, caller="fit")
+    plan = prepare_fit(model, X, y, caller="fit", **options)
+    optimizer = plan.optimizer
     history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     _training_mode(plan)  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)

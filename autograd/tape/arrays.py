@@ -16,6 +16,7 @@ import math
 from types import SimpleNamespace
 from typing import Any
 
+from ..backends import NAMES, backend
 from ..table import BUILTINS
 from .symbols import Sym
 
@@ -24,9 +25,9 @@ __all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "CALLS", "forge
 
 _NUMPY = None
 
-# The backend functions a rule may call; each is a call by this name in generated batch code.
-CALLS = ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs", "pow", "pow_positive",
-         "finite_or", "maximum", "minimum", "step", "select", "sum", "sumprod", "max", "each", "sigmoid")
+# The backend functions a rule may call (the declared interface); each is a call by this name in
+# generated batch code.
+CALLS = NAMES
 
 
 class Stack(tuple):
@@ -95,17 +96,17 @@ def numpy_backend() -> SimpleNamespace:
                 r = np.broadcast_to(r, np.broadcast_shapes(np.shape(r), a.shape))
             return Stack(r)
 
-        nb = SimpleNamespace(
-            exp=np.exp, log=np.log, log1p=np.log1p, sqrt=np.sqrt, tanh=np.tanh, sin=np.sin, cos=np.cos,
-            abs=np.abs, expm1=np.expm1, pow=power, pow_positive=pow_positive,
+        # exp, log, ..., maximum, minimum: numpy's function of that name
+        nb: SimpleNamespace = backend(dict(
+            pow=power, pow_positive=pow_positive,
             finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
-            maximum=np.maximum, minimum=np.minimum, step=step, select=select,
+            step=step, select=select,
             sum=lambda xs: np.add.reduce(stacked(xs), axis=0),  # np.sum without its Python wrapper
             sumprod=lambda w, x: np.add.reduce(np.multiply(stacked(w), stacked(x)), axis=0),
             max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),
             each=each,
-        )
-        nb.sigmoid = lambda x: BUILTINS["sigmoid"].forward(nb, x)
+            sigmoid=lambda x: BUILTINS["sigmoid"].forward(nb, x),
+        ), lambda f: getattr(np, f))
         _NUMPY = nb
     return _NUMPY
 
@@ -205,8 +206,7 @@ def _sumprod(w: Any, x: Any) -> Any:
     return Sym("call", "sumprod", (_as_sym(w), _as_sym(x)))
 
 
-ASYM = SimpleNamespace(**{f: _call(f) for f in CALLS if f not in ("sum", "max", "each", "sumprod")},
-                       sum=_reduce("sum"), max=_reduce("max"), each=_each, sumprod=_sumprod)
+ASYM = backend(dict(sum=_reduce("sum"), max=_reduce("max"), each=_each, sumprod=_sumprod), _call)
 
 
 def finite_backend(np: Any) -> dict[str, Any]:

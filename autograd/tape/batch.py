@@ -16,7 +16,7 @@ from typing import Any
 
 from .batchgen import generate_batch
 from .schedule import Group, Schedule, layer_groups
-from .trace import Recording
+from .trace import Recording, replay_floats
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
 
@@ -33,6 +33,7 @@ class BatchPlan:
         self.layers = layer_groups(self.schedule)
         self._programs: dict[bool, Any] = {}
         self._consts_finite = all(math.isfinite(c) for c in rec.consts)
+        self._failed: int | None = None  # the sample of the careful variant's last eager error
 
     def source(self, careful: bool = False) -> str:
         """The program's source (``careful``: the variant that checks every group's values)."""
@@ -76,12 +77,39 @@ class BatchPlan:
                 return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
             except FloatingPointError:
                 pass  # an inf or NaN appeared: eager may raise there, or carry it on
-        with np.errstate(all="ignore"):
-            try:
-                out, gin, pg = self._program(True)(X, theta, grad)
-            except FloatingPointError as e:  # raised by a rule itself (pow of a negative base)
-                raise self._explain(e) from None
+        out, gin, pg = self._careful(X, theta, grad)
         return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
+
+    def _careful(self, X: Any, theta: Any, grad: bool) -> tuple[Any, Any, Any]:
+        """The careful variant.  It stops at the first error in group order, which may be a later
+        sample's; the samples before that one are then run again, so the error raised is the first
+        failing sample's, the one a loop of eager calls over the samples meets first."""
+        import numpy as np
+
+        error: Exception | None = None
+        every = X
+        while X.shape[1]:
+            self._failed = None
+            try:
+                with np.errstate(all="ignore"):
+                    try:
+                        result: tuple[Any, Any, Any] = self._program(True)(X, theta, grad)
+                    except FloatingPointError as e:  # raised by a rule itself (pow of a negative base)
+                        raise self._explain(e) from None
+            except _MATH_ERRORS as e:
+                if self._failed is None:  # not one sample's eager error
+                    raise
+                error, X = e, X[:, :self._failed]
+                continue
+            if error is None:
+                return result
+            break
+        assert error is not None
+        # Within that sample, the careful pass met the first failing group, not necessarily the
+        # first failing node: the sample replayed node by node on floats raises eager's error.
+        b = X.shape[1]
+        replay_floats(self.rec, every[:, b].tolist(), grad, theta.tolist(), where=f"batch sample {b}")
+        raise error
 
     # --- the careful variant's checks -------------------------------------------------------------
     def _check(self, gi: int, env: dict, ds: Any = None) -> None:
@@ -143,5 +171,6 @@ class BatchPlan:
                 else:
                     g.op.float_forward(*vals, where=f"batch sample {b}")
             except _MATH_ERRORS as e:
+                self._failed = b
                 return e
         return None

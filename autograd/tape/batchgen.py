@@ -53,6 +53,7 @@ class _Writer:
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
         self.layers: dict[int, Any] = {}  # id of a layer group -> its blocks (for its backward)
         self.views: dict[str, str] = {}  # weight block -> the view of theta it is
+        self.theta_written: list[tuple[int, int]] = []  # spans of grad written so far (backward order)
         self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments
         self.partials: dict[int, Any] = {}  # id of a group -> its partials on symbols
 
@@ -457,8 +458,13 @@ class _Writer:
             dw = "d" + w_text
             self.back.append(f"    {dw} = {x_text} @ {G}.T")
             view = self.views.get(w_text, "")
-            if re.match(r"theta\[\d+:\d+\]\.reshape", view):  # a view of theta: its gradient, the same view of grad
-                self.back.append(f"    grad{view[5:]}[...] += {dw}")
+            span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
+            if span:  # a view of theta: its gradient, the same view of grad
+                a, b = int(span[1]), int(span[2])
+                # the first write into these rows sets them: adding into a strided view costs a read
+                first = all(b <= lo or hi <= a for lo, hi in self.theta_written)
+                self.theta_written.append((a, b))
+                self.back.append(f"    grad{view[5:]}[...] {'=' if first else '+='} {dw}")
             else:
                 self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)
         if any(self.needs(c) for c in x_slots):
@@ -501,6 +507,8 @@ class _Writer:
                 part = f"{atom(part)}.sum(axis=-1)"  # a parameter's gradient: summed over the samples
             gv = self.grad_var(sp)
             n = self.size(sp)
+            if sp == "theta":
+                self.theta_written.append((min(rows), max(rows) + 1))
             if len(rows) > 1 and len(set(rows)) == 1:
                 whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
                 self.add_write(sp, f"{gv}[{rows[0]}] += {atom(part)}.sum(axis=0)", whole_var)

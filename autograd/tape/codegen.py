@@ -69,11 +69,9 @@ def _emit(lines: list[str], exprs: list[Any], temps: dict, counter: list[int]) -
         temps[id(t)] = name
 
 
-def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
-    """Source of ``forward(*inputs)`` and/or ``value_and_grad(*inputs)`` for ``rec``, and its namespace.
-
-    ``which`` is ``"both"``, ``"forward"`` or ``"value_and_grad"``.
-    """
+def _slots(rec: Recording) -> tuple[dict[int, str], dict[int, Any]]:
+    """(the variable name of each slot but the constants, the symbol of each slot: its name, or a
+    constant's number, which the code writes as a literal)."""
     names = _Names()
     n_in, first = rec.n_inputs, rec.first_node
     slot_name: dict[int, str] = {}
@@ -90,6 +88,35 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
         slot_name[s] = names.take(rec.labels.get(s, ""), f"t{i}")
     for s, nm in slot_name.items():
         sym[s] = Sym.name(nm)
+    return slot_name, sym
+
+
+def _add_to_grads(bwd: list[str], contribs: list, g: Sym, temps: dict, slot_name: dict[int, str],
+                  assigned: set[int]) -> None:
+    """The lines adding each (parent slot, contribution) to the parent's gradient (``g_x = ...`` the
+    first time, ``g_x += ...`` after; ``g * -1.0`` written as a subtraction of ``g``)."""
+    for p, c in contribs:
+        gp = "g_" + slot_name[p]
+        if type(d := c) is Sym and d.kind == "op" and d.text == "*" and type(d.args[1]) is float \
+                and d.args[1] == -1.0 and d.args[0] is g:
+            c, sign = g, "-"
+        else:
+            sign = "+"
+        text = render(c, temps)
+        if p in assigned:
+            bwd.append(f"    {gp} {sign}= {text}")
+        else:
+            bwd.append(f"    {gp} = {'-' if sign == '-' else ''}{text}")
+            assigned.add(p)
+
+
+def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
+    """Source of ``forward(*inputs)`` and/or ``value_and_grad(*inputs)`` for ``rec``, and its namespace.
+
+    ``which`` is ``"both"``, ``"forward"`` or ``"value_and_grad"``.
+    """
+    n_in, first = rec.n_inputs, rec.first_node
+    slot_name, sym = _slots(rec)
 
     # needs_grad: a slot that depends on an input or a parameter (constants and their folds do not).
     needs = [s < first - len(rec.consts) for s in range(first)] + [False] * rec.n_nodes
@@ -137,19 +164,7 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
             contribs.append((p, g if d == 1.0 and type(d) is not Sym else g * d))
         temps = {}
         _emit(bwd, [c for _, c in contribs], temps, counter)
-        for p, c in contribs:
-            gp = "g_" + slot_name[p]
-            if type(d := c) is Sym and d.kind == "op" and d.text == "*" and type(d.args[1]) is float \
-                    and d.args[1] == -1.0 and d.args[0] is g:
-                c, sign = g, "-"
-            else:
-                sign = "+"
-            text = render(c, temps)
-            if p in assigned:
-                bwd.append(f"    {gp} {sign}= {text}")
-            else:
-                bwd.append(f"    {gp} = {'-' if sign == '-' else ''}{text}")
-                assigned.add(p)
+        _add_to_grads(bwd, contribs, g, temps, slot_name, assigned)
 
     grads_in = [f"g_{slot_name[s]}" if s in assigned else "0.0" for s in range(n_in)]
     tail = [

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import keyword
 import math
-from types import SimpleNamespace
 from typing import Any
 
-from ..backends import FLOAT
+from ..backends import FLOAT, NAMES, backend
 
 __all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE"]
 
@@ -177,10 +176,9 @@ def _max(xs: Any) -> Any:
     return _call("max", Sym("tuple", "", tuple(xs))) if _is_sym(*xs) else FLOAT.max(xs)
 
 
-SYM = SimpleNamespace(
-    # maximum/minimum call the float backend's, so NaN propagates exactly as in eager
-    **{f: _fn(f) for f in ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs", "pow_positive",
-                           "finite_or", "maximum", "minimum")},
+# Every name not written here is a call of the float backend's function by that name (maximum/minimum
+# too, so NaN propagates exactly as in eager).
+SYM = backend(dict(
     pow=_pow,
     step=_step,
     select=_select,
@@ -188,22 +186,12 @@ SYM = SimpleNamespace(
     sumprod=_sumprod,
     max=_max,
     each=FLOAT.each,  # one expression per input, as a loop in the rule would give
-)
-SYM.sigmoid = lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x)
+    sigmoid=lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x),
+), _fn)
 
 # What the names used by generated code mean: the float backend, so replay runs the same floats.
 NAMESPACE: dict[str, Any] = {
-    **{f: getattr(FLOAT, f) for f in ("exp", "expm1", "log", "log1p", "sqrt", "tanh", "sin", "cos", "abs",
-                                      "pow_positive", "finite_or")},
-    "pow": FLOAT.pow,
-    "maximum": FLOAT.maximum,
-    "minimum": FLOAT.minimum,
-    "step": FLOAT.step,
-    "select": FLOAT.select,
-    "sum": FLOAT.sum,
-    "sumprod": FLOAT.sumprod,
-    "max": FLOAT.max,
-    "sigmoid": FLOAT.sigmoid,
+    **{f: getattr(FLOAT, f) for f in NAMES if f != "each"},  # each runs while tracing, never in the code
     "inf": math.inf,
     "nan": math.nan,
 }

@@ -11,7 +11,7 @@ from ..errors import names
 from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
-from .trace import Recording, TraceMismatch, describe_difference, record, structure
+from .trace import Recording, TraceMismatch, describe_difference, record, replay_floats, structure
 
 __all__ = ["Tape", "trace"]
 
@@ -363,28 +363,7 @@ class Tape:
             self._check(tuple(float(c[b]) for c in cols))
 
     def _interpret(self, inputs: tuple, grad: bool) -> None:
-        _interpret(self.recording, inputs, grad)
-
-
-def _interpret(rec: Recording, inputs: tuple, grad: bool) -> None:
-    """Replay node by node on floats to name the node where the generated code failed."""
-    vals = list(inputs) + [p.data for p in rec.params] + list(rec.consts)
-    names = rec.labels
-    for i in range(rec.n_nodes):
-        op = rec.ops[rec.codes[i]]
-        xs = [vals[p] for p in rec.parents(i)]
-        vals.append(op.float_forward(*xs, where=_where(rec.first_node + i, names, rec.first_node)))
-    if not grad:
-        return
-    grads = [0.0] * len(vals)
-    for s in rec.seeded:
-        grads[s] += 1.0
-    for i in reversed(range(rec.n_nodes)):
-        op = rec.ops[rec.codes[i]]
-        s = rec.first_node + i
-        xs = [vals[p] for p in rec.parents(i)]
-        for p, d in zip(rec.parents(i), op.float_partials(vals[s], *xs, where=_where(s, names, rec.first_node))):
-            grads[p] += grads[s] * d
+        replay_floats(self.recording, inputs, grad)
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
@@ -406,12 +385,12 @@ def _replay_vg(rec: Recording, name: str, vg: Callable[..., tuple[Any, ...]], *i
     try:
         return vg(*inputs)
     except _MATH_ERRORS:
-        _interpret(rec, inputs, grad=True)
+        replay_floats(rec, inputs, grad=True)
         raise
 
 
 def _fail(rec: Recording, inputs: tuple) -> None:
-    _interpret(rec, inputs, grad=True)
+    replay_floats(rec, inputs, grad=True)
     raise  # noqa: PLE0704 - re-raised inside the entry's except block when no node is blamed
 
 
@@ -426,10 +405,6 @@ def _auto_mode(rec: Recording) -> str:
         depth[first + i] = d
         keys.add((d, rec.codes[i]))
     return "numpy" if rec.n_nodes >= 8 * len(keys) else "python"
-
-
-def _where(slot: int, labels: dict, first: int) -> str:
-    return f"tape node {labels[slot]!r}" if slot in labels else f"tape node t{slot - first}"
 
 
 def _column(np: Any, c: Any, where: str) -> Any:

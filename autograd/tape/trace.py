@@ -20,7 +20,7 @@ from ..graph import topological_order
 from ..modes import enable_grad
 from ..value import Value
 
-__all__ = ["Recording", "record", "TraceMismatch", "input_names"]
+__all__ = ["Recording", "record", "replay_floats", "TraceMismatch", "input_names"]
 
 
 class TraceMismatch(ValueError):
@@ -104,17 +104,8 @@ def _as_float(x: Any, name: str) -> float:
     raise TypeError(f"trace: input {name!r} must be a real number, got {type(x).__name__} {x!r:.60}")
 
 
-def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, has_aux: bool = False) -> Recording:
-    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns.
-
-    With ``has_aux`` ``fn`` returns ``(output, aux)``: only ``output`` is differentiated, ``aux``
-    (a Value or a sequence of them) is carried along, e.g. a model's predictions beside its loss.
-    """
-    names = names or input_names(fn, len(inputs))
-    start = Value(0.0)._seq  # every Value made from here on belongs to this trace
-    xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
-    with enable_grad():
-        out = fn(*xs)
+def _outputs(out: Any, has_aux: bool) -> tuple[list[Value], bool]:
+    """(the traced function's outputs as Values, aux after the output; whether it returned one)."""
     if has_aux:
         if not (isinstance(out, (list, tuple)) and len(out) == 2):
             raise TypeError("trace(has_aux=True): the function must return a pair (output, aux)")
@@ -128,7 +119,20 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
         if not isinstance(o, Value) and (not isinstance(o, numbers.Real) or isinstance(o, bool)):
             raise TypeError(f"trace: the function must return Values or real numbers, got {type(o).__name__} "
                             f"{o!r:.60}")
-    outs = [o if isinstance(o, Value) else Value(float(o)) for o in outs]
+    return [o if isinstance(o, Value) else Value(float(o)) for o in outs], single
+
+
+def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, has_aux: bool = False) -> Recording:
+    """Run ``fn`` on fresh Values made from ``inputs`` and flatten the graph it returns.
+
+    With ``has_aux`` ``fn`` returns ``(output, aux)``: only ``output`` is differentiated, ``aux``
+    (a Value or a sequence of them) is carried along, e.g. a model's predictions beside its loss.
+    """
+    names = names or input_names(fn, len(inputs))
+    start = Value(0.0)._seq  # every Value made from here on belongs to this trace
+    xs = [Value(_as_float(x, nm), label=nm) for x, nm in zip(inputs, names)]
+    with enable_grad():
+        outs, single = _outputs(fn(*xs), has_aux)
 
     # Walk children before parents to keep only what the outputs need: a Value that existed before
     # tracing is a leaf of the tape (a parameter), whatever history it has.
@@ -231,3 +235,30 @@ def describe_difference(traced: Recording, now: Recording) -> str:
     if traced.n_nodes != now.n_nodes:
         return f"it has {now.n_nodes} nodes instead of the traced {traced.n_nodes}"
     return "its outputs differ"
+
+
+def replay_floats(rec: Recording, inputs: Sequence[float], grad: bool, params: Sequence[float] | None = None,
+                  where: str | None = None) -> None:
+    """Replay node by node on floats, for the error the eager engine raises there (nothing is
+    returned): it names the node, or ``where`` when given (a batch's sample).  ``params``: the
+    parameters' values (default: each Value's ``.data``)."""
+    vals = [*inputs, *(params if params is not None else [p.data for p in rec.params]), *rec.consts]
+    first = rec.first_node
+
+    def at(slot: int) -> str:
+        if where is not None:
+            return where
+        return f"tape node {rec.labels[slot]!r}" if slot in rec.labels else f"tape node t{slot - first}"
+
+    for i in range(rec.n_nodes):
+        vals.append(rec.ops[rec.codes[i]].float_forward(*[vals[p] for p in rec.parents(i)], where=at(first + i)))
+    if not grad:
+        return
+    grads = [0.0] * len(vals)
+    for s in rec.seeded:
+        grads[s] += 1.0
+    for i in reversed(range(rec.n_nodes)):
+        op, s = rec.ops[rec.codes[i]], first + i
+        xs = [vals[p] for p in rec.parents(i)]
+        for p, d in zip(rec.parents(i), op.float_partials(vals[s], *xs, where=at(s))):
+            grads[p] += grads[s] * d

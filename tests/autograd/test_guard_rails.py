@@ -197,3 +197,12 @@ def test_deep_copy_of_a_value_subclass_keeps_its_own_attributes():
     c = copy.deepcopy(x * 3)
     leaf = c.parents[0]
     assert type(leaf) is Named and leaf.note == ["kept"] and leaf.note is not x.note
+
+
+def test_a_pow_domain_error_says_its_reason_once():
+    for base, exponent, kind, reason in ((-2.0, 0.5, ValueError, "a negative base needs an integer exponent"),
+                                         (0.0, -1.0, ZeroDivisionError, "0 ** negative is undefined")):
+        with pytest.raises(kind) as error:
+            Value(base) ** exponent
+        message = str(error.value)
+        assert message.endswith(f": {reason}") and message.count(reason) == 1, message

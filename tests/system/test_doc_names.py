@@ -43,7 +43,7 @@ def summary(path: Path) -> str:
     """The first sentence of a module's docstring, as markdown (reST roles and double backticks undone)."""
     doc = ast.get_docstring(ast.parse((ROOT / path).read_text(encoding="utf-8"))) or ""
     paragraph = " ".join(doc.split("\n\n")[0].split())
-    sentence = re.split(r"(?<=[.!?])\s", paragraph)[0]
+    sentence = re.split(r"(?<=[^A-Z\s][.!?])\s", paragraph)[0]  # not after an initial: "Y. LeCun"
     sentence = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", sentence)
     return sentence.replace("``", "`").replace("|", "\\|")
 

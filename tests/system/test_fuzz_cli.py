@@ -99,7 +99,7 @@ OPTIONS = {
 
 
 def test_train_arguments_never_print_a_traceback(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli.cli_pictures, "write_pictures", lambda *args, **kwargs: [])  # no pictures: speed
+    monkeypatch.setattr(cli.cli_train.cli_pictures, "write_pictures", lambda *args, **kwargs: [])  # no pictures: speed
     base = ["train", "--dataset", "xor", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")]
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

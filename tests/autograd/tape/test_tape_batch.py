@@ -163,6 +163,26 @@ def test_domain_errors_in_a_batch_name_the_sample():
         trace(lambda x: 1.0 / x, 1.0).batch(np.array([1.0, 0.0]))
 
 
+def test_a_batch_with_errors_in_several_samples_raises_the_first_failing_samples_error():
+    """A later node fails for sample 0 and an earlier node for sample 2: eager calls over the samples
+    in order meet sample 0's error first, and so does the batch."""
+    tape = trace(lambda x, y: 1.0 / (x ** 0.5 - y), 4.0, 1.0)
+    with pytest.raises(ZeroDivisionError) as eager_error:
+        tape.value_and_grad(4.0, 2.0)
+    for run in (tape.batch, tape.batch_value_and_grad):
+        with pytest.raises(ZeroDivisionError) as e:
+            run(np.array([4.0, 9.0, -1.0]), np.array([2.0, 1.0, 0.0]))
+        assert str(e.value) == "batch sample 0: " + str(eager_error.value).split(": ", 1)[1]
+    # Within one sample, the first failing node in eager order (x*y/x, with -0.0), though the group
+    # of x/x is evaluated first.
+    tape = trace(lambda x, y: (x * y / x) * (x / x), 1.0, 2.0)
+    with pytest.raises(ZeroDivisionError, match=r"div\(-0\.0, 0\.0\)") as eager_error:
+        tape.value_and_grad(0.0, -1.0)
+    with pytest.raises(ZeroDivisionError) as e:
+        tape.batch(np.array([0.0]), np.array([-1.0]))
+    assert str(e.value) == "batch sample 0: " + str(eager_error.value).split(": ", 1)[1]
+
+
 def test_backward_errors_in_a_batch_are_eager_errors_naming_the_sample():
     tape = trace(lambda a, b: a.sqrt() * b, 1.0, 1.0)
     with pytest.raises(ZeroDivisionError) as eager_error:
@@ -224,6 +244,19 @@ def test_shared_weights_and_duplicate_parents_scatter_correctly():
         return autograd.sum([h1, h1, h3]) + autograd.logsumexp([h1, h2, h3])
 
     _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)
+
+
+def test_a_layer_applied_twice_sets_its_weight_gradient_once_then_adds():
+    """The first write of a weight block's gradient sets it (``=``); the layer's second use adds (``+=``)."""
+    layer = nn.MLP(3, [3], activation="tanh", seed=0).layers[0]
+
+    def f(a, b, c):
+        return autograd.sum(layer(layer([a, b, c])))
+
+    _batched_equals_eager(f, [0.4, -0.7, 0.2], [0.0, 0.5, -1.0], layer.parameters())
+    source = trace(f, 0.4, -0.7, 0.2).batch_source().splitlines()
+    writes = [line.split()[-2] for line in source if line.strip().startswith("grad[0:12]") and "dW" in line]
+    assert writes == ["=", "+="], source
 
 
 def test_gradients_to_one_row_from_every_node_of_a_group_add_up():
@@ -514,3 +547,43 @@ def test_the_generated_program_equals_its_careful_variant_on_random_graphs(data)
     careful = careful_pass(tape, cols, params)
     assert np.array_equal(fast[0], careful[0]) and np.array_equal(fast[2], careful[2])
     assert "(nb, " in tape.batch_source()  # the user op: its rules called on the numpy backend
+
+
+_FAILING_OPS = [lambda a, b: a * b, lambda a, b: a - b, lambda a, b: a / b, lambda a, b: a.log(),
+                lambda a, b: a ** 0.5, lambda a, b: (a * 300.0).exp(), lambda a, b: a.tanh()]
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(0, len(_FAILING_OPS) - 1), st.integers(0, 99), st.integers(0, 99)),
+                min_size=1, max_size=8),
+       st.lists(st.lists(st.sampled_from([0.0, 1.0, -1.0, 2.5, -0.5, 4.0]), min_size=2, max_size=2),
+                min_size=1, max_size=6))
+def test_a_batch_gives_each_sample_eagers_numbers_or_the_first_failing_samples_error(steps, samples):
+    """Graphs of ops that refuse some inputs, on samples some of which fail: the batch returns what
+    per-sample calls return, or raises the error of the first sample whose call raises."""
+    def f(x, y):
+        pool = [x, y]
+        for op, i, j in steps:
+            pool.append(_FAILING_OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
+        return pool[-1]
+
+    try:
+        tape = trace(f, 1.0, 2.0)
+    except (ArithmeticError, ValueError):
+        return  # the example itself fails: nothing to trace
+    eager_results = []
+    for x, y in samples:
+        try:
+            eager_results.append(tape.value_and_grad(x, y))
+        except (ArithmeticError, ValueError) as e:
+            eager_results.append(e)
+            break
+    cols = np.array(samples, dtype=float).T
+    if isinstance(eager_results[-1], Exception):
+        with pytest.raises(type(eager_results[-1])) as e:
+            tape.batch_value_and_grad(*cols)
+        assert str(e.value) == f"batch sample {len(eager_results) - 1}: " + str(eager_results[-1]).split(": ", 1)[1]
+        return
+    values, grads, _ = tape.batch_value_and_grad(*cols)
+    for b, (value, g) in enumerate(eager_results):
+        np.testing.assert_allclose([values[b], *np.asarray(grads)[:, b]], [value, *g], rtol=1e-12, atol=1e-300)

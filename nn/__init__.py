@@ -41,10 +41,10 @@ except ModuleNotFoundError as _e:
 _LAZY_NAMES = {
     "fit": "train", "DivergenceError": "train",
     "evaluate": "evaluate", "predict": "evaluate", "predict_classes": "evaluate",
-    "prepare_fit": "prepare", "FitPlan": "prepare",
+    "prepare_fit": "prepare", "FitPlan": "prepare", "FitOptions": "prepare",
 }
 if _TYPE_CHECKING:  # what the lazy names are, for type checkers (at run time: __getattr__ below)
-    from .prepare import FitPlan, prepare_fit  # noqa: F401
+    from .prepare import FitOptions, FitPlan, prepare_fit  # noqa: F401
     from .train import DivergenceError, fit  # noqa: F401
 _SUBMODULES = {m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")}  # noqa: F405
 
@@ -74,7 +74,7 @@ __all__ = [
     "Penalty", "l1", "l2", "elastic_net", "array_form",
     # training
     "train_step", "loss_and_grads", "StepResult", "SampleTapes",
-    "fit", "DivergenceError", "prepare_fit", "FitPlan", "History", "EarlyStopping",
+    "fit", "DivergenceError", "prepare_fit", "FitPlan", "FitOptions", "History", "EarlyStopping",
     "evaluate", "predict", "predict_classes",
     # files and PyTorch
     "save", "load", "LoadResult", "ModelFileError", "FORMAT", "FORMAT_VERSION",

@@ -484,7 +484,9 @@ def test_the_replay_promise_holds_under_each_openblas_kernel(core):
         "test_a_wide_layer_replays_as_the_careful_pass")]
     env = {**os.environ, "OPENBLAS_CORETYPE": core}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], env=env,
-                          capture_output=True, text=True, cwd=os.path.dirname(__file__))
+                          capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
+    # (from the repository's root: there `autograd` is the package, not the tests' folder of that name)
     assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
 
 

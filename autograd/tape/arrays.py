@@ -16,18 +16,14 @@ import math
 from types import SimpleNamespace
 from typing import Any
 
-from ..backends import NAMES, backend
+from ..backends import backend
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "CALLS", "forget", "stacked_rows", "finite_backend",
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "forget", "stacked_rows", "finite_backend",
            "full"]
 
 _NUMPY = None
-
-# The backend functions a rule may call (the declared interface); each is a call by this name in
-# generated batch code.
-CALLS = NAMES
 
 
 class Stack(tuple):

@@ -19,15 +19,16 @@ import keyword
 import re
 from typing import Any
 
+from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
 from ..ops import built_in
-from .arrays import ASYM, CALLS, Lane, SymStack, finite_backend, forget, full
+from .arrays import ASYM, Lane, SymStack, finite_backend, forget, full
 from .exprs import atom, common_label, expr_key, makes_new_array, post_order, run_step, runs, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
 from .symbols import Sym, literal, render
 
 __all__ = ["generate_batch"]
 
-_RESERVED = set(CALLS) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
+_RESERVED = set(NAMES) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
                                                  "program", "None", "True", "False"}
 
 
@@ -169,7 +170,7 @@ class _Writer:
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
         ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=full,
-                  **{f: getattr(nb, f) for f in CALLS})
+                  **{f: getattr(nb, f) for f in NAMES})
         if not self.careful:
             ns.update(finite_backend(np))
         return "\n".join(head + self.lines) + "\n", ns

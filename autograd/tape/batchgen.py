@@ -457,16 +457,20 @@ class _Writer:
         flat_w = [c for row in w_slots for c in row]
         if any(self.needs(c) for c in flat_w):
             dw = "d" + w_text
-            self.back.append(f"    {dw} = {x_text} @ {G}.T")
             view = self.views.get(w_text, "")
             span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
             if span:  # a view of theta: its gradient, the same view of grad
+                # a transposed view (a neuron's weights side by side in theta) takes x dzᵀ computed as
+                # (dz xᵀ)ᵀ, in its memory order: a copy across the orders would cost as much as the product
+                product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"
+                self.back.append(f"    {dw} = {product}")
                 a, b = int(span[1]), int(span[2])
                 # the first write into these rows sets them: adding into a strided view costs a read
                 first = all(b <= lo or hi <= a for lo, hi in self.theta_written)
                 self.theta_written.append((a, b))
                 self.back.append(f"    grad{view[5:]}[...] {'=' if first else '+='} {dw}")
             else:
+                self.back.append(f"    {dw} = {x_text} @ {G}.T")
                 self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)
         if any(self.needs(c) for c in x_slots):
             self.scatter_flat(g, f"{w_text} @ {G}", x_slots, vary=True)

@@ -54,7 +54,8 @@ class _Writer:
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
         self.layers: dict[int, Any] = {}  # id of a layer group -> its blocks (for its backward)
         self.views: dict[str, str] = {}  # weight block -> the view of theta it is
-        self.theta_written: list[tuple[int, int]] = []  # spans of grad written so far (backward order)
+        self.grad_rows: Any = None  # per parameter: whether a write into grad has reached it (backward order)
+        self.grad_zeroed = False  # whether grad must start at zero (some row's first write adds)
         self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments
         self.partials: dict[int, Any] = {}  # id of a group -> its partials on symbols
 
@@ -159,13 +160,18 @@ class _Writer:
         self.lines += self.outputs()
         self.lines.append("    if not backward:\n        return _outs, None, None")
         self.lines.append("    # backward: each group's gradient, then what it sends to its inputs")
-        self.lines.append(f"    grad = np.zeros({n_p})")
+        make_grad = len(self.lines)
+        self.lines.append("")
+        self.grad_rows = np.zeros(n_p, dtype=bool)
         if any(self.s.needs[:n_in]):
             self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
         self.flush_backward()
+        # every parameter's first write sets it: grad needs no zeros
+        zeroed = self.grad_zeroed or not self.grad_rows.all()
+        self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
@@ -369,7 +375,8 @@ class _Writer:
             full = None
             if type(sp) is int and self.size(sp) == 1:
                 full = f"{gv} = np.ones((1, B))" if self.varies(sp) else f"{gv} = np.full(1, float(B))"
-            self.add_write(sp, f"{gv}[{r}] += {one}", full)
+            op = self.grad_op([r]) if sp == "theta" else "+="
+            self.add_write(sp, f"{gv}[{r}] {op} {one}", full)
 
     def add_write(self, space: Any, add: str, assign: str | None) -> None:
         """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it,
@@ -464,11 +471,9 @@ class _Writer:
                 # (dz xᵀ)ᵀ, in its memory order: a copy across the orders would cost as much as the product
                 product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"
                 self.back.append(f"    {dw} = {product}")
-                a, b = int(span[1]), int(span[2])
                 # the first write into these rows sets them: adding into a strided view costs a read
-                first = all(b <= lo or hi <= a for lo, hi in self.theta_written)
-                self.theta_written.append((a, b))
-                self.back.append(f"    grad{view[5:]}[...] {'=' if first else '+='} {dw}")
+                op = self.grad_op([self.s.loc[c][1] for c in flat_w])
+                self.back.append(f"    grad{view[5:]}[...] {op} {dw}")
             else:
                 self.back.append(f"    {dw} = {x_text} @ {G}.T")
                 self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)
@@ -479,6 +484,16 @@ class _Writer:
             if any(self.needs(c) for c in b_slots):
                 invariant = not g.pat[-1]
                 self.scatter_flat(g, f"{G}.sum(axis=1)" if invariant else G, b_slots, vary=not invariant)
+
+    def grad_op(self, rows: list[int], can_set: bool = True) -> str:
+        """``=`` for a write into ``grad``'s (distinct) ``rows`` that no earlier write reached (grad
+        then need not start at zero for them), else ``+=``."""
+        reached = self.grad_rows[rows]
+        self.grad_rows[rows] = True
+        if can_set and not reached.any():
+            return "="
+        self.grad_zeroed = self.grad_zeroed or not reached.all()
+        return "+="
 
     def scatter(self, g: Group, c: str, positions: list[int]) -> None:
         """Contributions ``c`` (positions x k [x B], or k [x B] for one position) into the gradients of
@@ -512,15 +527,17 @@ class _Writer:
                 part = f"{atom(part)}.sum(axis=-1)"  # a parameter's gradient: summed over the samples
             gv = self.grad_var(sp)
             n = self.size(sp)
-            if sp == "theta":
-                self.theta_written.append((min(rows), max(rows) + 1))
             if len(rows) > 1 and len(set(rows)) == 1:
                 whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
-                self.add_write(sp, f"{gv}[{rows[0]}] += {atom(part)}.sum(axis=0)", whole_var)
+                op = self.grad_op(rows[:1]) if sp == "theta" else "+="
+                self.add_write(sp, f"{gv}[{rows[0]}] {op} {atom(part)}.sum(axis=0)", whole_var)
             elif len(set(rows)) == len(rows):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
-                self.add_write(sp, f"{target} += {part}", assign)
+                op = self.grad_op(rows) if sp == "theta" else "+="
+                self.add_write(sp, f"{target} {op} {part}", assign)
             else:
+                if sp == "theta":
+                    self.grad_op(rows, can_set=False)
                 ix = self.const("i", np.array(rows, dtype=np.intp))
                 self.add_write(sp, f"np.add.at({gv}, {ix}, {part})", None)

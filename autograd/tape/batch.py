@@ -69,7 +69,7 @@ class BatchPlan:
         theta = params if type(params) is np.ndarray and params.dtype == np.float64 else \
             np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
         B = X.shape[1]
-        if self._consts_finite and (finite or np.isfinite(X).all()) and np.isfinite(theta).all():
+        if self._consts_finite and (finite or np.isfinite(X).all()) and _all_finite(np, theta):
             fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
@@ -174,3 +174,12 @@ class BatchPlan:
                 self._failed = b
                 return e
         return None
+
+
+def _all_finite(np: Any, a: Any) -> bool:
+    """Whether every number of the 1-D array ``a`` is finite, in one pass: ``a @ a`` is finite when they
+    all are (an inf or NaN carries through the products and their sum); the elementwise test only when
+    it overflowed."""
+    with np.errstate(over="ignore"):
+        square = float(a @ a)
+    return math.isfinite(square) or bool(np.isfinite(a).all())

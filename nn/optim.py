@@ -149,14 +149,12 @@ class Optimizer:
         import numpy as np
 
         t = self.t + 1
-        add = np.add.reduce
         old_state = tuple(state[k] for k in self._slots)
         with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
             new_w, new_state = self.rule(numpy_backend(), w, g, old_state, self.hyperparameters(t))
-            # One sum per array the step made: finite only when every number in it is (an inf or NaN
-            # carries through a sum); a non-finite sum of finite numbers (overflow) is sorted out below.
-            total = float(add(g)) + float(add(new_w)) + sum(float(add(a)) for a, was in zip(new_state, old_state)
-                                                            if a is not was)
+            # finite only when every number of g and of the arrays the step made is; a non-finite result
+            # of finite numbers (an overflow) is sorted out below
+            total = _finite_total(np, [g, new_w, *(a for a, was in zip(new_state, old_state) if a is not was)])
         if not math.isfinite(total):
             name = type(self).__name__
             bad = _first_non_finite(np, g)
@@ -511,6 +509,19 @@ def _first_non_finite(np: Any, a: Any) -> int | None:
     """Index of the first NaN or infinity in a 1-D array, None when all are finite."""
     ok = np.isfinite(a)
     return None if ok.all() else int(np.argmin(ok))
+
+
+def _finite_total(np: Any, arrays: list) -> float:
+    """A number that is finite when every number in ``arrays`` is, in one pass over two arrays at a time:
+    their dot product (an inf or NaN carries through a product and a sum, 0 * inf being NaN)."""
+    total = 0.0
+    while arrays:
+        a, *arrays = arrays
+        if arrays and np.ndim(a) == 1 and np.shape(arrays[0]) == np.shape(a):
+            total += float(np.dot(a, arrays.pop(0)))
+        else:
+            total += float(np.add.reduce(a, axis=None))
+    return total
 
 
 def _who(i: int, p: Value) -> str:

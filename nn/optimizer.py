@@ -1,8 +1,8 @@
-"""The optimiser base class: parameter checks, ``lr``, the all-or-nothing ``step()`` on floats and
-``step_arrays()`` on numpy arrays (the same update rule), ``zero_grad()`` and state dicts.
+"""``Optimizer``, the base class of every optimiser: checks, all-or-nothing steps, state dicts.
 
-The optimisers themselves (:mod:`nn.optim`) each add their hyperparameters and an update rule
-(:mod:`nn.update_rules`).
+Its ``step()`` evaluates an update rule (:mod:`nn.update_rules`) on floats, ``step_arrays()`` the
+same rule on numpy arrays; the optimisers themselves (:mod:`nn.optim`) each add their
+hyperparameters and their rule.
 """
 
 from __future__ import annotations

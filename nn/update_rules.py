@@ -3,8 +3,8 @@
 ``rule(m, w, g, state, h) -> (new_w, new_state)``: ``w`` a parameter's value (or all of them as an
 array), ``g`` its gradient, ``state`` the optimiser's per-parameter state in the order of its
 ``_slots``, ``h`` the hyperparameters and ``h.t``, the number of the step being taken.
-:meth:`nn.optim.Optimizer.step` evaluates a rule on floats, one parameter at a time;
-:meth:`~nn.optim.Optimizer.step_arrays` on numpy arrays, all parameters at once.
+:meth:`nn.optimizer.Optimizer.step` evaluates a rule on floats, one parameter at a time;
+:meth:`~nn.optimizer.Optimizer.step_arrays` on numpy arrays, all parameters at once.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ Each group of the :class:`~autograd.tape.schedule.Schedule` becomes a line or tw
 rules evaluated on symbols that stand for arrays (:data:`~autograd.tape.arrays.ASYM`), so a layer of
 neurons reads ``z1 = W_layers_0.T @ X[0:2] + b_layers_0[:, None]`` and its backward ``dW_layers_0 =
 (dz1 @ X[0:2].T).T`` (x dzᵀ, in the memory order of the weights in ``theta``: see
-:mod:`~autograd.tape.batch_backward`), the matrix-form backpropagation of the lectures.  Ops that are not the table's own
-(a user's ``defop``, or one replaced) are called as they are, on the numpy backend.  Sub-expressions
-that a group's partials share with its forward rule (logsumexp's shifted exps) are computed once.
+:mod:`~autograd.tape.batch_backward`), the matrix-form backpropagation of the lectures.  Ops that
+are not the table's own (a user's ``defop``, or one replaced) are called as they are, on the numpy
+backend.  Sub-expressions that a group's partials share with its forward rule (logsumexp's shifted
+exps) are computed once.
 
 ``program(X, theta, grad)`` takes the inputs as rows of ``X`` (n_inputs, B) and the parameters as
 ``theta`` and returns (outputs (n_outputs, B), input gradients or None, parameter gradients or None).

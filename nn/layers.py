@@ -55,6 +55,14 @@ def default_init(activation: ActivationLike) -> str:
     return _DEFAULT_INIT.get(get_activation(activation).name, "glorot_normal")
 
 
+def _code(value: Any) -> str:
+    """How an activation argument reads in a suggested call: 'tanh' for a name, else its own name or '...'."""
+    if isinstance(value, str):
+        return repr(value)
+    name = getattr(value, "__name__", "")
+    return name if name.isidentifier() and name != "<lambda>" else "..."
+
+
 def _rng(seed: int | None, rng: random.Random | None, owner: str = "") -> random.Random:
     # Never the global `random` module: a model's seed must not disturb (or depend on) other code.
     if rng is not None:
@@ -186,7 +194,13 @@ class Layer(Module):
 
     @property
     def activation(self) -> Activation:
+        """The neurons' activation, fixed when the layer is built (assigning it says how to build another)."""
         return self.neurons[0].activation
+
+    @activation.setter
+    def activation(self, value: ActivationLike) -> None:
+        raise validate.fixed("Layer", "activation", value,
+                             f"build a new layer with it: Layer({self.nin}, {self.nout}, activation={_code(value)})")
 
     def preactivation(self, x: Sample) -> list[Value]:
         """The weighted sums of all neurons."""
@@ -399,6 +413,13 @@ class MLP(Module):
         )
         self._dropout = float(dropout)
         self.named_parameters()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The constructor's activations live in the layers: an attribute of that name would be ignored silently.
+        if name in ("activation", "output_activation"):
+            raise validate.fixed("MLP", name, value, f"build a new model with it: "
+                                 f"MLP({self.nin}, {self.nouts}, {name}={_code(value)})")
+        super().__setattr__(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         # Execution order (layer, its norm, its dropout, next layer...), as a torch Sequential.

@@ -145,3 +145,37 @@ def test_prepare_fit_called_directly_names_prepare_fit_in_its_errors():
         nn.prepare_fit(m, X, y, loss="hinge", optimizer=opt, epochs=0)
     with pytest.raises(ValueError, match=r"^fit: epochs"):
         nn.fit(m, X, y, loss="hinge", optimizer=opt, epochs=0, progress=False)
+
+
+# --- assigning an activation after construction (PyTorch habit): one line naming the chalkgrad way -------------
+def _state(model):
+    out = model([1.0] * model.nin)
+    return repr(model), [p.data for p in model.parameters()], [v.data for v in (out if isinstance(out, list) else [out])]
+
+
+@pytest.mark.parametrize("build, name, value, message", [
+    (lambda: nn.Layer(3, 4, seed=0), "activation", "tanh",
+     "Layer: activation cannot be assigned after construction, got 'tanh'; "
+     "build a new layer with it: Layer(3, 4, activation='tanh')"),
+    (lambda: nn.Layer(3, 4, seed=0), "activation", nn.activations.tanh,
+     "Layer: activation cannot be assigned after construction, got <function tanh at "),
+    (lambda: nn.MLP(2, [16, 16, 1], seed=0), "activation", "tanh",
+     "MLP: activation cannot be assigned after construction, got 'tanh'; "
+     "build a new model with it: MLP(2, [16, 16, 1], activation='tanh')"),
+    (lambda: nn.MLP(2, [3, 2], seed=0), "output_activation", "sigmoid",
+     "MLP: output_activation cannot be assigned after construction, got 'sigmoid'; "
+     "build a new model with it: MLP(2, [3, 2], output_activation='sigmoid')"),
+])
+def test_assigning_an_activation_names_the_constructor_and_changes_nothing(build, name, value, message):
+    model = build()
+    before = _state(model)
+    with pytest.raises(AttributeError) as info:
+        setattr(model, name, value)
+    text = str(info.value)
+    assert text.startswith(message), text
+    assert "\n" not in text and len(text) < 400
+    assert _state(model) == before and name not in vars(model)
+    if isinstance(value, str):  # the suggested call builds what was asked for
+        rebuilt = eval(text.split("with it: ", 1)[1], {"Layer": nn.Layer, "MLP": nn.MLP})
+        layers = rebuilt.layers if isinstance(rebuilt, nn.MLP) else [rebuilt]
+        assert (layers[0] if name == "activation" else layers[-1]).activation.name == value

@@ -150,7 +150,8 @@ def test_prepare_fit_called_directly_names_prepare_fit_in_its_errors():
 # --- assigning an activation after construction (PyTorch habit): one line naming the chalkgrad way -------------
 def _state(model):
     out = model([1.0] * model.nin)
-    return repr(model), [p.data for p in model.parameters()], [v.data for v in (out if isinstance(out, list) else [out])]
+    outputs = out if isinstance(out, list) else [out]
+    return repr(model), [p.data for p in model.parameters()], [v.data for v in outputs]
 
 
 @pytest.mark.parametrize("build, name, value, message", [

@@ -48,6 +48,13 @@ BAD = [
      "predict_classes: threshold must be a real number, got str '0.5'"),
     (lambda: nn.predict_classes(_model(), [[1.0]]), ValueError, "predict_classes: samples have 1 feature"),
     (lambda: nn.MLP(2, [16, 0]), ValueError, "MLP: each of nouts must be a positive integer, got 0"),
+    (lambda: nn.MLP(1, [3, 1])(1.0), TypeError, "MLP: a sample must be a list of 1 input ([x] for one number), got "
+                                                "float 1.0"),
+    (lambda: nn.MLP(2, [3, 1]).forward_batch([1.0, 2.0]), TypeError, "MLP: a sample must be a list of 2 inputs, got "
+                                                                     "float 1.0"),
+    (lambda: nn.Layer(2, 3)(1.0), TypeError, "Layer: a sample must be a list of 2 inputs, got float 1.0"),
+    (lambda: nn.BatchNorm(1).forward_batch([1.0, 2.0]), TypeError, "BatchNorm: a sample must be a list of 1 feature, "
+                                                                   "got float 1.0"),
     (lambda: nn.MLP(2, 3), ValueError, "MLP: nouts must be a non-empty list of layer sizes, got 3"),
     (lambda: nn.MLP(2, [3, 1], activation="relu6"), ValueError, "MLP: no activation named 'relu6'; known: "),
     (lambda: nn.MLP(2, [3, 1], init="xavier"), ValueError, "MLP: no initialiser named 'xavier'; known: "),

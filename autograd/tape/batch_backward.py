@@ -196,7 +196,8 @@ class BackwardText(SlotText):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
                 op = self.grad_op(rows) if sp == "theta" else "+="
-                self.add_write(sp, f"{target} {op} {part}", assign)
+                where = "[...]" if op == "=" and target == gv else ""  # into grad, not a new name for part
+                self.add_write(sp, f"{target}{where} {op} {part}", assign)
             else:
                 if sp == "theta":
                     self.grad_op(rows, can_set=False)

@@ -128,10 +128,11 @@ class FlatTrainer:
                 self.tape_index[id(tape)] = self._index(tape.params)
                 self._grow()
         theta = self.theta
+        scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B: the replays' gradient seed
         (tape, sel), n = batches[0], len(self.values)
         where = self.tape_index[id(tape)]
         if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
-            out, grad = tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
+            out, grad = tape.replay(inputs, theta, finite=True, scale=scale)  # X checked by prepare_fit; masks 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:
             grad = np.zeros(n)
@@ -140,14 +141,12 @@ class FlatTrainer:
             for tape, sel in batches:
                 where = self.tape_index[id(tape)]
                 cols = inputs if sel is None else inputs[:, sel]
-                out, pg = tape.replay(cols, theta[where], finite=True)
+                out, pg = tape.replay(cols, theta[where], finite=True, scale=scale)
                 grad[where] += pg
                 if sel is None:
                     losses, outs = out[0], out[1:]
                 else:
                     losses[sel], outs[:, sel] = out[0], out[1:]
-        scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
-        grad *= scale
         value = float(np.add.reduce(losses)) * scale
         if self.penalty is not None:
             extra, pg = self.penalty.value_and_grad(theta[self.penalty_index])

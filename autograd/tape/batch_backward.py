@@ -31,11 +31,11 @@ class BackwardText(SlotText):
             if not self.needs(s):
                 continue
             sp, r = self.s.loc[s]
-            one = "1.0" if self.varies(sp) else "B"
+            one = "scale" if self.varies(sp) else "B * scale"  # the seed: d(scale * sum)/d(output)
             gv = self.grad_var(sp)
             full = None
             if type(sp) is int and self.size(sp) == 1:
-                full = f"{gv} = np.ones((1, B))" if self.varies(sp) else f"{gv} = np.full(1, float(B))"
+                full = f"{gv} = np.full((1, B), scale)" if self.varies(sp) else f"{gv} = np.full(1, B * scale)"
             op = self.grad_op([r]) if sp == "theta" else "+="
             self.add_write(sp, f"{gv}[{r}] {op} {one}", full)
 

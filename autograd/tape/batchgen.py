@@ -9,8 +9,10 @@ are not the table's own (a user's ``defop``, or one replaced) are called as they
 backend.  Sub-expressions that a group's partials share with its forward rule (logsumexp's shifted
 exps) are computed once.
 
-``program(X, theta, grad)`` takes the inputs as rows of ``X`` (n_inputs, B) and the parameters as
-``theta`` and returns (outputs (n_outputs, B), input gradients or None, parameter gradients or None).
+``program(X, theta, backward, scale)`` takes the inputs as rows of ``X`` (n_inputs, B) and the
+parameters as ``theta`` and returns (outputs (n_outputs, B), input gradients or None, parameter
+gradients or None), the gradients those of ``scale`` times the sum over the samples (the seed of
+the backward pass: 1/B makes them the mean's).
 The careful variant also calls ``_check`` after every group, to find the sample where a value or a
 partial is not finite (see :mod:`~autograd.tape.batch`).
 """
@@ -32,7 +34,7 @@ __all__ = ["generate_batch"]
 
 
 def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
-    """Source of ``program(X, theta, grad)`` for ``sched``, and the namespace it runs in."""
+    """Source of ``program(X, theta, backward, scale)`` for ``sched``, and the namespace it runs in."""
     try:
         return _Writer(sched, careful).write()
     finally:
@@ -50,8 +52,9 @@ class _Writer(BackwardText):
         rec = self.rec
         self.name_groups()
         n_in, n_p = rec.n_inputs, len(rec.params)
-        head = ["def program(X, theta, backward=True):",
-                f'    """X: ({n_in}, B) inputs {short(rec.input_names)}; theta: {n_p} parameters."""',
+        head = ["def program(X, theta, backward=True, scale=1.0):",
+                f'    """X: ({n_in}, B) inputs {short(rec.input_names)}; theta: {n_p} parameters; gradients of '
+                f'scale * the outputs\' sum."""',
                 "    B = X.shape[1]"]
         for gi, g in enumerate(self.s.groups):
             if self.careful:

@@ -126,10 +126,12 @@ class Optimizer:
         t = self.t + 1
         old_state = tuple(state[k] for k in self._slots)
         with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
-            new_w, new_state = self.rule(numpy_backend(), w, g, old_state, self.hyperparameters(t))
             # finite only when every number of g and of the arrays the step made is; a non-finite result
-            # of finite numbers (an overflow) is sorted out below
-            total = _finite_total(np, [g, new_w, *(a for a, was in zip(new_state, old_state) if a is not was)])
+            # of finite numbers (an overflow) is sorted out below.  g is summed first, while the
+            # cache still holds it
+            total = float(np.add.reduce(g, axis=None))
+            new_w, new_state = self.rule(numpy_backend(), w, g, old_state, self.hyperparameters(t))
+            total += _finite_total(np, [new_w, *(a for a, was in zip(new_state, old_state) if a is not was)])
         if not math.isfinite(total):
             name = type(self).__name__
             bad = _first_non_finite(np, g)

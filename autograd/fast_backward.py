@@ -39,6 +39,10 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
             if op is None:
                 continue
             g = node.grad
+            step = op.float_step  # the built-in ops' partials as straight-line code (fastpath.py)
+            if step is not None:
+                step(node, g)
+                continue
             ps = node.parents
             if len(ps) == 2:
                 a, b = ps

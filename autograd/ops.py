@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 
 from . import errors
 from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
-from .table import BUILTINS, OPS, get
+from .table import BUILTINS, OPS, get, put
 from .value import Value, apply
 
 __all__ = ["Op", "OPS", "defop", "get", "register", "built_in"]
@@ -66,6 +66,9 @@ class Op:
     bound: tuple[tuple[str, float], ...] = ()
     domain: str = ""
     _cache: dict[tuple[tuple[str, float], ...], Op] = field(default_factory=dict, repr=False)
+    # ``step(node, g)``: this op's backward step on floats, generated from its rules by fastpath.py for
+    # the built-in ops (None: fast_backward.py calls ``partials``)
+    float_step: Callable[[Any, float], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # The rule as written; ``partials`` checks what it returns on its first call on floats,
@@ -276,7 +279,7 @@ def defop(
     _check_signature(name, "forward", forward, 1, arity, params)
     _check_signature(name, "partials", partials, 2, arity, params)
     op = Op(name, forward, partials, name if symbol is None else symbol, arity, tuple(params), (), domain)
-    OPS[name] = op
+    put(op)
     return op
 
 
@@ -301,7 +304,7 @@ def _check_signature(name: str, what: str, fn: Any, lead: int, arity: int | None
 
 def register(op: Op) -> Op:
     """Add an already built ``op`` to the table (replacing one of the same name); prefer :func:`defop`."""
-    OPS[op.name] = op
+    put(op)
     return op
 
 

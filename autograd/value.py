@@ -26,7 +26,7 @@ __all__ = ["Value", "apply", "chain_rule", "Number"]
 
 Number = float | int
 _METHODS: list[str] = []  # Value's public names, for the hint of float(x) / math.f(x) (filled below)
-_next_seq = itertools.count().__next__  # creation order is a topological order (see graph.py)
+next_seq = itertools.count().__next__  # creation order is a topological order (see graph.py)
 _new = object.__new__
 
 
@@ -55,7 +55,7 @@ class Value:
         self.label = label
         self.fn: Op | None = None
         self.parents: tuple[Value, ...] = ()
-        self._seq = _next_seq()
+        self._seq = next_seq()
 
     # --- operators and functions: each is an op of the table, applied (numbers allowed as inputs) ---
     def __add__(self, other: Value | Number) -> Value: return apply(OPS["add"], (self, other))
@@ -197,7 +197,7 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
         if not STATE.record:
             return Value(data)
     v = _new(Value)  # Value.__init__'s work without its checks: the hot path of every forward pass
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, _next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, next_seq()
     return v
 
 
@@ -212,7 +212,7 @@ def _numbers(op: Op, ps: tuple[Any, ...]) -> list[float]:
 def _constant(x: float) -> Value:
     """``Value(x)`` for a number apply has already made a float: a leaf, without __init__'s checks."""
     v = _new(Value)
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = x, 0.0, "", None, (), _next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = x, 0.0, "", None, (), next_seq()
     return v
 
 

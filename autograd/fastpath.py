@@ -15,6 +15,7 @@ tests/autograd/test_fastpath.py checks every generated path against apply and ch
 
 from __future__ import annotations
 
+import linecache
 import re
 from typing import Any, Callable
 
@@ -43,7 +44,52 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 GENERIC: dict[str, Callable[..., Any]] = {name: Value.__dict__[name] for name in METHODS}  # value.py's own
 
-_MAKE_NODE = """\
+_BINARY = """\
+def generated(self, other):
+    x{k_self} = self.data
+    {value}if type(other) is float:
+        x{k} = other
+        ps = None
+    elif type(other) is int:
+        try:
+            x{k} = float(other)
+        except OverflowError:
+            return {fallback}
+        ps = None
+    else:
+        return {fallback}
+"""
+_VALUE = """if type(other) is Value:
+        x1 = other.data
+        ps = (self, other)
+    el"""
+_UNARY = """\
+def generated(self):
+    x0 = self.data
+"""
+_FORWARD = """\
+    if OPEN_BLOCKS[0]:
+        return {fallback}
+    try:
+        data = {forward}
+    except Exception:  # apply says what went wrong
+        return {fallback}
+    if type(data) is not float:
+        return {fallback}
+"""
+# a number operand becomes a constant leaf, made before the node (creation order is topological order)
+_CONSTANT = """\
+    if ps is None:
+        c = new(Value)
+        c.data = x{k}
+        c.grad = 0.0
+        c.label = ""
+        c.fn = None
+        c.parents = ()
+        c._seq = next_seq()
+        ps = {parents}
+"""
+_NODE = """\
     v = new(Value)
     v.data = data
     v.grad = 0.0
@@ -51,46 +97,22 @@ _MAKE_NODE = """\
     v.fn = OP
     v.parents = {parents}
     v._seq = next_seq()
-    return v"""
-
-# a number operand becomes a constant leaf, made before the node (creation order is topological order)
-_MAKE_CONSTANT = """\
-    if ps is None:
-        c = new(Value)
-        c.data = {x}
-        c.grad = 0.0
-        c.label = ""
-        c.fn = None
-        c.parents = ()
-        c._seq = next_seq()
-        ps = {parents}"""
-
-
-def _forward_text(op: Op, n: int) -> str:
-    """The forward rule on symbols x0, x1 ...: the expression the method computes."""
-    return render(op.forward_on(SYM, *[Sym.name(f"x{i}") for i in range(n)], on="symbols"))
+    return v
+"""
 
 
 def method_source(op: Op, operands: tuple[str, ...]) -> str:
-    """Source of ``method(self[, other])`` making the node ``op(*operands)`` as :func:`apply` makes it."""
-    call = f"apply(OP, ({', '.join(operands)},))"
-    fail = f"    if OPEN_BLOCKS[0]:\n        return {call}\n    try:\n        data = {_forward_text(op, len(operands))}\n" \
-           f"    except Exception:  # apply says what went wrong\n        return {call}\n" \
-           f"    if type(data) is not float:\n        return {call}\n"
+    """Source of ``generated(self[, other])``, making the node ``op(*operands)`` as :func:`apply` does: the
+    forward rule on symbols x0, x1 ... is the expression it computes."""
+    fallback = f"apply(OP, ({', '.join(operands)},))"
+    forward = render(op.forward_on(SYM, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
+    compute = _FORWARD.format(fallback=fallback, forward=forward)
     if operands == ("self",):
-        return "def generated(self):\n    x0 = self.data\n" + fail + _MAKE_NODE.format(parents="(self,)")
-    k = operands.index("other")  # which operand may be a number (a reflected method meets numbers only)
-    leaf = "(self, c)" if k == 1 else "(c, self)"
-    lines = [f"def generated(self, other):\n    x{1 - k} = self.data\n    if type(other) is float:",
-             f"        x{k} = other\n        ps = None\n    elif type(other) is int:\n        try:",
-             f"            x{k} = float(other)\n        except OverflowError:\n            return {call}",
-             "        ps = None"]
-    if k == 1:
-        lines.insert(1, "        x1 = other.data\n        ps = (self, other)\n    elif type(other) is float:")
-        lines[0] = lines[0].replace("type(other) is float", "type(other) is Value")
-    lines.append(f"    else:\n        return {call}")
-    return "\n".join(lines) + "\n" + fail + _MAKE_CONSTANT.format(x=f"x{k}", parents=leaf) + "\n" \
-        + _MAKE_NODE.format(parents="ps")
+        return _UNARY + compute + _NODE.format(parents="(self,)")
+    k = operands.index("other")  # the operand that may be a number (a reflected method meets numbers only)
+    head = _BINARY.format(k=k, k_self=1 - k, value=_VALUE if k == 1 else "", fallback=fallback)
+    constant = _CONSTANT.format(k=k, parents="(self, c)" if k == 1 else "(c, self)")
+    return head + compute + constant + _NODE.format(parents="ps")
 
 
 def step_source(op: Op, n: int) -> str:
@@ -116,9 +138,11 @@ def step_source(op: Op, n: int) -> str:
 
 
 def _compile(source: str, op: Op, name: str, **more: Any) -> Callable[..., Any]:
-    namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS, new=object.__new__,
-                     next_seq=next_seq, **more)
-    exec(compile(source, f"<autograd.fastpath {op.label} {name}>", "exec"), namespace)
+    namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS,
+                     new=object.__new__, next_seq=next_seq, **more)
+    filename = f"<autograd.fastpath: {op.label} {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the code
+    exec(compile(source, filename, "exec"), namespace)
     fn: Callable[..., Any] = namespace[name]
     return fn
 

@@ -20,13 +20,14 @@ import re
 from typing import Any, Callable
 
 from . import table
+from .backends import FLOAT, backend
 from .modes import OPEN_BLOCKS
 from .ops import Op
 from .table import BUILTINS, OPS
 from .tape.symbols import NAMESPACE, SYM, Sym, literal, render
 from .value import Value, apply, next_seq
 
-__all__ = ["METHODS", "GENERIC", "refresh", "step_source", "method_source"]
+__all__ = ["METHODS", "GENERIC", "INLINE", "refresh", "step_source", "method_source"]
 
 # Value's methods made here: name -> (the ops it reads, its operands in the op's order).  Each is what
 # value.py's method of that name does (the test compares them); leaky_relu and elu (parameters) stay there.
@@ -43,6 +44,23 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                                "selu", "softplus")},
 }
 GENERIC: dict[str, Callable[..., Any]] = {name: Value.__dict__[name] for name in METHODS}  # value.py's own
+
+
+def _written_out(compare: str, on_floats: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """maximum (``>=``) or minimum (``<=``) on symbols as an expression rather than a call, where both operands
+    are names or numbers: the first operand where it wins or ties or is NaN, else the second (backends.FLOAT's)."""
+    def pick(a: Any, b: Any) -> Any:
+        if not (type(a) is Sym or type(b) is Sym):
+            return on_floats(a, b)
+        if not all(type(x) is float or type(x) is Sym and x.kind == "name" for x in (a, b)):
+            return SYM.maximum(a, b) if compare == ">=" else SYM.minimum(a, b)
+        return Sym("if", "", (a, Sym("op", compare, (a, b)), Sym("if", "", (b, Sym("op", "==", (a, a)), a))))
+    return pick
+
+
+# The symbolic backend, with maximum and minimum (relu's forward) written out: no call in the generated code
+INLINE = backend({"maximum": _written_out(">=", FLOAT.maximum), "minimum": _written_out("<=", FLOAT.minimum)},
+                 lambda name: getattr(SYM, name))
 
 _BINARY = """\
 def generated(self, other):
@@ -105,7 +123,7 @@ def method_source(op: Op, operands: tuple[str, ...]) -> str:
     """Source of ``generated(self[, other])``, making the node ``op(*operands)`` as :func:`apply` does: the
     forward rule on symbols x0, x1 ... is the expression it computes."""
     fallback = f"apply(OP, ({', '.join(operands)},))"
-    forward = render(op.forward_on(SYM, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
+    forward = render(op.forward_on(INLINE, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
     compute = _FORWARD.format(fallback=fallback, forward=forward)
     if operands == ("self",):
         return _UNARY + compute + _NODE.format(parents="(self,)")
@@ -119,7 +137,7 @@ def step_source(op: Op, n: int) -> str:
     """Source of ``step(node, g)``: add ``g`` times each local derivative to the parents' gradients, as
     fast_backward.py's loop does with ``op.partials`` (every derivative computed before any is added)."""
     xs = [Sym.name(f"x{i}") for i in range(n)]
-    ds = op.checked_partials(SYM, Sym.name("out"), *xs, on="symbols")
+    ds = op.checked_partials(INLINE, Sym.name("out"), *xs, on="symbols")
     body, adds = [], []
     for i, d in enumerate(ds):
         if type(d) is not Sym:  # a number: g itself for 1, a subtraction for -1 (the same floats as g * d)

@@ -241,3 +241,15 @@ def test_every_method_value_py_applies_a_built_in_op_with_is_generated_or_named_
     applied = {line.split("def ")[1].split("(")[0] for line in source.splitlines()
                if "def " in line and ("apply(OPS[" in line or 'OPS["' in line)}
     assert applied - set(fastpath.METHODS) == {"leaky_relu", "elu"}
+
+
+def test_maximum_and_minimum_written_out_are_the_float_backend_s():
+    from autograd.tape.symbols import NAMESPACE, Sym, render
+
+    special = [-1.0, -0.0, 0.0, 2.5, math.inf, -math.inf, math.nan]
+    for name in ("maximum", "minimum"):
+        text = render(getattr(fastpath.INLINE, name)(Sym.name("a"), Sym.name("b")))
+        assert "(" not in text.replace("(a", "").replace("(b", "")  # no call left
+        for a in special:
+            for b in special:
+                assert key(eval(text, dict(NAMESPACE, a=a, b=b))) == key(getattr(FLOAT, name)(a, b)), (name, a, b)

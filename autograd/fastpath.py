@@ -190,7 +190,7 @@ _POWERS: dict[float, Callable[[Value], Value]] = {}  # exponent -> x ** exponent
 def _power(x: Value, n: Any) -> Value:
     """``x ** n`` the first time ``n`` is met: value.py's way, and the exponent's method made for next time."""
     y: Value = GENERIC["__pow__"](x, n)  # first: it says what is wrong with n
-    if (type(n) is float or type(n) is int) and n == n and len(_POWERS) < 4096:
+    if (type(n) is float or type(n) is int) and n == n and len(_POWERS) < 256:  # exponents drawn at random: apply
         op = BUILTINS["pow_const"].bind(n=n)
         _attach_step(op)
         _POWERS[n] = _compile(method_source(op, ("self",)), op, "generated")

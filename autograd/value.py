@@ -136,8 +136,7 @@ class Value:
         """A copy of the whole graph (and of gradients that are graphs), made in creation order without
         recursion: ``copy.deepcopy`` of a 20,000-node chain works as backward on it does."""
         from .copying import deep_copy  # copying reads Values without importing this module: no circle
-        copied: Value = deep_copy(self, memo)
-        return copied
+        return deep_copy(self, memo)  # type: ignore[no-any-return]
 
     def detach(self) -> Value: return Value(self.data, self.label)  # a new leaf, cut off from the graph
 
@@ -162,38 +161,30 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
     ps: tuple[Any, ...] = inputs if type(inputs) is tuple else errors.as_inputs(op, inputs)
-    xs: list[float] | None = None  # the operands as floats
+    xs: list[float] | None = None  # the operands as floats, numbers checked
     try:
-        xs = _numbers(op, ps)
+        xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
+        if op.arity is not None and len(ps) != op.arity:
+            raise errors.arity_error(op, len(ps))
         data = op.forward(FLOAT, *xs)
     except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
         raise errors.forward_failure(op, ps, e, xs) from None
     if type(data) is not float:  # a user's rule may return an int, a complex number, None ...: one test on floats
         data = errors.real_result(op, data, xs)
     if STATE.record or STATE.anomaly:  # numbers become leaves, unless no node is made
-        ps = tuple([p if isinstance(p, Value) else _constant(x) for p, x in zip(ps, xs)])
+        ps = tuple([p if isinstance(p, Value) else _node(x, None, ()) for p, x in zip(ps, xs)])
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
         if STATE.anomaly and not math.isfinite(data):
             raise errors.anomalous_value(op, data, ps)
         if not STATE.record:
             return Value(data)
-    v = _new(Value)  # Value.__init__'s work without its checks
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, next_seq()
-    return v
+    return _node(data, op, ps)
 
 
-def _numbers(op: Op, ps: tuple[Any, ...]) -> list[float]:
-    """apply's general case: every operand as a float (numbers checked), and their count checked."""
-    xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
-    if op.arity is not None and len(ps) != op.arity:
-        raise errors.arity_error(op, len(ps))
-    return xs
-
-
-def _constant(x: float) -> Value:
-    """``Value(x)`` for a number apply has already made a float: a leaf, without __init__'s checks."""
+def _node(data: float, op: Op | None, parents: tuple[Any, ...]) -> Value:
+    """Value.__init__'s work without its checks (apply has made ``data`` a float): a node, or a constant leaf."""
     v = _new(Value)
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = x, 0.0, "", None, (), next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, parents, next_seq()
     return v
 
 

@@ -25,7 +25,7 @@ from .modes import OPEN_BLOCKS
 from .ops import Op
 from .table import BUILTINS, OPS
 from .tape.symbols import NAMESPACE, SYM, Sym, literal, render
-from .value import Value, apply, next_seq
+from .value import SEQ, Value, apply
 
 __all__ = ["METHODS", "GENERIC", "INLINE", "refresh", "step_source", "method_source"]
 
@@ -86,13 +86,11 @@ def generated(self):
     x0 = self.data
 """
 _FORWARD = """\
-    if OPEN_BLOCKS[0]:
-        return {fallback}
     try:
         data = {forward}
     except Exception:  # apply says what went wrong
         return {fallback}
-    if type(data) is not float:
+    if type(data) is not float or OPEN_BLOCKS[0]:  # or inside no_grad or detect_anomaly
         return {fallback}
 """
 # a number operand becomes a constant leaf, made before the node (creation order is topological order)
@@ -104,7 +102,7 @@ _CONSTANT = """\
         c.label = ""
         c.fn = None
         c.parents = ()
-        c._seq = next_seq()
+        c._seq = next(SEQ)
         ps = {parents}
 """
 _NODE = """\
@@ -114,7 +112,7 @@ _NODE = """\
     v.label = ""
     v.fn = OP
     v.parents = {parents}
-    v._seq = next_seq()
+    v._seq = next(SEQ)
     return v
 """
 
@@ -157,7 +155,7 @@ def step_source(op: Op, n: int) -> str:
 
 def _compile(source: str, op: Op, name: str, **more: Any) -> Callable[..., Any]:
     namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS,
-                     new=object.__new__, next_seq=next_seq, **more)
+                     new=object.__new__, SEQ=SEQ, **more)
     filename = f"<autograd.fastpath: {op.label} {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the code
     exec(compile(source, filename, "exec"), namespace)

@@ -26,7 +26,7 @@ __all__ = ["Value", "apply", "chain_rule", "Number"]
 
 Number = float | int
 _METHODS: list[str] = []  # Value's public names, for the hint of float(x) / math.f(x) (filled below)
-next_seq = itertools.count().__next__  # creation order is a topological order (see graph.py)
+SEQ = itertools.count()  # creation numbers, next(SEQ): creation order is a topological order (see graph.py)
 _new = object.__new__
 
 
@@ -55,7 +55,7 @@ class Value:
         self.label = label
         self.fn: Op | None = None
         self.parents: tuple[Value, ...] = ()
-        self._seq = next_seq()
+        self._seq = next(SEQ)
 
     # --- operators and functions: each is an op of the table, applied (numbers allowed as inputs) ---
     def __add__(self, other: Value | Number) -> Value: return apply(OPS["add"], (self, other))
@@ -184,7 +184,7 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
 def _node(data: float, op: Op | None, parents: tuple[Any, ...]) -> Value:
     """Value.__init__'s work without its checks (apply has made ``data`` a float): a node, or a constant leaf."""
     v = _new(Value)
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, parents, next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, parents, next(SEQ)
     return v
 
 

@@ -153,13 +153,15 @@ def step_source(op: Op, n: int) -> str:
     return "\n".join(["def generated(node, g):", *head, text]) + "\n"
 
 
-def _compile(source: str, op: Op, name: str, **more: Any) -> Callable[..., Any]:
+def _compile(source: str, op: Op, what: str, **more: Any) -> Callable[..., Any]:
+    """The function ``generated`` that ``source`` defines, run with the names generated code reads; ``what`` it is
+    (a method, a step) names its file in tracebacks."""
     namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS,
                      new=object.__new__, SEQ=SEQ, **more)
-    filename = f"<autograd.fastpath: {op.label} {name}>"
+    filename = f"<autograd.fastpath: {what} of {op.label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the code
     exec(compile(source, filename, "exec"), namespace)
-    fn: Callable[..., Any] = namespace[name]
+    fn: Callable[..., Any] = namespace["generated"]
     return fn
 
 
@@ -167,9 +169,9 @@ def _fast_method(name: str) -> Callable[..., Any]:
     ops, operands = METHODS[name]
     generic = GENERIC[name]
     if name == "__pow__":  # a number exponent binds pow_const: one method per exponent, made on first use
-        fn = _compile(_POW, BUILTINS["pow_const"], "generated", POWERS=_POWERS, power=_power, generic=generic)
+        fn = _compile(_POW, BUILTINS["pow_const"], "Value.__pow__", POWERS=_POWERS, power=_power)
     else:
-        fn = _compile(method_source(BUILTINS[ops[0]], operands), BUILTINS[ops[0]], "generated")
+        fn = _compile(method_source(BUILTINS[ops[0]], operands), BUILTINS[ops[0]], f"Value.{name}")
     fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Value.{name}", generic.__doc__
     return fn
 
@@ -191,13 +193,13 @@ def _power(x: Value, n: Any) -> Value:
     if (type(n) is float or type(n) is int) and n == n and len(_POWERS) < 256:  # exponents drawn at random: apply
         op = BUILTINS["pow_const"].bind(n=n)
         _attach_step(op)
-        _POWERS[n] = _compile(method_source(op, ("self",)), op, "generated")
+        _POWERS[n] = _compile(method_source(op, ("self",)), op, "Value.__pow__")
     return y
 
 
 def _attach_step(op: Op) -> None:
     if op.arity is not None and op.float_step is None and (op.bound or not op.params):
-        op.float_step = _compile(step_source(op, op.arity), op, "generated")
+        op.float_step = _compile(step_source(op, op.arity), op, "backward step")
 
 
 def refresh(name: str) -> None:

@@ -1,8 +1,9 @@
 """The backward pass specialised to floats: a named optimisation of :func:`autograd.value.chain_rule`.
 
 It computes what ``chain_rule`` computes on floats (read that one first), but for the common case
-only (no create_graph, no detect_anomaly): it writes straight into ``.grad`` instead of a dict and
-unpacks fan-in 1 and 2 by hand, one table lookup per node.  This loop is most of a training step.
+only (no create_graph, no detect_anomaly): it writes straight into ``.grad`` instead of a dict, runs
+a built-in op's step generated from its partials rule (``op.float_step``, fastpath.py) and unpacks
+fan-in 1 and 2 by hand for other ops.  This loop is most of a training step.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ never the rules of other ops.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import math
 import sys
@@ -75,8 +74,6 @@ class Op:
         # then becomes the rule itself: later calls are checked where they are read, cheaply.
         self.rule = self.partials
         self.partials = self._first_partials
-        if self.arity is not None and not self.bound:
-            self.forward = _exact_arity(self.forward, self.arity, self.params)
 
     def _first_partials(self, m: Any, out: Any, *xs: Any) -> Any:
         ds = self.rule(m, out, *xs)
@@ -203,34 +200,6 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
     bound.__name__ = getattr(fn, "__name__", "rule")
     bound.__wrapped__ = fn  # type: ignore[attr-defined]  # the rule as declared (a built-in one?)
     return bound
-
-
-def _exact_arity(forward: Callable[..., Any], arity: int, params: Sequence[str]) -> Callable[..., Any]:
-    """``forward`` as it is if its signature already refuses a wrong number of inputs (Python checks that
-    for free, and apply's fast paths rely on it); a rule taking ``*xs`` or defaults gets a count check."""
-    try:
-        signature = inspect.signature(forward)
-    except (TypeError, ValueError):  # a builtin without a signature: trust it
-        return forward
-    kw = {p: 0.0 for p in params}
-
-    def accepts(n: int) -> bool:
-        try:
-            signature.bind(*[None] * (1 + n), **kw)
-        except TypeError:
-            return False
-        return True
-
-    if not any(accepts(n) for n in {arity - 1, arity + 1, arity + 2} if n >= 0):
-        return forward
-
-    @functools.wraps(forward)
-    def exactly(m: Any, *xs: Any, **params: Any) -> Any:
-        if len(xs) != arity:
-            raise TypeError(f"takes {arity} input(s), got {len(xs)}")
-        return forward(m, *xs, **params)
-
-    return exactly
 
 
 def _fmt(x: float) -> str:

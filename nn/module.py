@@ -260,10 +260,12 @@ def _children_of(module: Module) -> list[Module]:
     if type(module).named_children is not Module.named_children:  # a module that orders its own children
         return [child for _, child in module.named_children()]
     out: list[Module] = []
-    for _, value in module._child_attributes():
+    for name, value in vars(module).items():  # _child_attributes inline: the walk asks this of every module
         if isinstance(value, Module):
-            out.append(value)
-        else:
+            if not name.startswith("_"):
+                out.append(value)
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module) and \
+                not name.startswith("_") and _all_of(value, Module):  # value[0]: a list of Values fails at once
             out.extend(value)
     return out
 

@@ -174,18 +174,22 @@ class CompiledModel:
     def inputs(self, X: np.ndarray, idx: np.ndarray | None, codes: np.ndarray, dropouts: list,
                owner: Any = None) -> np.ndarray:
         """The tape's input columns for the samples ``idx`` (rows of ``X``; None: all of them, in order)
-        with targets ``codes``.  For all of them the array is this graph's own, refilled on each call and
-        marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same array every
-        time, so the replay plan bound to it is reused, and refills it if another fit took it meanwhile.
+        with targets ``codes``.  For all of them with an ``owner`` the array is this graph's own, refilled
+        on each call and marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same
+        array every time, so the replay plan bound to it is reused, and refills it if another fit took it
+        meanwhile.
 
         The columns are the transpose of an array with a row per sample: filling it copies the rows of
         ``X`` as they are stored (a transposed copy is about five times slower), and the tape reads the
         columns through that view without a copy."""
         B, nin = (len(X) if idx is None else len(idx)), self.nin
-        if idx is None:
+        if idx is None and owner is not None:
             if self._all is None or self._all.shape[0] != B:
                 self._all = np.empty((B, self.n_inputs))
-            R, self._owner = self._all, (weakref.ref(owner) if owner is not None else None)
+            R, self._owner = self._all, weakref.ref(owner)
+            R[:, :nin] = X
+        elif idx is None:
+            R = np.empty((B, self.n_inputs))
             R[:, :nin] = X
         else:
             R = np.empty((B, self.n_inputs))

@@ -83,6 +83,7 @@ class FlatTrainer:
         self.reload()
         self.n_out = plan.task.n_out
         self.outs = np.zeros((plan.n, self.n_out))
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (samples, outputs) of batches not in outs yet
         # At full batch without dropout every step feeds the tape the same columns: built once.
         self.full_inputs: Any = None  # (an array once the first full-batch step ran)
         self.full_batch = plan.batch_size is None and not dropouts
@@ -94,6 +95,10 @@ class FlatTrainer:
                 and plan.n * width * 8 <= KEEP_BYTES:
             self.rows_of_all = compiled.inputs(plan.X, None, codes, dropouts).T
         self.synced = True  # the Values hold theta's numbers (sync() has nothing to write)
+        # The masked tape (one for all targets) over every value: each step replays it as it is.
+        tapes = compiled.tapes()
+        where = self.tape_index[id(tapes[0])] if compiled.masked else None
+        self.whole_tape = tapes[0] if type(where) is slice and where == slice(0, len(self.values)) else None
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
@@ -125,39 +130,21 @@ class FlatTrainer:
     def _step(self, idx: np.ndarray) -> float:
         B = len(idx)
         compiled = self.compiled
-        codes = self.codes[idx]
         if self.full_batch:  # idx is every sample in order (FitPlan.batches)
             if not compiled.filled_by(self):  # first step, or a fit inside a callback refilled them
-                self.full_inputs = compiled.inputs(self.plan.X, None, codes, self.dropouts, owner=self)
+                self.full_inputs = compiled.inputs(self.plan.X, None, self.codes, self.dropouts, owner=self)
             inputs: np.ndarray = self.full_inputs
         elif self.rows_of_all is not None:
             inputs = self.rows_of_all.take(idx, axis=0).T
         else:
-            inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
-        batches = compiled.batches(codes)
-        for tape, _ in batches:
-            if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
-                self.tape_index[id(tape)] = self._index(tape.params)
-                self._grow()
+            inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)
         theta = self.theta
-        (tape, sel), n = batches[0], len(self.values)
-        where = self.tape_index[id(tape)]
-        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
-            out, grad = tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
+        if self.whole_tape is not None:  # the masked tape, over all values: every batch
+            out, grad = self.whole_tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:
-            grad = np.zeros(n)
-            losses = np.empty(B)
-            outs = np.empty((self.n_out, B))
-            for tape, sel in batches:
-                where = self.tape_index[id(tape)]
-                cols = inputs if sel is None else inputs[:, sel]
-                out, pg = tape.replay(cols, theta[where], finite=True)
-                grad[where] += pg
-                if sel is None:
-                    losses, outs = out[0], out[1:]
-                else:
-                    losses[sel], outs[:, sel] = out[0], out[1:]
+            losses, outs, grad = self._replay_per_target(inputs, idx)
+            theta = self.theta  # (grown when a tape was traced)
         scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
         grad *= scale
         value = float(np.add.reduce(losses)) * scale
@@ -176,8 +163,37 @@ class FlatTrainer:
         if self.full_batch:
             self.outs = outs.T
         else:
-            self.outs[idx] = outs.T
+            self.pending.append((idx, outs))  # written into outs when they are read: one call per epoch
         return value
+
+    def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(losses, outputs, summed gradient) of a batch through the tapes of its targets (one per target
+        past ``MAX_MASKED``, traced as they first appear), each over its samples' columns."""
+        B = len(idx)
+        batches = self.compiled.batches(self.codes[idx])
+        for tape, _ in batches:
+            if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
+                self.tape_index[id(tape)] = self._index(tape.params)
+                self._grow()
+        theta = self.theta
+        (tape, sel), n = batches[0], len(self.values)
+        where = self.tape_index[id(tape)]
+        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
+            out, grad = tape.replay(inputs, theta, finite=True)
+            return out[0], out[1:], grad
+        grad = np.zeros(n)
+        losses = np.empty(B)
+        outs = np.empty((self.n_out, B))
+        for tape, sel in batches:
+            where = self.tape_index[id(tape)]
+            cols = inputs if sel is None else inputs[:, sel]
+            out, pg = tape.replay(cols, theta[where], finite=True)
+            grad[where] += pg
+            if sel is None:
+                losses, outs = out[0], out[1:]
+            else:
+                losses[sel], outs[:, sel] = out[0], out[1:]
+        return losses, outs, grad
 
     def _update(self, grad: np.ndarray) -> None:
         opt, theta = self.plan.optimizer, self.theta
@@ -214,11 +230,15 @@ class FlatTrainer:
     # --- what user code sees ------------------------------------------------------------------------
     def outputs(self) -> np.ndarray:
         """This epoch's outputs, one row per training sample (the value each had when its batch ran)."""
+        pending = self.pending
+        if pending:
+            self.outs[np.concatenate([i for i, _ in pending])] = np.concatenate([o for _, o in pending], axis=1).T
+            pending.clear()
         return self.outs
 
     def rows(self) -> list:
         """This epoch's outputs as the model gives them: a float per sample, or a list (of one, too)."""
-        return self._as_given(self.outs)
+        return self._as_given(self.outputs())
 
     def _as_given(self, outs: np.ndarray) -> list:
         """Outputs (a row per sample) in the model's form: a list per sample when it returns a list."""

@@ -77,6 +77,7 @@ class FlatTrainer:
             and type(opt).step is Optimizer.step
         self.opt_index = self._index(opt.params) if flat_rule else None
         self.flat_optimizer = flat_rule
+        self.opt_whole = type(self.opt_index) is slice and self.opt_index == slice(0, len(self.values))
         self.theta = np.empty(len(self.values))
         self.grad = np.zeros(len(self.values))
         self.state: dict[str, Any] = {}
@@ -197,7 +198,9 @@ class FlatTrainer:
 
     def _update(self, grad: np.ndarray) -> None:
         opt, theta = self.plan.optimizer, self.theta
-        if self.flat_optimizer:
+        if self.opt_whole:  # the usual case: the optimiser steps every value
+            self.theta, self.state = opt.step_arrays(theta, grad, self.state)  # fresh arrays, refused if not finite
+        elif self.flat_optimizer:
             where = self.opt_index
             new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
             # step_arrays refused anything non-finite: nothing can fail from here
@@ -224,6 +227,7 @@ class FlatTrainer:
         """Room in the arrays for Values added by a tape traced mid-fit."""
         extra = len(self.values) - len(self.theta)
         if extra:
+            self.opt_whole = False  # the optimiser's values are no longer all of them
             self.theta = np.concatenate([self.theta, [v.data for v in self.values[-extra:]]])
             self.grad = np.concatenate([self.grad, np.zeros(extra)])
 

@@ -61,11 +61,16 @@ def fingerprint(modules: list) -> tuple:
             if k not in _NOT_STRUCTURE:
                 add(k)
                 t = type(v)
-                if t in _DATA:  # numbers, strings and Values as _add_state adds them, inline: most attributes
-                    add(t)
+                if t in _DATA:  # what _add_state adds for the most common attributes, inline (no stack):
+                    add(t)  # numbers and strings,
                     add(v)
-                elif t is Value:
+                elif t is Value:  # a Value,
                     add(id(v))
+                elif id(v) in seen:  # an object met before (a layer's Activation),
+                    add(("seen", seen[id(v)][0]))
+                elif t is list and _VALUES_BY_IDENTITY and set(map(type, v)) <= _VALUES:  # a neuron's weights
+                    seen[id(v)] = (len(seen), v)
+                    out.extend((list, len(v), tuple(v)))
                 else:
                     _add_state(v, out, seen)
     return tuple(out)

@@ -141,7 +141,7 @@ class FlatTrainer:
             inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)
         theta = self.theta
         if self.whole_tape is not None:  # the masked tape, over all values: every batch
-            out, grad = self.whole_tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
+            out, grad = self.whole_tape.replay(inputs, theta, finite=self.finite)  # masks are 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:
             losses, outs, grad = self._replay_per_target(inputs, idx)
@@ -150,11 +150,11 @@ class FlatTrainer:
         grad *= scale
         value = float(np.add.reduce(losses)) * scale
         if self.penalty is not None:
-            extra, pg = self.penalty.value_and_grad(theta[self.penalty_index])
+            extra, pg = self.penalty.value_and_grad(theta[self.penalty_index], finite=self.finite)
             value += extra
             grad[self.penalty_index] += pg
         elif self.penalty_tape is not None:
-            out, pg = self.penalty_tape.replay(np.empty((0, 1)), theta[self.penalty_index])
+            out, pg = self.penalty_tape.replay(np.empty((0, 1)), theta[self.penalty_index], finite=self.finite)
             value += float(out[0, 0])
             grad[self.penalty_index] += pg
         if not math.isfinite(value):
@@ -180,7 +180,7 @@ class FlatTrainer:
         (tape, sel), n = batches[0], len(self.values)
         where = self.tape_index[id(tape)]
         if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
-            out, grad = tape.replay(inputs, theta, finite=True)
+            out, grad = tape.replay(inputs, theta, finite=self.finite)
             return out[0], out[1:], grad
         grad = np.zeros(n)
         losses = np.empty(B)
@@ -188,7 +188,7 @@ class FlatTrainer:
         for tape, sel in batches:
             where = self.tape_index[id(tape)]
             cols = inputs if sel is None else inputs[:, sel]
-            out, pg = tape.replay(cols, theta[where], finite=True)
+            out, pg = tape.replay(cols, theta[where], finite=self.finite)
             grad[where] += pg
             if sel is None:
                 losses, outs = out[0], out[1:]
@@ -200,6 +200,7 @@ class FlatTrainer:
         opt, theta = self.plan.optimizer, self.theta
         if self.opt_whole:  # the usual case: the optimiser steps every value
             self.theta, self.state = opt.step_arrays(theta, grad, self.state)  # fresh arrays, refused if not finite
+            self.finite = True
         elif self.flat_optimizer:
             where = self.opt_index
             new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
@@ -208,6 +209,7 @@ class FlatTrainer:
                 self.theta = new_w  # a fresh array: no copy back
             else:
                 theta[where] = new_w
+            self.finite = bool(np.isfinite(self.theta).all())  # (values the optimiser does not step may not be)
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad
             self._write()
@@ -220,7 +222,7 @@ class FlatTrainer:
             except (ArithmeticError, ValueError):
                 self._write()  # the Values as they were before the step
                 raise
-            self.theta = new
+            self.theta, self.finite = new, True
         self.grad = grad
 
     def _grow(self) -> None:
@@ -230,6 +232,7 @@ class FlatTrainer:
             self.opt_whole = False  # the optimiser's values are no longer all of them
             self.theta = np.concatenate([self.theta, [v.data for v in self.values[-extra:]]])
             self.grad = np.concatenate([self.grad, np.zeros(extra)])
+            self.finite = bool(np.isfinite(self.theta).all())
 
     # --- what user code sees ------------------------------------------------------------------------
     def outputs(self) -> np.ndarray:
@@ -293,6 +296,9 @@ class FlatTrainer:
     def reload(self) -> None:
         """Read the arrays back from the Values and the optimiser (after user code may have changed them)."""
         self.theta = np.fromiter(map(_DATA, self.values), dtype=float, count=len(self.values))
+        # Whether every number in theta is finite, kept true by each step (the optimiser refuses a non-finite
+        # one): the replays then check only what they compute, not their inputs (X was checked by prepare_fit)
+        self.finite = bool(np.isfinite(self.theta).all())
         self.synced = True
         if self.flat_optimizer:
             self.state = {k: np.array(v, dtype=float) for k, v in self.plan.optimizer.state.items()}

@@ -55,6 +55,14 @@ def default_init(activation: ActivationLike) -> str:
     return _DEFAULT_INIT.get(get_activation(activation).name, "glorot_normal")
 
 
+def _code(value: Any) -> str:
+    """How an activation argument reads in a suggested call: 'tanh' for a name, else its own name or '...'."""
+    if isinstance(value, str):
+        return repr(value)
+    name = getattr(value, "__name__", "")
+    return name if name.isidentifier() and name != "<lambda>" else "..."
+
+
 def _rng(seed: int | None, rng: random.Random | None, owner: str = "") -> random.Random:
     # Never the global `random` module: a model's seed must not disturb (or depend on) other code.
     if rng is not None:
@@ -76,6 +84,8 @@ def _seed(seed: Any, owner: str) -> int | None:
 def check_inputs(owner: str, x: Sample, n: int, what: str = "inputs") -> None:
     """The one check of a sample's width: ``"MLP: expected 2 inputs, got 3"``; a batch handed over as
     one sample (PyTorch's habit, ``model(X)`` with rows) is named as such, with the ways to run one."""
+    if not hasattr(x, "__len__") or isinstance(x, (str, bytes)):  # a bare number, where a list of them goes
+        raise not_a_sample(owner, x, n, what)
     if len(x) != n or (n and type(x[0]) is not float and _is_row(x[0])):
         if len(x) and _is_row(x[0]):
             shape = (len(x), len(x[0]))  # type: ignore[arg-type]  # a row, as _is_row found
@@ -85,6 +95,12 @@ def check_inputs(owner: str, x: Sample, n: int, what: str = "inputs") -> None:
         raise ValueError(f"{owner}: expected {n} {what}, got {len(x)}")
 
 
+def not_a_sample(owner: str, x: Any, n: int, what: str = "inputs") -> Exception:
+    """``"MLP: a sample must be a list of 2 inputs, got float 1.0"`` (a number handed over as a sample)."""
+    one = "a list of 1 input ([x] for one number)" if what == "inputs" else f"a list of 1 {what[:-1]}"
+    return validate.fail(owner, "a sample", one if n == 1 else f"a list of {n} {what}", x, TypeError)
+
+
 def _is_row(item: Any) -> bool:
     """A sample's item that is itself a sequence of numbers (a row of a batch), not a number or Value."""
     return not isinstance(item, (numbers.Number, Value, str, bytes)) and hasattr(item, "__len__")
@@ -92,6 +108,13 @@ def _is_row(item: Any) -> bool:
 
 def _init_name(init: str | Initializer) -> str | None:
     return init if isinstance(init, str) else None
+
+
+def _sample_list(owner: str, x: Any, n: int, what: str = "inputs") -> list[Any]:
+    """One sample of a batch as a list (a bare number is named, not met by list()'s "not iterable")."""
+    if not hasattr(x, "__iter__") or isinstance(x, (str, bytes)):
+        raise not_a_sample(owner, x, n, what)
+    return list(x)
 
 
 class Neuron(Module):
@@ -186,7 +209,13 @@ class Layer(Module):
 
     @property
     def activation(self) -> Activation:
+        """The neurons' activation, fixed when the layer is built (assigning it says how to build another)."""
         return self.neurons[0].activation
+
+    @activation.setter
+    def activation(self, value: ActivationLike) -> None:
+        raise validate.fixed("Layer", "activation", value,
+                             f"build a new layer with it: Layer({self.nin}, {self.nout}, activation={_code(value)})")
 
     def preactivation(self, x: Sample) -> list[Value]:
         """The weighted sums of all neurons."""
@@ -307,7 +336,7 @@ class BatchNorm(Module):
 
     def forward_batch(self, samples: Sequence[Sample]) -> list[list[Value]]:
         """Normalise a batch: batch statistics in training, running statistics in eval."""
-        samples = [list(s) for s in samples]
+        samples = [_sample_list("BatchNorm", s, self.n, "features") for s in samples]
         for s in samples:
             self._check(s)
         if not self.training:
@@ -400,6 +429,13 @@ class MLP(Module):
         self._dropout = float(dropout)
         self.named_parameters()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The constructor's activations live in the layers: an attribute of that name would be ignored silently.
+        if name in ("activation", "output_activation"):
+            raise validate.fixed("MLP", name, value, f"build a new model with it: "
+                                 f"MLP({self.nin}, {self.nouts}, {name}={_code(value)})")
+        super().__setattr__(name, value)
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         # Execution order (layer, its norm, its dropout, next layer...), as a torch Sequential.
         for i, layer in enumerate(self.layers):
@@ -422,7 +458,7 @@ class MLP(Module):
 
     def forward_batch(self, samples: Sequence[Sample]) -> list[Value | list[Value]]:
         """Run a batch of samples layer by layer (BatchNorm sees the whole batch at once)."""
-        xs: list[list[Any]] = [list(s) for s in samples]
+        xs: list[list[Any]] = [_sample_list("MLP", s, self.nin) for s in samples]
         for s in xs:
             check_inputs("MLP", s, self.nin)
         last = len(self.layers) - 1

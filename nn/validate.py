@@ -44,6 +44,7 @@ __all__ = [
     "lookup",
     "unknown",
     "normal_name",
+    "fixed",
 ]
 
 T = TypeVar("T")
@@ -160,6 +161,12 @@ def function(caller: str, arg: str, value: Any, what: str = "a function") -> Cal
     if not callable(value):
         raise fail(caller, arg, what, value, TypeError)
     return cast(Callable[..., Any], value)
+
+
+def fixed(caller: str, arg: str, value: Any, instead: str) -> AttributeError:
+    """The error for assigning what the constructor fixes (a read-only property), saying what to do instead:
+    ``"{caller}: {arg} cannot be assigned after construction, got {value}; {instead}"``."""
+    return AttributeError(f"{caller}: {arg} cannot be assigned after construction, got {show(value)}; {instead}")
 
 
 def normal_name(name: str) -> str:

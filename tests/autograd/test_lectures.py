@@ -1,4 +1,6 @@
-"""The lectures' worked examples (../shared/seeds), rebuilt as Value graphs, to their printed digits."""
+"""The lectures' worked examples, rebuilt as Value graphs, to their printed digits: LMU München, Machine Learning
+Basics III (the ReLU network computing XOR); Imperial College London, Machine Learning part 4.2 (the network with
+x = (4, -8, 4)); ETH Zürich, Introduction to Machine Learning tutorial, neural networks (the AND-table example)."""
 
 import pytest
 
@@ -11,7 +13,7 @@ def relu_layer(W, x, b=None):
 
 
 @pytest.mark.parametrize("x1, x2, expected", [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)])
-def test_seed001_relu_network_computes_xor(x1, x2, expected):
+def test_lmu_ml_basics_relu_network_computes_xor(x1, x2, expected):
     # f(x) = v^T relu(W^T x + b) with W = [[1, 1], [1, 1]], b = [0, -1], v = [1, -2]
     W = [[1.0, 1.0], [1.0, 1.0]]
     WT = [list(col) for col in zip(*W)]
@@ -20,7 +22,7 @@ def test_seed001_relu_network_computes_xor(x1, x2, expected):
     assert f.data == expected
 
 
-def seed002_network():
+def imperial_worked_example_network():
     """Three inputs, hidden units a and b, output unit c; all ReLU. Weights from the slide."""
     w_a = [Value(0.25), Value(0.75), Value(0.75)]
     w_b = [Value(0.5), Value(0.125), Value(0.25, label="w_3b")]
@@ -28,8 +30,8 @@ def seed002_network():
     return w_a, Value(1.0), w_b, Value(1.0), w_c, Value(0.5)
 
 
-def test_seed002_forward_loss_deltas_and_update():
-    w_a, b_a, w_b, b_b, w_c, b_c = seed002_network()
+def test_imperial_worked_example_forward_loss_deltas_and_update():
+    w_a, b_a, w_b, b_b, w_c, b_c = imperial_worked_example_network()
     x = [4.0, -8.0, 4.0]
     y = 2.0
     s_a, s_b = dot(w_a, x, b_a), dot(w_b, x, b_b)
@@ -53,18 +55,18 @@ def test_seed002_forward_loss_deltas_and_update():
     assert w_3b.data == pytest.approx(0.25 + 0.1 * 4 * 0.140625, abs=1e-15)
 
 
-def seed003_forward(W1, W2, x):
+def eth_tutorial_and_network(W1, W2, x):
     z = [dot(row, x) for row in W1]
     v = [zi.relu() for zi in z]
     return z, v, dot(W2, v)
 
 
-def test_seed003_and_example_gradients_update_and_new_output():
+def test_eth_tutorial_and_example_gradients_update_and_new_output():
     W1 = [[Value(-0.9), Value(0.9)], [Value(0.0), Value(0.9)]]
     W2 = [Value(-0.9), Value(0.9)]
     x, y, lr = [1.0, 1.0], 1.0, 0.2
 
-    z, v, f = seed003_forward(W1, W2, x)
+    z, v, f = eth_tutorial_and_network(W1, W2, x)
     loss = (y - f) ** 2
     loss.backward()
 
@@ -80,5 +82,5 @@ def test_seed003_and_example_gradients_update_and_new_output():
     assert [w.data for w in W2] == pytest.approx([-0.9, 0.9684], abs=1e-12)
     assert [w.data for row in W1 for w in row] == pytest.approx([-0.9, 0.9, 0.0684, 0.9684], abs=1e-12)
 
-    _, _, f_new = seed003_forward(W1, W2, x)
+    _, _, f_new = eth_tutorial_and_network(W1, W2, x)
     assert round(f_new.data, 3) == 1.004

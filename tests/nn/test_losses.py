@@ -114,7 +114,8 @@ def test_matches_pytorch_float64(name, xs, y, kw):
 
 
 def test_lecture_worked_example():
-    # seed 002: f_c = 0.875, y = 2, loss 1/2 (f - y)^2 = 0.63, dl/df = f - y = -1.125
+    # Imperial College London, Machine Learning part 4.2: f_c = 0.875, y = 2, loss 1/2 (f - y)^2 = 0.63,
+    # dl/df = f - y = -1.125
     f = Value(0.875)
     loss = nn.half_squared_error(f, 2)
     loss.backward()

@@ -48,6 +48,13 @@ BAD = [
      "predict_classes: threshold must be a real number, got str '0.5'"),
     (lambda: nn.predict_classes(_model(), [[1.0]]), ValueError, "predict_classes: samples have 1 feature"),
     (lambda: nn.MLP(2, [16, 0]), ValueError, "MLP: each of nouts must be a positive integer, got 0"),
+    (lambda: nn.MLP(1, [3, 1])(1.0), TypeError, "MLP: a sample must be a list of 1 input ([x] for one number), got "
+                                                "float 1.0"),
+    (lambda: nn.MLP(2, [3, 1]).forward_batch([1.0, 2.0]), TypeError, "MLP: a sample must be a list of 2 inputs, got "
+                                                                     "float 1.0"),
+    (lambda: nn.Layer(2, 3)(1.0), TypeError, "Layer: a sample must be a list of 2 inputs, got float 1.0"),
+    (lambda: nn.BatchNorm(1).forward_batch([1.0, 2.0]), TypeError, "BatchNorm: a sample must be a list of 1 feature, "
+                                                                   "got float 1.0"),
     (lambda: nn.MLP(2, 3), ValueError, "MLP: nouts must be a non-empty list of layer sizes, got 3"),
     (lambda: nn.MLP(2, [3, 1], activation="relu6"), ValueError, "MLP: no activation named 'relu6'; known: "),
     (lambda: nn.MLP(2, [3, 1], init="xavier"), ValueError, "MLP: no initialiser named 'xavier'; known: "),
@@ -145,3 +152,38 @@ def test_prepare_fit_called_directly_names_prepare_fit_in_its_errors():
         nn.prepare_fit(m, X, y, loss="hinge", optimizer=opt, epochs=0)
     with pytest.raises(ValueError, match=r"^fit: epochs"):
         nn.fit(m, X, y, loss="hinge", optimizer=opt, epochs=0, progress=False)
+
+
+# --- assigning an activation after construction (PyTorch habit): one line naming the chalkgrad way -------------
+def _state(model):
+    out = model([1.0] * model.nin)
+    outputs = out if isinstance(out, list) else [out]
+    return repr(model), [p.data for p in model.parameters()], [v.data for v in outputs]
+
+
+@pytest.mark.parametrize("build, name, value, message", [
+    (lambda: nn.Layer(3, 4, seed=0), "activation", "tanh",
+     "Layer: activation cannot be assigned after construction, got 'tanh'; "
+     "build a new layer with it: Layer(3, 4, activation='tanh')"),
+    (lambda: nn.Layer(3, 4, seed=0), "activation", nn.activations.tanh,
+     "Layer: activation cannot be assigned after construction, got <function tanh at "),
+    (lambda: nn.MLP(2, [16, 16, 1], seed=0), "activation", "tanh",
+     "MLP: activation cannot be assigned after construction, got 'tanh'; "
+     "build a new model with it: MLP(2, [16, 16, 1], activation='tanh')"),
+    (lambda: nn.MLP(2, [3, 2], seed=0), "output_activation", "sigmoid",
+     "MLP: output_activation cannot be assigned after construction, got 'sigmoid'; "
+     "build a new model with it: MLP(2, [3, 2], output_activation='sigmoid')"),
+])
+def test_assigning_an_activation_names_the_constructor_and_changes_nothing(build, name, value, message):
+    model = build()
+    before = _state(model)
+    with pytest.raises(AttributeError) as info:
+        setattr(model, name, value)
+    text = str(info.value)
+    assert text.startswith(message), text
+    assert "\n" not in text and len(text) < 400
+    assert _state(model) == before and name not in vars(model)
+    if isinstance(value, str):  # the suggested call builds what was asked for
+        rebuilt = eval(text.split("with it: ", 1)[1], {"Layer": nn.Layer, "MLP": nn.MLP})
+        layers = rebuilt.layers if isinstance(rebuilt, nn.MLP) else [rebuilt]
+        assert (layers[0] if name == "activation" else layers[-1]).activation.name == value

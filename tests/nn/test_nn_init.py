@@ -1,4 +1,5 @@
-"""nn.init: the distributions of seed 004 and the variance argument behind He initialisation."""
+"""nn.init: the distributions of the ETH Zürich lecture (Introduction to Machine Learning, neural
+networks continued) and the variance argument behind He initialisation."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def preactivation_variances(init_name, width=48, depth=10, batch=60, seed=0):
 
 def test_he_keeps_variance_constant_while_uniform_explodes():
     he = preactivation_variances("he_normal")
-    # Var(z_1) = n_in * 2/n_in * Var(x) = 2, and each ReLU layer keeps it (seed 004).
+    # Var(z_1) = n_in * 2/n_in * Var(x) = 2, and each ReLU layer keeps it (ETH Zürich, neural networks continued).
     assert he[0] == pytest.approx(2.0, rel=0.2)
     assert all(0.25 < v / he[0] < 4.0 for v in he), he
     uni = preactivation_variances("uniform")

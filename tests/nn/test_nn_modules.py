@@ -51,7 +51,7 @@ def test_mlp_as_in_micrograd():
 
 def test_weights_are_settable_like_micrograd():
     model = MLP(2, [2, 1], activation="relu", seed=0)
-    # The hand-set XOR network of seed 001: W=[[1,1],[1,1]], b=[0,-1], v=[1,-2].
+    # The hand-set XOR network of LMU München, Machine Learning Basics III: W=[[1,1],[1,1]], b=[0,-1], v=[1,-2].
     for j, (w, b) in enumerate([([1.0, 1.0], 0.0), ([1.0, 1.0], -1.0)]):
         neuron = model.layers[0].neurons[j]
         for k in range(2):
@@ -306,7 +306,7 @@ def test_maxout_pieces():
     assert nn.maxout(Value(2.0), [1.0, -1.0, 0.5], [0.0, 0.0, 2.0]).data == 3.0
 
 
-# --- weight-space symmetries (seed 004) ----------------------------------------------------------
+# --- weight-space symmetries (ETH Zürich, neural networks continued) ------------------------------------
 inputs = st.lists(st.floats(-3, 3, allow_nan=False), min_size=3, max_size=3)
 
 

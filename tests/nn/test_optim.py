@@ -1,4 +1,4 @@
-"""nn.optim: PyTorch parity of every optimiser, seed 004's momentum, schedules, state dicts, errors."""
+"""nn.optim: PyTorch parity of every optimiser, the ETH Zürich lecture's momentum, schedules, state dicts, errors."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_twenty_steps_match_pytorch_float64(cls, kwargs):
     assert ours == pytest.approx(ref, abs=1e-10, rel=0)
 
 
-# --- seed 004's momentum ---------------------------------------------------------------------------
+# --- momentum as in ETH Zürich, neural networks continued --------------------------------------------
 def test_momentum_is_the_lecture_recurrence_with_any_learning_rate():
     # f(w) = w^2 / 2, grad = w; a <- m a + lr_t grad; w <- w - a, with lr_t changing every step.
     w = Value(3.0)
@@ -125,7 +125,7 @@ def test_momentum_forms_differ_only_when_the_learning_rate_changes():
 
 
 # --- schedules ---------------------------------------------------------------------------------------
-def test_inverse_time_is_seed_004():
+def test_inverse_time_is_the_eth_zurich_schedule():
     sched = InverseTime(0.1, 100)
     assert sched(500) == 0.1
     assert sched(2000) == 0.05

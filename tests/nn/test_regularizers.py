@@ -1,4 +1,5 @@
-"""nn.regularizers: l2 (seed 001), l1, elastic_net: values, gradients, PyTorch parity, weight decay, errors."""
+"""nn.regularizers: l2 (LMU München, Machine Learning Basics III), l1, elastic_net: values, gradients, PyTorch
+parity, weight decay, errors."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ PENALTIES = [
 IDS = [name for name, _, _ in PENALTIES]
 
 
-def test_l2_is_seed_001_lambda_over_two_theta_squared():
+def test_l2_is_the_lectures_lambda_over_two_theta_squared():
     ws = [Value(x) for x in W]
     penalty = nn.l2(ws, 0.1)
     assert penalty.data == pytest.approx(0.1 / 2 * sum(x * x for x in W), rel=1e-15)

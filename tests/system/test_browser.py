@@ -737,10 +737,18 @@ def test_page_step_time_of_a_2_16_16_1_mlp_on_100_points(browser, record_propert
         bridge.pg_reset(json.dumps(config))
         native = json.loads(bridge.pg_bench(3))
         result["compiled" if compiled else "eager"] = (bench["seconds_per_step"], native["seconds_per_step"])
+    bridge.pg_reset("{}")  # the page's defaults: spirals, a 2-8-8-1 tanh network
+    bridge.pg_step()
+    start = time.perf_counter()
+    frames = [json.loads(bridge.pg_frame('{"since": 0}')) for _ in range(5)]
+    frame_s = (time.perf_counter() - start) / len(frames)
+    assert all([len(layer) for layer in f["nodes"]] == [2, 8, 8, 1] and f["epoch"] == 1 for f in frames)
     record_property("browser_step_seconds", result)
     for mode, (page_s, native_s) in result.items():
         print(f"one full-batch step of a 2-16-16-1 MLP on 100 points, {mode}: Chromium {page_s * 1e3:.0f} ms, "
               f"CPython {native_s * 1e3:.0f} ms ({page_s / native_s:.1f}x)")
+    print(f"one frame of the default 2-8-8-1 network (every node's heatmap, the weights), CPython: "
+          f"{frame_s * 1e3:.0f} ms")
 
 
 def test_page_loaded_nothing_from_any_other_host(browser):

@@ -24,7 +24,9 @@ class Task:
     def __init__(self, caller: str, spec: losses.LossSpec | None, y: np.ndarray, n_out: int) -> None:
         from .datasets import label_kind
 
-        values = set(np.unique(y).tolist())
+        distinct = np.unique(y)
+        self.labels = (y, distinct)  # the labels given and their distinct values (compiled fit sorts them once)
+        values = set(distinct.tolist())
         self.kind = label_kind(y, distinct=values)
         self.n_out = n_out
         want = spec.labels if spec is not None and spec.labels != "real" else None

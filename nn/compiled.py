@@ -258,14 +258,15 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (key
 class TargetKeys:
     """The training targets as hashable keys (:func:`nn.structure.target_key`): ``keys`` one per target,
     ``distinct`` each key once; for numbers (the common case) found by one sort of ``array`` (the same
-    targets as an array: ``FitPlan.y``), ``inverse`` then holding each target's position in ``distinct``."""
+    targets as an array: ``FitPlan.y``; ``distinct``: its ``np.unique`` when known), ``inverse`` then
+    holding each target's position in ``distinct``."""
 
-    def __init__(self, targets: Sequence[Any], array: np.ndarray) -> None:
+    def __init__(self, targets: Sequence[Any], array: np.ndarray, distinct: np.ndarray | None = None) -> None:
         self.inverse: np.ndarray | None = None
         self.distinct: list[Any]
         if array.ndim == 1 and array.dtype.kind in "fiu":
             self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
-            distinct = np.unique(array)
+            distinct = np.unique(array) if distinct is None else distinct
             self.distinct = distinct.tolist()
             self.inverse = np.searchsorted(distinct, array)  # finite numbers: each one's place among them
         else:  # rows and arrays become tuples
@@ -307,7 +308,8 @@ def flat_trainer(plan: Any, explicit: bool) -> FlatTrainer | None:
     from .flat import FlatTrainer
 
     model = plan.model
-    keys = TargetKeys(plan.ys, plan.y)
+    labels, distinct = plan.task.labels  # np.unique of the labels the task checked: plan.y unless some are held out
+    keys = TargetKeys(plan.ys, plan.y, distinct if labels is plan.y else None)
     walked = plan.modules_in_training()
     modules = modules_of(model) if walked is None else walked
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)

@@ -34,7 +34,8 @@ from .module import Module
 __all__ = ["modules_of", "fingerprint", "state", "modes", "target_key", "weak", "same_loss", "of_nn_layers", "Probed",
            "probed", "remember_probe"]
 
-_NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
+# The mode is compared on its own (modes); Dropout's mask hook is transient
+_NOT_STRUCTURE = frozenset(("training", "_masks"))
 
 
 def modules_of(model: Any) -> list:
@@ -99,7 +100,7 @@ def _own_class(obj: Any) -> bool:
     return isinstance(obj, type) and _own(obj.__module__)
 
 
-_DATA = (int, float, complex, str, bytes, bool, type(None))
+_DATA = frozenset((int, float, complex, str, bytes, bool, type(None)))  # a set: one hash, not seven comparisons
 _VALUES = {Value}
 _VALUES_BY_IDENTITY = Value.__eq__ is object.__eq__  # else a list of Values is read as their ids (slower)
 _BY_IDENTITY = (type, types.ModuleType, types.BuiltinFunctionType, weakref.ref)

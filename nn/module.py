@@ -97,9 +97,11 @@ class Module:
             if named:
                 kids = [(f"{name}.{child_name}" if name else child_name, child, depth + 1)
                         for child_name, child in module.named_children()]
+                stack.extend(reversed(kids))
             else:
-                kids = [("", child, depth + 1) for child in _children_of(module)]
-            stack.extend(reversed(kids))
+                children = _children_of(module)
+                if children:  # (a neuron has none)
+                    stack.extend([("", child, depth + 1) for child in reversed(children)])
         return out
 
     def _own_attributes(self) -> Iterator[tuple[str, Value | Sequence[Value]]]:

@@ -16,7 +16,7 @@ Add your own primitive with ``defop`` (see docs/custom_ops.md):
 0.5
 """
 
-from . import ops
+from . import fastpath, ops  # noqa: F401  (fastpath puts on Value the methods it generates from the op table)
 from .forward import jacfwd, jvp
 from .functional import grad, hessian, hvp, jacobian, jacrev, value_and_grad
 from .functions import dot, log_softmax, logsumexp, maximum, minimum, softmax, sum

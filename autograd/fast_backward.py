@@ -1,8 +1,9 @@
 """The backward pass specialised to floats: a named optimisation of :func:`autograd.value.chain_rule`.
 
 It computes what ``chain_rule`` computes on floats (read that one first), but for the common case
-only (no create_graph, no detect_anomaly): it writes straight into ``.grad`` instead of a dict and
-unpacks fan-in 1 and 2 by hand, one table lookup per node.  This loop is most of a training step.
+only (no create_graph, no detect_anomaly): it writes straight into ``.grad`` instead of a dict, runs
+a built-in op's step generated from its partials rule (``op.float_step``, fastpath.py) and unpacks
+fan-in 1 and 2 by hand for other ops.  This loop is most of a training step.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def backward_floats(nodes: Sequence[Any], root: Any, seed: float) -> None:
             if op is None:
                 continue
             g = node.grad
+            step = op.float_step  # the built-in ops' partials as straight-line code (fastpath.py)
+            if step is not None:
+                step(node, g)
+                continue
             ps = node.parents
             if len(ps) == 2:
                 a, b = ps

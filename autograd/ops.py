@@ -29,7 +29,6 @@ never the rules of other ops.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import math
 import sys
@@ -38,7 +37,7 @@ from typing import Any, Callable, Sequence
 
 from . import errors
 from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
-from .table import BUILTINS, OPS, get
+from .table import BUILTINS, OPS, get, put
 from .value import Value, apply
 
 __all__ = ["Op", "OPS", "defop", "get", "register", "built_in"]
@@ -66,14 +65,15 @@ class Op:
     bound: tuple[tuple[str, float], ...] = ()
     domain: str = ""
     _cache: dict[tuple[tuple[str, float], ...], Op] = field(default_factory=dict, repr=False)
+    # ``step(node, g)``: this op's backward step on floats, generated from its rules by fastpath.py for
+    # the built-in ops (None: fast_backward.py calls ``partials``)
+    float_step: Callable[[Any, float], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # The rule as written; ``partials`` checks what it returns on its first call on floats,
         # then becomes the rule itself: later calls are checked where they are read, cheaply.
         self.rule = self.partials
         self.partials = self._first_partials
-        if self.arity is not None and not self.bound:
-            self.forward = _exact_arity(self.forward, self.arity, self.params)
 
     def _first_partials(self, m: Any, out: Any, *xs: Any) -> Any:
         ds = self.rule(m, out, *xs)
@@ -202,34 +202,6 @@ def _with_params(fn: Callable[..., Any], kw: dict[str, float]) -> Callable[..., 
     return bound
 
 
-def _exact_arity(forward: Callable[..., Any], arity: int, params: Sequence[str]) -> Callable[..., Any]:
-    """``forward`` as it is if its signature already refuses a wrong number of inputs (Python checks that
-    for free, and apply's fast paths rely on it); a rule taking ``*xs`` or defaults gets a count check."""
-    try:
-        signature = inspect.signature(forward)
-    except (TypeError, ValueError):  # a builtin without a signature: trust it
-        return forward
-    kw = {p: 0.0 for p in params}
-
-    def accepts(n: int) -> bool:
-        try:
-            signature.bind(*[None] * (1 + n), **kw)
-        except TypeError:
-            return False
-        return True
-
-    if not any(accepts(n) for n in {arity - 1, arity + 1, arity + 2} if n >= 0):
-        return forward
-
-    @functools.wraps(forward)
-    def exactly(m: Any, *xs: Any, **params: Any) -> Any:
-        if len(xs) != arity:
-            raise TypeError(f"takes {arity} input(s), got {len(xs)}")
-        return forward(m, *xs, **params)
-
-    return exactly
-
-
 def _fmt(x: float) -> str:
     # 2.0 -> "2"; inf, nan and 1e300 as repr gives them (int(inf) fails, int(1e300) has 301 digits)
     return str(int(x)) if math.isfinite(x) and x.is_integer() and abs(x) < 1e15 else repr(x)
@@ -276,7 +248,7 @@ def defop(
     _check_signature(name, "forward", forward, 1, arity, params)
     _check_signature(name, "partials", partials, 2, arity, params)
     op = Op(name, forward, partials, name if symbol is None else symbol, arity, tuple(params), (), domain)
-    OPS[name] = op
+    put(op)
     return op
 
 
@@ -301,7 +273,7 @@ def _check_signature(name: str, what: str, fn: Any, lead: int, arity: int | None
 
 def register(op: Op) -> Op:
     """Add an already built ``op`` to the table (replacing one of the same name); prefer :func:`defop`."""
-    OPS[op.name] = op
+    put(op)
     return op
 
 

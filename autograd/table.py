@@ -2,8 +2,9 @@
 
 It sits in a module of its own so that value.py can look ops up by name (``OPS["tanh"]``) without
 importing their declarations: ops.py imports value.py, which makes its ops callable.  Only
-:func:`autograd.ops.defop` writes here; a Value method reads its op at each call, so an op
-replaced with ``defop(..., replace=True)`` changes the method too.
+:func:`put` writes here (:func:`autograd.ops.defop` calls it); a Value method reads its op at each
+call, so an op replaced with ``defop(..., replace=True)`` changes the method too (``put`` tells the
+watchers: fastpath.py puts value.py's method back in place of the one it generated).
 
 ``BUILTINS`` keeps the built-in ops as ops.py declared them, for the backends: a backend function
 that is itself an op (``m.sigmoid``, ``m.exp`` on Values, ``m.sumprod`` on Values) calls the
@@ -12,15 +13,23 @@ built-in one, so a rule keeps the rules it was written with after a name is repl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from .ops import Op
 
-__all__ = ["OPS", "BUILTINS", "get"]
+__all__ = ["OPS", "BUILTINS", "WATCHERS", "get", "put"]
 
 OPS: dict[str, Op] = {}
 BUILTINS: dict[str, Op] = {}  # filled once, at the end of ops.py; never replaced
+WATCHERS: list[Callable[[str], None]] = []  # called with the name after each put
+
+
+def put(op: Op) -> None:
+    """``OPS[op.name] = op``, and tell the watchers."""
+    OPS[op.name] = op
+    for watcher in WATCHERS:
+        watcher(op.name)
 
 
 def get(name: str) -> Op:

@@ -1,13 +1,13 @@
 """The Value node: a number, its gradient, its parents and the op that made it (micrograd's idea).
 
 Arithmetic builds a graph through :func:`apply`; ``backward()`` runs :func:`chain_rule` over it, reading the op table.
-Plain ``backward()`` runs fast_backward.py's float copy of chain_rule; tests/autograd/test_backward_loops.py
-checks them equal.
+Two named optimisations do the same work faster, each checked equal: plain ``backward()`` runs fast_backward.py's
+float copy of chain_rule (tests/autograd/test_backward_loops.py), and the operators of the built-in ops are
+replaced by code fastpath.py generates from the op table's rules (tests/autograd/test_fastpath.py).
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable
@@ -26,7 +26,7 @@ __all__ = ["Value", "apply", "chain_rule", "Number"]
 
 Number = float | int
 _METHODS: list[str] = []  # Value's public names, for the hint of float(x) / math.f(x) (filled below)
-_next_seq = itertools.count().__next__  # creation order is a topological order (see graph.py)
+SEQ = itertools.count()  # creation numbers, next(SEQ): creation order is a topological order (see graph.py)
 _new = object.__new__
 
 
@@ -55,7 +55,7 @@ class Value:
         self.label = label
         self.fn: Op | None = None
         self.parents: tuple[Value, ...] = ()
-        self._seq = _next_seq()
+        self._seq = next(SEQ)
 
     # --- operators and functions: each is an op of the table, applied (numbers allowed as inputs) ---
     def __add__(self, other: Value | Number) -> Value: return apply(OPS["add"], (self, other))
@@ -135,7 +135,8 @@ class Value:
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         """A copy of the whole graph (and of gradients that are graphs), made in creation order without
         recursion: ``copy.deepcopy`` of a 20,000-node chain works as backward on it does."""
-        return deep_copy(self, memo)
+        from .copying import deep_copy  # copying reads Values without importing this module: no circle
+        return deep_copy(self, memo)  # type: ignore[no-any-return]
 
     def detach(self) -> Value: return Value(self.data, self.label)  # a new leaf, cut off from the graph
 
@@ -160,59 +161,30 @@ def apply(op: Op, inputs: Iterable[Value | Number]) -> Value:
     """The node ``op(*inputs)``, the one place where a Value gets parents; numbers become constant
     leaves.  A math error in the forward rule names the op and its operands, and makes no node."""
     ps: tuple[Any, ...] = inputs if type(inputs) is tuple else errors.as_inputs(op, inputs)
-    xs: list[float] | None = None  # the operands as floats when some are numbers: leaves only if a node is made
-    n = len(ps)
-    try:  # fan-in 2 and 1 spelled out, and a Value with a float: the common cases, without building a list
-        if n == 2:
-            a, b = ps
-            if type(a) is Value and type(b) is Value:
-                data = op.forward(FLOAT, a.data, b.data)
-            elif type(a) is Value and (type(b) is float or type(b) is int):  # x * 0.5, x + 1
-                xs = [a.data, b if type(b) is float else errors.as_float(b, op.symbol)]
-                data = op.forward(FLOAT, xs[0], xs[1])
-            elif (type(a) is float or type(a) is int) and type(b) is Value:  # 0.5 * x, sum()'s 0 + x
-                xs = [a if type(a) is float else errors.as_float(a, op.symbol), b.data]
-                data = op.forward(FLOAT, xs[0], xs[1])
-            else:
-                xs = _numbers(op, ps)
-                data = op.forward(FLOAT, *xs)
-        elif n == 1 and type(ps[0]) is Value:
-            data = op.forward(FLOAT, ps[0].data)
-        else:
-            xs = _numbers(op, ps)
-            data = op.forward(FLOAT, *xs)
+    xs: list[float] | None = None  # the operands as floats, numbers checked
+    try:
+        xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
+        if op.arity is not None and len(ps) != op.arity:
+            raise errors.arity_error(op, len(ps))
+        data = op.forward(FLOAT, *xs)
     except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
         raise errors.forward_failure(op, ps, e, xs) from None
     if type(data) is not float:  # a user's rule may return an int, a complex number, None ...: one test on floats
-        data = errors.real_result(op, data, [p.data for p in ps] if xs is None else xs)
-    if xs is not None and (STATE.record or STATE.anomaly):  # numbers become leaves, unless no node is made
-        if n == 2:
-            a, b = ps
-            ps = (a if isinstance(a, Value) else _constant(xs[0]), b if isinstance(b, Value) else _constant(xs[1]))
-        else:
-            ps = tuple([p if isinstance(p, Value) else _constant(x) for p, x in zip(ps, xs)])
+        data = errors.real_result(op, data, xs)
+    if STATE.record or STATE.anomaly:  # numbers become leaves, unless no node is made
+        ps = tuple([p if isinstance(p, Value) else _node(x, None, ()) for p, x in zip(ps, xs)])
     if OPEN_BLOCKS[0] and not STATE.plain:  # inside no_grad or detect_anomaly
         if STATE.anomaly and not math.isfinite(data):
             raise errors.anomalous_value(op, data, ps)
         if not STATE.record:
             return Value(data)
-    v = _new(Value)  # Value.__init__'s work without its checks: the hot path of every forward pass
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, ps, _next_seq()
-    return v
+    return _node(data, op, ps)
 
 
-def _numbers(op: Op, ps: tuple[Any, ...]) -> list[float]:
-    """apply's general case: every operand as a float (numbers checked), and their count checked."""
-    xs = [p.data if isinstance(p, Value) else errors.as_float(p, op.symbol) for p in ps]
-    if op.arity is not None and len(ps) != op.arity:
-        raise errors.arity_error(op, len(ps))
-    return xs
-
-
-def _constant(x: float) -> Value:
-    """``Value(x)`` for a number apply has already made a float: a leaf, without __init__'s checks."""
+def _node(data: float, op: Op | None, parents: tuple[Any, ...]) -> Value:
+    """Value.__init__'s work without its checks (apply has made ``data`` a float): a node, or a constant leaf."""
     v = _new(Value)
-    v.data, v.grad, v.label, v.fn, v.parents, v._seq = x, 0.0, "", None, (), _next_seq()
+    v.data, v.grad, v.label, v.fn, v.parents, v._seq = data, 0.0, "", op, parents, next(SEQ)
     return v
 
 
@@ -236,34 +208,6 @@ def chain_rule(nodes: Iterable[Value], grads: dict[Value, Any], create_graph: bo
             if STATE.anomaly and not math.isfinite(_number(grads[p])):
                 raise errors.anomalous_gradient(node, p, grads[p])
     return grads
-
-
-def deep_copy(root: Value, memo: dict[int, Any]) -> Value:
-    """``copy.deepcopy(root)``: every Value reached through parents and Value gradients copied once, in
-    creation order (parents first), ops shared (they are the table's entries); ``memo`` as deepcopy's."""
-    found: dict[int, Value] = {}
-    stack = [root]
-    while stack:  # iterative: a deep chain must not recurse
-        v = stack.pop()
-        if id(v) in found or id(v) in memo:
-            continue
-        found[id(v)] = v
-        stack.extend(v.parents)
-        if isinstance(v.grad, Value):
-            stack.append(v.grad)
-    nodes = sorted(found.values(), key=lambda v: v._seq)
-    for v in nodes:
-        c = _new(type(v))
-        c.data, c.label, c.fn, c._seq = v.data, v.label, v.fn, v._seq
-        c.parents = tuple([memo[id(p)] for p in v.parents])
-        memo[id(v)] = c
-    for v in nodes:  # gradients last: a gradient graph may be made after the node it belongs to
-        g = v.grad
-        memo[id(v)].grad = memo[id(g)] if isinstance(g, Value) else copy.deepcopy(g, memo)
-        for name, attribute in getattr(v, "__dict__", {}).items():  # a subclass's attributes of its own
-            setattr(memo[id(v)], name, copy.deepcopy(attribute, memo))
-    memo.setdefault(id(memo), []).extend(nodes)  # deepcopy keeps the originals alive while memo lives
-    return memo[id(root)]  # type: ignore[no-any-return]
 
 
 def _number(x: Value | Number) -> Number:

@@ -55,8 +55,8 @@ class BatchPlan:
 
         ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B), in any memory
         order; ``params`` the parameters' values in ``rec.params`` order, or None to read each
-        Value's ``.data``; ``finite``: the caller has checked that every column is finite; ``scale``:
-        the gradients are those of ``scale`` times the outputs' sum (the backward pass's seed).
+        Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite;
+        ``scale``: the gradients are those of ``scale`` times the outputs' sum (the backward pass's seed).
         """
         import numpy as np
 
@@ -70,7 +70,7 @@ class BatchPlan:
         theta = params if type(params) is np.ndarray and params.dtype == np.float64 else \
             np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
         B = X.shape[1]
-        if self._consts_finite and (finite or np.isfinite(X).all()) and _all_finite(np, theta):
+        if self._consts_finite and (finite or (np.isfinite(X).all() and np.isfinite(theta).all())):
             fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
@@ -175,12 +175,3 @@ class BatchPlan:
                 self._failed = b
                 return e
         return None
-
-
-def _all_finite(np: Any, a: Any) -> bool:
-    """Whether every number of the 1-D array ``a`` is finite, in one pass: ``a @ a`` is finite when they
-    all are (an inf or NaN carries through the products and their sum); the elementwise test only when
-    it overflowed."""
-    with np.errstate(over="ignore"):
-        square = float(a @ a)
-    return math.isfinite(square) or bool(np.isfinite(a).all())

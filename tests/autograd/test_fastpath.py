@@ -1,0 +1,262 @@
+"""fastpath.py's generated code does what value.py's methods and fast_backward.py's partials do.
+
+Every generated Value method is compared with value.py's own (``fastpath.GENERIC``): the same number
+(bit for bit, sign of zero and NaN included), the same op, the same parents (numbers as constant
+leaves), the same error and message; every generated backward step with the op's partials rule; in
+every mode (no_grad, detect_anomaly, own_work) and with ops replaced.
+"""
+
+import contextlib
+import math
+
+import pytest
+
+from autograd import Value, defop, detect_anomaly, fastpath, no_grad, ops
+from autograd.backends import FLOAT
+from autograd.modes import AnomalyError, OwnWorkError, own_work
+from autograd.table import BUILTINS, OPS
+from autograd.value import chain_rule
+
+NUMBERS = [0.7, -1.3, 0.0, -0.0, 2.0, 1e300, -1e-300, math.inf, -math.inf, math.nan, 3, 0, -2, 10**400, True,
+           "2", None]
+
+
+def key(x):
+    """A float as stored (NaN equals NaN, 0.0 is not -0.0); anything else as it is."""
+    if type(x) is not float:
+        return x
+    return "nan" if x != x else (x, math.copysign(1.0, x))
+
+
+def same(a, b):
+    return type(a) is type(b) and key(a) == key(b)
+
+
+def outcome(method, *args):
+    """What a call gives: the node (its data, op, label, gradient and parents: an argument by position, a
+    constant leaf by its number), or the error's type and words."""
+    try:
+        v = method(*args)
+    except Exception as e:
+        return (type(e), str(e))
+    parents = tuple(("argument", [a is p for a in args].index(True)) if any(a is p for a in args)
+                    else ("leaf", key(p.data), p.parents, p.fn) for p in v.parents)
+    made_after = all(p._seq < v._seq for p in v.parents)  # creation order stays a topological order
+    return (type(v), key(v.data), v.fn, v.label, key(v.grad), parents, made_after)
+
+
+def calls(name):
+    """The calls each method is tried on: every kind of operand, and the numbers where rules fail or turn."""
+    operands = fastpath.METHODS[name][1]
+    if len(operands) == 1:
+        return [(x,) for x in NUMBERS if type(x) is float or type(x) is int and x < 10**300]
+    found = [(x, y) for x in (0.7, -1.3, 0.0, 2.0, math.inf, math.nan) for y in NUMBERS]
+    if operands[0] == "self":  # x.op(other): other a Value too
+        found += [(x, Value(y)) for x in (0.7, -0.0, 2.0) for y in (0.5, -0.0, -3.0, math.nan)]
+    return found
+
+
+MODES = {"recording": contextlib.nullcontext, "no_grad": no_grad, "detect_anomaly": detect_anomaly}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("name", sorted(fastpath.METHODS))
+def test_each_generated_method_makes_what_value_py_s_method_makes(name, mode):
+    generated, generic = getattr(Value, name), fastpath.GENERIC[name]
+    assert generated is not generic and generated.__module__ == "autograd.fastpath"
+    for x, *rest in calls(name):
+        args = (Value(x), *rest)
+        with MODES[mode]():
+            got, want = outcome(generated, *args), outcome(generic, *args)
+        assert got == want, (x, *rest)
+        if len(got) == 2:  # an error: its words name the op (apply's words, never the generated code's)
+            assert "generated" not in got[1] and "x0" not in got[1]
+
+
+@pytest.mark.parametrize("name", sorted(fastpath.METHODS))
+def test_the_generated_methods_keep_value_py_s_name_and_words(name):
+    fn = getattr(Value, name)
+    assert fn.__name__ == name and fn.__qualname__ == f"Value.{name}" and fn.__doc__ == fastpath.GENERIC[name].__doc__
+
+
+def _grads(root, leaves, fast):
+    for v in leaves:
+        v.grad = 0.0
+    if fast:
+        root.backward()
+    else:  # the chain rule written once, as the grads it computes
+        grads = chain_rule(sorted(_all(root), key=lambda v: -v._seq), {root: 1.0})
+        for v in leaves:
+            v.grad = grads.get(v, 0.0)
+    return [v.grad for v in leaves]
+
+
+def _gradient(root, leaf, fast):
+    try:
+        return key(_grads(root, [leaf], fast)[0])
+    except ArithmeticError as e:
+        return type(e)
+
+
+def _all(root):
+    seen, stack = {}, [root]
+    while stack:
+        v = stack.pop()
+        if id(v) not in seen:
+            seen[id(v)] = v
+            stack.extend(v.parents)
+    return seen.values()
+
+
+STEPS = sorted((name, op) for name, op in BUILTINS.items() if op.float_step is not None)
+POINTS = [-2.5, -1.0, -0.3, -0.0, 0.0, 0.4, 1.0, 2.0, 3.5, math.inf, -math.inf, math.nan]
+
+
+@pytest.mark.parametrize("name", [n for n, _ in STEPS])
+def test_each_generated_step_adds_what_the_partials_rule_gives(name):
+    op = BUILTINS[name]
+    for xs in ([[x] for x in POINTS] if op.arity == 1 else [[a, b] for a in POINTS for b in POINTS[::2]]):
+        ps = [Value(x) for x in xs]
+        try:
+            out = op.forward(FLOAT, *xs)
+            want = op.rule(FLOAT, out, *xs)
+        except (ArithmeticError, ValueError):
+            continue
+        node = object.__new__(Value)
+        node.data, node.grad, node.label, node.fn, node.parents, node._seq = out, 0.0, "", op, tuple(ps), 0
+        for p in ps:
+            p.grad = 0.25
+        op.float_step(node, 1.5)
+        for p, d in zip(ps, want):
+            assert same(p.grad, 0.25 + 1.5 * d), (name, xs, p.grad, d)
+    assert {n for n, _ in STEPS} >= {"add", "sub", "mul", "div", "neg", "exp", "log", "tanh", "relu", "sigmoid",
+                                     "swish", "pow", "pow_const"} - {"pow_const"}  # pow_const: once bound
+
+
+@pytest.mark.parametrize("n", [2, 2.0, 3, -1, -0.5, 0.5, 0, 1, 1.5, -2.0])
+def test_powers_get_a_generated_method_and_step_with_the_bound_op_s_rules(n):
+    for x in (0.7, -1.3, 0.0, 2.0, -0.0, math.inf):
+        a, b = Value(x), Value(x)
+        got, want = outcome(Value.__pow__, a, n), outcome(fastpath.GENERIC["__pow__"], b, n)
+        assert got == want, (x, n)
+        if len(got) > 2:
+            y, z = a ** n, b ** n
+            assert y.fn is z.fn is OPS["pow_const"].bind(n=n) and y.fn.float_step is not None
+            assert _gradient(y, a, True) == _gradient(z, b, False), (x, n)
+    bad = [outcome(Value.__pow__, Value(2.0), e) for e in (True, "2", 10**400, [2])]
+    assert bad == [outcome(fastpath.GENERIC["__pow__"], Value(2.0), e) for e in (True, "2", 10**400, [2])]
+
+
+def _program(values):
+    a, b, c = values
+    h = (a * b * 0.5 + a ** 2 * 0.1 - (b - 1.5).relu() + 2 * c.tanh()) / (c.exp() + 1)
+    return (h.sigmoid() * h.sqrt().abs() + (3 - a).sin().cos() + (-b).softplus().log() + h.selu().swish(c)
+            + 2 ** c + 1 / (a - 4) - a ** c)
+
+
+def test_a_program_s_numbers_and_gradients_are_the_generic_path_s_bit_for_bit():
+    fast = [Value(x) for x in (0.9, 1.7, 0.3)]
+    y = _program(fast)
+    try:
+        for name in fastpath.METHODS:  # value.py's methods, as after a replacement
+            setattr(Value, name, fastpath.GENERIC[name])
+        slow = [Value(x) for x in (0.9, 1.7, 0.3)]
+        z = _program(slow)
+    finally:
+        for name in OPS:
+            fastpath.refresh(name)
+    assert same(y.data, z.data) and len(_all(y)) == len(_all(z))
+    assert [same(g, h) for g, h in zip(_grads(y, fast, True), _grads(z, slow, False))] == [True] * 3
+
+
+def test_no_grad_and_detect_anomaly_are_honoured():
+    x = Value(2.0)
+    with no_grad():
+        for y in (x * 3, 3 * x, x * x, x.relu(), x ** 2, -x, x.exp()):
+            assert y.parents == () and y.fn is None
+    with detect_anomaly():
+        with pytest.raises(AnomalyError, match="mul"):
+            x * math.inf
+        with pytest.raises(AnomalyError):
+            Value(1e300) * 1e300
+        assert (x * 3).data == 6.0
+    assert (x * 3).parents[0] is x
+
+
+def test_own_work_still_refuses_the_backward_pass_the_generated_steps_serve():
+    y = Value(2.0) * 3.0
+    with own_work("backward"), pytest.raises(OwnWorkError):
+        y.backward()
+
+
+def test_math_errors_name_the_op_and_its_operands_and_make_no_node():
+    with pytest.raises(ZeroDivisionError, match=r"div\(1\.0, 0\.0\): the divisor must be non-zero"):
+        Value(1.0) / 0
+    with pytest.raises(ValueError, match=r"log\(-1\.0\)"):
+        Value(-1.0).log()
+    with pytest.raises(OverflowError, match="pow_const"):
+        Value(1e200) ** 2
+    with pytest.raises(TypeError, match="expected a real number, got str"):
+        Value(1.0) * "2"
+
+
+def test_a_replaced_op_takes_value_py_s_method_and_the_built_in_one_brings_the_generated_back():
+    original = OPS["mul"]
+    try:
+        new = defop("mul", replace=True, arity=2, forward=lambda m, a, b: 3.0 * (a * b),
+                    partials=lambda m, out, a, b: (3.0 * b, 3.0 * a))
+        assert Value.__mul__ is fastpath.GENERIC["__mul__"] and Value.__rmul__ is fastpath.GENERIC["__rmul__"]
+        x = Value(2.0)
+        y = x * 0.5
+        assert y.fn is new and y.data == 3.0
+        y.backward()
+        assert x.grad == 1.5
+        assert Value.__add__ is not fastpath.GENERIC["__add__"]  # other ops keep their generated method
+    finally:
+        ops.register(original)
+    assert Value.__mul__ is not fastpath.GENERIC["__mul__"] and (Value(2.0) * 0.5).fn is BUILTINS["mul"]
+
+
+def test_a_replaced_pow_const_or_pow_gives_pow_value_py_s_method():
+    for name in ("pow", "pow_const"):
+        original = OPS[name]
+        try:
+            defop(name, replace=True, arity=original.arity, params=original.params, forward=original.forward,
+                  partials=original.rule)
+            assert Value.__pow__ is fastpath.GENERIC["__pow__"]
+            assert (Value(2.0) ** 2).data == 4.0 and (Value(2.0) ** Value(2.0)).data == 4.0
+        finally:
+            ops.register(original)
+        assert Value.__pow__ is not fastpath.GENERIC["__pow__"]
+
+
+def test_value_subclasses_and_numpy_numbers_take_apply_s_path():
+    class Named(Value):
+        __slots__ = ()
+
+    x, y = Named(2.0), Named(3.0)
+    assert (x * y).data == 6.0 and type(x * y) is Value and (x * y).parents == (x, y)
+    np = pytest.importorskip("numpy")
+    z = Value(2.0) * np.float64(0.5)
+    assert z.data == 1.0 and type(z.parents[1]) is Value and z.parents[1].data == 0.5
+
+
+def test_every_method_value_py_applies_a_built_in_op_with_is_generated_or_named_as_left_to_value_py():
+    import inspect
+
+    source = inspect.getsource(fastpath.GENERIC["__mul__"].__globals__["Value"])
+    applied = {line.split("def ")[1].split("(")[0] for line in source.splitlines()
+               if "def " in line and ("apply(OPS[" in line or 'OPS["' in line)}
+    assert applied - set(fastpath.METHODS) == {"leaky_relu", "elu"}
+
+
+def test_maximum_and_minimum_written_out_are_the_float_backend_s():
+    from autograd.tape.symbols import NAMESPACE, Sym, render
+
+    special = [-1.0, -0.0, 0.0, 2.5, math.inf, -math.inf, math.nan]
+    for name in ("maximum", "minimum"):
+        text = render(getattr(fastpath.INLINE, name)(Sym.name("a"), Sym.name("b")))
+        assert "(" not in text.replace("(a", "").replace("(b", "")  # no call left
+        for a in special:
+            for b in special:
+                assert key(eval(text, dict(NAMESPACE, a=a, b=b))) == key(getattr(FLOAT, name)(a, b)), (name, a, b)

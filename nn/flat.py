@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, no_grad
 
 from . import regularizers
 from .optim import Optimizer
@@ -148,6 +148,8 @@ class FlatTrainer:
             losses, outs, grad = self._replay_per_target(inputs, idx, scale)
             theta = self.theta  # (grown when a tape was traced)
         value = float(np.add.reduce(losses)) * scale
+        if not math.isfinite(value) and compiled.masked:
+            value = self._own_losses(idx, outs) * scale
         if self.penalty is not None:
             extra, pg = self.penalty.value_and_grad(theta[self.penalty_index], finite=self.finite)
             value += extra
@@ -165,6 +167,17 @@ class FlatTrainer:
         else:
             self.pending.append((idx, outs))  # written into outs when they are read: one call per epoch
         return value
+
+    def _own_losses(self, idx: np.ndarray, outs: np.ndarray) -> float:
+        """The sum of the batch's losses as eager fit computes it, from the outputs ``outs``: each sample's
+        loss at its own target alone.  The masked tape's sum differs where another target's loss is not
+        finite (a 0 mask times an infinite loss is NaN): it says NaN where eager says inf."""
+        loss, targets, listed = self.plan.loss, self.compiled.targets, self.compiled.listed
+        total = 0.0
+        with no_grad():
+            for out, code in zip(outs.T.tolist(), self.codes[idx].tolist()):
+                total += loss([Value(o) for o in out] if listed else Value(out[0]), targets[code]).data
+        return total
 
     def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray,
                            scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

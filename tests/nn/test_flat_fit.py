@@ -3,6 +3,8 @@ no re-tracing on a second fit, the penalty's array form, and a failure that chan
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -134,6 +136,24 @@ def test_a_nan_parameter_ends_compiled_fit_as_eager_fit(when, batch_size):
                    callbacks=[poison] if when == "callback" else [])
         errors.append((str(info.value), info.value.epoch))
     assert errors[0] == errors[1] and errors[0][1] == (1 if when == "before" else 3)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+@pytest.mark.parametrize("loss", ["hinge", "mse"])
+def test_an_infinite_parameter_ends_compiled_fit_as_eager_fit(loss, batch_size):
+    """An infinite weight makes some samples' loss inf: compiled fit says "the loss is inf" as eager fit does
+    (the masked tape's sum over targets would say NaN: 0 times the other target's infinite loss)."""
+    X, y = datasets.demo_moons(labels="sign")
+    errors = []
+    for compile in (False, True):
+        model = nn.MLP(2, [4, 1], seed=0)
+        model.layers[0].neurons[1].w[0].data = math.inf
+        with pytest.raises(nn.DivergenceError) as info:
+            nn.fit(model, X, y, loss=loss, optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+                   batch_size=batch_size, progress=False, seed=0, compile=compile)
+        errors.append((str(info.value), info.value.epoch))
+    assert "the loss is inf" in errors[0][0]
+    assert errors[1] == errors[0]
 
 
 def test_a_parameter_replaced_in_place_is_trained_by_compiled_fit_as_by_eager_fit():

@@ -9,7 +9,7 @@ list of operands; the partials rule gives the op's backward step (mul: ``p0.grad
 fast_backward.py runs.  Anything off the common path (an operand that is no Value, float or int, an
 open no_grad or detect_anomaly block, a math error, a result that is no float) goes to ``apply``,
 which does and says what it always does.  A method whose op is replaced (``defop(..., replace=True)``)
-is value.py's own again until the built-in op is put back (``table.put`` tells :func:`refresh`).
+is value.py's own again until the built-in op is put back (the table tells :func:`refresh` of every write).
 tests/autograd/test_fastpath.py checks every generated path against apply and chain_rule.
 """
 
@@ -43,7 +43,10 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     **{name: ((name,), ("self",)) for name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
                                                "selu", "softplus")},
 }
-GENERIC: dict[str, Callable[..., Any]] = {name: Value.__dict__[name] for name in METHODS}  # value.py's own
+# value.py's own methods; a generated one names the one it stands for as ``__wrapped__`` (as functools.wraps does),
+# so that a second run of this module (importlib.reload) finds value.py's methods under its own
+GENERIC: dict[str, Callable[..., Any]] = {name: getattr(Value.__dict__[name], "__wrapped__", Value.__dict__[name])
+                                          for name in METHODS}
 
 
 def _written_out(compare: str, on_floats: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -173,6 +176,7 @@ def _fast_method(name: str) -> Callable[..., Any]:
     else:
         fn = _compile(method_source(BUILTINS[ops[0]], operands), BUILTINS[ops[0]], f"Value.{name}")
     fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Value.{name}", generic.__doc__
+    fn.__wrapped__ = generic  # type: ignore[attr-defined]
     return fn
 
 
@@ -204,7 +208,7 @@ def _attach_step(op: Op) -> None:
 
 def refresh(name: str) -> None:
     """Put on Value the generated method of each name that reads op ``name`` while every op it reads is the
-    built-in one, and value.py's own method otherwise (``table.put`` calls this after each write)."""
+    built-in one, and value.py's own method otherwise (the table calls this after each write)."""
     for method, (ops, _) in METHODS.items():
         if name in ops:
             built_in = all(OPS.get(op) is BUILTINS[op] for op in ops)
@@ -216,4 +220,4 @@ for _op in BUILTINS.values():
 _FAST = {name: _fast_method(name) for name in METHODS}
 for _name in BUILTINS:
     refresh(_name)
-table.WATCHERS.append(refresh)
+table.WATCHERS[:] = [w for w in table.WATCHERS if w.__module__ != __name__] + [refresh]  # once, also if reloaded

@@ -260,3 +260,69 @@ def test_maximum_and_minimum_written_out_are_the_float_backend_s():
         for a in special:
             for b in special:
                 assert key(eval(text, dict(NAMESPACE, a=a, b=b))) == key(getattr(FLOAT, name)(a, b)), (name, a, b)
+
+
+def _doubled_tanh():
+    """An op named tanh that is not the built-in one: twice tanh."""
+    import dataclasses
+
+    mine = defop("test_doubled_tanh", forward=lambda m, x: 2.0 * m.tanh(x),
+                 partials=lambda m, out, x: (2.0 - out * out / 2.0,))
+    return dataclasses.replace(mine, name="tanh")
+
+
+def test_every_way_of_writing_the_table_changes_the_method_as_defop_does():
+    """OPS is a dict: an op put in with ``OPS[name] = op``, ``update`` or ``setdefault``, or taken out with
+    ``pop``, ``del`` or ``clear`` (the test suite restores the table that way), is what the method applies
+    next, as before the methods were generated; the built-in op put back brings the generated method back."""
+    original, mine = OPS["tanh"], _doubled_tanh()
+    try:
+        OPS["tanh"] = mine
+        assert Value(1.0).tanh().fn is mine and Value(1.0).tanh().data == 2.0 * math.tanh(1.0)
+        OPS["tanh"] = original
+        assert Value.tanh is not fastpath.GENERIC["tanh"] and Value(1.0).tanh().fn is original
+        OPS.update({"tanh": mine})
+        assert Value(1.0).tanh().fn is mine
+        del OPS["tanh"]
+        with pytest.raises(KeyError):
+            Value(1.0).tanh()
+        OPS.setdefault("tanh", original)
+        assert Value.tanh is not fastpath.GENERIC["tanh"]
+        table = OPS
+        table |= {"tanh": mine}
+        assert Value(1.0).tanh().fn is mine
+        OPS.pop("tanh")
+        with pytest.raises(KeyError):
+            Value(1.0).tanh()
+        before = dict(OPS, tanh=original)
+        defop("mul", replace=True, arity=2, forward=lambda m, a, b: 3.0 * (a * b),
+              partials=lambda m, out, a, b: (3.0 * b, 3.0 * a))
+        OPS.clear()
+        OPS.update(before)  # conftest's restore
+    finally:
+        ops.register(original)
+        ops.register(BUILTINS["mul"])
+    assert all(getattr(Value, name) is not fastpath.GENERIC[name] for name in fastpath.METHODS)
+
+
+def test_reloading_fastpath_generates_from_value_py_s_own_methods():
+    """importlib.reload(autograd.fastpath) finds its own generated methods on Value: it must still take
+    value.py's as the ones a replaced op gets (not the generated ones, which apply the built-in op)."""
+    import pathlib
+    import subprocess
+    import sys
+
+    code = """if True:
+        import importlib, math
+        from autograd import Value, defop, fastpath
+        from autograd.table import WATCHERS
+        generic = dict(fastpath.GENERIC)
+        importlib.reload(fastpath)
+        assert fastpath.GENERIC == generic, "GENERIC holds generated methods"
+        assert len(WATCHERS) == 1, WATCHERS
+        new = defop("tanh", replace=True, forward=lambda m, x: 2.0 * m.tanh(x), partials=lambda m, out, x: (2.0,))
+        assert Value(1.0).tanh().fn is new, "a replaced op is ignored"
+    """
+    root = pathlib.Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from . import table
 from .backends import FLOAT, backend
-from .modes import OPEN_BLOCKS
+from .modes import OPEN_BLOCKS, OWN_WORK, refuse_in_own_work
 from .ops import Op
 from .table import BUILTINS, OPS
 from .tape.symbols import NAMESPACE, SYM, Sym, literal, render
@@ -150,7 +150,9 @@ def step_source(op: Op, n: int) -> str:
             body.append(f"    d{i} = {render(d)}")
             adds.append(f"    p{i}.grad += g * d{i}")
     text = "\n".join(body + adds)
-    head = [f"    {', '.join(f'p{i}' for i in range(n))}{',' if n == 1 else ''} = node.parents"]
+    head = ["    if OWN_WORK[0]:  # an exercise's check runs: refused, as node._backward() and backward() are",
+            '        refuse_in_own_work("Op.float_step (the engine\'s backward step)")']
+    head += [f"    {', '.join(f'p{i}' for i in range(n))}{',' if n == 1 else ''} = node.parents"]
     head += [f"    x{i} = p{i}.data" for i in range(n) if re.search(rf"\bx{i}\b", text)]
     head += ["    out = node.data"] if re.search(r"\bout\b", text) else []
     return "\n".join(["def generated(node, g):", *head, text]) + "\n"
@@ -203,7 +205,8 @@ def _power(x: Value, n: Any) -> Value:
 
 def _attach_step(op: Op) -> None:
     if op.arity is not None and op.float_step is None and (op.bound or not op.params):
-        op.float_step = _compile(step_source(op, op.arity), op, "backward step")
+        op.float_step = _compile(step_source(op, op.arity), op, "backward step", OWN_WORK=OWN_WORK,
+                                 refuse_in_own_work=refuse_in_own_work)
 
 
 def refresh(name: str) -> None:

@@ -326,3 +326,27 @@ def test_reloading_fastpath_generates_from_value_py_s_own_methods():
     root = pathlib.Path(__file__).resolve().parents[2]
     run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_own_work_refuses_a_generated_step_called_by_hand():
+    """``node.fn.float_step(node, node.grad)`` is micrograd's ``node._backward()`` (refused in own_work): a
+    student's chain-rule loop calling it differentiates with the engine and must be refused as that is."""
+    from autograd.testing.exercises import ExerciseFailed, check_backward
+
+    x = Value(2.0)
+    y = x * 3.0
+    with own_work("backward"), pytest.raises(OwnWorkError, match="must not call .*float_step"):
+        y.fn.float_step(y, 1.0)
+    assert x.grad == 0.0
+
+    def borrowed(root):  # right but for the borrowed steps: its own order, the partials elsewhere
+        root.grad = 1.0
+        for node in sorted(_all(root), key=lambda v: -v._seq):
+            if node.fn is not None and node.fn.float_step is not None:
+                node.fn.float_step(node, node.grad)
+            elif node.fn is not None:
+                for p, d in zip(node.parents, node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])):
+                    p.grad += node.grad * d
+
+    with pytest.raises((ExerciseFailed, OwnWorkError), match="write it yourself"):
+        check_backward(borrowed)

@@ -66,23 +66,23 @@ INLINE = backend({"maximum": _written_out(">=", FLOAT.maximum), "minimum": _writ
                  lambda name: getattr(SYM, name))
 
 _BINARY = """\
-def generated(self, other):
+def generated(self, {other}):
     x{k_self} = self.data
-    {value}if type(other) is float:
-        x{k} = other
+    {value}if type({other}) is float:
+        x{k} = {other}
         ps = None
-    elif type(other) is int:
+    elif type({other}) is int:
         try:
-            x{k} = float(other)
+            x{k} = float({other})
         except OverflowError:
             return {fallback}
         ps = None
     else:
         return {fallback}
 """
-_VALUE = """if type(other) is Value:
-        x1 = other.data
-        ps = (self, other)
+_VALUE = """if type({other}) is Value:
+        x1 = {other}.data
+        ps = (self, {other})
     el"""
 _UNARY = """\
 def generated(self):
@@ -120,16 +120,17 @@ _NODE = """\
 """
 
 
-def method_source(op: Op, operands: tuple[str, ...]) -> str:
+def method_source(op: Op, operands: tuple[str, ...], other: str = "other") -> str:
     """Source of ``generated(self[, other])``, making the node ``op(*operands)`` as :func:`apply` does: the
-    forward rule on symbols x0, x1 ... is the expression it computes."""
-    fallback = f"apply(OP, ({', '.join(operands)},))"
+    forward rule on symbols x0, x1 ... is the expression it computes; ``other`` names that parameter."""
+    fallback = f"apply(OP, ({', '.join(other if o == 'other' else o for o in operands)},))"
     forward = render(op.forward_on(INLINE, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
     compute = _FORWARD.format(fallback=fallback, forward=forward)
     if operands == ("self",):
         return _UNARY + compute + _NODE.format(parents="(self,)")
     k = operands.index("other")  # the operand that may be a number (a reflected method meets numbers only)
-    head = _BINARY.format(k=k, k_self=1 - k, value=_VALUE if k == 1 else "", fallback=fallback)
+    value = _VALUE.format(other=other) if k == 1 else ""
+    head = _BINARY.format(k=k, k_self=1 - k, value=value, fallback=fallback, other=other)
     constant = _CONSTANT.format(k=k, parents="(self, c)" if k == 1 else "(c, self)")
     return head + compute + constant + _NODE.format(parents="ps")
 
@@ -176,19 +177,21 @@ def _fast_method(name: str) -> Callable[..., Any]:
     if name == "__pow__":  # a number exponent binds pow_const: one method per exponent, made on first use
         fn = _compile(_POW, BUILTINS["pow_const"], "Value.__pow__", POWERS=_POWERS, power=_power)
     else:
-        fn = _compile(method_source(BUILTINS[ops[0]], operands), BUILTINS[ops[0]], f"Value.{name}")
+        parameters = generic.__code__.co_varnames[:generic.__code__.co_argcount]  # value.py's names: x.swish(beta=2)
+        fn = _compile(method_source(BUILTINS[ops[0]], operands, *parameters[1:]), BUILTINS[ops[0]], f"Value.{name}")
     fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Value.{name}", generic.__doc__
+    fn.__defaults__ = generic.__defaults__  # x.swish(): beta=1.0
     fn.__wrapped__ = generic  # type: ignore[attr-defined]
     return fn
 
 
 _POW = """\
-def generated(self, other):
-    if type(other) is float or type(other) is int:
-        f = POWERS.get(other)
+def generated(self, n):
+    if type(n) is float or type(n) is int:
+        f = POWERS.get(n)
         if f is not None:
             return f(self)
-    return power(self, other)
+    return power(self, n)
 """
 _POWERS: dict[float, Callable[[Value], Value]] = {}  # exponent -> x ** exponent's generated method
 

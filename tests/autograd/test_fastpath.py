@@ -74,9 +74,37 @@ def test_each_generated_method_makes_what_value_py_s_method_makes(name, mode):
 
 
 @pytest.mark.parametrize("name", sorted(fastpath.METHODS))
-def test_the_generated_methods_keep_value_py_s_name_and_words(name):
-    fn = getattr(Value, name)
-    assert fn.__name__ == name and fn.__qualname__ == f"Value.{name}" and fn.__doc__ == fastpath.GENERIC[name].__doc__
+def test_the_generated_methods_keep_value_py_s_name_words_and_parameters(name):
+    """Same name, docstring, parameter names and defaults: ``x.swish()`` (beta=1.0), ``x.swish(beta=2.0)``."""
+    import inspect
+
+    fn, generic = getattr(Value, name), fastpath.GENERIC[name]
+    assert fn.__name__ == name and fn.__qualname__ == f"Value.{name}" and fn.__doc__ == generic.__doc__
+
+    def parameters(f):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(f, follow_wrapped=False).parameters.values()]
+    assert parameters(fn) == parameters(generic)
+
+
+def test_swish_and_pow_take_their_parameters_by_name_and_default():
+    x = Value(1.5)
+    for call in (lambda v: v.swish(), lambda v: v.swish(beta=2.0), lambda v: v.swish(beta=Value(0.5)),
+                 lambda v: v.__pow__(n=3), lambda v: v.__rpow__(base=2.0), lambda v: v.__add__(other=1.0)):
+        assert outcome(call, x) == outcome(_on_value_py_s_methods(call), x)
+    assert x.swish().data == 1.5 / (1.0 + math.exp(-1.5))
+
+
+def _on_value_py_s_methods(call):
+    """``call``, run with value.py's methods in place of the generated ones."""
+    def generic(v):
+        try:
+            for name in fastpath.METHODS:
+                setattr(Value, name, fastpath.GENERIC[name])
+            return call(v)
+        finally:
+            for name in OPS:
+                fastpath.refresh(name)
+    return generic
 
 
 def _grads(root, leaves, fast):

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from autograd import Value, defop, detect_anomaly, fastpath, no_grad, ops
+from autograd import Value, defop, detect_anomaly, enable_grad, fastpath, no_grad, ops
 from autograd.backends import FLOAT
 from autograd.modes import AnomalyError, OwnWorkError, own_work
 from autograd.table import BUILTINS, OPS
@@ -56,7 +56,14 @@ def calls(name):
     return found
 
 
-MODES = {"recording": contextlib.nullcontext, "no_grad": no_grad, "detect_anomaly": detect_anomaly}
+@contextlib.contextmanager
+def _enable_grad_inside_no_grad():
+    with no_grad(), enable_grad():
+        yield
+
+
+MODES = {"recording": contextlib.nullcontext, "no_grad": no_grad, "detect_anomaly": detect_anomaly,
+         "enable_grad inside no_grad": _enable_grad_inside_no_grad, "own_work": lambda: own_work("an exercise")}
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
@@ -193,8 +200,15 @@ def test_a_program_s_numbers_and_gradients_are_the_generic_path_s_bit_for_bit():
     finally:
         for name in OPS:
             fastpath.refresh(name)
-    assert same(y.data, z.data) and len(_all(y)) == len(_all(z))
+    assert same(y.data, z.data) and _structure(y) == _structure(z)  # what trace records, drawings show
     assert [same(g, h) for g, h in zip(_grads(y, fast, True), _grads(z, slow, False))] == [True] * 3
+
+
+def _structure(root):
+    """The graph in creation order: each node's op, label, number and parents (by position in that order)."""
+    nodes = sorted(_all(root), key=lambda v: v._seq)
+    where = {id(v): i for i, v in enumerate(nodes)}
+    return [(v.fn, v.op_label, key(v.data), [where[id(p)] for p in v.parents]) for v in nodes]
 
 
 def test_no_grad_and_detect_anomaly_are_honoured():
@@ -378,3 +392,27 @@ def test_own_work_refuses_a_generated_step_called_by_hand():
 
     with pytest.raises((ExerciseFailed, OwnWorkError), match="write it yourself"):
         check_backward(borrowed)
+
+
+def test_a_no_grad_block_in_another_thread_changes_nothing_here():
+    """The generated methods read one counter of open blocks for every thread: while another thread is inside
+    no_grad, this one still records (through apply, which reads this thread's switches), and that one does not."""
+    import threading
+
+    inside, done, made = threading.Event(), threading.Event(), {}
+
+    def other():
+        with no_grad():
+            inside.set()
+            done.wait(10)
+            made["other"] = Value(2.0) * 3.0
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(10)
+    x = Value(2.0)
+    here = [x * 3.0, 3.0 * x, x.tanh(), x ** 2, x - x]
+    done.set()
+    thread.join(10)
+    assert all(y.parents and y.parents[0] is x or y.parents[-1] is x for y in here)
+    assert made["other"].parents == () and made["other"].data == 6.0

@@ -24,7 +24,9 @@ class Task:
     def __init__(self, caller: str, spec: losses.LossSpec | None, y: np.ndarray, n_out: int) -> None:
         from .datasets import label_kind
 
-        values = set(np.unique(y).tolist())
+        distinct = np.unique(y)
+        self.labels = (y, distinct)  # the labels given and their distinct values (compiled fit sorts them once)
+        values = set(distinct.tolist())
         self.kind = label_kind(y, distinct=values)
         self.n_out = n_out
         want = spec.labels if spec is not None and spec.labels != "real" else None
@@ -79,6 +81,8 @@ class Task:
         if spec is not None and spec.output == "value" and self.kind == "01" and n_out == 1:
             self.threshold = 0.5
         self.want = want
+        self._given: dict[int, tuple[list, np.ndarray]] = {}  # id -> (a list targets() made, its array)
+        self._classes: dict[int, tuple[list, np.ndarray]] = {}  # id -> (targets, their classes): accuracy's
 
     @property
     def classification(self) -> bool:
@@ -86,15 +90,17 @@ class Task:
 
     def targets(self, y: np.ndarray) -> list:
         if self.want == "index" or (self.want is None and self.kind == "index" and self.n_out > 1):
-            indices: list[int] = y.reshape(-1).astype(np.int64).tolist()  # Python ints, as int(v) gives
-            return indices
-        values: list = y.tolist()
+            values: list = y.reshape(-1).astype(np.int64).tolist()  # Python ints, as int(v) gives
+        else:
+            values = y.tolist()
+        self._given[id(values)] = (values, y)  # the array it came from: accuracy reads that, not the list
         return values
 
     def accuracy(self, outputs: list | np.ndarray, targets: list) -> float:
         """The fraction of outputs whose class is the target's; ``outputs`` may be an array (n, n_out)."""
         if isinstance(outputs, np.ndarray):
-            return float(np.mean(self._predicted_array(outputs) == self._true_array(targets)))
+            same = np.count_nonzero(self._predicted_array(outputs) == self._true_array(targets))
+            return int(same) / len(outputs)
         hits = 0
         for o, t in zip(outputs, targets):
             hits += self._predicted(o) == self._true(t)
@@ -104,17 +110,18 @@ class Task:
         return o.argmax(axis=1) if o.shape[1] > 1 else (o[:, 0] > self.threshold).astype(int)
 
     def _true_array(self, targets: list) -> np.ndarray:
-        cached = getattr(self, "_true_cache", None)
-        if cached is not None and cached[0] is targets:  # the same training targets every epoch
+        cached = self._classes.get(id(targets))
+        if cached is not None and cached[0] is targets:  # the same training (or validation) targets every epoch
             return cached[1]
-        t = np.asarray(targets, dtype=float)
+        given = self._given.get(id(targets))
+        t = np.asarray(given[1] if given is not None and given[0] is targets else targets, dtype=float)
         if t.ndim == 2 and t.shape[1] > 1:
             true = t.argmax(axis=1)
         else:
             t = t.reshape(-1)
             true = (t > 0) if self.kind == "sign" else (t > 0.5) if self.kind == "01" and self.n_out == 1 else t
             true = true.astype(int)
-        self._true_cache = (targets, true)
+        self._classes[id(targets)] = (targets, true)
         return true
 
     def _predicted(self, o: Any) -> int:

@@ -174,18 +174,22 @@ class CompiledModel:
     def inputs(self, X: np.ndarray, idx: np.ndarray | None, codes: np.ndarray, dropouts: list,
                owner: Any = None) -> np.ndarray:
         """The tape's input columns for the samples ``idx`` (rows of ``X``; None: all of them, in order)
-        with targets ``codes``.  For all of them the array is this graph's own, refilled on each call and
-        marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same array every
-        time, so the replay plan bound to it is reused, and refills it if another fit took it meanwhile.
+        with targets ``codes``.  For all of them with an ``owner`` the array is this graph's own, refilled
+        on each call and marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same
+        array every time, so the replay plan bound to it is reused, and refills it if another fit took it
+        meanwhile.
 
         The columns are the transpose of an array with a row per sample: filling it copies the rows of
         ``X`` as they are stored (a transposed copy is about five times slower), and the tape reads the
         columns through that view without a copy."""
         B, nin = (len(X) if idx is None else len(idx)), self.nin
-        if idx is None:
+        if idx is None and owner is not None:
             if self._all is None or self._all.shape[0] != B:
                 self._all = np.empty((B, self.n_inputs))
-            R, self._owner = self._all, (weakref.ref(owner) if owner is not None else None)
+            R, self._owner = self._all, weakref.ref(owner)
+            R[:, :nin] = X
+        elif idx is None:
+            R = np.empty((B, self.n_inputs))
             R[:, :nin] = X
         else:
             R = np.empty((B, self.n_inputs))
@@ -254,14 +258,15 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (key
 class TargetKeys:
     """The training targets as hashable keys (:func:`nn.structure.target_key`): ``keys`` one per target,
     ``distinct`` each key once; for numbers (the common case) found by one sort of ``array`` (the same
-    targets as an array: ``FitPlan.y``), ``inverse`` then holding each target's position in ``distinct``."""
+    targets as an array: ``FitPlan.y``; ``distinct``: its ``np.unique`` when known), ``inverse`` then
+    holding each target's position in ``distinct``."""
 
-    def __init__(self, targets: Sequence[Any], array: np.ndarray) -> None:
+    def __init__(self, targets: Sequence[Any], array: np.ndarray, distinct: np.ndarray | None = None) -> None:
         self.inverse: np.ndarray | None = None
         self.distinct: list[Any]
         if array.ndim == 1 and array.dtype.kind in "fiu":
             self.keys: Sequence[Any] = targets  # numbers are their own keys (1 and 1.0 are one key)
-            distinct = np.unique(array)
+            distinct = np.unique(array) if distinct is None else distinct
             self.distinct = distinct.tolist()
             self.inverse = np.searchsorted(distinct, array)  # finite numbers: each one's place among them
         else:  # rows and arrays become tuples
@@ -303,7 +308,8 @@ def flat_trainer(plan: Any, explicit: bool) -> FlatTrainer | None:
     from .flat import FlatTrainer
 
     model = plan.model
-    keys = TargetKeys(plan.ys, plan.y)
+    labels, distinct = plan.task.labels  # np.unique of the labels the task checked: plan.y unless some are held out
+    keys = TargetKeys(plan.ys, plan.y, distinct if labels is plan.y else None)
     walked = plan.modules_in_training()
     modules = modules_of(model) if walked is None else walked
     reason = why_not_compiled(model, explicit, plan.loss, modules=modules)

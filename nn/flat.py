@@ -33,6 +33,9 @@ from .optim import Optimizer
 __all__ = ["FlatTrainer", "KEEP_BYTES"]
 
 KEEP_BYTES = 16 * 2**20  # arrays kept between fit calls are dropped at the end of a fit from this size up
+# Mini-batches of at most this many input cells (samples x tape inputs) take their columns from the whole data
+# set's, built once per fit: building them per batch costs about as much as copying ~10^4 cells once.
+GATHER_CELLS = 4096
 
 _DATA = operator.attrgetter("data")  # read 10^5 parameters' numbers without a Python-level loop
 
@@ -74,16 +77,29 @@ class FlatTrainer:
             and type(opt).step is Optimizer.step
         self.opt_index = self._index(opt.params) if flat_rule else None
         self.flat_optimizer = flat_rule
+        self.opt_whole = type(self.opt_index) is slice and self.opt_index == slice(0, len(self.values))
         self.theta = np.empty(len(self.values))
         self.grad = np.zeros(len(self.values))
         self.state: dict[str, Any] = {}
         self.reload()
         self.n_out = plan.task.n_out
         self.outs = np.zeros((plan.n, self.n_out))
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (samples, outputs) of batches not in outs yet
         # At full batch without dropout every step feeds the tape the same columns: built once.
         self.full_inputs: Any = None  # (an array once the first full-batch step ran)
         self.full_batch = plan.batch_size is None and not dropouts
+        # Small mini-batches without dropout: every sample's columns built once per fit, a row per sample, and
+        # each batch takes its rows in one call (building a batch's columns takes five numpy calls).
+        self.rows_of_all: np.ndarray | None = None
+        width = compiled.n_inputs
+        if plan.batch_size is not None and not dropouts and plan.size * width <= GATHER_CELLS \
+                and plan.n * width * 8 <= KEEP_BYTES:
+            self.rows_of_all = compiled.inputs(plan.X, None, codes, dropouts).T
         self.synced = True  # the Values hold theta's numbers (sync() has nothing to write)
+        # The masked tape (one for all targets) over every value: each step replays it as it is.
+        tapes = compiled.tapes()
+        where = self.tape_index[id(tapes[0])] if compiled.masked else None
+        self.whole_tape = tapes[0] if type(where) is slice and where == slice(0, len(self.values)) else None
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
@@ -115,46 +131,30 @@ class FlatTrainer:
     def _step(self, idx: np.ndarray) -> float:
         B = len(idx)
         compiled = self.compiled
-        codes = self.codes[idx]
         if self.full_batch:  # idx is every sample in order (FitPlan.batches)
             if not compiled.filled_by(self):  # first step, or a fit inside a callback refilled them
-                self.full_inputs = compiled.inputs(self.plan.X, None, codes, self.dropouts, owner=self)
+                self.full_inputs = compiled.inputs(self.plan.X, None, self.codes, self.dropouts, owner=self)
             inputs: np.ndarray = self.full_inputs
+        elif self.rows_of_all is not None:
+            inputs = self.rows_of_all.take(idx, axis=0).T
         else:
-            inputs = compiled.inputs(self.plan.X, idx, codes, self.dropouts)
-        batches = compiled.batches(codes)
-        for tape, _ in batches:
-            if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
-                self.tape_index[id(tape)] = self._index(tape.params)
-                self._grow()
+            inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)
         theta = self.theta
-        (tape, sel), n = batches[0], len(self.values)
-        where = self.tape_index[id(tape)]
-        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
-            out, grad = tape.replay(inputs, theta, finite=True)  # X checked finite by prepare_fit; masks 0/1
+        if self.whole_tape is not None:  # the masked tape, over all values: every batch
+            out, grad = self.whole_tape.replay(inputs, theta, finite=self.finite)  # masks are 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:
-            grad = np.zeros(n)
-            losses = np.empty(B)
-            outs = np.empty((self.n_out, B))
-            for tape, sel in batches:
-                where = self.tape_index[id(tape)]
-                cols = inputs if sel is None else inputs[:, sel]
-                out, pg = tape.replay(cols, theta[where], finite=True)
-                grad[where] += pg
-                if sel is None:
-                    losses, outs = out[0], out[1:]
-                else:
-                    losses[sel], outs[:, sel] = out[0], out[1:]
+            losses, outs, grad = self._replay_per_target(inputs, idx)
+            theta = self.theta  # (grown when a tape was traced)
         scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
         grad *= scale
         value = float(np.add.reduce(losses)) * scale
         if self.penalty is not None:
-            extra, pg = self.penalty.value_and_grad(theta[self.penalty_index])
+            extra, pg = self.penalty.value_and_grad(theta[self.penalty_index], finite=self.finite)
             value += extra
             grad[self.penalty_index] += pg
         elif self.penalty_tape is not None:
-            out, pg = self.penalty_tape.replay(np.empty((0, 1)), theta[self.penalty_index])
+            out, pg = self.penalty_tape.replay(np.empty((0, 1)), theta[self.penalty_index], finite=self.finite)
             value += float(out[0, 0])
             grad[self.penalty_index] += pg
         if not math.isfinite(value):
@@ -164,12 +164,44 @@ class FlatTrainer:
         if self.full_batch:
             self.outs = outs.T
         else:
-            self.outs[idx] = outs.T
+            self.pending.append((idx, outs))  # written into outs when they are read: one call per epoch
         return value
+
+    def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(losses, outputs, summed gradient) of a batch through the tapes of its targets (one per target
+        past ``MAX_MASKED``, traced as they first appear), each over its samples' columns."""
+        B = len(idx)
+        batches = self.compiled.batches(self.codes[idx])
+        for tape, _ in batches:
+            if id(tape) not in self.tape_index:  # traced during this fit (one tape per target past MAX_MASKED)
+                self.tape_index[id(tape)] = self._index(tape.params)
+                self._grow()
+        theta = self.theta
+        (tape, sel), n = batches[0], len(self.values)
+        where = self.tape_index[id(tape)]
+        if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
+            out, grad = tape.replay(inputs, theta, finite=self.finite)
+            return out[0], out[1:], grad
+        grad = np.zeros(n)
+        losses = np.empty(B)
+        outs = np.empty((self.n_out, B))
+        for tape, sel in batches:
+            where = self.tape_index[id(tape)]
+            cols = inputs if sel is None else inputs[:, sel]
+            out, pg = tape.replay(cols, theta[where], finite=self.finite)
+            grad[where] += pg
+            if sel is None:
+                losses, outs = out[0], out[1:]
+            else:
+                losses[sel], outs[:, sel] = out[0], out[1:]
+        return losses, outs, grad
 
     def _update(self, grad: np.ndarray) -> None:
         opt, theta = self.plan.optimizer, self.theta
-        if self.flat_optimizer:
+        if self.opt_whole:  # the usual case: the optimiser steps every value
+            self.theta, self.state = opt.step_arrays(theta, grad, self.state)  # fresh arrays, refused if not finite
+            self.finite = True
+        elif self.flat_optimizer:
             where = self.opt_index
             new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
             # step_arrays refused anything non-finite: nothing can fail from here
@@ -177,6 +209,7 @@ class FlatTrainer:
                 self.theta = new_w  # a fresh array: no copy back
             else:
                 theta[where] = new_w
+            self.finite = bool(np.isfinite(self.theta).all())  # (values the optimiser does not step may not be)
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad
             self._write()
@@ -189,24 +222,30 @@ class FlatTrainer:
             except (ArithmeticError, ValueError):
                 self._write()  # the Values as they were before the step
                 raise
-            self.theta = new
+            self.theta, self.finite = new, True
         self.grad = grad
 
     def _grow(self) -> None:
         """Room in the arrays for Values added by a tape traced mid-fit."""
         extra = len(self.values) - len(self.theta)
         if extra:
+            self.opt_whole = False  # the optimiser's values are no longer all of them
             self.theta = np.concatenate([self.theta, [v.data for v in self.values[-extra:]]])
             self.grad = np.concatenate([self.grad, np.zeros(extra)])
+            self.finite = bool(np.isfinite(self.theta).all())
 
     # --- what user code sees ------------------------------------------------------------------------
     def outputs(self) -> np.ndarray:
         """This epoch's outputs, one row per training sample (the value each had when its batch ran)."""
+        pending = self.pending
+        if pending:
+            self.outs[np.concatenate([i for i, _ in pending])] = np.concatenate([o for _, o in pending], axis=1).T
+            pending.clear()
         return self.outs
 
     def rows(self) -> list:
         """This epoch's outputs as the model gives them: a float per sample, or a list (of one, too)."""
-        return self._as_given(self.outs)
+        return self._as_given(self.outputs())
 
     def _as_given(self, outs: np.ndarray) -> list:
         """Outputs (a row per sample) in the model's form: a list per sample when it returns a list."""
@@ -252,11 +291,14 @@ class FlatTrainer:
         MB once it returns; smaller ones stay, and a second fit on the same model starts without
         building them.  (A tape's replay keeps no arrays between calls.)"""
         self.compiled.free_inputs(KEEP_BYTES)
-        self.full_inputs = None
+        self.full_inputs = self.rows_of_all = None
 
     def reload(self) -> None:
         """Read the arrays back from the Values and the optimiser (after user code may have changed them)."""
         self.theta = np.fromiter(map(_DATA, self.values), dtype=float, count=len(self.values))
+        # Whether every number in theta is finite, kept true by each step (the optimiser refuses a non-finite
+        # one): the replays then check only what they compute, not their inputs (X was checked by prepare_fit)
+        self.finite = bool(np.isfinite(self.theta).all())
         self.synced = True
         if self.flat_optimizer:
             self.state = {k: np.array(v, dtype=float) for k, v in self.plan.optimizer.state.items()}

@@ -97,9 +97,11 @@ class Module:
             if named:
                 kids = [(f"{name}.{child_name}" if name else child_name, child, depth + 1)
                         for child_name, child in module.named_children()]
+                stack.extend(reversed(kids))
             else:
-                kids = [("", child, depth + 1) for child in _children_of(module)]
-            stack.extend(reversed(kids))
+                children = _children_of(module)
+                if children:  # (a neuron has none)
+                    stack.extend([("", child, depth + 1) for child in reversed(children)])
         return out
 
     def _own_attributes(self) -> Iterator[tuple[str, Value | Sequence[Value]]]:
@@ -260,10 +262,12 @@ def _children_of(module: Module) -> list[Module]:
     if type(module).named_children is not Module.named_children:  # a module that orders its own children
         return [child for _, child in module.named_children()]
     out: list[Module] = []
-    for _, value in module._child_attributes():
+    for name, value in vars(module).items():  # _child_attributes inline: the walk asks this of every module
         if isinstance(value, Module):
-            out.append(value)
-        else:
+            if not name.startswith("_"):
+                out.append(value)
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module) and \
+                not name.startswith("_") and _all_of(value, Module):  # value[0]: a list of Values fails at once
             out.extend(value)
     return out
 

@@ -32,6 +32,8 @@ class Progress:
             self.bar = tqdm(total=epochs, unit="epoch", file=stream, dynamic_ncols=True, leave=True)
 
     def update(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.mode is None:
+            return
         shown = {k: v for k, v in logs.items() if k not in ("epoch", "time")}
         if self.bar is not None:
             self.bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)

@@ -78,8 +78,9 @@ class Penalty:
             _RECORDING[-1].append((out, self))
         return out
 
-    def value_and_grad(self, w: Any) -> tuple[float, Any]:
-        """(penalty, d penalty / d w) for ``w``, a float array of the parameters' values in order."""
+    def value_and_grad(self, w: Any, finite: bool = False) -> tuple[float, Any]:
+        """(penalty, d penalty / d w) for ``w``, a float array of the parameters' values in order
+        (``finite=True``: the caller has checked that every one is finite, as for ``Tape.replay``)."""
         import numpy as np
 
         column = np.asarray(w, dtype=float).reshape(1, -1)
@@ -88,7 +89,7 @@ class Penalty:
             tape = _TAPES.get(term)
             if tape is None:
                 tape = _TAPES[term] = autograd.trace(term, 0.0)
-            values, dw, _ = tape.replay(column, np.empty(0), input_grads=True)  # the weight is its input
+            values, dw, _ = tape.replay(column, np.empty(0), input_grads=True, finite=finite)  # the weight: its input
             total += coef * float(values.sum())
             grad = coef * dw[0] if grad is None else grad + coef * dw[0]
         return total, grad

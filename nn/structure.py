@@ -34,7 +34,8 @@ from .module import Module
 __all__ = ["modules_of", "fingerprint", "state", "modes", "target_key", "weak", "same_loss", "of_nn_layers", "Probed",
            "probed", "remember_probe"]
 
-_NOT_STRUCTURE = ("training", "_masks")  # the mode is compared on its own (modes); Dropout's mask hook is transient
+# The mode is compared on its own (modes); Dropout's mask hook is transient
+_NOT_STRUCTURE = frozenset(("training", "_masks"))
 
 
 def modules_of(model: Any) -> list:
@@ -49,13 +50,30 @@ def fingerprint(modules: list) -> tuple:
     seen: dict[int, tuple[int, Any]] = {}  # an object shared by many neurons (a layer's Activation) is read once
     for m in modules:  # read here, attribute by attribute: met again inside another one, by its place
         seen.setdefault(id(m), (len(seen), m))
+    add = out.append
     for m in modules:
-        out.append(id(m))
-        _add_state(type(m), out, seen)
+        add(id(m))
+        t = type(m)
+        if _own(t.__module__):
+            _add_state(t, out, seen)
+        else:
+            add(id(t))  # what _add_state adds for a library's class, without its set-up
         for k, v in vars(m).items():
             if k not in _NOT_STRUCTURE:
-                out.append(k)
-                _add_state(v, out, seen)
+                add(k)
+                t = type(v)
+                if t in _DATA:  # what _add_state adds for the most common attributes, inline (no stack):
+                    add(t)  # numbers and strings,
+                    add(v)
+                elif t is Value:  # a Value,
+                    add(id(v))
+                elif id(v) in seen:  # an object met before (a layer's Activation),
+                    add(("seen", seen[id(v)][0]))
+                elif t is list and _VALUES_BY_IDENTITY and set(map(type, v)) <= _VALUES:  # a neuron's weights
+                    seen[id(v)] = (len(seen), v)
+                    out.extend((list, len(v), tuple(v)))
+                else:
+                    _add_state(v, out, seen)
     return tuple(out)
 
 
@@ -66,7 +84,15 @@ def _own(module: Any) -> bool:
     """Whether a module name is the user's own code (a notebook, a script, their package), not Python's,
     numpy's or chalkgrad's: only the user's own classes and functions hold state a user edits between
     fits (a class attribute, a global an own function reads); a library's by identity alone."""
-    return isinstance(module, str) and module.partition(".")[0] not in _LIBRARIES
+    if not isinstance(module, str):
+        return False
+    own = _OWN.get(module)
+    if own is None:
+        own = _OWN[module] = module.partition(".")[0] not in _LIBRARIES
+    return own
+
+
+_OWN: dict[str, bool] = {}  # module name -> _own: a few names, asked once per class per fingerprint
 
 
 def _own_class(obj: Any) -> bool:
@@ -74,8 +100,9 @@ def _own_class(obj: Any) -> bool:
     return isinstance(obj, type) and _own(obj.__module__)
 
 
-_DATA = (int, float, complex, str, bytes, bool, type(None))
+_DATA = frozenset((int, float, complex, str, bytes, bool, type(None)))  # a set: one hash, not seven comparisons
 _VALUES = {Value}
+_VALUES_BY_IDENTITY = Value.__eq__ is object.__eq__  # else a list of Values is read as their ids (slower)
 _BY_IDENTITY = (type, types.ModuleType, types.BuiltinFunctionType, weakref.ref)
 
 
@@ -119,7 +146,10 @@ def _add_state(obj: Any, out: list, seen: dict[int, tuple[int, Any]]) -> None:
             add(t)
             add(len(v))  # before the items: a str key can never be read as one of them
             if set(map(type, v)) <= _VALUES:  # a neuron's weights: in C, no stack
-                out.extend(map(id, v))
+                if _VALUES_BY_IDENTITY:  # the Values themselves as one entry, compared by identity: no id() each
+                    add(tuple(v))
+                else:
+                    out.extend(map(id, v))
             else:
                 stack.extend(reversed(v))
         elif t is dict:

@@ -78,13 +78,14 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
     _training_mode(plan)  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
     t = 0  # optimiser steps so far: the schedule's clock
+    schedule, looks, callbacks = plan.schedule, plan.looks_each_epoch, plan.callbacks
     try:
         for epoch in range(1, plan.epochs + 1):
             start = time.perf_counter()
             total = 0.0
             for batch, idx in enumerate(plan.batches(), 1):
-                if plan.schedule is not None:
-                    optimizer.lr = plan.schedule(t)
+                if schedule is not None:
+                    optimizer.lr = schedule(t)
                 try:
                     value = trainer.step(idx)  # all or nothing: a failed step leaves no trace
                 except (ArithmeticError, ValueError) as error:
@@ -93,20 +94,20 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
                     raise _diverged(history, epoch, batch, error) from error
                 t += 1
                 total += value * len(idx)
-            if plan.looks_each_epoch:
+            if looks:
                 trainer.sync()  # from here on user code can look at the model
             logs = _epoch_logs(plan, epoch, total / plan.n, trainer)
             logs["time"] = time.perf_counter() - start
             history.append(logs)
             bar.update(epoch, logs)
             stop = "early_stopping" if watch.update(logs, model, epoch) else ""
-            for hook in plan.callbacks:
+            for hook in callbacks:
                 if hook(epoch, dict(logs)) is True:
                     stop = stop or "callback"
             if stop:
                 history.stop_reason = stop
                 break
-            if plan.callbacks:
+            if callbacks:
                 trainer.reload()  # a callback may have changed parameters or the optimiser's state
         else:
             history.stop_reason = "completed"
@@ -160,9 +161,9 @@ def _epoch_logs(plan: FitPlan, epoch: int, loss: float, trainer: Trainer) -> dic
     or None to run the model (:func:`predict_lists`).
     """
     logs: dict[str, float] = {"epoch": epoch, "loss": loss}
-    outs, rows = trainer.outputs(), None
+    outs, rows, accuracy = trainer.outputs(), None, plan.task.accuracy
     for name, fn in plan.metrics:
-        if fn == plan.task.accuracy:
+        if fn == accuracy:
             logs[name] = fn(outs, plan.ys)
             continue
         rows = trainer.rows() if rows is None else rows

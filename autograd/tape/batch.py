@@ -55,7 +55,7 @@ class BatchPlan:
 
         ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B), in any memory
         order; ``params`` the parameters' values in ``rec.params`` order, or None to read each
-        Value's ``.data``; ``finite``: the caller has checked that every column is finite.
+        Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite.
         """
         import numpy as np
 
@@ -69,7 +69,7 @@ class BatchPlan:
         theta = params if type(params) is np.ndarray and params.dtype == np.float64 else \
             np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
         B = X.shape[1]
-        if self._consts_finite and (finite or np.isfinite(X).all()) and np.isfinite(theta).all():
+        if self._consts_finite and (finite or (np.isfinite(X).all() and np.isfinite(theta).all())):
             fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):

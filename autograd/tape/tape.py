@@ -339,8 +339,9 @@ class Tape:
         Numeric failures raise the eager engine's error for the first failing sample, as
         :meth:`batch_value_and_grad` does.  The columns may be in any memory order (the transpose
         of an array with a row per sample is read without a copy); ``finite=True`` says the caller
-        has checked that every column is finite (fit checks its data once), so the replay does not
-        check them again.  Nothing is kept from one replay to the next.  ``input_grads=True`` returns
+        has checked that every column and every parameter value is finite (fit checks its data once
+        and keeps its parameters finite), so the replay does not check them again.  Nothing is kept
+        from one replay to the next.  ``input_grads=True`` returns
         ``(outputs, input gradients, parameter gradients)``, the input gradients of shape
         (n_inputs, B): one sample's d(differentiated outputs)/d(each input) per column.
         """

@@ -112,6 +112,30 @@ def test_divergence_keeps_the_last_finite_parameters_and_state_as_eager_fit_does
         assert np.allclose(a, b, rtol=1e-9, atol=0.0)
 
 
+@pytest.mark.parametrize("when", ["before", "callback"])
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_a_nan_parameter_ends_compiled_fit_as_eager_fit(when, batch_size):
+    """The replays are told the parameters are finite only when they are: a NaN set before fit or by a
+    callback is read, and training stops where and as eager training stops."""
+    X, y = datasets.demo_moons(labels="sign")
+    errors = []
+    for compile in (False, True):
+        model = nn.MLP(2, [4, 1], seed=0)
+
+        def poison(epoch=2, logs=None, m=model):
+            if epoch == 2:
+                m.layers[0].neurons[1].w[0].data = float("nan")
+
+        if when == "before":
+            poison()
+        with pytest.raises(nn.DivergenceError) as info:
+            nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=4,
+                   batch_size=batch_size, progress=False, seed=0, compile=compile,
+                   callbacks=[poison] if when == "callback" else [])
+        errors.append((str(info.value), info.value.epoch))
+    assert errors[0] == errors[1] and errors[0][1] == (1 if when == "before" else 3)
+
+
 def test_a_parameter_replaced_in_place_is_trained_by_compiled_fit_as_by_eager_fit():
     X, y = datasets.moons(40, 0.1, seed=1, labels="sign")
     weights = {}

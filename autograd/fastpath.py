@@ -67,7 +67,6 @@ INLINE = backend({"maximum": _written_out(">=", FLOAT.maximum), "minimum": _writ
 
 _BINARY = """\
 def generated(self, {other}):
-    x{k_self} = self.data
     {value}if type({other}) is float:
         x{k} = {other}
         ps = None
@@ -86,10 +85,10 @@ _VALUE = """if type({other}) is Value:
     el"""
 _UNARY = """\
 def generated(self):
-    x0 = self.data
 """
 _FORWARD = """\
     try:
+        x{k_self} = self.data  # self may be a number: Value.__add__(0.0, x), as value.py's method allows
         data = {forward}
     except Exception:  # apply says what went wrong
         return {fallback}
@@ -125,12 +124,13 @@ def method_source(op: Op, operands: tuple[str, ...], other: str = "other") -> st
     forward rule on symbols x0, x1 ... is the expression it computes; ``other`` names that parameter."""
     fallback = f"apply(OP, ({', '.join(other if o == 'other' else o for o in operands)},))"
     forward = render(op.forward_on(INLINE, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
-    compute = _FORWARD.format(fallback=fallback, forward=forward)
+    k_self = operands.index("self")
+    compute = _FORWARD.format(fallback=fallback, forward=forward, k_self=k_self)
     if operands == ("self",):
         return _UNARY + compute + _NODE.format(parents="(self,)")
     k = operands.index("other")  # the operand that may be a number (a reflected method meets numbers only)
     value = _VALUE.format(other=other) if k == 1 else ""
-    head = _BINARY.format(k=k, k_self=1 - k, value=value, fallback=fallback, other=other)
+    head = _BINARY.format(k=k, value=value, fallback=fallback, other=other)
     constant = _CONSTANT.format(k=k, parents="(self, c)" if k == 1 else "(c, self)")
     return head + compute + constant + _NODE.format(parents="ps")
 

@@ -416,3 +416,14 @@ def test_a_no_grad_block_in_another_thread_changes_nothing_here():
     thread.join(10)
     assert all(y.parents and y.parents[0] is x or y.parents[-1] is x for y in here)
     assert made["other"].parents == () and made["other"].data == 6.0
+
+
+@pytest.mark.parametrize("name", sorted(fastpath.METHODS))
+def test_a_method_called_on_a_number_does_what_value_py_s_does(name):
+    """``functools.reduce(Value.__add__, xs, 0.0)``, ``map(Value.tanh, [0.5, 1.0])``: value.py's methods apply
+    the op to whatever ``self`` is (a number becomes a constant leaf; anything else is apply's TypeError)."""
+    generated, generic = getattr(Value, name), fastpath.GENERIC[name]
+    others = [()] if len(fastpath.METHODS[name][1]) == 1 else [(Value(2.0),), (1.5,), (3,)]
+    for self in (0.5, 3, -0.0, "a", None):
+        for rest in others:
+            assert outcome(generated, self, *rest) == outcome(generic, self, *rest), (self, *rest)

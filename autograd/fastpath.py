@@ -161,13 +161,14 @@ def step_source(op: Op, n: int) -> str:
 
 def _compile(source: str, op: Op, what: str, **more: Any) -> Callable[..., Any]:
     """The function ``generated`` that ``source`` defines, run with the names generated code reads; ``what`` it is
-    (a method, a step) names its file in tracebacks."""
+    (a method, a step) names its file in tracebacks, and its last part the function there (``in __mul__``)."""
     namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS,
                      new=object.__new__, SEQ=SEQ, **more)
     filename = f"<autograd.fastpath: {what} of {op.label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the code
     exec(compile(source, filename, "exec"), namespace)
     fn: Callable[..., Any] = namespace["generated"]
+    fn.__code__ = fn.__code__.replace(co_name=what.split(".")[-1])
     return fn
 
 

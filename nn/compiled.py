@@ -98,15 +98,14 @@ class CompiledModel:
 
     def __init__(self, model: Any, loss: Callable, targets: Sequence[Any], keys: Sequence[Any], nin: int,
                  masked: bool, modules: list) -> None:
-        self.keys: list[Any] = []
-        self.targets: list[Any] = []
-        position: dict[Any, int] = {}
-        for y, key in zip(targets, keys):
-            if key not in position:
-                position[key] = len(self.keys)
-                self.keys.append(key)
-                self.targets.append(y)
-        self.position = position
+        first = dict(zip(reversed(keys), reversed(targets)))  # each key's target (its first)
+        try:  # in order where they have one (class numbers): target mask k is then output k's
+            order = sorted(first)
+        except TypeError:
+            order = list(dict.fromkeys(keys))  # in order of appearance
+        self.keys: list[Any] = order
+        self.targets: list[Any] = [first[k] for k in order]
+        self.position = {k: i for i, k in enumerate(order)}
         self.nin, self.masked = nin, masked
         self._loss = weak(loss)  # the cache must not keep a loss alive (model.loss, a bound method, holds the model)
         self._model = weakref.ref(model)  # a cached graph must not keep its model alive

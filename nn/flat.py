@@ -140,14 +140,13 @@ class FlatTrainer:
         else:
             inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)
         theta = self.theta
+        scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B: the replays' gradient seed
         if self.whole_tape is not None:  # the masked tape, over all values: every batch
-            out, grad = self.whole_tape.replay(inputs, theta, finite=self.finite)  # masks are 0/1
+            out, grad = self.whole_tape.replay(inputs, theta, finite=self.finite, scale=scale)  # masks are 0/1
             losses, outs = out[0], out[1:]  # (grad: a fresh array the replay made)
         else:
-            losses, outs, grad = self._replay_per_target(inputs, idx)
+            losses, outs, grad = self._replay_per_target(inputs, idx, scale)
             theta = self.theta  # (grown when a tape was traced)
-        scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B
-        grad *= scale
         value = float(np.add.reduce(losses)) * scale
         if self.penalty is not None:
             extra, pg = self.penalty.value_and_grad(theta[self.penalty_index], finite=self.finite)
@@ -167,9 +166,11 @@ class FlatTrainer:
             self.pending.append((idx, outs))  # written into outs when they are read: one call per epoch
         return value
 
-    def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(losses, outputs, summed gradient) of a batch through the tapes of its targets (one per target
-        past ``MAX_MASKED``, traced as they first appear), each over its samples' columns."""
+    def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray,
+                           scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(losses, outputs, gradient of ``scale`` times the sum) of a batch through the tapes of its
+        targets (one per target past ``MAX_MASKED``, traced as they first appear), each over its samples'
+        columns."""
         B = len(idx)
         batches = self.compiled.batches(self.codes[idx])
         for tape, _ in batches:
@@ -180,7 +181,7 @@ class FlatTrainer:
         (tape, sel), n = batches[0], len(self.values)
         where = self.tape_index[id(tape)]
         if len(batches) == 1 and sel is None and type(where) is slice and where == slice(0, n):  # one tape, all values
-            out, grad = tape.replay(inputs, theta, finite=self.finite)
+            out, grad = tape.replay(inputs, theta, finite=self.finite, scale=scale)
             return out[0], out[1:], grad
         grad = np.zeros(n)
         losses = np.empty(B)
@@ -188,7 +189,7 @@ class FlatTrainer:
         for tape, sel in batches:
             where = self.tape_index[id(tape)]
             cols = inputs if sel is None else inputs[:, sel]
-            out, pg = tape.replay(cols, theta[where], finite=self.finite)
+            out, pg = tape.replay(cols, theta[where], finite=self.finite, scale=scale)
             grad[where] += pg
             if sel is None:
                 losses, outs = out[0], out[1:]

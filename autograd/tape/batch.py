@@ -50,12 +50,13 @@ class BatchPlan:
         return fn
 
     def run(self, columns: Any, grad: bool, reduce: str = "sum", params: Any = None,
-            finite: bool = False) -> tuple[Any, Any, Any]:
+            finite: bool = False, scale: float = 1.0) -> tuple[Any, Any, Any]:
         """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
 
         ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B), in any memory
         order; ``params`` the parameters' values in ``rec.params`` order, or None to read each
-        Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite.
+        Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite;
+        ``scale``: the gradients are those of ``scale`` times the outputs' sum (the backward pass's seed).
         """
         import numpy as np
 
@@ -73,14 +74,14 @@ class BatchPlan:
             fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
-                    out, gin, pg = fast(X, theta, grad)
+                    out, gin, pg = fast(X, theta, grad, scale)
                 return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
             except FloatingPointError:
                 pass  # an inf or NaN appeared: eager may raise there, or carry it on
-        out, gin, pg = self._careful(X, theta, grad)
+        out, gin, pg = self._careful(X, theta, grad, scale)
         return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
 
-    def _careful(self, X: Any, theta: Any, grad: bool) -> tuple[Any, Any, Any]:
+    def _careful(self, X: Any, theta: Any, grad: bool, scale: float) -> tuple[Any, Any, Any]:
         """The careful variant.  It stops at the first error in group order, which may be a later
         sample's; the samples before that one are then run again, so the error raised is the first
         failing sample's, the one a loop of eager calls over the samples meets first."""
@@ -93,7 +94,7 @@ class BatchPlan:
             try:
                 with np.errstate(all="ignore"):
                     try:
-                        result: tuple[Any, Any, Any] = self._program(True)(X, theta, grad)
+                        result: tuple[Any, Any, Any] = self._program(True)(X, theta, grad, scale)
                     except FloatingPointError as e:  # raised by a rule itself (pow of a negative base)
                         raise self._explain(e) from None
             except _MATH_ERRORS as e:

@@ -3,141 +3,47 @@
 Each group of the :class:`~autograd.tape.schedule.Schedule` becomes a line or two: the op table's
 rules evaluated on symbols that stand for arrays (:data:`~autograd.tape.arrays.ASYM`), so a layer of
 neurons reads ``z1 = W_layers_0.T @ X[0:2] + b_layers_0[:, None]`` and its backward ``dW_layers_0 =
-X[0:2] @ dz1.T``, the matrix-form backpropagation of the lectures.  Ops that are not the table's own
-(a user's ``defop``, or one replaced) are called as they are, on the numpy backend.  Sub-expressions
-that a group's partials share with its forward rule (logsumexp's shifted exps) are computed once.
+(dz1 @ X[0:2].T).T`` (x dzᵀ, in the memory order of the weights in ``theta``: see
+:mod:`~autograd.tape.batch_backward`), the matrix-form backpropagation of the lectures.  Ops that
+are not the table's own (a user's ``defop``, or one replaced) are called as they are, on the numpy
+backend.  Sub-expressions that a group's partials share with its forward rule (logsumexp's shifted
+exps) are computed once.
 
-``program(X, theta, grad)`` takes the inputs as rows of ``X`` (n_inputs, B) and the parameters as
-``theta`` and returns (outputs (n_outputs, B), input gradients or None, parameter gradients or None).
+``program(X, theta, backward, scale)`` takes the inputs as rows of ``X`` (n_inputs, B) and the
+parameters as ``theta`` and returns (outputs (n_outputs, B), input gradients or None, parameter
+gradients or None), the gradients those of ``scale`` times the sum over the samples (the seed of
+the backward pass: 1/B makes them the mean's).
 The careful variant also calls ``_check`` after every group, to find the sample where a value or a
 partial is not finite (see :mod:`~autograd.tape.batch`).
 """
 
 from __future__ import annotations
 
-import keyword
 import re
 from typing import Any
 
-from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
+from ..backends import NAMES
 from ..ops import built_in
 from .arrays import ASYM, Lane, SymStack, finite_backend, forget, full
-from .exprs import atom, common_label, expr_key, makes_new_array, post_order, run_step, runs, shared_parts, short
+from .batch_backward import BackwardText
+from .exprs import common_label, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
 from .symbols import Sym, literal, render
 
 __all__ = ["generate_batch"]
 
-_RESERVED = set(NAMES) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
-                                                 "program", "None", "True", "False"}
-
 
 def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
-    """Source of ``program(X, theta, grad)`` for ``sched``, and the namespace it runs in."""
+    """Source of ``program(X, theta, backward, scale)`` for ``sched``, and the namespace it runs in."""
     try:
         return _Writer(sched, careful).write()
     finally:
         forget()
 
 
-class _Writer:
-    def __init__(self, sched: Schedule, careful: bool) -> None:
-        self.s, self.rec, self.careful = sched, sched.rec, careful
-        self.ns: dict[str, Any] = {}
-        self.used = set(_RESERVED)
-        self.lines: list[str] = []
-        self.back: list[Any] = []  # backward entries: a line, or a write into a gradient (see _write)
-        self.writes: dict[Any, int] = {}  # gradient -> number of writes
-        self.layer = 0
-        self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
-        self.temps = 0
-        self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
-        self.layers: dict[int, Any] = {}  # id of a layer group -> its blocks (for its backward)
-        self.views: dict[str, str] = {}  # weight block -> the view of theta it is
-        self.theta_written: list[tuple[int, int]] = []  # spans of grad written so far (backward order)
-        self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments
-        self.partials: dict[int, Any] = {}  # id of a group -> its partials on symbols
+class _Writer(BackwardText):
+    """The whole program: the forward lines, then :class:`BackwardText`'s."""
 
-    # --- names ---------------------------------------------------------------------------------------
-    def fresh(self, base: str) -> str:
-        base = re.sub(r"\W+", "_", base).strip("_") or "v"
-        base = "_" + base if base[0].isdigit() else base
-        name, k = base, 2
-        while name in self.used or "d" + name in self.used:
-            name, k = f"{base}_{k}", k + 1
-        self.used.update((name, "d" + name))
-        return name
-
-    def const(self, prefix: str, value: Any) -> str:
-        name = f"_{prefix}{len(self.ns)}"
-        self.ns[name] = value
-        return name
-
-    def var(self, space: Any) -> str:
-        return space if type(space) is str else self.s.groups[space].name
-
-    def grad_var(self, space: Any) -> str:
-        return {"X": "dX", "theta": "grad"}.get(space) or "d" + self.var(space)
-
-    def size(self, space: Any) -> int:
-        if space == "X":
-            return self.rec.n_inputs
-        return len(self.rec.params) if space == "theta" else self.s.groups[space].k
-
-    def varies(self, space: Any) -> bool:
-        return space == "X" or (type(space) is int and self.s.groups[space].vary)
-
-    # --- reading slots ---------------------------------------------------------------------------------
-    def rows(self, var: str, rows: list[int], n: int, keep: bool) -> str:
-        """``var``'s rows ``rows`` (of ``n``): the whole array, a slice, or an index array; with
-        ``keep=False`` a row read by all (a layer's shared input) is that row alone."""
-        m = len(rows)
-        if rows == list(range(n)):
-            return var
-        if not keep and m > 1 and len(set(rows)) == 1:
-            return f"{var}[{rows[0]}]"  # one row for every node: it broadcasts
-        step = run_step(rows)
-        if step:
-            stop = rows[0] + step * (m - 1) + 1
-            return f"{var}[{rows[0]}:{stop}" + (f":{step}]" if step > 1 else "]")
-        import numpy as np
-
-        return f"{var}[{self.const('i', np.array(rows, dtype=np.intp))}]"
-
-    def gather(self, slots: list[int], keep: bool) -> tuple[str, bool]:
-        """The values of ``slots`` as one array text, and whether it has a row per slot."""
-        import numpy as np
-
-        locs = [self.s.loc[c] for c in slots]
-        if all(sp == "const" for sp, _ in locs):
-            vals = [v for _, v in locs]
-            if not keep and len({literal(v) for v in vals}) == 1:
-                return literal(vals[0]), False
-            return self.const("k", np.array(vals, dtype=float)), True
-        runs: list[tuple[Any, list]] = []
-        for sp, r in locs:
-            if runs and runs[-1][0] == sp:
-                runs[-1][1].append(r)
-            else:
-                runs.append((sp, [r]))
-        if len(runs) == 1:
-            sp, rows = runs[0]
-            text = self.rows(self.var(sp), rows, self.size(sp), keep)
-            return text, keep or len(set(rows)) > 1 or len(rows) == 1
-        parts = [self.const("k", np.array(rows, dtype=float)) if sp == "const"
-                 else self.rows(self.var(sp), rows, self.size(sp), True) for sp, rows in runs]
-        return f"np.concatenate(({', '.join(parts)},))", True
-
-    def arg(self, g: Group, j: int, keep: bool) -> str:
-        """Input ``j`` of group ``g``: (k, B) for a varying group, a parameter's (k, 1) beside it."""
-        text, full = self.gather(g.slots[j], keep)
-        if g.vary and not g.pat[j] and full:
-            text = f"{text}[:, None]"
-        elif full:
-            self.full.add(text)
-        return text
-
-    # --- forward ---------------------------------------------------------------------------------------
     def write(self) -> tuple[str, dict]:
         import numpy as np
 
@@ -146,8 +52,9 @@ class _Writer:
         rec = self.rec
         self.name_groups()
         n_in, n_p = rec.n_inputs, len(rec.params)
-        head = ["def program(X, theta, backward=True):",
-                f'    """X: ({n_in}, B) inputs {short(rec.input_names)}; theta: {n_p} parameters."""',
+        head = ["def program(X, theta, backward=True, scale=1.0):",
+                f'    """X: ({n_in}, B) inputs {short(rec.input_names)}; theta: {n_p} parameters; gradients of '
+                f'scale * the outputs\' sum."""',
                 "    B = X.shape[1]"]
         for gi, g in enumerate(self.s.groups):
             if self.careful:
@@ -159,13 +66,18 @@ class _Writer:
         self.lines += self.outputs()
         self.lines.append("    if not backward:\n        return _outs, None, None")
         self.lines.append("    # backward: each group's gradient, then what it sends to its inputs")
-        self.lines.append(f"    grad = np.zeros({n_p})")
+        make_grad = len(self.lines)
+        self.lines.append("")
+        self.grad_rows = np.zeros(n_p, dtype=bool)
         if any(self.s.needs[:n_in]):
             self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
         self.flush_backward()
+        # every parameter's first write sets it: grad needs no zeros
+        zeroed = self.grad_zeroed or not self.grad_rows.all()
+        self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
@@ -312,26 +224,6 @@ class _Writer:
         self.lines.append(f"    {g.name} = {text}")
         self.partials[id(g)] = ds
 
-    def hoist(self, tree: Any, keys: set[str], into: list[str] | None = None) -> dict:
-        """Temps for the sub-expressions of ``tree`` whose text is in ``keys`` (parts first), and
-        for those already computed (:attr:`shared`): the names to render ``tree`` with."""
-        lines = self.lines if into is None else into
-        names: dict = {}
-        for x in post_order(tree):
-            key = expr_key(x)
-            if key in self.shared:
-                names[id(x)] = self.shared[key]
-            elif key in keys:
-                self.temps += 1
-                t = f"_t{self.temps}"
-                lines.append(f"    {t} = {render(x, names)}")
-                self.shared[key] = names[id(x)] = t
-        return names
-
-    def is_full(self, tree: Any) -> bool:
-        return any(x.kind == "name" and x.text in self.full for x in post_order(tree) if type(x) is Sym) or \
-            (type(tree) is Sym and tree.kind == "op" and tree.text == "@")
-
     def outputs(self) -> list[str]:
         rec = self.rec
         lines = [f"    _outs = np.empty(({len(rec.outputs)}, B))"]
@@ -354,169 +246,3 @@ class _Writer:
             where = f"{i}" if len(rows) == 1 else f"{i}:{i + len(rows)}"
             lines.append(f"    _outs[{where}] = {text}")
         return lines
-
-    # --- backward ------------------------------------------------------------------------------------
-    def needs(self, c: int) -> bool:
-        return self.s.needs[c] and self.s.loc[c][0] != "const"
-
-    def seeds(self) -> None:
-        for s in self.rec.seeded:
-            if not self.needs(s):
-                continue
-            sp, r = self.s.loc[s]
-            one = "1.0" if self.varies(sp) else "B"
-            gv = self.grad_var(sp)
-            full = None
-            if type(sp) is int and self.size(sp) == 1:
-                full = f"{gv} = np.ones((1, B))" if self.varies(sp) else f"{gv} = np.full(1, float(B))"
-            self.add_write(sp, f"{gv}[{r}] += {one}", full)
-
-    def add_write(self, space: Any, add: str, assign: str | None) -> None:
-        """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it,
-        used when it is the only write (the gradient is then not zeroed first)."""
-        self.writes[space] = self.writes.get(space, 0) + 1
-        self.back.append((space, add, assign))
-
-    def flush_backward(self) -> None:
-        made: set = set()
-        for entry in self.back:
-            if type(entry) is str:
-                self.lines.append(entry)
-                continue
-            space, add, assign = entry
-            if type(space) is int and space not in made:
-                made.add(space)
-                # the only write makes the gradient; so does a first one that makes a new array (a
-                # product, not a name or a view, which later writes must not add into)
-                if assign is not None and (self.writes[space] == 1 or makes_new_array(assign.split(" = ", 1)[1])):
-                    self.lines.append(f"    {assign}")
-                    continue
-                g = self.s.groups[space]
-                shape = f"({g.k}, B)" if g.vary else f"{g.k}"
-                self.lines.append(f"    d{g.name} = np.zeros({shape})")
-            self.lines.append(f"    {add}")
-
-    def backward(self, gi: int) -> None:
-        g = self.s.groups[gi]
-        # (a group that no gradient reaches, or whose inputs need none, still evaluates its partials:
-        # where eager's backward fails, sqrt at 0, the batch must fail too)
-        reached = gi in self.writes
-        wanted = [j for j in range(len(g.slots)) if reached and any(self.needs(c) for c in g.slots[j])]
-        G = "d" + g.name
-        if self.careful:
-            self.back.append(f"    _bi = {gi}")
-        if id(g) in self.layers:
-            if reached:
-                self.layer_backward(g, G)
-        elif id(g) in self.generic:
-            p = self.const("p", g.op.checked_partials)
-            self.back.append(f"    _ds = {p}(nb, {g.name}, {self.generic[id(g)]})")
-            if self.careful:
-                self.back.append(f"    _check({gi}, locals(), _ds)")
-            for j in wanted:
-                self.scatter(g, f"{G} * _ds[{j}]", [j])
-        else:
-            self.rule_backward(gi, g, G, wanted)
-
-    def rule_backward(self, gi: int, g: Group, G: str, wanted: list[int]) -> None:
-        ds = self.partials[id(g)]
-        lines: list[str] = []
-        if self.careful or not wanted:
-            names = self.hoist(ds.array if isinstance(ds, SymStack) else Sym("tuple", "", tuple(ds)), set(), lines)
-            text = render(ds.array, names) if isinstance(ds, SymStack) else \
-                "(" + ", ".join(render(d, names) for d in ds) + ",)"
-            self.back += lines + [f"    _ds = {text}"] + ([f"    _check({gi}, locals(), _ds)"] if self.careful else [])
-            if not wanted:
-                return
-            lines = []  # then the contributions, computed as the fast variant computes them
-        trees = [ds[j] for j in wanted if type(ds[j]) is Sym]
-        names = {}
-        keys = shared_parts(trees, [])
-        for t in trees:
-            names.update(self.hoist(t, keys, lines))
-        self.back += lines
-        for run, d in runs(ds, wanted):
-            if type(d) is not Sym:
-                if d == 0.0:
-                    continue
-                c = G if d == 1.0 else f"{G} * {literal(d)}"
-                if 1 < len(run) <= 4:
-                    for j in run:  # the same contribution for each position
-                        self.scatter(g, c, [j])
-                    continue
-                if len(run) > 1:
-                    shape = f"{len(run)}, {g.k}, B" if g.vary else f"{len(run)}, {g.k}"
-                    c = f"np.broadcast_to({c}, ({shape}))"
-            else:
-                c = render(Sym("op", "*", (Sym.name(G), d)), names)
-            self.scatter(g, c, run)
-
-    def layer_backward(self, g: Group, G: str) -> None:
-        blocks, b_text = self.layers[id(g)]
-        (w_text, w_slots), (x_text, x_slots) = blocks["w"], blocks["x"]
-        flat_w = [c for row in w_slots for c in row]
-        if any(self.needs(c) for c in flat_w):
-            dw = "d" + w_text
-            self.back.append(f"    {dw} = {x_text} @ {G}.T")
-            view = self.views.get(w_text, "")
-            span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
-            if span:  # a view of theta: its gradient, the same view of grad
-                a, b = int(span[1]), int(span[2])
-                # the first write into these rows sets them: adding into a strided view costs a read
-                first = all(b <= lo or hi <= a for lo, hi in self.theta_written)
-                self.theta_written.append((a, b))
-                self.back.append(f"    grad{view[5:]}[...] {'=' if first else '+='} {dw}")
-            else:
-                self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)
-        if any(self.needs(c) for c in x_slots):
-            self.scatter_flat(g, f"{w_text} @ {G}", x_slots, vary=True)
-        if b_text is not None:
-            b_slots = g.slots[-1]
-            if any(self.needs(c) for c in b_slots):
-                invariant = not g.pat[-1]
-                self.scatter_flat(g, f"{G}.sum(axis=1)" if invariant else G, b_slots, vary=not invariant)
-
-    def scatter(self, g: Group, c: str, positions: list[int]) -> None:
-        """Contributions ``c`` (positions x k [x B], or k [x B] for one position) into the gradients of
-        the slots those positions read."""
-        flat = [s for j in positions for s in g.slots[j]]
-        if len(positions) > 1:
-            c = f"({c}).reshape(-1, B)" if g.vary else f"({c}).reshape(-1)"
-        self.scatter_flat(g, c, flat, vary=g.vary)
-
-    def scatter_flat(self, g: Group, c: str, slots: list[int], vary: bool) -> None:
-        """Add row ``i`` of ``c`` into the gradient of ``slots[i]``, rows read by several summed."""
-        import numpy as np
-
-        by: dict[Any, tuple[list, list]] = {}
-        for i, s in enumerate(slots):
-            if self.needs(s):
-                sp, r = self.s.loc[s]
-                by.setdefault(sp, ([], []))[0].append(i)
-                by[sp][1].append(r)
-        if not by:
-            return
-        whole = list(range(len(slots)))
-        if not re.fullmatch(r"\w+", c) and (len(by) > 1 or any(idx != whole for idx, _ in by.values())):
-            self.temps += 1
-            t = f"_c{self.temps}"
-            self.back.append(f"    {t} = {c}")
-            c = t
-        for sp, (idx, rows) in by.items():
-            part = c if idx == whole else self.rows(c, idx, len(slots), keep=True)
-            if vary and not self.varies(sp):
-                part = f"{atom(part)}.sum(axis=-1)"  # a parameter's gradient: summed over the samples
-            gv = self.grad_var(sp)
-            n = self.size(sp)
-            if sp == "theta":
-                self.theta_written.append((min(rows), max(rows) + 1))
-            if len(rows) > 1 and len(set(rows)) == 1:
-                whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
-                self.add_write(sp, f"{gv}[{rows[0]}] += {atom(part)}.sum(axis=0)", whole_var)
-            elif len(set(rows)) == len(rows):
-                target = self.rows(gv, rows, n, keep=True)
-                assign = f"{gv} = {part}" if target == gv else None
-                self.add_write(sp, f"{target} += {part}", assign)
-            else:
-                ix = self.const("i", np.array(rows, dtype=np.intp))
-                self.add_write(sp, f"np.add.at({gv}, {ix}, {part})", None)

@@ -327,7 +327,7 @@ class Tape:
         return values, grads, pg
 
     def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False,
-               input_grads: bool = False) -> tuple[Any, ...]:
+               input_grads: bool = False, scale: float = 1.0) -> tuple[Any, ...]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 
         ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
@@ -343,10 +343,12 @@ class Tape:
         and keeps its parameters finite), so the replay does not check them again.  Nothing is kept
         from one replay to the next.  ``input_grads=True`` returns
         ``(outputs, input gradients, parameter gradients)``, the input gradients of shape
-        (n_inputs, B): one sample's d(differentiated outputs)/d(each input) per column.
+        (n_inputs, B): one sample's d(differentiated outputs)/d(each input) per column.  ``scale``
+        multiplies every gradient returned, as the seed of the backward pass (``1 / B``: the
+        gradients of the batch's mean, summed over the samples as eager backward sums them).
         """
         refuse_in_own_work("a tape's replay")
-        out, gin, pg = self._plan(input_grads).run(columns, grad, "sum", params=params, finite=finite)
+        out, gin, pg = self._plan(input_grads).run(columns, grad, "sum", params=params, finite=finite, scale=scale)
         return (out, gin, pg) if input_grads else (out, pg)
 
     # --- checks and errors --------------------------------------------------------------------

@@ -5,7 +5,7 @@ missing optional argument) or raise ``nn.ModelFileError`` in one bounded line th
 ``nn.load(path, into=model)`` must leave ``model`` exactly as it was whenever it raises.  Every key
 of each model kind is tried with every tampering, so the suite covers the family, not listed cases.
 
-(Optimiser state dicts, ``load_state_dict`` of nn/optim.py, are fuzzed by their owner's tests.)
+(Optimiser state dicts, ``load_state_dict`` of nn/optimizer.py, are fuzzed by their owner's tests.)
 """
 
 from __future__ import annotations

@@ -306,6 +306,20 @@ def test_replay_with_input_grads_is_batch_value_and_grad_on_an_array_touching_no
     assert pg.tolist() == pw.tolist() == [w.grad]
 
 
+def test_replay_scale_seeds_the_backward_pass_on_the_fast_and_the_careful_path():
+    """``scale`` multiplies every gradient a replay returns (fit passes 1/B: the mean's) and no output;
+    a power of two scales exactly, so the numbers are compared with ``==``."""
+    w = Value(0.5)
+    tape = trace(lambda x, y: (w * x).tanh() * y, 0.0, 0.0)
+    finite = np.array([[0.3, -1.2, 2.0], [-0.7, 0.4, 0.1]])
+    for X in (finite, np.array([[0.3, -1.2, math.inf], [-0.7, 0.4, 0.1]])):  # an inf: the careful path
+        out, gin, pg = tape.replay(X, np.array([-2.0]), input_grads=True)
+        out4, gin4, pg4 = tape.replay(X, np.array([-2.0]), input_grads=True, scale=0.25)
+        assert np.array_equal(out4, out)
+        assert np.array_equal(gin4, gin * 0.25, equal_nan=True) and np.array_equal(pg4, pg * 0.25, equal_nan=True)
+        assert np.isfinite(gin[:, :2]).all() and (gin[:, :2] != 0).all()  # numbers the comparison can see
+
+
 def test_divergence_through_the_tape_is_reported_and_the_model_kept():
     X, y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
     model = nn.MLP(1, [1], seed=0)

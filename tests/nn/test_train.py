@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -247,6 +248,23 @@ def test_non_finite_inputs(moons_model):
         _fit(model, X, y)
     with pytest.raises(ValueError, match="y has a NaN"):
         _fit(model, moons_model[0], np.where(np.arange(20) == 3, np.inf, y))
+
+
+def test_non_finite_inputs_are_found_by_the_one_sum_and_huge_finite_ones_pass(moons_model):
+    # X is checked by its sum: +inf and -inf together sum to NaN, and finite numbers whose sum
+    # overflows are finite all the same (fit then diverges on them, it does not refuse them as data)
+    X, y, model = moons_model
+    X = X.copy()
+    X[7, 0], X[9, 1] = np.inf, -np.inf
+    with pytest.raises(ValueError, match="NaN or infinite value in sample 7"):
+        _fit(model, X, y)
+    X = moons_model[0].copy()
+    X[:, 0] = 1e308
+    with warnings.catch_warnings(), pytest.raises(nn.DivergenceError, match="the loss is inf"):
+        warnings.simplefilter("error", RuntimeWarning)  # and numpy's overflow in the losses' sum stays quiet
+        _fit(model, X, y)
+    with pytest.raises(ValueError, match="y has a NaN or infinite value at sample 2"):
+        _fit(model, moons_model[0], np.where(np.arange(20) == 2, -np.inf, np.where(np.arange(20) == 4, np.inf, y)))
 
 
 def test_01_labels_for_hinge_name_the_fix(moons_model):

@@ -147,8 +147,7 @@ class FlatTrainer:
         else:
             losses, outs, grad = self._replay_per_target(inputs, idx, scale)
             theta = self.theta  # (grown when a tape was traced)
-        with np.errstate(over="ignore"):  # finite losses may sum to inf: reported below as divergence, no warning
-            value = float(np.add.reduce(losses)) * scale
+        value = float(np.add.reduce(losses)) * scale
         if not math.isfinite(value) and compiled.masked:
             value = self._own_losses(idx, outs) * scale
         if self.penalty is not None:

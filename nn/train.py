@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
 from .checks import numeric_failure
@@ -109,6 +110,7 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
                 break
             if callbacks:
                 trainer.reload()  # a callback may have changed parameters or the optimiser's state
+                trainer = _after_callbacks(plan, trainer, epoch)
         else:
             history.stop_reason = "completed"
     finally:
@@ -140,6 +142,25 @@ def _trainer(plan: FitPlan) -> Trainer:
         trainer = flat_trainer(plan, explicit=bool(plan.compile))
         if trainer is not None:
             return trainer
+    return EagerTrainer(plan)
+
+
+def _after_callbacks(plan: FitPlan, trainer: Trainer, epoch: int) -> Trainer:
+    """The trainer for the epochs after ``epoch``'s callbacks.  Compiled training replays the graph traced
+    from the model and the loss as they were: once a callback changed it (an activation, a parameter
+    replaced by another Value, ``model.eval()``), the rest of the fit trains eagerly, as eager fit does
+    (with a warning when ``compile=True`` asked for the tape)."""
+    if isinstance(trainer, EagerTrainer):
+        return trainer
+    from .compiled import still_traced
+    from .flat import FlatTrainer
+
+    if not isinstance(trainer, FlatTrainer) or still_traced(plan.model, plan.loss, trainer.compiled):
+        return trainer
+    trainer.close()  # the Values and the optimiser's state are current: synced before the callbacks, read back
+    if plan.compile:
+        warnings.warn(f"fit(compile=True): training eagerly from epoch {epoch + 1} on: a callback changed the "
+                      f"model's graph", stacklevel=3)
     return EagerTrainer(plan)
 
 

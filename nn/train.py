@@ -27,6 +27,7 @@ from .history import EarlyStopping, History
 from .outputs import eval_loss, predict_lists
 from .prepare import FitPlan, prepare_fit, takes_fit_options
 from .progress import Progress
+from .structure import state
 from .trainer import EagerTrainer, Trainer
 
 __all__ = ["fit", "DivergenceError"]
@@ -78,6 +79,7 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
     history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     _training_mode(plan)  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
+    penalty = _penalty_read(plan, trainer)
     t = 0  # optimiser steps so far: the schedule's clock
     schedule, looks, callbacks = plan.schedule, plan.looks_each_epoch, plan.callbacks
     try:
@@ -110,7 +112,7 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
                 break
             if callbacks:
                 trainer.reload()  # a callback may have changed parameters or the optimiser's state
-                trainer = _after_callbacks(plan, trainer, epoch)
+                trainer = _after_callbacks(plan, trainer, epoch, penalty)
         else:
             history.stop_reason = "completed"
     finally:
@@ -145,22 +147,32 @@ def _trainer(plan: FitPlan) -> Trainer:
     return EagerTrainer(plan)
 
 
-def _after_callbacks(plan: FitPlan, trainer: Trainer, epoch: int) -> Trainer:
+def _penalty_read(plan: FitPlan, trainer: Trainer) -> tuple | None:
+    """The regulariser's state (:func:`nn.structure.state`) as compiled training read it, once, at its start;
+    None when nothing compares it (eager training, no regulariser, no callbacks)."""
+    if isinstance(trainer, EagerTrainer) or plan.regularizer is None or not plan.callbacks:
+        return None
+    return state(plan.regularizer)
+
+
+def _after_callbacks(plan: FitPlan, trainer: Trainer, epoch: int, penalty: tuple | None) -> Trainer:
     """The trainer for the epochs after ``epoch``'s callbacks.  Compiled training replays the graph traced
-    from the model and the loss as they were: once a callback changed it (an activation, a parameter
-    replaced by another Value, ``model.eval()``), the rest of the fit trains eagerly, as eager fit does
-    (with a warning when ``compile=True`` asked for the tape)."""
+    from the model and the loss as they were, and the regulariser as it was (``penalty``, its state): once a
+    callback changed one (an activation, a parameter replaced by another Value, ``model.eval()``, a penalty's
+    strength), the rest of the fit trains eagerly, as eager fit does (with a warning when ``compile=True``
+    asked for the tape)."""
     if isinstance(trainer, EagerTrainer):
         return trainer
     from .compiled import still_traced
     from .flat import FlatTrainer
 
-    if not isinstance(trainer, FlatTrainer) or still_traced(plan.model, plan.loss, trainer.compiled):
+    if not isinstance(trainer, FlatTrainer) or (still_traced(plan.model, plan.loss, trainer.compiled) and
+                                                (penalty is None or state(plan.regularizer) == penalty)):
         return trainer
     trainer.close()  # the Values and the optimiser's state are current: synced before the callbacks, read back
     if plan.compile:
         warnings.warn(f"fit(compile=True): training eagerly from epoch {epoch + 1} on: a callback changed the "
-                      f"model's graph", stacklevel=3)
+                      f"model, the loss or the regularizer it had traced", stacklevel=3)
     return EagerTrainer(plan)
 
 

@@ -174,7 +174,36 @@ def test_a_callback_that_changes_the_models_graph_is_heard_by_compiled_fit(chang
     (end_e, loss_e, said_e), (end_f, loss_f, said_f) = results
     assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
     assert said_e == [] and said_f == ["fit(compile=True): training eagerly from epoch 3 on: a callback changed the "
-                                       "model's graph"]
+                                       "model, the loss or the regularizer it had traced"]
+
+
+_STRENGTH = {"l2": 0.1}  # a penalty's strength, read by the regulariser at each step and changed by a callback
+
+
+@pytest.mark.parametrize("penalty", [lambda ps: nn.l2(ps, _STRENGTH["l2"]),
+                                     lambda ps: _STRENGTH["l2"] * sum(p * p for p in ps)], ids=["l2", "custom"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_a_callback_that_changes_the_regulariser_is_heard_by_compiled_fit(penalty, batch_size):
+    """The regulariser is called at every eager step: a callback that changes what it computes (its strength
+    decayed to 0) changes the rest of the training, compiled as eager."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    results = []
+    for compile in (False, True):
+        _STRENGTH["l2"] = 0.1
+        model = nn.MLP(2, [5, 2], seed=1)
+
+        def decay(epoch, logs):
+            if epoch == 2:
+                _STRENGTH["l2"] = 0.0
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "fit.compile=True.: training eagerly from epoch 3 on")
+            h = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                       epochs=4, batch_size=batch_size, progress=False, seed=0, compile=compile, regularizer=penalty,
+                       callbacks=[decay])
+        results.append((np.array([p.data for p in model.parameters()]), h.loss))
+    (end_e, loss_e), (end_f, loss_f) = results
+    assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
 
 
 @pytest.mark.parametrize("kw", [{"dropout": 0.3}, {"activation": "swish"}, {"activation": "maxout"}])

@@ -67,7 +67,9 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
       While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
       are brought up to date whenever user code can look: after every epoch when there are
       callbacks, early stopping, validation or a metric function (they see current numbers), on
-      any error and at the end.  Validation replays the training tape (no graph per epoch).
+      any error and at the end.  Validation replays the training tape (no graph per epoch).  A callback
+      that changes what was traced (an activation, a Value replaced, ``model.eval()``, the loss or the
+      regularizer) makes the rest of that fit train eagerly.
 
     The options are :class:`nn.prepare.FitOptions` (written once, there).  Every argument is checked
     first, by :func:`nn.prepare_fit` (which says what it raises); then

@@ -37,7 +37,7 @@ from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, 
 if TYPE_CHECKING:
     from .flat import FlatTrainer
 
-__all__ = ["why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
+__all__ = ["why_not_compiled", "flat_trainer", "still_traced", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
 MAX_TAPES = 64  # distinct targets, one tape each; past that fit trains eagerly
 MAX_MASKED = 16  # up to this many distinct targets, fit traces one tape with the target as 0/1 mask inputs

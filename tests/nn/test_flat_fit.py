@@ -174,7 +174,7 @@ def test_a_callback_that_changes_the_models_graph_is_heard_by_compiled_fit(chang
     (end_e, loss_e, said_e), (end_f, loss_f, said_f) = results
     assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
     assert said_e == [] and said_f == ["fit(compile=True): training eagerly from epoch 3 on: a callback changed the "
-                                       "model, the loss or the regularizer it had traced"]
+                                       "model, the loss, the regularizer or the optimizer's parameters it had read"]
 
 
 _STRENGTH = {"l2": 0.1}  # a penalty's strength, read by the regulariser at each step and changed by a callback
@@ -201,6 +201,32 @@ def test_a_callback_that_changes_the_regulariser_is_heard_by_compiled_fit(penalt
             h = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
                        epochs=4, batch_size=batch_size, progress=False, seed=0, compile=compile, regularizer=penalty,
                        callbacks=[decay])
+        results.append((np.array([p.data for p in model.parameters()]), h.loss))
+    (end_e, loss_e), (end_f, loss_f) = results
+    assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_a_callback_that_changes_what_the_optimiser_steps_is_heard_by_compiled_fit(name, batch_size):
+    """A callback that freezes the first layer (the optimiser's list of parameters cut to the last layer's,
+    its state with it) trains only the last layer from then on, compiled as eager."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    results = []
+    for compile in (False, True):
+        model = nn.MLP(2, [5, 2], seed=1)
+        opt = getattr(nn.optim, name)(model.parameters(), lr=0.05)
+
+        def freeze(epoch, logs, m=model, o=opt):
+            if epoch == 2:
+                o.params[:] = m.layers[1].parameters()
+                for k in o.state:
+                    o.state[k] = o.state[k][-len(o.params):]
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "fit.compile=True.: training eagerly from epoch 3 on")
+            h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=4, batch_size=batch_size,
+                       progress=False, seed=0, compile=compile, callbacks=[freeze])
         results.append((np.array([p.data for p in model.parameters()]), h.loss))
     (end_e, loss_e), (end_f, loss_f) = results
     assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)

@@ -20,7 +20,7 @@ from ..backends import backend
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "forget", "stacked_rows", "finite_backend",
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "forget", "item_run", "finite_backend",
            "full"]
 
 _NUMPY = None
@@ -124,11 +124,6 @@ class SymStack(tuple):
         return self
 
 
-def stacked_rows(x: Sym) -> int:
-    """The number of rows of the stacked array ``x`` stands for (-1: not a stack's symbol)."""
-    return _LENGTHS.get(id(x), (x, -1))[1]
-
-
 def forget() -> None:
     """Drop the row counts of the stacks made so far (a generator calls it when done)."""
     _LENGTHS.clear()
@@ -148,20 +143,25 @@ def _numbers(*xs: Any) -> bool:
     return all(type(x) is not Sym and type(x) is not Lane for x in xs)
 
 
+def item_run(xs: Any) -> Any:
+    """Consecutive rows ``e[a]``, ``e[a + 1]`` ... of one stack as one symbol: ``e`` when they are all
+    its rows, else the slice ``e[a:b]``; None when ``xs`` are not such rows."""
+    first = xs[0] if len(xs) else None
+    if type(first) is not Sym or first.kind != "item" or not first.text.isdigit():
+        return None
+    base, a = first.args[0], int(first.text)
+    if not all(type(x) is Sym and x.kind == "item" and x.args[0] is base and x.text == str(a + j)
+               for j, x in enumerate(xs)):
+        return None
+    return base if a == 0 and _LENGTHS.get(id(base), (base, -1))[1] == len(xs) else \
+        Sym("item", f"{a}:{a + len(xs)}", (base,))
+
+
 def _as_sym(xs: Any) -> Any:
     """Symbols as one argument: a stack's array, a run of its rows as a slice of it, else a tuple."""
     if type(xs) is SymStack:
         return xs.array
-    xs = tuple(xs)
-    first = xs[0] if xs else None
-    if type(first) is Sym and first.kind == "item" and first.text.isdigit():
-        base, a = first.args[0], int(first.text)
-        if all(type(x) is Sym and x.kind == "item" and x.args[0] is base and x.text == str(a + j)
-               for j, x in enumerate(xs)):
-            if a == 0 and stacked_rows(base) == len(xs):
-                return base
-            return Sym("item", f"{a}:{a + len(xs)}", (base,))
-    return Sym("tuple", "", xs)
+    return item_run(xs) or Sym("tuple", "", tuple(xs))
 
 
 def _call(name: str) -> Any:

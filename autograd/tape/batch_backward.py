@@ -120,8 +120,7 @@ class BackwardText(SlotText):
             self.scatter(g, c, run)
 
     def layer_backward(self, g: Group, G: str) -> None:
-        blocks, b_text = self.layers[id(g)]
-        (w_text, w_slots), (x_text, x_slots) = blocks["w"], blocks["x"]
+        w_text, w_slots, x_text, x_slots, b_text = self.layers[id(g)]
         flat_w = [c for row in w_slots for c in row]
         if any(self.needs(c) for c in flat_w):
             dw = "d" + w_text

@@ -106,14 +106,14 @@ class _Writer(BackwardText):
 
     def group(self, gi: int, g: Group) -> None:
         sides = layer_sides(g)
-        if sides is not None and self.layer_forward(g, sides):
-            return
-        self.rule_forward(g)
+        if sides is not None:
+            self.layer_forward(g, *sides)
+        else:
+            self.rule_forward(g)
 
-    def layer_forward(self, g: Group, sides: Any) -> bool:
+    def layer_forward(self, g: Group, inv: range, var: range) -> None:
         """A layer: ``z = W.T @ x + b[:, None]``, from dot's rule given the weights and the inputs as
-        lanes of two blocks (its sumprod is then their matrix product)."""
-        inv, var = sides
+        lanes of two blocks (its sumprod is then their matrix product, its partials the other lanes)."""
         n = len(inv)
         w_text = self.weights(g, inv, g.name[1:])
         x_text, _ = self.gather([g.slots[j][0] for j in var], keep=True)
@@ -132,18 +132,11 @@ class _Writer(BackwardText):
                 self.lines.append(f"    {b_name} = {b_text[:-len('[:, None]')]}")
                 b_text = f"{b_name}[:, None]"
             args.append(Sym.name(b_text))
-        try:
-            out = g.op.forward(ASYM, *args)
-            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *args)
-        except Exception:  # noqa: BLE001 - not the rule the table declared: the generic path
-            return False
-        lanes_w, lanes_x = lanes[:n], lanes[n:]
-        if list(ds[:n]) != lanes_x or list(ds[n:2 * n]) != lanes_w or (b_text and ds[-1] != 1.0):
-            return False
+        out = g.op.forward(ASYM, *args)
+        ds = g.op.checked_partials(ASYM, Sym.name(g.name), *args)
+        assert list(ds) == lanes[n:] + lanes[:n] + ([1.0] if b_text else []), "dot's rule is not a matrix product"
         self.lines.append(f"    {g.name} = {render(out)}")
-        g_slots = {"w": (w_text, [g.slots[j] for j in inv]), "x": (x_text, [g.slots[j][0] for j in var])}
-        self.layers[id(g)] = (g_slots, b_text)
-        return True
+        self.layers[id(g)] = (w_text, [g.slots[j] for j in inv], x_text, [g.slots[j][0] for j in var], b_text)
 
     def weights(self, g: Group, inv: range, layer: str) -> str:
         """The (n, k) block of a layer's weights: a view of ``theta`` when they are evenly spaced."""
@@ -174,11 +167,8 @@ class _Writer(BackwardText):
         """A group through its op's rules: on symbols for the table's own ops (readable numpy), else
         the rule called on the numpy backend (a user's op)."""
         if built_in(g.op):
-            try:
-                self.symbolic_forward(g)
-                return
-            except Exception:  # noqa: BLE001 - a rule the symbols cannot follow: called as it is
-                pass
+            self.symbolic_forward(g)
+            return
         args = self.inputs(g, keep=True)
         f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
         a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
@@ -206,16 +196,11 @@ class _Writer(BackwardText):
         return [self.arg(g, j, keep) for j in range(r)]
 
     def symbolic_forward(self, g: Group) -> None:
-        mark = len(self.lines)
         args = self.inputs(g, keep=False)
         syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
             [Sym.name(a) for a in args]
-        try:
-            out = g.op.forward_on(ASYM, *syms, on="symbols")
-            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
-        except Exception:
-            del self.lines[mark:]
-            raise
+        out = g.op.forward_on(ASYM, *syms, on="symbols")
+        ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
         hoisted = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))
         names = self.hoist(out, hoisted)
         text = render(out, names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .arrays import stacked_rows
+from .arrays import item_run
 from .symbols import Sym, render
 
 __all__ = ["run_step", "makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
@@ -115,22 +115,13 @@ def shared_parts(trees: list, others: list) -> set[str]:
 def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
     """Positions whose partials can be multiplied by the gradient as one block: consecutive rows of one
     stack (``e[0]``, ``e[1]`` ...), or the same number; else one position each."""
-    out: list[tuple[list[int], Any]] = []
+    out: list[list[int]] = []
     for j in wanted:
-        d = ds[j]
-        if out:
-            run, last = out[-1]
-            prev = ds[run[-1]]
-            if run[-1] == j - 1 and type(d) is not Sym and type(prev) is not Sym and d == prev:
-                run.append(j)
+        if out and out[-1][-1] == j - 1:
+            d, prev = ds[j], ds[j - 1]
+            if (d == prev if type(d) is not Sym and type(prev) is not Sym else item_run([prev, d]) is not None):
+                out[-1].append(j)
                 continue
-            if (run[-1] == j - 1 and type(d) is Sym and d.kind == "item" and type(prev) is Sym
-                    and prev.kind == "item" and d.args[0] is prev.args[0] and d.text.isdigit()
-                    and prev.text.isdigit() and int(d.text) == int(prev.text) + 1):
-                run.append(j)
-                base, a = d.args[0], int(ds[run[0]].text)
-                whole = a == 0 and stacked_rows(base) == len(run)
-                out[-1] = (run, base if whole else Sym("item", f"{a}:{a + len(run)}", (base,)))
-                continue
-        out.append(([j], d))
-    return out
+        out.append([j])
+    return [(run, item_run([ds[j] for j in run]) if len(run) > 1 and type(ds[run[0]]) is Sym else ds[run[0]])
+            for run in out]

@@ -32,12 +32,9 @@ class BackwardText(SlotText):
                 continue
             sp, r = self.s.loc[s]
             one = "scale" if self.varies(sp) else "B * scale"  # the seed: d(scale * sum)/d(output)
-            gv = self.grad_var(sp)
-            full = None
-            if type(sp) is int and self.size(sp) == 1:
-                full = f"{gv} = np.full((1, B), scale)" if self.varies(sp) else f"{gv} = np.full(1, B * scale)"
-            op = self.grad_op([r]) if sp == "theta" else "+="
-            self.add_write(sp, f"{gv}[{r}] {op} {one}", full)
+            gv, shape = self.grad_var(sp), "(1, B)" if self.varies(sp) else "1"
+            full = f"{gv} = np.full({shape}, {one})" if type(sp) is int and self.size(sp) == 1 else None
+            self.add_write(sp, f"{gv}[{r}] {self.grad_op(sp, [r])} {one}", full)
 
     def add_write(self, space: Any, add: str, assign: str | None) -> None:
         """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it,
@@ -88,21 +85,19 @@ class BackwardText(SlotText):
 
     def rule_backward(self, gi: int, g: Group, G: str, wanted: list[int]) -> None:
         ds = self.partials[id(g)]
-        lines: list[str] = []
         if self.careful or not wanted:
-            names = self.hoist(ds.array if isinstance(ds, SymStack) else Sym("tuple", "", tuple(ds)), set(), lines)
-            text = render(ds.array, names) if isinstance(ds, SymStack) else \
-                "(" + ", ".join(render(d, names) for d in ds) + ",)"
-            self.back += lines + [f"    _ds = {text}"] + ([f"    _check({gi}, locals(), _ds)"] if self.careful else [])
+            whole = ds.array if isinstance(ds, SymStack) else Sym("tuple", "", tuple(ds))
+            self.back.append(f"    _ds = {render(whole, self.hoist(whole, set(), self.back))}")
+            if self.careful:
+                self.back.append(f"    _check({gi}, locals(), _ds)")
             if not wanted:
                 return
-            lines = []  # then the contributions, computed as the fast variant computes them
+        # the contributions, computed in both variants alike
         trees = [ds[j] for j in wanted if type(ds[j]) is Sym]
         names = {}
         keys = shared_parts(trees, [])
         for t in trees:
-            names.update(self.hoist(t, keys, lines))
-        self.back += lines
+            names.update(self.hoist(t, keys, self.back))
         for run, d in runs(ds, wanted):
             if type(d) is not Sym:
                 if d == 0.0:
@@ -132,7 +127,7 @@ class BackwardText(SlotText):
                 product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"
                 self.back.append(f"    {dw} = {product}")
                 # the first write into these rows sets them: adding into a strided view costs a read
-                op = self.grad_op([self.s.loc[c][1] for c in flat_w])
+                op = self.grad_op("theta", [self.s.loc[c][1] for c in flat_w])
                 self.back.append(f"    grad{view[5:]}[...] {op} {dw}")
             else:
                 self.back.append(f"    {dw} = {x_text} @ {G}.T")
@@ -145,9 +140,11 @@ class BackwardText(SlotText):
                 invariant = not g.pat[-1]
                 self.scatter_flat(g, f"{G}.sum(axis=1)" if invariant else G, b_slots, vary=not invariant)
 
-    def grad_op(self, rows: list[int], can_set: bool = True) -> str:
+    def grad_op(self, space: Any, rows: list[int], can_set: bool = True) -> str:
         """``=`` for a write into ``grad``'s (distinct) ``rows`` that no earlier write reached (grad
-        then need not start at zero for them), else ``+=``."""
+        then need not start at zero for them), else ``+=`` (any other gradient: see :meth:`add_write`)."""
+        if space != "theta":
+            return "+="
         reached = self.grad_rows[rows]
         self.grad_rows[rows] = True
         if can_set and not reached.any():
@@ -189,16 +186,14 @@ class BackwardText(SlotText):
             n = self.size(sp)
             if len(rows) > 1 and len(set(rows)) == 1:
                 whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
-                op = self.grad_op(rows[:1]) if sp == "theta" else "+="
-                self.add_write(sp, f"{gv}[{rows[0]}] {op} {atom(part)}.sum(axis=0)", whole_var)
+                self.add_write(sp, f"{gv}[{rows[0]}] {self.grad_op(sp, rows[:1])} {atom(part)}.sum(axis=0)", whole_var)
             elif len(set(rows)) == len(rows):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
-                op = self.grad_op(rows) if sp == "theta" else "+="
+                op = self.grad_op(sp, rows)
                 where = "[...]" if op == "=" and target == gv else ""  # into grad, not a new name for part
                 self.add_write(sp, f"{target}{where} {op} {part}", assign)
             else:
-                if sp == "theta":
-                    self.grad_op(rows, can_set=False)
+                self.grad_op(sp, rows, can_set=False)
                 ix = self.const("i", np.array(rows, dtype=np.intp))
                 self.add_write(sp, f"np.add.at({gv}, {ix}, {part})", None)

@@ -33,7 +33,6 @@ class SlotText:
         self.lines: list[str] = []
         self.back: list[Any] = []  # backward entries: a line, or a write into a gradient (see add_write)
         self.writes: dict[Any, int] = {}  # gradient -> number of writes
-        self.layer = 0
         self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
         self.temps = 0
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)

@@ -89,20 +89,18 @@ class _Writer(BackwardText):
 
     def name_groups(self) -> None:
         counts: dict[str, int] = {}
-        for g in self.s.groups:
+        layers: dict[int, int] = {}  # index of a layer's group -> its number
+        for gi, g in enumerate(self.s.groups):
+            src = self.s.loc[g.slots[0][0]][0] if g.slots else None
             if layer_sides(g) is not None:
-                self.layer += 1
-                g.name = self.fresh(f"z{self.layer}")
-                continue
-            first: Any = self.s.loc[g.slots[0][0]] if g.slots else (None, 0)
-            src = self.s.groups[first[0]] if type(first[0]) is int else None
-            rows = [self.s.loc[c] for c in g.slots[0]] if g.slots else []
-            if (g.op.arity == 1 and src is not None and src.name[:1] == "z" and src.name[1:].isdigit()
-                    and rows == [(first[0], r) for r in range(src.k)]):  # an activation of a whole layer
-                g.name = self.fresh("h" + src.name[1:])
-                continue
-            counts[g.op.name] = counts.get(g.op.name, 0) + 1
-            g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
+                layers[gi] = len(layers) + 1
+                g.name = self.fresh(f"z{layers[gi]}")
+            elif g.op.arity == 1 and src in layers and \
+                    [self.s.loc[c] for c in g.slots[0]] == [(src, r) for r in range(self.s.groups[src].k)]:
+                g.name = self.fresh(f"h{layers[src]}")  # an activation of a whole layer
+            else:
+                counts[g.op.name] = counts.get(g.op.name, 0) + 1
+                g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
 
     def group(self, gi: int, g: Group) -> None:
         sides = layer_sides(g)

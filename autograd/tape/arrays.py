@@ -139,10 +139,6 @@ class Lane:
         self.product = product
 
 
-def _numbers(*xs: Any) -> bool:
-    return all(type(x) is not Sym and type(x) is not Lane for x in xs)
-
-
 def item_run(xs: Any) -> Any:
     """Consecutive rows ``e[a]``, ``e[a + 1]`` ... of one stack as one symbol: ``e`` when they are all
     its rows, else the slice ``e[a:b]``; None when ``xs`` are not such rows."""
@@ -165,9 +161,8 @@ def _as_sym(xs: Any) -> Any:
 
 
 def _call(name: str) -> Any:
+    # (the table's rules call the backend on arrays only, never on numbers alone: nothing to fold)
     def apply(*args: Any) -> Any:
-        if _numbers(*args):  # a rule on numbers only: computed now, as the numpy backend would
-            return float(getattr(numpy_backend(), name)(*args))
         return Sym("call", name, args)
 
     apply.__name__ = name
@@ -175,25 +170,17 @@ def _call(name: str) -> Any:
 
 
 def _reduce(name: str) -> Any:
-    def apply(xs: Any) -> Any:
-        if type(xs) is not SymStack and _numbers(*xs):
-            return float(getattr(numpy_backend(), name)(list(xs)))
-        return Sym("call", name, (_as_sym(xs),))
-
-    return apply
+    return lambda xs: Sym("call", name, (_as_sym(xs),))
 
 
 _lambdas = [0]
 
 
 def _each(f: Any, xs: Any) -> Any:
-    n = len(xs)
-    if type(xs) is not SymStack and _numbers(*xs):
-        return tuple(f(x) for x in xs)
     _lambdas[0] += 1
     x = Sym.name(f"_x{_lambdas[0]}")
     call = Sym("call", "each", (Sym("lambda", x.text, (f(x),)), _as_sym(xs)))
-    return SymStack(call, n)
+    return SymStack(call, len(xs))
 
 
 def _sumprod(w: Any, x: Any) -> Any:

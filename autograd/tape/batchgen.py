@@ -164,15 +164,22 @@ class _Writer(BackwardText):
     def rule_forward(self, g: Group) -> None:
         """A group through its op's rules: on symbols for the table's own ops (readable numpy), else
         the rule called on the numpy backend (a user's op)."""
-        if built_in(g.op):
-            self.symbolic_forward(g)
-            return
-        args = self.inputs(g, keep=True)
-        f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
-        a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
         shape = f"({g.k}, B)" if g.vary else f"({g.k},)"
-        self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
-        self.generic[id(g)] = a
+        if not built_in(g.op):
+            args = self.inputs(g, keep=True)
+            f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
+            a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
+            self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
+            self.generic[id(g)] = a
+            return
+        args = self.inputs(g, keep=False)
+        syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
+            [Sym.name(a) for a in args]
+        out = g.op.forward_on(ASYM, *syms, on="symbols")
+        ds = self.partials[id(g)] = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
+        shared = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))  # logsumexp's exps
+        text = render(out, self.hoist(out, shared))
+        self.lines.append(f"    {g.name} = {text if self.is_full(out) else f'_full({text}, {shape})'}")
 
     def inputs(self, g: Group, keep: bool) -> Any:
         """The group's inputs: one array per position, or (n-ary ops) a few blocks of positions, one
@@ -192,20 +199,6 @@ class _Writer(BackwardText):
                 blocks.append(SymStack(Sym.name(name), b - a))
             return blocks
         return [self.arg(g, j, keep) for j in range(r)]
-
-    def symbolic_forward(self, g: Group) -> None:
-        args = self.inputs(g, keep=False)
-        syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
-            [Sym.name(a) for a in args]
-        out = g.op.forward_on(ASYM, *syms, on="symbols")
-        ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
-        hoisted = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))
-        names = self.hoist(out, hoisted)
-        text = render(out, names)
-        if not self.is_full(out):
-            text = f"_full({text}, ({g.k}, B))" if g.vary else f"_full({text}, ({g.k},))"
-        self.lines.append(f"    {g.name} = {text}")
-        self.partials[id(g)] = ds
 
     def outputs(self) -> list[str]:
         rec = self.rec

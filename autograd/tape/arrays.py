@@ -20,7 +20,7 @@ from ..backends import backend
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "forget", "item_run", "finite_backend",
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "item_run", "finite_backend",
            "full"]
 
 _NUMPY = None
@@ -108,9 +108,6 @@ def numpy_backend() -> SimpleNamespace:
 
 
 # --- the symbolic array backend -----------------------------------------------------------------------
-_LENGTHS: dict[int, tuple[Sym, int]] = {}  # id of a stacked symbol -> (it, its number of rows)
-
-
 class SymStack(tuple):
     """Rows of one stacked array as symbols (``e[j]``), ``.array`` being the array's symbol: what
     ``each`` returns on symbols, and the inputs of an n-ary group, stacked in one block."""
@@ -118,15 +115,10 @@ class SymStack(tuple):
     array: Any
 
     def __new__(cls, array: Sym, n: int) -> SymStack:
-        self = super().__new__(cls, [Sym("item", str(j), (array,)) for j in range(n)])
+        # each row also carries the stack's number of rows (which :func:`item_run` reads)
+        self = super().__new__(cls, [Sym("item", str(j), (array, n)) for j in range(n)])
         self.array = array
-        _LENGTHS[id(array)] = (array, n)
         return self
-
-
-def forget() -> None:
-    """Drop the row counts of the stacks made so far (a generator calls it when done)."""
-    _LENGTHS.clear()
 
 
 class Lane:
@@ -149,7 +141,7 @@ def item_run(xs: Any) -> Any:
     if not all(type(x) is Sym and x.kind == "item" and x.args[0] is base and x.text == str(a + j)
                for j, x in enumerate(xs)):
         return None
-    return base if a == 0 and _LENGTHS.get(id(base), (base, -1))[1] == len(xs) else \
+    return base if a == 0 and first.args[1:] == (len(xs),) else \
         Sym("item", f"{a}:{a + len(xs)}", (base,))
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..backends import NAMES
 from ..ops import built_in
-from .arrays import ASYM, Lane, SymStack, finite_backend, forget, full
+from .arrays import ASYM, Lane, SymStack, finite_backend, full
 from .batch_backward import BackwardText
 from .exprs import common_label, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
@@ -35,10 +35,7 @@ __all__ = ["generate_batch"]
 
 def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
     """Source of ``program(X, theta, backward, scale)`` for ``sched``, and the namespace it runs in."""
-    try:
-        return _Writer(sched, careful).write()
-    finally:
-        forget()
+    return _Writer(sched, careful).write()
 
 
 class _Writer(BackwardText):

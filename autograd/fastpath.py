@@ -9,7 +9,7 @@ list of operands; the partials rule gives the op's backward step (mul: ``p0.grad
 fast_backward.py runs.  Anything off the common path (an operand that is no Value, float or int, an
 open no_grad or detect_anomaly block, a math error, a result that is no float) goes to ``apply``,
 which does and says what it always does.  A method whose op is replaced (``defop(..., replace=True)``)
-is value.py's own again until the built-in op is put back (``table.put`` tells :func:`refresh`).
+is value.py's own again until the built-in op is put back (the table tells :func:`refresh` of every write).
 tests/autograd/test_fastpath.py checks every generated path against apply and chain_rule.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from . import table
 from .backends import FLOAT, backend
-from .modes import OPEN_BLOCKS
+from .modes import OPEN_BLOCKS, OWN_WORK, refuse_in_own_work
 from .ops import Op
 from .table import BUILTINS, OPS
 from .tape.symbols import NAMESPACE, SYM, Sym, literal, render
@@ -43,7 +43,10 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     **{name: ((name,), ("self",)) for name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
                                                "selu", "softplus")},
 }
-GENERIC: dict[str, Callable[..., Any]] = {name: Value.__dict__[name] for name in METHODS}  # value.py's own
+# value.py's own methods; a generated one names the one it stands for as ``__wrapped__`` (as functools.wraps does),
+# so that a second run of this module (importlib.reload) finds value.py's methods under its own
+GENERIC: dict[str, Callable[..., Any]] = {name: getattr(Value.__dict__[name], "__wrapped__", Value.__dict__[name])
+                                          for name in METHODS}
 
 
 def _written_out(compare: str, on_floats: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -63,30 +66,29 @@ INLINE = backend({"maximum": _written_out(">=", FLOAT.maximum), "minimum": _writ
                  lambda name: getattr(SYM, name))
 
 _BINARY = """\
-def generated(self, other):
-    x{k_self} = self.data
-    {value}if type(other) is float:
-        x{k} = other
+def generated(self, {other}):
+    {value}if type({other}) is float:
+        x{k} = {other}
         ps = None
-    elif type(other) is int:
+    elif type({other}) is int:
         try:
-            x{k} = float(other)
+            x{k} = float({other})
         except OverflowError:
             return {fallback}
         ps = None
     else:
         return {fallback}
 """
-_VALUE = """if type(other) is Value:
-        x1 = other.data
-        ps = (self, other)
+_VALUE = """if type({other}) is Value:
+        x1 = {other}.data
+        ps = (self, {other})
     el"""
 _UNARY = """\
 def generated(self):
-    x0 = self.data
 """
 _FORWARD = """\
     try:
+        x{k_self} = self.data  # self may be a number: Value.__add__(0.0, x), as value.py's method allows
         data = {forward}
     except Exception:  # apply says what went wrong
         return {fallback}
@@ -117,16 +119,18 @@ _NODE = """\
 """
 
 
-def method_source(op: Op, operands: tuple[str, ...]) -> str:
+def method_source(op: Op, operands: tuple[str, ...], other: str = "other") -> str:
     """Source of ``generated(self[, other])``, making the node ``op(*operands)`` as :func:`apply` does: the
-    forward rule on symbols x0, x1 ... is the expression it computes."""
-    fallback = f"apply(OP, ({', '.join(operands)},))"
+    forward rule on symbols x0, x1 ... is the expression it computes; ``other`` names that parameter."""
+    fallback = f"apply(OP, ({', '.join(other if o == 'other' else o for o in operands)},))"
     forward = render(op.forward_on(INLINE, *[Sym.name(f"x{i}") for i in range(len(operands))], on="symbols"))
-    compute = _FORWARD.format(fallback=fallback, forward=forward)
+    k_self = operands.index("self")
+    compute = _FORWARD.format(fallback=fallback, forward=forward, k_self=k_self)
     if operands == ("self",):
         return _UNARY + compute + _NODE.format(parents="(self,)")
     k = operands.index("other")  # the operand that may be a number (a reflected method meets numbers only)
-    head = _BINARY.format(k=k, k_self=1 - k, value=_VALUE if k == 1 else "", fallback=fallback)
+    value = _VALUE.format(other=other) if k == 1 else ""
+    head = _BINARY.format(k=k, value=value, fallback=fallback, other=other)
     constant = _CONSTANT.format(k=k, parents="(self, c)" if k == 1 else "(c, self)")
     return head + compute + constant + _NODE.format(parents="ps")
 
@@ -147,7 +151,9 @@ def step_source(op: Op, n: int) -> str:
             body.append(f"    d{i} = {render(d)}")
             adds.append(f"    p{i}.grad += g * d{i}")
     text = "\n".join(body + adds)
-    head = [f"    {', '.join(f'p{i}' for i in range(n))}{',' if n == 1 else ''} = node.parents"]
+    head = ["    if OWN_WORK[0]:  # an exercise's check runs: refused, as node._backward() and backward() are",
+            '        refuse_in_own_work("Op.float_step (the engine\'s backward step)")']
+    head += [f"    {', '.join(f'p{i}' for i in range(n))}{',' if n == 1 else ''} = node.parents"]
     head += [f"    x{i} = p{i}.data" for i in range(n) if re.search(rf"\bx{i}\b", text)]
     head += ["    out = node.data"] if re.search(r"\bout\b", text) else []
     return "\n".join(["def generated(node, g):", *head, text]) + "\n"
@@ -155,13 +161,14 @@ def step_source(op: Op, n: int) -> str:
 
 def _compile(source: str, op: Op, what: str, **more: Any) -> Callable[..., Any]:
     """The function ``generated`` that ``source`` defines, run with the names generated code reads; ``what`` it is
-    (a method, a step) names its file in tracebacks."""
+    (a method, a step) names its file in tracebacks, and its last part the function there (``in __mul__``)."""
     namespace = dict(NAMESPACE, __name__=__name__, OP=op, Value=Value, apply=apply, OPEN_BLOCKS=OPEN_BLOCKS,
                      new=object.__new__, SEQ=SEQ, **more)
     filename = f"<autograd.fastpath: {what} of {op.label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the code
     exec(compile(source, filename, "exec"), namespace)
     fn: Callable[..., Any] = namespace["generated"]
+    fn.__code__ = fn.__code__.replace(co_name=what.split(".")[-1])
     return fn
 
 
@@ -171,18 +178,21 @@ def _fast_method(name: str) -> Callable[..., Any]:
     if name == "__pow__":  # a number exponent binds pow_const: one method per exponent, made on first use
         fn = _compile(_POW, BUILTINS["pow_const"], "Value.__pow__", POWERS=_POWERS, power=_power)
     else:
-        fn = _compile(method_source(BUILTINS[ops[0]], operands), BUILTINS[ops[0]], f"Value.{name}")
+        parameters = generic.__code__.co_varnames[:generic.__code__.co_argcount]  # value.py's names: x.swish(beta=2)
+        fn = _compile(method_source(BUILTINS[ops[0]], operands, *parameters[1:]), BUILTINS[ops[0]], f"Value.{name}")
     fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Value.{name}", generic.__doc__
+    fn.__defaults__ = generic.__defaults__  # x.swish(): beta=1.0
+    fn.__wrapped__ = generic  # type: ignore[attr-defined]
     return fn
 
 
 _POW = """\
-def generated(self, other):
-    if type(other) is float or type(other) is int:
-        f = POWERS.get(other)
+def generated(self, n):
+    if type(n) is float or type(n) is int:
+        f = POWERS.get(n)
         if f is not None:
             return f(self)
-    return power(self, other)
+    return power(self, n)
 """
 _POWERS: dict[float, Callable[[Value], Value]] = {}  # exponent -> x ** exponent's generated method
 
@@ -199,12 +209,13 @@ def _power(x: Value, n: Any) -> Value:
 
 def _attach_step(op: Op) -> None:
     if op.arity is not None and op.float_step is None and (op.bound or not op.params):
-        op.float_step = _compile(step_source(op, op.arity), op, "backward step")
+        op.float_step = _compile(step_source(op, op.arity), op, "backward step", OWN_WORK=OWN_WORK,
+                                 refuse_in_own_work=refuse_in_own_work)
 
 
 def refresh(name: str) -> None:
     """Put on Value the generated method of each name that reads op ``name`` while every op it reads is the
-    built-in one, and value.py's own method otherwise (``table.put`` calls this after each write)."""
+    built-in one, and value.py's own method otherwise (the table calls this after each write)."""
     for method, (ops, _) in METHODS.items():
         if name in ops:
             built_in = all(OPS.get(op) is BUILTINS[op] for op in ops)
@@ -216,4 +227,4 @@ for _op in BUILTINS.values():
 _FAST = {name: _fast_method(name) for name in METHODS}
 for _name in BUILTINS:
     refresh(_name)
-table.WATCHERS.append(refresh)
+table.WATCHERS[:] = [w for w in table.WATCHERS if w.__module__ != __name__] + [refresh]  # once, also if reloaded

@@ -37,7 +37,7 @@ from typing import Any, Callable, Sequence
 
 from . import errors
 from .backends import FLOAT, VALUE, VALUE_BUILTIN, OnBuiltins, plain
-from .table import BUILTINS, OPS, get, put
+from .table import BUILTINS, OPS, get
 from .value import Value, apply
 
 __all__ = ["Op", "OPS", "defop", "get", "register", "built_in"]
@@ -248,7 +248,7 @@ def defop(
     _check_signature(name, "forward", forward, 1, arity, params)
     _check_signature(name, "partials", partials, 2, arity, params)
     op = Op(name, forward, partials, name if symbol is None else symbol, arity, tuple(params), (), domain)
-    put(op)
+    OPS[op.name] = op
     return op
 
 
@@ -273,7 +273,7 @@ def _check_signature(name: str, what: str, fn: Any, lead: int, arity: int | None
 
 def register(op: Op) -> Op:
     """Add an already built ``op`` to the table (replacing one of the same name); prefer :func:`defop`."""
-    put(op)
+    OPS[op.name] = op
     return op
 
 

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from autograd import Value, defop, detect_anomaly, fastpath, no_grad, ops
+from autograd import Value, defop, detect_anomaly, enable_grad, fastpath, no_grad, ops
 from autograd.backends import FLOAT
 from autograd.modes import AnomalyError, OwnWorkError, own_work
 from autograd.table import BUILTINS, OPS
@@ -56,7 +56,14 @@ def calls(name):
     return found
 
 
-MODES = {"recording": contextlib.nullcontext, "no_grad": no_grad, "detect_anomaly": detect_anomaly}
+@contextlib.contextmanager
+def _enable_grad_inside_no_grad():
+    with no_grad(), enable_grad():
+        yield
+
+
+MODES = {"recording": contextlib.nullcontext, "no_grad": no_grad, "detect_anomaly": detect_anomaly,
+         "enable_grad inside no_grad": _enable_grad_inside_no_grad, "own_work": lambda: own_work("an exercise")}
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
@@ -74,9 +81,38 @@ def test_each_generated_method_makes_what_value_py_s_method_makes(name, mode):
 
 
 @pytest.mark.parametrize("name", sorted(fastpath.METHODS))
-def test_the_generated_methods_keep_value_py_s_name_and_words(name):
-    fn = getattr(Value, name)
-    assert fn.__name__ == name and fn.__qualname__ == f"Value.{name}" and fn.__doc__ == fastpath.GENERIC[name].__doc__
+def test_the_generated_methods_keep_value_py_s_name_words_and_parameters(name):
+    """Same name, docstring, parameter names and defaults: ``x.swish()`` (beta=1.0), ``x.swish(beta=2.0)``."""
+    import inspect
+
+    fn, generic = getattr(Value, name), fastpath.GENERIC[name]
+    assert fn.__name__ == name and fn.__qualname__ == f"Value.{name}" and fn.__doc__ == generic.__doc__
+
+    def parameters(f):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(f, follow_wrapped=False).parameters.values()]
+    assert parameters(fn) == parameters(generic)
+    assert fn.__code__.co_name == name  # a traceback or a profile says "in __mul__", not "in generated"
+
+
+def test_swish_and_pow_take_their_parameters_by_name_and_default():
+    x = Value(1.5)
+    for call in (lambda v: v.swish(), lambda v: v.swish(beta=2.0), lambda v: v.swish(beta=Value(0.5)),
+                 lambda v: v.__pow__(n=3), lambda v: v.__rpow__(base=2.0), lambda v: v.__add__(other=1.0)):
+        assert outcome(call, x) == outcome(_on_value_py_s_methods(call), x)
+    assert x.swish().data == 1.5 / (1.0 + math.exp(-1.5))
+
+
+def _on_value_py_s_methods(call):
+    """``call``, run with value.py's methods in place of the generated ones."""
+    def generic(v):
+        try:
+            for name in fastpath.METHODS:
+                setattr(Value, name, fastpath.GENERIC[name])
+            return call(v)
+        finally:
+            for name in OPS:
+                fastpath.refresh(name)
+    return generic
 
 
 def _grads(root, leaves, fast):
@@ -165,8 +201,15 @@ def test_a_program_s_numbers_and_gradients_are_the_generic_path_s_bit_for_bit():
     finally:
         for name in OPS:
             fastpath.refresh(name)
-    assert same(y.data, z.data) and len(_all(y)) == len(_all(z))
+    assert same(y.data, z.data) and _structure(y) == _structure(z)  # what trace records, drawings show
     assert [same(g, h) for g, h in zip(_grads(y, fast, True), _grads(z, slow, False))] == [True] * 3
+
+
+def _structure(root):
+    """The graph in creation order: each node's op, label, number and parents (by position in that order)."""
+    nodes = sorted(_all(root), key=lambda v: v._seq)
+    where = {id(v): i for i, v in enumerate(nodes)}
+    return [(v.fn, v.op_label, key(v.data), [where[id(p)] for p in v.parents]) for v in nodes]
 
 
 def test_no_grad_and_detect_anomaly_are_honoured():
@@ -260,3 +303,128 @@ def test_maximum_and_minimum_written_out_are_the_float_backend_s():
         for a in special:
             for b in special:
                 assert key(eval(text, dict(NAMESPACE, a=a, b=b))) == key(getattr(FLOAT, name)(a, b)), (name, a, b)
+
+
+def _doubled_tanh():
+    """An op named tanh that is not the built-in one: twice tanh."""
+    import dataclasses
+
+    mine = defop("test_doubled_tanh", forward=lambda m, x: 2.0 * m.tanh(x),
+                 partials=lambda m, out, x: (2.0 - out * out / 2.0,))
+    return dataclasses.replace(mine, name="tanh")
+
+
+def test_every_way_of_writing_the_table_changes_the_method_as_defop_does():
+    """OPS is a dict: an op put in with ``OPS[name] = op``, ``update`` or ``setdefault``, or taken out with
+    ``pop``, ``del`` or ``clear`` (the test suite restores the table that way), is what the method applies
+    next, as before the methods were generated; the built-in op put back brings the generated method back."""
+    original, mine = OPS["tanh"], _doubled_tanh()
+    try:
+        OPS["tanh"] = mine
+        assert Value(1.0).tanh().fn is mine and Value(1.0).tanh().data == 2.0 * math.tanh(1.0)
+        OPS["tanh"] = original
+        assert Value.tanh is not fastpath.GENERIC["tanh"] and Value(1.0).tanh().fn is original
+        OPS.update({"tanh": mine})
+        assert Value(1.0).tanh().fn is mine
+        del OPS["tanh"]
+        with pytest.raises(KeyError):
+            Value(1.0).tanh()
+        OPS.setdefault("tanh", original)
+        assert Value.tanh is not fastpath.GENERIC["tanh"]
+        table = OPS
+        table |= {"tanh": mine}
+        assert Value(1.0).tanh().fn is mine
+        OPS.pop("tanh")
+        with pytest.raises(KeyError):
+            Value(1.0).tanh()
+        before = dict(OPS, tanh=original)
+        defop("mul", replace=True, arity=2, forward=lambda m, a, b: 3.0 * (a * b),
+              partials=lambda m, out, a, b: (3.0 * b, 3.0 * a))
+        OPS.clear()
+        OPS.update(before)  # conftest's restore
+    finally:
+        ops.register(original)
+        ops.register(BUILTINS["mul"])
+    assert all(getattr(Value, name) is not fastpath.GENERIC[name] for name in fastpath.METHODS)
+
+
+def test_reloading_fastpath_generates_from_value_py_s_own_methods():
+    """importlib.reload(autograd.fastpath) finds its own generated methods on Value: it must still take
+    value.py's as the ones a replaced op gets (not the generated ones, which apply the built-in op)."""
+    import pathlib
+    import subprocess
+    import sys
+
+    code = """if True:
+        import importlib, math
+        from autograd import Value, defop, fastpath
+        from autograd.table import WATCHERS
+        generic = dict(fastpath.GENERIC)
+        importlib.reload(fastpath)
+        assert fastpath.GENERIC == generic, "GENERIC holds generated methods"
+        assert len(WATCHERS) == 1, WATCHERS
+        new = defop("tanh", replace=True, forward=lambda m, x: 2.0 * m.tanh(x), partials=lambda m, out, x: (2.0,))
+        assert Value(1.0).tanh().fn is new, "a replaced op is ignored"
+    """
+    root = pathlib.Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_own_work_refuses_a_generated_step_called_by_hand():
+    """``node.fn.float_step(node, node.grad)`` is micrograd's ``node._backward()`` (refused in own_work): a
+    student's chain-rule loop calling it differentiates with the engine and must be refused as that is."""
+    from autograd.testing.exercises import ExerciseFailed, check_backward
+
+    x = Value(2.0)
+    y = x * 3.0
+    with own_work("backward"), pytest.raises(OwnWorkError, match="must not call .*float_step"):
+        y.fn.float_step(y, 1.0)
+    assert x.grad == 0.0
+
+    def borrowed(root):  # right but for the borrowed steps: its own order, the partials elsewhere
+        root.grad = 1.0
+        for node in sorted(_all(root), key=lambda v: -v._seq):
+            if node.fn is not None and node.fn.float_step is not None:
+                node.fn.float_step(node, node.grad)
+            elif node.fn is not None:
+                for p, d in zip(node.parents, node.fn.partials(FLOAT, node.data, *[p.data for p in node.parents])):
+                    p.grad += node.grad * d
+
+    with pytest.raises((ExerciseFailed, OwnWorkError), match="write it yourself"):
+        check_backward(borrowed)
+
+
+def test_a_no_grad_block_in_another_thread_changes_nothing_here():
+    """The generated methods read one counter of open blocks for every thread: while another thread is inside
+    no_grad, this one still records (through apply, which reads this thread's switches), and that one does not."""
+    import threading
+
+    inside, done, made = threading.Event(), threading.Event(), {}
+
+    def other():
+        with no_grad():
+            inside.set()
+            done.wait(10)
+            made["other"] = Value(2.0) * 3.0
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(10)
+    x = Value(2.0)
+    here = [x * 3.0, 3.0 * x, x.tanh(), x ** 2, x - x]
+    done.set()
+    thread.join(10)
+    assert all(y.parents and y.parents[0] is x or y.parents[-1] is x for y in here)
+    assert made["other"].parents == () and made["other"].data == 6.0
+
+
+@pytest.mark.parametrize("name", sorted(fastpath.METHODS))
+def test_a_method_called_on_a_number_does_what_value_py_s_does(name):
+    """``functools.reduce(Value.__add__, xs, 0.0)``, ``map(Value.tanh, [0.5, 1.0])``: value.py's methods apply
+    the op to whatever ``self`` is (a number becomes a constant leaf; anything else is apply's TypeError)."""
+    generated, generic = getattr(Value, name), fastpath.GENERIC[name]
+    others = [()] if len(fastpath.METHODS[name][1]) == 1 else [(Value(2.0),), (1.5,), (3,)]
+    for self in (0.5, 3, -0.0, "a", None):
+        for rest in others:
+            assert outcome(generated, self, *rest) == outcome(generic, self, *rest), (self, *rest)

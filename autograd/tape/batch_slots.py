@@ -31,8 +31,8 @@ class SlotText:
         self.ns: dict[str, Any] = {}
         self.used = set(RESERVED)
         self.lines: list[str] = []
-        self.back: list[Any] = []  # backward entries: a line, or a write into a gradient (see add_write)
         self.writes: dict[Any, int] = {}  # gradient -> number of writes
+        self.first: dict[int, tuple] = {}  # group -> its gradient's first write: (line, add, assign)
         self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
         self.temps = 0
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
@@ -123,10 +123,9 @@ class SlotText:
         return text
 
     # --- sub-expressions -------------------------------------------------------------------------------
-    def hoist(self, tree: Any, keys: set[str], into: list[str] | None = None) -> dict:
+    def hoist(self, tree: Any, keys: set[str]) -> dict:
         """Temps for the sub-expressions of ``tree`` whose text is in ``keys`` (parts first), and
         for those already computed (:attr:`shared`): the names to render ``tree`` with."""
-        lines = self.lines if into is None else into
         names: dict = {}
         for x in post_order(tree):
             key = expr_key(x)
@@ -135,7 +134,7 @@ class SlotText:
             elif key in keys:
                 self.temps += 1
                 t = f"_t{self.temps}"
-                lines.append(f"    {t} = {render(x, names)}")
+                self.lines.append(f"    {t} = {render(x, names)}")
                 self.shared[key] = names[id(x)] = t
         return names
 

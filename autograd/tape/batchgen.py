@@ -71,7 +71,6 @@ class _Writer(BackwardText):
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
-        self.flush_backward()
         # every parameter's first write sets it: grad needs no zeros
         zeroed = self.grad_zeroed or not self.grad_rows.all()
         self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"

@@ -6,6 +6,7 @@ trees of :class:`~autograd.tape.symbols.Sym` (a rule evaluated on symbols) and s
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -45,10 +46,7 @@ def common_label(rec: Any, slots: list[int], fallback: str) -> str:
     labels = [rec.labels.get(s, "") for s in slots]
     if not all(labels):
         return fallback
-    prefix = labels[0]
-    for lb in labels[1:]:
-        while not lb.startswith(prefix):
-            prefix = prefix[:-1]
+    prefix = os.path.commonprefix(labels)
     if prefix != labels[0] and not re.search(r"\W$", prefix):
         prefix = re.sub(r"\w+$", "", prefix)  # a name cut in the middle (``neurons.1`` of ``neurons.12``)
     parts = re.split(r"\W+", prefix)  # without "neurons.3", "w" and "b": the layer's own name

@@ -112,11 +112,10 @@ class BackwardText(SlotText):
             self.scatter(g, c, run)
 
     def layer_backward(self, g: Group, G: str) -> None:
-        w_text, w_slots, x_text, x_slots, b_text = self.layers[id(g)]
+        w_text, view, w_slots, x_text, x_slots, b_text = self.layers[id(g)]
         flat_w = [c for row in w_slots for c in row]
         if any(self.needs(c) for c in flat_w):
             dw = "d" + w_text
-            view = self.views.get(w_text, "")
             span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
             if span:  # a view of theta: its gradient, the same view of grad
                 # a transposed view (a neuron's weights side by side in theta) takes x dzᵀ computed as

@@ -36,8 +36,8 @@ class SlotText:
         self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
         self.temps = 0
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
-        self.layers: dict[int, Any] = {}  # id of a layer group -> its blocks (for its backward)
-        self.views: dict[str, str] = {}  # weight block -> the view of theta it is
+        # id of a layer group -> (weights' name, their text, slots, input's text, slots, bias's text)
+        self.layers: dict[int, tuple] = {}
         self.grad_rows: Any = None  # per parameter: whether a write into grad has reached it (backward order)
         self.grad_zeroed = False  # whether grad must start at zero (some row's first write adds)
         self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments

@@ -56,7 +56,7 @@ class _Writer(BackwardText):
         for gi, g in enumerate(self.s.groups):
             if self.careful:
                 self.lines.append(f"    _gi = {gi}")
-            self.group(gi, g)
+            self.group(g)
             self.full.add(g.name)
             if self.careful:
                 self.lines.append(f"    _check({gi}, locals())")
@@ -66,7 +66,8 @@ class _Writer(BackwardText):
         make_grad = len(self.lines)
         self.lines.append("")
         self.grad_rows = np.zeros(n_p, dtype=bool)
-        if any(self.s.needs[:n_in]):
+        dx = "dX" if any(self.s.needs[:n_in]) else "None"
+        if dx == "dX":
             self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
@@ -74,7 +75,6 @@ class _Writer(BackwardText):
         # every parameter's first write sets it: grad needs no zeros
         zeroed = self.grad_zeroed or not self.grad_rows.all()
         self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"
-        dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
         ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=full,
@@ -98,7 +98,7 @@ class _Writer(BackwardText):
                 counts[g.op.name] = counts.get(g.op.name, 0) + 1
                 g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
 
-    def group(self, gi: int, g: Group) -> None:
+    def group(self, g: Group) -> None:
         sides = layer_sides(g)
         if sides is not None:
             self.layer_forward(g, *sides)
@@ -109,7 +109,7 @@ class _Writer(BackwardText):
         """A layer: ``z = W.T @ x + b[:, None]``, from dot's rule given the weights and the inputs as
         lanes of two blocks (its sumprod is then their matrix product, its partials the other lanes)."""
         n = len(inv)
-        w_text = self.weights(g, inv, g.name[1:])
+        w_text, w_view = self.weights(g, inv, g.name[1:])
         x_text, _ = self.gather([g.slots[j][0] for j in var], keep=True)
         if not re.fullmatch(r"[\w\[\]:]+", x_text):
             x_name = self.fresh("x" + g.name[1:])
@@ -130,10 +130,12 @@ class _Writer(BackwardText):
         ds = g.op.rule(ASYM, Sym.name(g.name), *args)  # the table's own dot: checked here
         assert list(ds) == lanes[n:] + lanes[:n] + ([1.0] if b_text else []), "dot's rule is not a matrix product"
         self.lines.append(f"    {g.name} = {render(out)}")
-        self.layers[id(g)] = (w_text, [g.slots[j] for j in inv], x_text, [g.slots[j][0] for j in var], b_text)
+        w_slots, x_slots = [g.slots[j] for j in inv], [g.slots[j][0] for j in var]
+        self.layers[id(g)] = (w_text, w_view, w_slots, x_text, x_slots, b_text)
 
-    def weights(self, g: Group, inv: range, layer: str) -> str:
-        """The (n, k) block of a layer's weights: a view of ``theta`` when they are evenly spaced."""
+    def weights(self, g: Group, inv: range, layer: str) -> tuple[str, str]:
+        """The (n, k) block of a layer's weights, its name and its text: a view of ``theta`` when they are
+        evenly spaced."""
         slots = [g.slots[j] for j in inv]
         n, k = len(slots), g.k
         locs = [[self.s.loc[c] for c in row] for row in slots]
@@ -154,8 +156,7 @@ class _Writer(BackwardText):
             text = f"{flat}.reshape({n}, {k})"
         name = self.fresh("W_" + common_label(self.rec, [c for row in slots for c in row], layer))
         self.lines.append(f"    {name} = {text}")
-        self.views[name] = text
-        return name
+        return name, text
 
     def rule_forward(self, g: Group) -> None:
         """A group through its op's rules: on symbols for the table's own ops (readable numpy), else

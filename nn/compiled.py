@@ -37,7 +37,7 @@ from .structure import fingerprint, modes, modules_of, of_nn_layers, same_loss, 
 if TYPE_CHECKING:
     from .flat import FlatTrainer
 
-__all__ = ["why_not_compiled", "flat_trainer", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
+__all__ = ["why_not_compiled", "flat_trainer", "still_traced", "CompiledModel", "MAX_TAPES", "MAX_MASKED"]
 
 MAX_TAPES = 64  # distinct targets, one tape each; past that fit trains eagerly
 MAX_MASKED = 16  # up to this many distinct targets, fit traces one tape with the target as 0/1 mask inputs
@@ -107,6 +107,7 @@ class CompiledModel:
         self.targets: list[Any] = [first[k] for k in order]
         self.position = {k: i for i, k in enumerate(order)}
         self.nin, self.masked = nin, masked
+        self.key: tuple | None = None  # what it was traced from (graph_key), when known
         self._loss = weak(loss)  # the cache must not keep a loss alive (model.loss, a bound method, holds the model)
         self._model = weakref.ref(model)  # a cached graph must not keep its model alive
         self.widths = _dropout_widths(model, modules, nin)  # (position in model.modules(), inputs)
@@ -287,8 +288,7 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
         # the modules' and the loss's state by value: what a user changes between fits (an alpha, a
         # lambda's margin) is traced anew, as model(x) and eager training see it
         # and the op table: an op replaced by defop(..., replace=True) changes what model(x) makes
-        key = (modes(modules), fingerprint(modules) if structure is None else structure, state(loss),
-               tuple(OPS.values()))
+        key = graph_key(modules, loss, structure)
         cached = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
@@ -297,8 +297,27 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
         found.trace_with(loss)  # the key holds the loss's state: an equal loss, another object, is the same graph
         return found
     compiled = CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
+    compiled.key = key
     _CACHE[model] = (key, compiled)
     return compiled
+
+
+def graph_key(modules: list, loss: Any, structure: tuple | None = None) -> tuple:
+    """What a traced graph of the model and the loss depends on: the modules' modes and :func:`fingerprint`
+    (``structure`` when the caller has it), the loss's :func:`state` and the op table."""
+    return (modes(modules), fingerprint(modules) if structure is None else structure, state(loss), tuple(OPS.values()))
+
+
+def still_traced(model: Any, loss: Any, compiled: CompiledModel) -> bool:
+    """Whether ``compiled`` is still the graph ``model`` and ``loss`` make as they are now: False once user code
+    (a callback) changed an activation, replaced a parameter by another Value or switched a mode; True when
+    that cannot be told (a model whose state cannot be read)."""
+    if compiled.key is None:
+        return True
+    try:
+        return bool(graph_key(modules_of(model), loss) == compiled.key)
+    except TypeError:
+        return True
 
 
 def flat_trainer(plan: Any, explicit: bool) -> FlatTrainer | None:

@@ -54,9 +54,7 @@ class Module:
 
     def _child_attributes(self) -> Iterator[tuple[str, Module | Sequence[Module]]]:
         """(name, value) of each attribute holding child modules: a Module, or a list of them."""
-        for name, value in vars(self).items():
-            if not name.startswith("_") and (isinstance(value, Module) or _all_of(value, Module)):
-                yield name, value
+        yield from _child_items(self)
 
     def children(self) -> list[Module]:
         """Direct sub-modules, in the order of ``named_children`` (as PyTorch's ``children()``)."""
@@ -262,13 +260,25 @@ def _children_of(module: Module) -> list[Module]:
     if type(module).named_children is not Module.named_children:  # a module that orders its own children
         return [child for _, child in module.named_children()]
     out: list[Module] = []
-    for name, value in vars(module).items():  # _child_attributes inline: the walk asks this of every module
+    for _, value in _child_items(module):
+        if isinstance(value, Module):
+            out.append(value)
+        else:
+            out.extend(value)
+    return out
+
+
+def _child_items(module: Module) -> list[tuple[str, Any]]:
+    """(name, value) of each public attribute holding child modules: a Module, or a non-empty list or tuple
+    of them.  The one rule for ``named_children`` and the module walk (which asks it of every module)."""
+    out: list[tuple[str, Any]] = []
+    for name, value in vars(module).items():
         if isinstance(value, Module):
             if not name.startswith("_"):
-                out.append(value)
+                out.append((name, value))
         elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module) and \
                 not name.startswith("_") and _all_of(value, Module):  # value[0]: a list of Values fails at once
-            out.extend(value)
+            out.append((name, value))
     return out
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
 from .checks import numeric_failure
@@ -26,6 +27,7 @@ from .history import EarlyStopping, History
 from .outputs import eval_loss, predict_lists
 from .prepare import FitPlan, prepare_fit, takes_fit_options
 from .progress import Progress
+from .structure import state
 from .trainer import EagerTrainer, Trainer
 
 __all__ = ["fit", "DivergenceError"]
@@ -65,7 +67,9 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
       While a compiled fit runs the parameters live in a flat array (:mod:`nn.flat`); the Values
       are brought up to date whenever user code can look: after every epoch when there are
       callbacks, early stopping, validation or a metric function (they see current numbers), on
-      any error and at the end.  Validation replays the training tape (no graph per epoch).
+      any error and at the end.  Validation replays the training tape (no graph per epoch).  A callback
+      that changes what was traced or read once (an activation, a Value replaced, ``model.eval()``, the
+      loss, the regularizer, the optimizer's parameters) makes the rest of that fit train eagerly.
 
     The options are :class:`nn.prepare.FitOptions` (written once, there).  Every argument is checked
     first, by :func:`nn.prepare_fit` (which says what it raises); then
@@ -77,6 +81,7 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
     history, bar, watch = History(_record_keys(plan)), Progress(plan.epochs, plan.progress), _Watch(plan.early_stopping)
     _training_mode(plan)  # before the step is built: the compiled one traces dropout and BatchNorm as they train
     trainer = _trainer(plan)
+    read_once = _read_once(plan, trainer)
     t = 0  # optimiser steps so far: the schedule's clock
     schedule, looks, callbacks = plan.schedule, plan.looks_each_epoch, plan.callbacks
     try:
@@ -109,6 +114,7 @@ def fit(model: Any, X: Any, y: Any, **options: Any) -> History:
                 break
             if callbacks:
                 trainer.reload()  # a callback may have changed parameters or the optimiser's state
+                trainer = _after_callbacks(plan, trainer, epoch, read_once)
         else:
             history.stop_reason = "completed"
     finally:
@@ -140,6 +146,36 @@ def _trainer(plan: FitPlan) -> Trainer:
         trainer = flat_trainer(plan, explicit=bool(plan.compile))
         if trainer is not None:
             return trainer
+    return EagerTrainer(plan)
+
+
+def _read_once(plan: FitPlan, trainer: Trainer) -> tuple | None:
+    """What compiled training read once, at its start, besides the traced graph: the regulariser's state
+    (:func:`nn.structure.state`) and which Values the optimiser steps; None when nothing compares it
+    (eager training, no callbacks)."""
+    if isinstance(trainer, EagerTrainer) or not plan.callbacks:
+        return None
+    return state(plan.regularizer), [id(p) for p in getattr(plan.optimizer, "params", ())]
+
+
+def _after_callbacks(plan: FitPlan, trainer: Trainer, epoch: int, read_once: tuple | None) -> Trainer:
+    """The trainer for the epochs after ``epoch``'s callbacks.  Compiled training replays the graph traced
+    from the model and the loss as they were, with the regulariser and the optimiser's parameters as they
+    were (``read_once``): once a callback changed one (an activation, a parameter replaced by another Value,
+    ``model.eval()``, a penalty's strength, a layer frozen), the rest of the fit trains eagerly, as eager fit
+    does (with a warning when ``compile=True`` asked for the tape)."""
+    if isinstance(trainer, EagerTrainer) or read_once is None:
+        return trainer
+    from .compiled import still_traced
+    from .flat import FlatTrainer
+
+    if not isinstance(trainer, FlatTrainer) or (still_traced(plan.model, plan.loss, trainer.compiled) and
+                                                _read_once(plan, trainer) == read_once):
+        return trainer
+    trainer.close()  # the Values and the optimiser's state are current: synced before the callbacks, read back
+    if plan.compile:
+        warnings.warn(f"fit(compile=True): training eagerly from epoch {epoch + 1} on: a callback changed the "
+                      f"model, the loss, the regularizer or the optimizer's parameters it had read", stacklevel=3)
     return EagerTrainer(plan)
 
 

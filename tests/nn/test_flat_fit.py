@@ -3,6 +3,8 @@ no re-tracing on a second fit, the penalty's array form, and a failure that chan
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -134,6 +136,113 @@ def test_a_nan_parameter_ends_compiled_fit_as_eager_fit(when, batch_size):
                    callbacks=[poison] if when == "callback" else [])
         errors.append((str(info.value), info.value.epoch))
     assert errors[0] == errors[1] and errors[0][1] == (1 if when == "before" else 3)
+
+
+def _tanh_first_layer(model):
+    for neuron in model.layers[0].neurons:
+        neuron.activation = nn.get_activation("tanh")
+
+
+def _replace_a_weight(model):
+    model.layers[0].neurons[0].w[1] = Value(0.5)
+
+
+def _eval_mode(model):
+    model.eval()
+
+
+@pytest.mark.parametrize("change", [_tanh_first_layer, _replace_a_weight, _eval_mode])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_a_callback_that_changes_the_models_graph_is_heard_by_compiled_fit(change, batch_size):
+    """A callback that changes what model(x) computes (an activation, a weight replaced by another Value,
+    model.eval() with dropout) changes the rest of the training, compiled as eager: the graph traced
+    before it is not replayed after it."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    results = []
+    for compile in (False, True):
+        model = nn.MLP(2, [5, 2], dropout=0.3, seed=1)
+
+        def edit(epoch, logs, m=model):
+            if epoch == 2:
+                change(m)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            h = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                       epochs=4, batch_size=batch_size, progress=False, seed=0, compile=compile, callbacks=[edit])
+        results.append((np.array([p.data for p in model.parameters()]), h.loss, [str(w.message) for w in caught]))
+    (end_e, loss_e, said_e), (end_f, loss_f, said_f) = results
+    assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
+    assert said_e == [] and said_f == ["fit(compile=True): training eagerly from epoch 3 on: a callback changed the "
+                                       "model, the loss, the regularizer or the optimizer's parameters it had read"]
+
+
+_STRENGTH = {"l2": 0.1}  # a penalty's strength, read by the regulariser at each step and changed by a callback
+
+
+@pytest.mark.parametrize("penalty", [lambda ps: nn.l2(ps, _STRENGTH["l2"]),
+                                     lambda ps: _STRENGTH["l2"] * sum(p * p for p in ps)], ids=["l2", "custom"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_a_callback_that_changes_the_regulariser_is_heard_by_compiled_fit(penalty, batch_size):
+    """The regulariser is called at every eager step: a callback that changes what it computes (its strength
+    decayed to 0) changes the rest of the training, compiled as eager."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    results = []
+    for compile in (False, True):
+        _STRENGTH["l2"] = 0.1
+        model = nn.MLP(2, [5, 2], seed=1)
+
+        def decay(epoch, logs):
+            if epoch == 2:
+                _STRENGTH["l2"] = 0.0
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "fit.compile=True.: training eagerly from epoch 3 on")
+            h = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                       epochs=4, batch_size=batch_size, progress=False, seed=0, compile=compile, regularizer=penalty,
+                       callbacks=[decay])
+        results.append((np.array([p.data for p in model.parameters()]), h.loss))
+    (end_e, loss_e), (end_f, loss_f) = results
+    assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_a_callback_that_changes_what_the_optimiser_steps_is_heard_by_compiled_fit(name, batch_size):
+    """A callback that freezes the first layer (the optimiser's list of parameters cut to the last layer's,
+    its state with it) trains only the last layer from then on, compiled as eager."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    results = []
+    for compile in (False, True):
+        model = nn.MLP(2, [5, 2], seed=1)
+        opt = getattr(nn.optim, name)(model.parameters(), lr=0.05)
+
+        def freeze(epoch, logs, m=model, o=opt):
+            if epoch == 2:
+                o.params[:] = m.layers[1].parameters()
+                for k in o.state:
+                    o.state[k] = o.state[k][-len(o.params):]
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "fit.compile=True.: training eagerly from epoch 3 on")
+            h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=4, batch_size=batch_size,
+                       progress=False, seed=0, compile=compile, callbacks=[freeze])
+        results.append((np.array([p.data for p in model.parameters()]), h.loss))
+    (end_e, loss_e), (end_f, loss_f) = results
+    assert np.abs(end_e - end_f).max() <= 1e-9 and np.allclose(loss_e, loss_f, rtol=1e-9, atol=0.0)
+
+
+@pytest.mark.parametrize("kw", [{"dropout": 0.3}, {"activation": "swish"}, {"activation": "maxout"}])
+def test_a_callback_that_only_looks_keeps_fit_compiled(kw):
+    """What an epoch of training changes (numbers, dropout masks drawn) is not a change of the graph: with a
+    callback that only looks, compiled fit replays its tape to the end (no warning that it trains eagerly)."""
+    X, y = datasets.moons(40, 0.1, seed=1, labels="index")
+    model = nn.MLP(2, [5, 2], seed=1, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.Adam(model.parameters()), epochs=3, batch_size=8,
+               progress=False, seed=0, compile=True, regularizer=lambda ps: nn.l2(ps, 1e-3),
+               callbacks=[lambda epoch, logs: None])
 
 
 def test_a_parameter_replaced_in_place_is_trained_by_compiled_fit_as_by_eager_fit():

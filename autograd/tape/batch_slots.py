@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import keyword
 import re
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
@@ -93,24 +95,16 @@ class SlotText:
         """The values of ``slots`` as one array text, and whether it has a row per slot."""
         import numpy as np
 
-        locs = [self.s.loc[c] for c in slots]
-        if all(sp == "const" for sp, _ in locs):
-            vals = [v for _, v in locs]
-            if not keep and len({literal(v) for v in vals}) == 1:
-                return literal(vals[0]), False
-            return self.const("k", np.array(vals, dtype=float)), True
-        runs: list[tuple[Any, list]] = []
-        for sp, r in locs:
-            if runs and runs[-1][0] == sp:
-                runs[-1][1].append(r)
-            else:
-                runs.append((sp, [r]))
-        if len(runs) == 1:
-            sp, rows = runs[0]
-            text = self.rows(self.var(sp), rows, self.size(sp), keep)
-            return text, keep or len(set(rows)) > 1 or len(rows) == 1
+        # runs of slots in one place: (place, its rows), a constant's rows being its values
+        locs = (self.s.loc[c] for c in slots)
+        runs = [(sp, [r for _, r in run]) for sp, run in groupby(locs, key=itemgetter(0))]
+        sp, rows = runs[0]
+        if len(runs) == 1 and sp == "const" and not keep and len({literal(v) for v in rows}) == 1:
+            return literal(rows[0]), False
         parts = [self.const("k", np.array(rows, dtype=float)) if sp == "const"
-                 else self.rows(self.var(sp), rows, self.size(sp), True) for sp, rows in runs]
+                 else self.rows(self.var(sp), rows, self.size(sp), keep or len(runs) > 1) for sp, rows in runs]
+        if len(runs) == 1:
+            return parts[0], sp == "const" or keep or len(set(rows)) > 1 or len(rows) == 1
         return f"np.concatenate(({', '.join(parts)},))", True
 
     def arg(self, g: Group, j: int, keep: bool) -> str:

@@ -8,21 +8,20 @@ concatenation.
 
 from __future__ import annotations
 
-import keyword
 import re
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
-from .exprs import expr_key, post_order, run_step
+from .exprs import expr_key, post_order
 from .schedule import Group, Schedule
+from .symbols import RESERVED as SYMBOL_NAMES
 from .symbols import Sym, literal, render
 
 __all__ = ["SlotText", "RESERVED"]
 
-RESERVED = set(NAMES) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
-                                                "program", "None", "True", "False"}
+RESERVED = SYMBOL_NAMES | set(NAMES) | {"np", "nb", "X", "theta", "grad", "B", "dX", "program"}
 
 
 class SlotText:
@@ -83,8 +82,8 @@ class SlotText:
             return var
         if not keep and m > 1 and len(set(rows)) == 1:
             return f"{var}[{rows[0]}]"  # one row for every node: it broadcasts
-        step = run_step(rows)
-        if step:
+        step = rows[1] - rows[0] if m > 1 else 1
+        if step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:])):  # evenly spaced: a slice
             stop = rows[0] + step * (m - 1) + 1
             return f"{var}[{rows[0]}:{stop}" + (f":{step}]" if step > 1 else "]")
         import numpy as np

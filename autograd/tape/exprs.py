@@ -13,17 +13,8 @@ from typing import Any
 from .arrays import item_run
 from .symbols import Sym, render
 
-__all__ = ["run_step", "makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
+__all__ = ["makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
            "expr_key"]
-
-
-def run_step(rows: list[int]) -> int:
-    """The step of an evenly spaced run of rows (0 when they are not one)."""
-    if len(rows) < 2:
-        return 1
-    step = rows[1] - rows[0]
-    ok = step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:]))
-    return step if ok else 0
 
 
 def makes_new_array(text: str) -> bool:

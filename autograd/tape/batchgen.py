@@ -198,24 +198,19 @@ class _Writer(BackwardText):
         return [self.arg(g, j, keep) for j in range(r)]
 
     def outputs(self) -> list[str]:
-        rec = self.rec
-        lines = [f"    _outs = np.empty(({len(rec.outputs)}, B))"]
-        runs: list[list] = []
-        for i, s in enumerate(rec.outputs):
+        lines = [f"    _outs = np.empty(({len(self.rec.outputs)}, B))"]
+        runs: list[list] = []  # [first output, place, rows]: outputs that are consecutive rows of one place
+        for i, s in enumerate(self.rec.outputs):
             sp, r = self.s.loc[s]
-            if runs and runs[-1][1] == sp and sp != "const" and runs[-1][2][-1] == r - 1:
+            if runs and runs[-1][1] == sp != "const" and runs[-1][2][-1] == r - 1:
                 runs[-1][2].append(r)
-                continue
-            runs.append([i, sp, [r]])
+            else:
+                runs.append([i, sp, [r]])
         for i, sp, rows in runs:
-            if sp == "const":
-                text = literal(rows[0])
-            elif len(rows) == 1:
-                text = f"{self.var(sp)}[{rows[0]}]"
+            if len(rows) == 1:
+                text = literal(rows[0]) if sp == "const" else f"{self.var(sp)}[{rows[0]}]"
+                lines.append(f"    _outs[{i}] = {text}")
             else:
                 text = self.rows(self.var(sp), rows, self.size(sp), keep=True)
-                if not self.varies(sp):
-                    text += "[:, None]"
-            where = f"{i}" if len(rows) == 1 else f"{i}:{i + len(rows)}"
-            lines.append(f"    _outs[{where}] = {text}")
+                lines.append(f"    _outs[{i}:{i + len(rows)}] = {text}" + ("" if self.varies(sp) else "[:, None]"))
         return lines

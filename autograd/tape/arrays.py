@@ -12,6 +12,7 @@ each backend function becomes a call of the numpy backend's function of that nam
 
 from __future__ import annotations
 
+import itertools
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -165,12 +166,11 @@ def _reduce(name: str) -> Any:
     return lambda xs: Sym("call", name, (_as_sym(xs),))
 
 
-_lambdas = [0]
+_lambdas = itertools.count(1)  # numbers the parameters of the lambdas each writes
 
 
 def _each(f: Any, xs: Any) -> Any:
-    _lambdas[0] += 1
-    x = Sym.name(f"_x{_lambdas[0]}")
+    x = Sym.name(f"_x{next(_lambdas)}")
     call = Sym("call", "each", (Sym("lambda", x.text, (f(x),)), _as_sym(xs)))
     return SymStack(call, len(xs))
 

@@ -116,8 +116,7 @@ class BackwardText(SlotText):
         flat_w = [c for row in w_slots for c in row]
         if any(self.needs(c) for c in flat_w):
             dw = "d" + w_text
-            span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
-            if span:  # a view of theta: its gradient, the same view of grad
+            if view:  # a view of theta: its gradient, the same view of grad
                 # a transposed view (a neuron's weights side by side in theta) takes x dzᵀ computed as
                 # (dz xᵀ)ᵀ, in its memory order: a copy across the orders would cost as much as the product
                 product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"

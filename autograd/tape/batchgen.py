@@ -133,13 +133,13 @@ class _Writer(BackwardText):
         w_slots, x_slots = [g.slots[j] for j in inv], [g.slots[j][0] for j in var]
         self.layers[id(g)] = (w_text, w_view, w_slots, x_text, x_slots, b_text)
 
-    def weights(self, g: Group, inv: range, layer: str) -> tuple[str, str]:
-        """The (n, k) block of a layer's weights, its name and its text: a view of ``theta`` when they are
-        evenly spaced."""
+    def weights(self, g: Group, inv: range, layer: str) -> tuple[str, str | None]:
+        """The (n, k) block of a layer's weights: its name, and the view of ``theta`` it is when they are
+        evenly spaced there (else None: a copy)."""
         slots = [g.slots[j] for j in inv]
         n, k = len(slots), g.k
         locs = [[self.s.loc[c] for c in row] for row in slots]
-        text = None
+        text = view = None
         if all(sp == "theta" for row in locs for sp, _ in row):
             idx = [[r for _, r in row] for row in locs]
             r0 = idx[0][0]
@@ -148,15 +148,15 @@ class _Writer(BackwardText):
             regular = all(idx[j][i] == r0 + a * j + b * i for j in range(n) for i in range(k))
             n_p = len(self.rec.params)
             if regular and a == 1 and b >= n and r0 + b * k <= n_p:
-                text = f"theta[{r0}:{r0 + b * k}].reshape({k}, {b})" + (f"[:, :{n}]" if b > n else "") + ".T"
+                text = view = f"theta[{r0}:{r0 + b * k}].reshape({k}, {b})" + (f"[:, :{n}]" if b > n else "") + ".T"
             elif regular and b == 1 and a >= k and r0 + a * n <= n_p:
-                text = f"theta[{r0}:{r0 + a * n}].reshape({n}, {a})" + (f"[:, :{k}]" if a > k else "")
+                text = view = f"theta[{r0}:{r0 + a * n}].reshape({n}, {a})" + (f"[:, :{k}]" if a > k else "")
         if text is None:
             flat, _ = self.gather([c for row in slots for c in row], keep=True)
             text = f"{flat}.reshape({n}, {k})"
         name = self.fresh("W_" + common_label(self.rec, [c for row in slots for c in row], layer))
         self.lines.append(f"    {name} = {text}")
-        return name, text
+        return name, view
 
     def rule_forward(self, g: Group) -> None:
         """A group through its op's rules: on symbols for the table's own ops (readable numpy), else

@@ -124,13 +124,13 @@ def _real(x: Any) -> bool:
 
 def wrong_kind(x: Any, on: str) -> str | None:
     """None if ``x`` is what a rule may return on backend ``on`` ("symbols", "arrays", "values"): a real
-    number (a bool counts as 0 or 1, as in Python), or a symbol, a real array (or a block's lane), a
-    Value; else ``x`` in words."""
+    number (a bool counts as 0 or 1, as in Python), or a symbol, a real array, a Value; else ``x`` in
+    words."""
     if _real(x):
         return None
     kind = type(x).__name__
     if (on == "symbols" and kind == "Sym") or (on == "values" and (hasattr(x, "parents") or kind == "OnBuiltins")) or (
-            on == "arrays" and (kind == "Lane" or (kind == "ndarray" and x.dtype.kind in "biuf"))):
+            on == "arrays" and kind == "ndarray" and x.dtype.kind in "biuf"):
         return None
     return f"{kind} {short(x)}"
 

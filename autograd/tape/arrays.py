@@ -12,6 +12,7 @@ each backend function becomes a call of the numpy backend's function of that nam
 
 from __future__ import annotations
 
+import itertools
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +21,7 @@ from ..backends import backend
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "forget", "stacked_rows", "finite_backend",
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "item_run", "finite_backend",
            "full"]
 
 _NUMPY = None
@@ -108,9 +109,6 @@ def numpy_backend() -> SimpleNamespace:
 
 
 # --- the symbolic array backend -----------------------------------------------------------------------
-_LENGTHS: dict[int, tuple[Sym, int]] = {}  # id of a stacked symbol -> (it, its number of rows)
-
-
 class SymStack(tuple):
     """Rows of one stacked array as symbols (``e[j]``), ``.array`` being the array's symbol: what
     ``each`` returns on symbols, and the inputs of an n-ary group, stacked in one block."""
@@ -118,20 +116,10 @@ class SymStack(tuple):
     array: Any
 
     def __new__(cls, array: Sym, n: int) -> SymStack:
-        self = super().__new__(cls, [Sym("item", str(j), (array,)) for j in range(n)])
+        # each row also carries the stack's number of rows (which :func:`item_run` reads)
+        self = super().__new__(cls, [Sym("item", str(j), (array, n)) for j in range(n)])
         self.array = array
-        _LENGTHS[id(array)] = (array, n)
         return self
-
-
-def stacked_rows(x: Sym) -> int:
-    """The number of rows of the stacked array ``x`` stands for (-1: not a stack's symbol)."""
-    return _LENGTHS.get(id(x), (x, -1))[1]
-
-
-def forget() -> None:
-    """Drop the row counts of the stacks made so far (a generator calls it when done)."""
-    _LENGTHS.clear()
 
 
 class Lane:
@@ -144,30 +132,30 @@ class Lane:
         self.product = product
 
 
-def _numbers(*xs: Any) -> bool:
-    return all(type(x) is not Sym and type(x) is not Lane for x in xs)
+def item_run(xs: Any) -> Any:
+    """Consecutive rows ``e[a]``, ``e[a + 1]`` ... of one stack as one symbol: ``e`` when they are all
+    its rows, else the slice ``e[a:b]``; None when ``xs`` are not such rows."""
+    first = xs[0] if len(xs) else None
+    if type(first) is not Sym or first.kind != "item" or not first.text.isdigit():
+        return None
+    base, a = first.args[0], int(first.text)
+    if not all(type(x) is Sym and x.kind == "item" and x.args[0] is base and x.text == str(a + j)
+               for j, x in enumerate(xs)):
+        return None
+    return base if a == 0 and first.args[1:] == (len(xs),) else \
+        Sym("item", f"{a}:{a + len(xs)}", (base,))
 
 
 def _as_sym(xs: Any) -> Any:
     """Symbols as one argument: a stack's array, a run of its rows as a slice of it, else a tuple."""
     if type(xs) is SymStack:
         return xs.array
-    xs = tuple(xs)
-    first = xs[0] if xs else None
-    if type(first) is Sym and first.kind == "item" and first.text.isdigit():
-        base, a = first.args[0], int(first.text)
-        if all(type(x) is Sym and x.kind == "item" and x.args[0] is base and x.text == str(a + j)
-               for j, x in enumerate(xs)):
-            if a == 0 and stacked_rows(base) == len(xs):
-                return base
-            return Sym("item", f"{a}:{a + len(xs)}", (base,))
-    return Sym("tuple", "", xs)
+    return item_run(xs) or Sym("tuple", "", tuple(xs))
 
 
 def _call(name: str) -> Any:
+    # (the table's rules call the backend on arrays only, never on numbers alone: nothing to fold)
     def apply(*args: Any) -> Any:
-        if _numbers(*args):  # a rule on numbers only: computed now, as the numpy backend would
-            return float(getattr(numpy_backend(), name)(*args))
         return Sym("call", name, args)
 
     apply.__name__ = name
@@ -175,25 +163,16 @@ def _call(name: str) -> Any:
 
 
 def _reduce(name: str) -> Any:
-    def apply(xs: Any) -> Any:
-        if type(xs) is not SymStack and _numbers(*xs):
-            return float(getattr(numpy_backend(), name)(list(xs)))
-        return Sym("call", name, (_as_sym(xs),))
-
-    return apply
+    return lambda xs: Sym("call", name, (_as_sym(xs),))
 
 
-_lambdas = [0]
+_lambdas = itertools.count(1)  # numbers the parameters of the lambdas each writes
 
 
 def _each(f: Any, xs: Any) -> Any:
-    n = len(xs)
-    if type(xs) is not SymStack and _numbers(*xs):
-        return tuple(f(x) for x in xs)
-    _lambdas[0] += 1
-    x = Sym.name(f"_x{_lambdas[0]}")
+    x = Sym.name(f"_x{next(_lambdas)}")
     call = Sym("call", "each", (Sym("lambda", x.text, (f(x),)), _as_sym(xs)))
-    return SymStack(call, n)
+    return SymStack(call, len(xs))
 
 
 def _sumprod(w: Any, x: Any) -> Any:

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .batchgen import generate_batch
-from .schedule import Group, Schedule, layer_groups
+from .schedule import Group, Schedule
 from .trace import Recording, replay_floats
 
 _MATH_ERRORS = (ArithmeticError, ValueError)
@@ -30,7 +30,6 @@ class BatchPlan:
         self.rec = rec
         self.schedule = Schedule(rec, input_grads)
         self.groups = self.schedule.groups
-        self.layers = layer_groups(self.schedule)
         self._programs: dict[bool, Any] = {}
         self._consts_finite = all(math.isfinite(c) for c in rec.consts)
         self._failed: int | None = None  # the sample of the careful variant's last eager error

@@ -32,55 +32,49 @@ class BackwardText(SlotText):
                 continue
             sp, r = self.s.loc[s]
             one = "scale" if self.varies(sp) else "B * scale"  # the seed: d(scale * sum)/d(output)
-            gv = self.grad_var(sp)
-            full = None
-            if type(sp) is int and self.size(sp) == 1:
-                full = f"{gv} = np.full((1, B), scale)" if self.varies(sp) else f"{gv} = np.full(1, B * scale)"
-            op = self.grad_op([r]) if sp == "theta" else "+="
-            self.add_write(sp, f"{gv}[{r}] {op} {one}", full)
+            gv, shape = self.grad_var(sp), "(1, B)" if self.varies(sp) else "1"
+            full = f"{gv} = np.full({shape}, {one})" if type(sp) is int and self.size(sp) == 1 else None
+            self.add_write(sp, f"{gv}[{r}] {self.grad_op(sp, [r])} {one}", full)
 
     def add_write(self, space: Any, add: str, assign: str | None) -> None:
-        """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it,
-        used when it is the only write (the gradient is then not zeroed first)."""
+        """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it.
+        A group's first write is settled by :meth:`make_gradient`, once every write into it is known."""
         self.writes[space] = self.writes.get(space, 0) + 1
-        self.back.append((space, add, assign))
+        if type(space) is int and space not in self.first:
+            self.first[space] = (len(self.lines), add, assign)
+        self.lines.append(f"    {add}")
 
-    def flush_backward(self) -> None:
-        made: set = set()
-        for entry in self.back:
-            if type(entry) is str:
-                self.lines.append(entry)
-                continue
-            space, add, assign = entry
-            if type(space) is int and space not in made:
-                made.add(space)
-                # the only write makes the gradient; so does a first one that makes a new array (a
-                # product, not a name or a view, which later writes must not add into)
-                if assign is not None and (self.writes[space] == 1 or makes_new_array(assign.split(" = ", 1)[1])):
-                    self.lines.append(f"    {assign}")
-                    continue
-                g = self.s.groups[space]
-                shape = f"({g.k}, B)" if g.vary else f"{g.k}"
-                self.lines.append(f"    d{g.name} = np.zeros({shape})")
-            self.lines.append(f"    {add}")
+    def make_gradient(self, gi: int) -> None:
+        """Group ``gi``'s first write (its consumers, later in the schedule, have all written): the only
+        write makes the gradient; so does a first one that makes a new array (a product, not a name or a
+        view, which later writes must not add into); else the gradient starts at zero."""
+        if gi not in self.first:
+            return
+        i, add, assign = self.first[gi]
+        if assign is not None and (self.writes[gi] == 1 or makes_new_array(assign.split(" = ", 1)[1])):
+            self.lines[i] = f"    {assign}"
+        else:
+            g = self.s.groups[gi]
+            self.lines[i] = f"    d{g.name} = np.zeros({f'({g.k}, B)' if g.vary else g.k})\n    {add}"
 
     def backward(self, gi: int) -> None:
         g = self.s.groups[gi]
+        self.make_gradient(gi)
         # (a group that no gradient reaches, or whose inputs need none, still evaluates its partials:
         # where eager's backward fails, sqrt at 0, the batch must fail too)
         reached = gi in self.writes
         wanted = [j for j in range(len(g.slots)) if reached and any(self.needs(c) for c in g.slots[j])]
         G = "d" + g.name
         if self.careful:
-            self.back.append(f"    _bi = {gi}")
+            self.lines.append(f"    _bi = {gi}")
         if id(g) in self.layers:
             if reached:
                 self.layer_backward(g, G)
         elif id(g) in self.generic:
             p = self.const("p", g.op.checked_partials)
-            self.back.append(f"    _ds = {p}(nb, {g.name}, {self.generic[id(g)]})")
+            self.lines.append(f"    _ds = {p}(nb, {g.name}, {self.generic[id(g)]})")
             if self.careful:
-                self.back.append(f"    _check({gi}, locals(), _ds)")
+                self.lines.append(f"    _check({gi}, locals(), _ds)")
             for j in wanted:
                 self.scatter(g, f"{G} * _ds[{j}]", [j])
         else:
@@ -88,21 +82,19 @@ class BackwardText(SlotText):
 
     def rule_backward(self, gi: int, g: Group, G: str, wanted: list[int]) -> None:
         ds = self.partials[id(g)]
-        lines: list[str] = []
         if self.careful or not wanted:
-            names = self.hoist(ds.array if isinstance(ds, SymStack) else Sym("tuple", "", tuple(ds)), set(), lines)
-            text = render(ds.array, names) if isinstance(ds, SymStack) else \
-                "(" + ", ".join(render(d, names) for d in ds) + ",)"
-            self.back += lines + [f"    _ds = {text}"] + ([f"    _check({gi}, locals(), _ds)"] if self.careful else [])
+            whole = ds.array if isinstance(ds, SymStack) else Sym("tuple", "", tuple(ds))
+            self.lines.append(f"    _ds = {render(whole, self.hoist(whole, set()))}")
+            if self.careful:
+                self.lines.append(f"    _check({gi}, locals(), _ds)")
             if not wanted:
                 return
-            lines = []  # then the contributions, computed as the fast variant computes them
+        # the contributions, computed in both variants alike
         trees = [ds[j] for j in wanted if type(ds[j]) is Sym]
         names = {}
         keys = shared_parts(trees, [])
         for t in trees:
-            names.update(self.hoist(t, keys, lines))
-        self.back += lines
+            names.update(self.hoist(t, keys))
         for run, d in runs(ds, wanted):
             if type(d) is not Sym:
                 if d == 0.0:
@@ -120,23 +112,20 @@ class BackwardText(SlotText):
             self.scatter(g, c, run)
 
     def layer_backward(self, g: Group, G: str) -> None:
-        blocks, b_text = self.layers[id(g)]
-        (w_text, w_slots), (x_text, x_slots) = blocks["w"], blocks["x"]
+        w_text, view, w_slots, x_text, x_slots, b_text = self.layers[id(g)]
         flat_w = [c for row in w_slots for c in row]
         if any(self.needs(c) for c in flat_w):
             dw = "d" + w_text
-            view = self.views.get(w_text, "")
-            span = re.match(r"theta\[(\d+):(\d+)\]\.reshape", view)
-            if span:  # a view of theta: its gradient, the same view of grad
+            if view:  # a view of theta: its gradient, the same view of grad
                 # a transposed view (a neuron's weights side by side in theta) takes x dzᵀ computed as
                 # (dz xᵀ)ᵀ, in its memory order: a copy across the orders would cost as much as the product
                 product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"
-                self.back.append(f"    {dw} = {product}")
+                self.lines.append(f"    {dw} = {product}")
                 # the first write into these rows sets them: adding into a strided view costs a read
-                op = self.grad_op([self.s.loc[c][1] for c in flat_w])
-                self.back.append(f"    grad{view[5:]}[...] {op} {dw}")
+                op = self.grad_op("theta", [self.s.loc[c][1] for c in flat_w])
+                self.lines.append(f"    grad{view[5:]}[...] {op} {dw}")
             else:
-                self.back.append(f"    {dw} = {x_text} @ {G}.T")
+                self.lines.append(f"    {dw} = {x_text} @ {G}.T")
                 self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)
         if any(self.needs(c) for c in x_slots):
             self.scatter_flat(g, f"{w_text} @ {G}", x_slots, vary=True)
@@ -146,9 +135,11 @@ class BackwardText(SlotText):
                 invariant = not g.pat[-1]
                 self.scatter_flat(g, f"{G}.sum(axis=1)" if invariant else G, b_slots, vary=not invariant)
 
-    def grad_op(self, rows: list[int], can_set: bool = True) -> str:
+    def grad_op(self, space: Any, rows: list[int], can_set: bool = True) -> str:
         """``=`` for a write into ``grad``'s (distinct) ``rows`` that no earlier write reached (grad
-        then need not start at zero for them), else ``+=``."""
+        then need not start at zero for them), else ``+=`` (any other gradient: see :meth:`add_write`)."""
+        if space != "theta":
+            return "+="
         reached = self.grad_rows[rows]
         self.grad_rows[rows] = True
         if can_set and not reached.any():
@@ -180,7 +171,7 @@ class BackwardText(SlotText):
         if not re.fullmatch(r"\w+", c) and (len(by) > 1 or any(idx != whole for idx, _ in by.values())):
             self.temps += 1
             t = f"_c{self.temps}"
-            self.back.append(f"    {t} = {c}")
+            self.lines.append(f"    {t} = {c}")
             c = t
         for sp, (idx, rows) in by.items():
             part = c if idx == whole else self.rows(c, idx, len(slots), keep=True)
@@ -190,16 +181,14 @@ class BackwardText(SlotText):
             n = self.size(sp)
             if len(rows) > 1 and len(set(rows)) == 1:
                 whole_var = f"{gv} = {atom(part)}.sum(axis=0, keepdims=True)" if n == 1 else None
-                op = self.grad_op(rows[:1]) if sp == "theta" else "+="
-                self.add_write(sp, f"{gv}[{rows[0]}] {op} {atom(part)}.sum(axis=0)", whole_var)
+                self.add_write(sp, f"{gv}[{rows[0]}] {self.grad_op(sp, rows[:1])} {atom(part)}.sum(axis=0)", whole_var)
             elif len(set(rows)) == len(rows):
                 target = self.rows(gv, rows, n, keep=True)
                 assign = f"{gv} = {part}" if target == gv else None
-                op = self.grad_op(rows) if sp == "theta" else "+="
+                op = self.grad_op(sp, rows)
                 where = "[...]" if op == "=" and target == gv else ""  # into grad, not a new name for part
                 self.add_write(sp, f"{target}{where} {op} {part}", assign)
             else:
-                if sp == "theta":
-                    self.grad_op(rows, can_set=False)
+                self.grad_op(sp, rows, can_set=False)
                 ix = self.const("i", np.array(rows, dtype=np.intp))
                 self.add_write(sp, f"np.add.at({gv}, {ix}, {part})", None)

@@ -8,19 +8,20 @@ concatenation.
 
 from __future__ import annotations
 
-import keyword
 import re
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
-from .exprs import expr_key, post_order, run_step
+from .exprs import expr_key, post_order
 from .schedule import Group, Schedule
+from .symbols import RESERVED as SYMBOL_NAMES
 from .symbols import Sym, literal, render
 
 __all__ = ["SlotText", "RESERVED"]
 
-RESERVED = set(NAMES) | set(keyword.kwlist) | {"np", "nb", "X", "theta", "grad", "B", "dX", "inf", "nan",
-                                                "program", "None", "True", "False"}
+RESERVED = SYMBOL_NAMES | set(NAMES) | {"np", "nb", "X", "theta", "grad", "B", "dX", "program"}
 
 
 class SlotText:
@@ -31,14 +32,13 @@ class SlotText:
         self.ns: dict[str, Any] = {}
         self.used = set(RESERVED)
         self.lines: list[str] = []
-        self.back: list[Any] = []  # backward entries: a line, or a write into a gradient (see add_write)
         self.writes: dict[Any, int] = {}  # gradient -> number of writes
-        self.layer = 0
+        self.first: dict[int, tuple] = {}  # group -> its gradient's first write: (line, add, assign)
         self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
         self.temps = 0
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
-        self.layers: dict[int, Any] = {}  # id of a layer group -> its blocks (for its backward)
-        self.views: dict[str, str] = {}  # weight block -> the view of theta it is
+        # id of a layer group -> (weights' name, their text, slots, input's text, slots, bias's text)
+        self.layers: dict[int, tuple] = {}
         self.grad_rows: Any = None  # per parameter: whether a write into grad has reached it (backward order)
         self.grad_zeroed = False  # whether grad must start at zero (some row's first write adds)
         self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments
@@ -82,8 +82,8 @@ class SlotText:
             return var
         if not keep and m > 1 and len(set(rows)) == 1:
             return f"{var}[{rows[0]}]"  # one row for every node: it broadcasts
-        step = run_step(rows)
-        if step:
+        step = rows[1] - rows[0] if m > 1 else 1
+        if step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:])):  # evenly spaced: a slice
             stop = rows[0] + step * (m - 1) + 1
             return f"{var}[{rows[0]}:{stop}" + (f":{step}]" if step > 1 else "]")
         import numpy as np
@@ -94,24 +94,16 @@ class SlotText:
         """The values of ``slots`` as one array text, and whether it has a row per slot."""
         import numpy as np
 
-        locs = [self.s.loc[c] for c in slots]
-        if all(sp == "const" for sp, _ in locs):
-            vals = [v for _, v in locs]
-            if not keep and len({literal(v) for v in vals}) == 1:
-                return literal(vals[0]), False
-            return self.const("k", np.array(vals, dtype=float)), True
-        runs: list[tuple[Any, list]] = []
-        for sp, r in locs:
-            if runs and runs[-1][0] == sp:
-                runs[-1][1].append(r)
-            else:
-                runs.append((sp, [r]))
-        if len(runs) == 1:
-            sp, rows = runs[0]
-            text = self.rows(self.var(sp), rows, self.size(sp), keep)
-            return text, keep or len(set(rows)) > 1 or len(rows) == 1
+        # runs of slots in one place: (place, its rows), a constant's rows being its values
+        locs = (self.s.loc[c] for c in slots)
+        runs = [(sp, [r for _, r in run]) for sp, run in groupby(locs, key=itemgetter(0))]
+        sp, rows = runs[0]
+        if len(runs) == 1 and sp == "const" and not keep and len({literal(v) for v in rows}) == 1:
+            return literal(rows[0]), False
         parts = [self.const("k", np.array(rows, dtype=float)) if sp == "const"
-                 else self.rows(self.var(sp), rows, self.size(sp), True) for sp, rows in runs]
+                 else self.rows(self.var(sp), rows, self.size(sp), keep or len(runs) > 1) for sp, rows in runs]
+        if len(runs) == 1:
+            return parts[0], sp == "const" or keep or len(set(rows)) > 1 or len(rows) == 1
         return f"np.concatenate(({', '.join(parts)},))", True
 
     def arg(self, g: Group, j: int, keep: bool) -> str:
@@ -124,10 +116,9 @@ class SlotText:
         return text
 
     # --- sub-expressions -------------------------------------------------------------------------------
-    def hoist(self, tree: Any, keys: set[str], into: list[str] | None = None) -> dict:
+    def hoist(self, tree: Any, keys: set[str]) -> dict:
         """Temps for the sub-expressions of ``tree`` whose text is in ``keys`` (parts first), and
         for those already computed (:attr:`shared`): the names to render ``tree`` with."""
-        lines = self.lines if into is None else into
         names: dict = {}
         for x in post_order(tree):
             key = expr_key(x)
@@ -136,7 +127,7 @@ class SlotText:
             elif key in keys:
                 self.temps += 1
                 t = f"_t{self.temps}"
-                lines.append(f"    {t} = {render(x, names)}")
+                self.lines.append(f"    {t} = {render(x, names)}")
                 self.shared[key] = names[id(x)] = t
         return names
 

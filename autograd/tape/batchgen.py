@@ -24,7 +24,7 @@ from typing import Any
 
 from ..backends import NAMES
 from ..ops import built_in
-from .arrays import ASYM, Lane, SymStack, finite_backend, forget, full
+from .arrays import ASYM, Lane, SymStack, finite_backend, full
 from .batch_backward import BackwardText
 from .exprs import common_label, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
@@ -35,10 +35,7 @@ __all__ = ["generate_batch"]
 
 def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
     """Source of ``program(X, theta, backward, scale)`` for ``sched``, and the namespace it runs in."""
-    try:
-        return _Writer(sched, careful).write()
-    finally:
-        forget()
+    return _Writer(sched, careful).write()
 
 
 class _Writer(BackwardText):
@@ -59,7 +56,7 @@ class _Writer(BackwardText):
         for gi, g in enumerate(self.s.groups):
             if self.careful:
                 self.lines.append(f"    _gi = {gi}")
-            self.group(gi, g)
+            self.group(g)
             self.full.add(g.name)
             if self.careful:
                 self.lines.append(f"    _check({gi}, locals())")
@@ -69,16 +66,15 @@ class _Writer(BackwardText):
         make_grad = len(self.lines)
         self.lines.append("")
         self.grad_rows = np.zeros(n_p, dtype=bool)
-        if any(self.s.needs[:n_in]):
+        dx = "dX" if any(self.s.needs[:n_in]) else "None"
+        if dx == "dX":
             self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
-        self.flush_backward()
         # every parameter's first write sets it: grad needs no zeros
         zeroed = self.grad_zeroed or not self.grad_rows.all()
         self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"
-        dx = "dX" if any(self.s.needs[:n_in]) else "None"
         self.lines.append(f"    return _outs, {dx}, grad")
         nb = numpy_backend()
         ns = dict(self.ns, np=np, nb=nb, inf=float("inf"), nan=float("nan"), _full=full,
@@ -89,33 +85,31 @@ class _Writer(BackwardText):
 
     def name_groups(self) -> None:
         counts: dict[str, int] = {}
-        for g in self.s.groups:
+        layers: dict[int, int] = {}  # index of a layer's group -> its number
+        for gi, g in enumerate(self.s.groups):
+            src = self.s.loc[g.slots[0][0]][0] if g.slots else None
             if layer_sides(g) is not None:
-                self.layer += 1
-                g.name = self.fresh(f"z{self.layer}")
-                continue
-            first: Any = self.s.loc[g.slots[0][0]] if g.slots else (None, 0)
-            src = self.s.groups[first[0]] if type(first[0]) is int else None
-            rows = [self.s.loc[c] for c in g.slots[0]] if g.slots else []
-            if (g.op.arity == 1 and src is not None and src.name[:1] == "z" and src.name[1:].isdigit()
-                    and rows == [(first[0], r) for r in range(src.k)]):  # an activation of a whole layer
-                g.name = self.fresh("h" + src.name[1:])
-                continue
-            counts[g.op.name] = counts.get(g.op.name, 0) + 1
-            g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
+                layers[gi] = len(layers) + 1
+                g.name = self.fresh(f"z{layers[gi]}")
+            elif g.op.arity == 1 and src in layers and \
+                    [self.s.loc[c] for c in g.slots[0]] == [(src, r) for r in range(self.s.groups[src].k)]:
+                g.name = self.fresh(f"h{layers[src]}")  # an activation of a whole layer
+            else:
+                counts[g.op.name] = counts.get(g.op.name, 0) + 1
+                g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
 
-    def group(self, gi: int, g: Group) -> None:
+    def group(self, g: Group) -> None:
         sides = layer_sides(g)
-        if sides is not None and self.layer_forward(g, sides):
-            return
-        self.rule_forward(g)
+        if sides is not None:
+            self.layer_forward(g, *sides)
+        else:
+            self.rule_forward(g)
 
-    def layer_forward(self, g: Group, sides: Any) -> bool:
+    def layer_forward(self, g: Group, inv: range, var: range) -> None:
         """A layer: ``z = W.T @ x + b[:, None]``, from dot's rule given the weights and the inputs as
-        lanes of two blocks (its sumprod is then their matrix product)."""
-        inv, var = sides
+        lanes of two blocks (its sumprod is then their matrix product, its partials the other lanes)."""
         n = len(inv)
-        w_text = self.weights(g, inv, g.name[1:])
+        w_text, w_view = self.weights(g, inv, g.name[1:])
         x_text, _ = self.gather([g.slots[j][0] for j in var], keep=True)
         if not re.fullmatch(r"[\w\[\]:]+", x_text):
             x_name = self.fresh("x" + g.name[1:])
@@ -132,25 +126,20 @@ class _Writer(BackwardText):
                 self.lines.append(f"    {b_name} = {b_text[:-len('[:, None]')]}")
                 b_text = f"{b_name}[:, None]"
             args.append(Sym.name(b_text))
-        try:
-            out = g.op.forward(ASYM, *args)
-            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *args)
-        except Exception:  # noqa: BLE001 - not the rule the table declared: the generic path
-            return False
-        lanes_w, lanes_x = lanes[:n], lanes[n:]
-        if list(ds[:n]) != lanes_x or list(ds[n:2 * n]) != lanes_w or (b_text and ds[-1] != 1.0):
-            return False
+        out = g.op.forward(ASYM, *args)
+        ds = g.op.rule(ASYM, Sym.name(g.name), *args)  # the table's own dot: checked here
+        assert list(ds) == lanes[n:] + lanes[:n] + ([1.0] if b_text else []), "dot's rule is not a matrix product"
         self.lines.append(f"    {g.name} = {render(out)}")
-        g_slots = {"w": (w_text, [g.slots[j] for j in inv]), "x": (x_text, [g.slots[j][0] for j in var])}
-        self.layers[id(g)] = (g_slots, b_text)
-        return True
+        w_slots, x_slots = [g.slots[j] for j in inv], [g.slots[j][0] for j in var]
+        self.layers[id(g)] = (w_text, w_view, w_slots, x_text, x_slots, b_text)
 
-    def weights(self, g: Group, inv: range, layer: str) -> str:
-        """The (n, k) block of a layer's weights: a view of ``theta`` when they are evenly spaced."""
+    def weights(self, g: Group, inv: range, layer: str) -> tuple[str, str | None]:
+        """The (n, k) block of a layer's weights: its name, and the view of ``theta`` it is when they are
+        evenly spaced there (else None: a copy)."""
         slots = [g.slots[j] for j in inv]
         n, k = len(slots), g.k
         locs = [[self.s.loc[c] for c in row] for row in slots]
-        text = None
+        text = view = None
         if all(sp == "theta" for row in locs for sp, _ in row):
             idx = [[r for _, r in row] for row in locs]
             r0 = idx[0][0]
@@ -159,32 +148,35 @@ class _Writer(BackwardText):
             regular = all(idx[j][i] == r0 + a * j + b * i for j in range(n) for i in range(k))
             n_p = len(self.rec.params)
             if regular and a == 1 and b >= n and r0 + b * k <= n_p:
-                text = f"theta[{r0}:{r0 + b * k}].reshape({k}, {b})" + (f"[:, :{n}]" if b > n else "") + ".T"
+                text = view = f"theta[{r0}:{r0 + b * k}].reshape({k}, {b})" + (f"[:, :{n}]" if b > n else "") + ".T"
             elif regular and b == 1 and a >= k and r0 + a * n <= n_p:
-                text = f"theta[{r0}:{r0 + a * n}].reshape({n}, {a})" + (f"[:, :{k}]" if a > k else "")
+                text = view = f"theta[{r0}:{r0 + a * n}].reshape({n}, {a})" + (f"[:, :{k}]" if a > k else "")
         if text is None:
             flat, _ = self.gather([c for row in slots for c in row], keep=True)
             text = f"{flat}.reshape({n}, {k})"
         name = self.fresh("W_" + common_label(self.rec, [c for row in slots for c in row], layer))
         self.lines.append(f"    {name} = {text}")
-        self.views[name] = text
-        return name
+        return name, view
 
     def rule_forward(self, g: Group) -> None:
         """A group through its op's rules: on symbols for the table's own ops (readable numpy), else
         the rule called on the numpy backend (a user's op)."""
-        if built_in(g.op):
-            try:
-                self.symbolic_forward(g)
-                return
-            except Exception:  # noqa: BLE001 - a rule the symbols cannot follow: called as it is
-                pass
-        args = self.inputs(g, keep=True)
-        f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
-        a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
         shape = f"({g.k}, B)" if g.vary else f"({g.k},)"
-        self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
-        self.generic[id(g)] = a
+        if not built_in(g.op):
+            args = self.inputs(g, keep=True)
+            f = self.const("f", g.op.forward_on)  # a rule written for floats only is named when it meets arrays
+            a = ", ".join(f"*{render(x.array)}" if isinstance(x, SymStack) else x for x in args)
+            self.lines.append(f"    {g.name} = _full({f}(nb, {a}), {shape})")
+            self.generic[id(g)] = a
+            return
+        args = self.inputs(g, keep=False)
+        syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
+            [Sym.name(a) for a in args]
+        out = g.op.forward_on(ASYM, *syms, on="symbols")
+        ds = self.partials[id(g)] = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
+        shared = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))  # logsumexp's exps
+        text = render(out, self.hoist(out, shared))
+        self.lines.append(f"    {g.name} = {text if self.is_full(out) else f'_full({text}, {shape})'}")
 
     def inputs(self, g: Group, keep: bool) -> Any:
         """The group's inputs: one array per position, or (n-ary ops) a few blocks of positions, one
@@ -205,44 +197,20 @@ class _Writer(BackwardText):
             return blocks
         return [self.arg(g, j, keep) for j in range(r)]
 
-    def symbolic_forward(self, g: Group) -> None:
-        mark = len(self.lines)
-        args = self.inputs(g, keep=False)
-        syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
-            [Sym.name(a) for a in args]
-        try:
-            out = g.op.forward_on(ASYM, *syms, on="symbols")
-            ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
-        except Exception:
-            del self.lines[mark:]
-            raise
-        hoisted = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))
-        names = self.hoist(out, hoisted)
-        text = render(out, names)
-        if not self.is_full(out):
-            text = f"_full({text}, ({g.k}, B))" if g.vary else f"_full({text}, ({g.k},))"
-        self.lines.append(f"    {g.name} = {text}")
-        self.partials[id(g)] = ds
-
     def outputs(self) -> list[str]:
-        rec = self.rec
-        lines = [f"    _outs = np.empty(({len(rec.outputs)}, B))"]
-        runs: list[list] = []
-        for i, s in enumerate(rec.outputs):
+        lines = [f"    _outs = np.empty(({len(self.rec.outputs)}, B))"]
+        runs: list[list] = []  # [first output, place, rows]: outputs that are consecutive rows of one place
+        for i, s in enumerate(self.rec.outputs):
             sp, r = self.s.loc[s]
-            if runs and runs[-1][1] == sp and sp != "const" and runs[-1][2][-1] == r - 1:
+            if runs and runs[-1][1] == sp != "const" and runs[-1][2][-1] == r - 1:
                 runs[-1][2].append(r)
-                continue
-            runs.append([i, sp, [r]])
+            else:
+                runs.append([i, sp, [r]])
         for i, sp, rows in runs:
-            if sp == "const":
-                text = literal(rows[0])
-            elif len(rows) == 1:
-                text = f"{self.var(sp)}[{rows[0]}]"
+            if len(rows) == 1:
+                text = literal(rows[0]) if sp == "const" else f"{self.var(sp)}[{rows[0]}]"
+                lines.append(f"    _outs[{i}] = {text}")
             else:
                 text = self.rows(self.var(sp), rows, self.size(sp), keep=True)
-                if not self.varies(sp):
-                    text += "[:, None]"
-            where = f"{i}" if len(rows) == 1 else f"{i}:{i + len(rows)}"
-            lines.append(f"    _outs[{where}] = {text}")
+                lines.append(f"    _outs[{i}:{i + len(rows)}] = {text}" + ("" if self.varies(sp) else "[:, None]"))
         return lines

@@ -6,23 +6,15 @@ trees of :class:`~autograd.tape.symbols.Sym` (a rule evaluated on symbols) and s
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
-from .arrays import stacked_rows
+from .arrays import item_run
 from .symbols import Sym, render
 
-__all__ = ["run_step", "makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
+__all__ = ["makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
            "expr_key"]
-
-
-def run_step(rows: list[int]) -> int:
-    """The step of an evenly spaced run of rows (0 when they are not one)."""
-    if len(rows) < 2:
-        return 1
-    step = rows[1] - rows[0]
-    ok = step >= 1 and all(b - a == step for a, b in zip(rows, rows[1:]))
-    return step if ok else 0
 
 
 def makes_new_array(text: str) -> bool:
@@ -45,10 +37,7 @@ def common_label(rec: Any, slots: list[int], fallback: str) -> str:
     labels = [rec.labels.get(s, "") for s in slots]
     if not all(labels):
         return fallback
-    prefix = labels[0]
-    for lb in labels[1:]:
-        while not lb.startswith(prefix):
-            prefix = prefix[:-1]
+    prefix = os.path.commonprefix(labels)
     if prefix != labels[0] and not re.search(r"\W$", prefix):
         prefix = re.sub(r"\w+$", "", prefix)  # a name cut in the middle (``neurons.1`` of ``neurons.12``)
     parts = re.split(r"\W+", prefix)  # without "neurons.3", "w" and "b": the layer's own name
@@ -115,22 +104,13 @@ def shared_parts(trees: list, others: list) -> set[str]:
 def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
     """Positions whose partials can be multiplied by the gradient as one block: consecutive rows of one
     stack (``e[0]``, ``e[1]`` ...), or the same number; else one position each."""
-    out: list[tuple[list[int], Any]] = []
+    out: list[list[int]] = []
     for j in wanted:
-        d = ds[j]
-        if out:
-            run, last = out[-1]
-            prev = ds[run[-1]]
-            if run[-1] == j - 1 and type(d) is not Sym and type(prev) is not Sym and d == prev:
-                run.append(j)
+        if out and out[-1][-1] == j - 1:
+            d, prev = ds[j], ds[j - 1]
+            if (d == prev if type(d) is not Sym and type(prev) is not Sym else item_run([prev, d]) is not None):
+                out[-1].append(j)
                 continue
-            if (run[-1] == j - 1 and type(d) is Sym and d.kind == "item" and type(prev) is Sym
-                    and prev.kind == "item" and d.args[0] is prev.args[0] and d.text.isdigit()
-                    and prev.text.isdigit() and int(d.text) == int(prev.text) + 1):
-                run.append(j)
-                base, a = d.args[0], int(ds[run[0]].text)
-                whole = a == 0 and stacked_rows(base) == len(run)
-                out[-1] = (run, base if whole else Sym("item", f"{a}:{a + len(run)}", (base,)))
-                continue
-        out.append(([j], d))
-    return out
+        out.append([j])
+    return [(run, item_run([ds[j] for j in run]) if len(run) > 1 and type(ds[run[0]]) is Sym else ds[run[0]])
+            for run in out]

@@ -15,7 +15,7 @@ from typing import Any
 from ..ops import built_in
 from .trace import Recording
 
-__all__ = ["Schedule", "Group", "layer_sides", "layer_groups"]
+__all__ = ["Schedule", "Group", "layer_sides"]
 
 
 class Group:
@@ -88,8 +88,3 @@ def layer_sides(g: Group) -> Any:
     if not all(len(set(g.slots[j])) == 1 for j in sides[var]):
         return None
     return sides[inv], sides[var]
-
-
-def layer_groups(sched: Schedule) -> set[int]:
-    """Ids of the groups the program computes as one matrix product (layers)."""
-    return {id(g) for g in sched.groups if layer_sides(g) is not None}

@@ -30,7 +30,8 @@ class Sym:
 
     def __init__(self, kind: str, text: str, args: tuple = ()) -> None:
         # "name" | "op" (text is the operator) | "neg" | "call" | "if"; batch code (arrays.py) also
-        # has "item" (args[0][text]) and "lambda" (text: its parameter, args: its body)
+        # has "item" (args[0][text]; a stack's row also args[1], the stack's number of rows) and
+        # "lambda" (text: its parameter, args: its body)
         self.kind = kind
         self.text = text
         self.args = args

@@ -11,6 +11,7 @@ from ..errors import names
 from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
+from .schedule import layer_sides
 from .trace import Recording, TraceMismatch, describe_difference, record, replay_floats, structure
 
 __all__ = ["Tape", "trace"]
@@ -114,7 +115,8 @@ class Tape:
         same for every sample times one shared input row: one matmul) and ``"array op"`` otherwise.
         Identical nodes (the same op of the same inputs) are evaluated once and counted once."""
         plan = self._plan(True)
-        return [(g.op.name, g.k, "matrix product" if id(g) in plan.layers else "array op") for g in plan.groups]
+        return [(g.op.name, g.k, "matrix product" if layer_sides(g) is not None else "array op")
+                for g in plan.groups]
 
     def batch_source(self, input_grads: bool = False) -> str:
         """The batch program as Python/numpy source: forward and backward over B samples at once, the

@@ -246,6 +246,19 @@ def test_shared_weights_and_duplicate_parents_scatter_correctly():
     _batched_equals_eager(f, [0.4, -0.7], [0.0, 0.5, -1.0], w)
 
 
+def test_weights_stored_input_by_input_are_a_plain_view_of_theta():
+    """A layer whose weights lie input by input in theta (a column of W after another): the view needs no
+    transpose, and its gradient is written through the same view."""
+    W = [[Value(0.1 * (4 * i + j) - 0.5) for j in range(4)] for i in range(3)]
+
+    def f(a, b, c):
+        return autograd.sum([autograd.dot([W[i][j] for i in range(3)], [a, b, c]).tanh() for j in range(4)])
+
+    _batched_equals_eager(f, [0.3, -0.2, 0.5], [0.0, 0.5, -1.0], [w for row in W for w in row])
+    source = trace(f, 0.3, -0.2, 0.5).batch_source()
+    assert "theta[0:12].reshape(3, 4)\n" in source and "grad[0:12].reshape(3, 4)[...] = " in source, source
+
+
 def test_a_layer_applied_twice_sets_its_weight_gradient_once_then_adds():
     """The first write of a weight block's gradient sets it (``=``); the layer's second use adds (``+=``)."""
     layer = nn.MLP(3, [3], activation="tanh", seed=0).layers[0]

@@ -51,6 +51,8 @@ class FlatTrainer:
     and the optimiser's state and step count are as before the step.
     """
 
+    finite: bool  # every number in theta is finite (set by reload, kept so by each step)
+
     def __init__(self, plan: Any, compiled: Any, codes: np.ndarray, dropouts: list) -> None:
         self.plan, self.compiled = plan, compiled
         self.values: list[Value] = list(plan.params)
@@ -213,11 +215,11 @@ class FlatTrainer:
     def _update(self, grad: np.ndarray) -> None:
         opt, theta = self.plan.optimizer, self.theta
         if self.opt_whole:  # the usual case: the optimiser steps every value
-            self.theta, self.state = opt.step_arrays(theta, grad, self.state)  # fresh arrays, refused if not finite
+            self.theta, self.state = opt.step_arrays(theta, grad, self.state, finite=self.finite)  # fresh arrays
             self.finite = True
         elif self.flat_optimizer:
             where = self.opt_index
-            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state)
+            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, finite=self.finite)
             # step_arrays refused anything non-finite: nothing can fail from here
             if type(where) is slice and where == slice(0, len(theta)):
                 self.theta = new_w  # a fresh array: no copy back

@@ -384,9 +384,11 @@ def test_every_key_of_the_state_dict_is_checked(where, value, words):
 
 
 # --- one rule, two backends --------------------------------------------------------------------------
+@pytest.mark.parametrize("finite", [False, True], ids=["checked", "known-finite"])
 @pytest.mark.parametrize("cls,kwargs", PARITY, ids=[f"{c.__name__}-{k}" for c, k in PARITY])
-def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs):
-    """The same rule on numpy arrays gives the same parameters and state as step() on Values, bit for bit."""
+def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs, finite):
+    """The same rule on numpy arrays gives the same parameters and state as step() on Values, bit for bit
+    (also with finite=True, where the hyperparameters reach the rule as numpy floats)."""
     np = pytest.importorskip("numpy")
     ws = [Value(x) for x in INIT]
     opt = cls(ws, **kwargs)
@@ -399,7 +401,7 @@ def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs):
         opt.step()
         probe = [Value(x) for x in w.tolist()]
         objective(probe).backward()
-        w, state = flat.step_arrays(w, np.array([p.grad for p in probe]), state)
+        w, state = flat.step_arrays(w, np.array([p.grad for p in probe]), state, finite=finite)
         assert w.tolist() == [p.data for p in ws]
         assert {k: v.tolist() for k, v in state.items()} == opt.state
         assert flat.t == opt.t == step + 1
@@ -422,6 +424,49 @@ def test_step_arrays_refuses_non_finite_gradients_and_overflow_changing_nothing(
     with pytest.raises(ValueError, match=r"SGD.step: the update of parameter 2 \('c'\) overflowed"):
         sgd.step_arrays(w, np.array([0.0, 0.0, 1e300]), {"velocity": np.zeros(3)})
     assert sgd.t == 0 and w.tolist() == INIT
+
+
+def _refusal(opt, w, g, state, finite):
+    """The error step_arrays raises, after checking that it changed nothing."""
+    np = pytest.importorskip("numpy")
+    before = (opt.t, w.tolist(), {k: v.tolist() for k, v in state.items()}, opt._finite_state)
+    with pytest.raises(ValueError) as info:
+        opt.step_arrays(w, g, state, finite=finite)
+    after = (opt.t, w.tolist(), {k: v.tolist() for k, v in state.items()}, opt._finite_state)
+    assert len(before[3]) == len(after[3]) and all(a is b for a, b in zip(before[3], after[3]))
+    assert before[:3] == after[:3] and np.isfinite(w).all()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("case", ["nan-grad", "overflow", "inf-lr-ratio", "unknown-inf-state"])
+def test_step_arrays_known_finite_refuses_like_the_checked_step(case):
+    """finite=True skips the checks of the results, not the promise: a step whose result is not finite
+    changes nothing and raises what the fully checked step raises, also after steps that succeeded (their
+    state then known finite), when only a Python-float intermediate would overflow (Adam's lr / (1 - b1),
+    silently inf as a Python float) and when the state was not made by a step and holds an inf."""
+    np = pytest.importorskip("numpy")
+    ws = [Value(x, label=n) for x, n in zip(INIT, "abc")]
+    g = np.array([0.1, -0.2, 0.3])
+    if case == "inf-lr-ratio":
+        make = lambda: Adam(ws, lr=1e300, betas=(0.9999999999999999, 0.999))  # noqa: E731
+        bad = np.array([0.1, -0.2, 0.3])
+    else:
+        make = lambda: SGD(ws, lr=1e300 if case == "overflow" else 0.1, momentum=0.5)  # noqa: E731
+        bad = np.array([0.0, math.nan, 1.0]) if case == "nan-grad" else np.array([0.0, 0.0, 1e300])
+    messages = []
+    for finite in (False, True):
+        opt, w = make(), np.array(INIT)
+        state = {k: np.zeros(3) for k in opt.state}
+        if case == "unknown-inf-state":
+            state = {"velocity": np.array([0.0, math.inf, 0.0])}
+            bad = g
+        elif case != "inf-lr-ratio":
+            w, state = opt.step_arrays(w, g * 1e-300, state, finite=finite)  # a good step first
+            assert opt.t == 1 and np.isfinite(w).all()
+        messages.append(_refusal(opt, w, bad, state, finite))
+    assert messages[0] == messages[1]
+    assert re.match(r"(SGD|Adam)\.step: (gradient of parameter 1 \('b'\) is nan|the update of parameter \d)",
+                    messages[1])
 
 
 def test_step_arrays_steps_finite_numbers_whose_sum_overflows():

@@ -17,7 +17,7 @@ from typing import Any
 from autograd import Value
 from autograd.internal import FLOAT, numpy_backend
 
-from . import validate
+from . import update_rules, validate
 from .module import StateDictError
 
 __all__ = ["Optimizer"]
@@ -172,8 +172,11 @@ class Optimizer:
         state array (returned by the last step, or summed once here), ``g`` (summed: finite only when
         every number is) and the hyperparameters, passed as numpy floats so that what the rule computes
         from them alone (Adam's ``lr / (1 - b1**t)``) raises on overflow too, where a Python float would
-        silently become inf.  Any error sends the step the careful way, which repeats it and raises
+        silently become inf (the rules of :mod:`nn.update_rules` compute nothing else from Python floats
+        alone; another rule always goes the careful way).  Any error sends the step the careful way, which repeats it and raises
         exactly what it raises without ``finite``."""
+        if getattr(self.rule, "__module__", None) != update_rules.__name__:
+            return None  # a rule of the user's may compute an inf from Python floats of its own, unraised
         for a in old_state:
             if not (self._known(a) or math.isfinite(float(np.add.reduce(a, axis=None)))):
                 return None

@@ -469,6 +469,22 @@ def test_step_arrays_known_finite_refuses_like_the_checked_step(case):
                     messages[1])
 
 
+def test_step_arrays_known_finite_takes_a_rule_of_the_users_the_careful_way():
+    """A rule outside nn.update_rules may make an inf from Python floats of its own, which numpy cannot
+    see: finite=True must still refuse its non-finite result."""
+    np = pytest.importorskip("numpy")
+
+    def reckless(m, w, g, state, h):
+        return w - (1e308 * 10.0) * g, tuple(state)  # a Python inf: no floating-point error raised
+
+    class Reckless(SGD):
+        rule = staticmethod(reckless)
+
+    opt = Reckless([Value(x, label=n) for x, n in zip(INIT, "abc")], lr=0.1)
+    msg = _refusal(opt, np.array(INIT), np.array([0.5, 0.5, 0.5]), {"velocity": np.zeros(3)}, True)
+    assert msg.startswith("Reckless.step: the update of parameter 0 ('a') overflowed")
+
+
 def test_step_arrays_steps_finite_numbers_whose_sum_overflows():
     # step_arrays checks each array by one sum: a sum that overflows on finite numbers is not a refusal
     np = pytest.importorskip("numpy")

@@ -173,8 +173,8 @@ class Optimizer:
         every number is) and the hyperparameters, passed as numpy floats so that what the rule computes
         from them alone (Adam's ``lr / (1 - b1**t)``) raises on overflow too, where a Python float would
         silently become inf (the rules of :mod:`nn.update_rules` compute nothing else from Python floats
-        alone; another rule always goes the careful way).  Any error sends the step the careful way, which repeats it and raises
-        exactly what it raises without ``finite``."""
+        alone; another rule always goes the careful way).  Any error sends the step the careful way,
+        which repeats it and raises exactly what it raises without ``finite``."""
         if getattr(self.rule, "__module__", None) != update_rules.__name__:
             return None  # a rule of the user's may compute an inf from Python floats of its own, unraised
         for a in old_state:

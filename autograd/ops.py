@@ -54,6 +54,7 @@ class Op:
     ``params`` names keyword parameters (e.g. ``alpha`` of leaky_relu) fixed by :meth:`bind`;
     ``bound`` holds their values once bound.  ``domain`` says in words which inputs are valid,
     used in error messages.  Calling an op applies it: ``op(x, alpha=0.1)`` is a Value node.
+    ``rule`` is the partials rule as written (``partials`` checks what it returns on its first call).
     """
 
     name: str

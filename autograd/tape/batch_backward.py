@@ -120,10 +120,15 @@ class BackwardText(SlotText):
                 # a transposed view (a neuron's weights side by side in theta) takes x dzᵀ computed as
                 # (dz xᵀ)ᵀ, in its memory order: a copy across the orders would cost as much as the product
                 product = f"({G} @ {x_text}.T).T" if view.endswith(".T") else f"{x_text} @ {G}.T"
-                self.lines.append(f"    {dw} = {product}")
                 # the first write into these rows sets them: adding into a strided view costs a read
                 op = self.grad_op("theta", [self.s.loc[c][1] for c in flat_w])
-                self.lines.append(f"    grad{view[5:]}[...] {op} {dw}")
+                once = sum(layer[1] == view for layer in self.layers.values()) == 1
+                if op == "=" and once and view.endswith(".T"):
+                    # the only write, and dz xᵀ's rows are the untransposed view's: BLAS writes them there
+                    self.lines.append(f"    np.matmul({G}, {x_text}.T, out=grad{view[5:-2]})  # {dw}ᵀ, in place")
+                else:
+                    self.lines.append(f"    {dw} = {product}")
+                    self.lines.append(f"    grad{view[5:]}[...] {op} {dw}")
             else:
                 self.lines.append(f"    {dw} = {x_text} @ {G}.T")
                 self.scatter_flat(g, f"{dw}.reshape(-1)", flat_w, vary=False)

@@ -272,6 +272,20 @@ def test_a_layer_applied_twice_sets_its_weight_gradient_once_then_adds():
     assert writes == ["=", "+="], source
 
 
+def test_a_layer_applied_once_writes_its_weight_gradient_in_place():
+    """The only write of a weight block's gradient: BLAS writes dz xᵀ into grad's untransposed view (no
+    temporary, no copy), the same numbers as eager."""
+    layer = nn.MLP(3, [3], activation="tanh", seed=0).layers[0]
+
+    def f(a, b, c):
+        return autograd.sum(layer([a, b, c]))
+
+    _batched_equals_eager(f, [0.4, -0.7, 0.2], [0.0, 0.5, -1.0], layer.parameters())
+    source = trace(f, 0.4, -0.7, 0.2).batch_source()
+    assert "    np.matmul(dz1, X.T, out=grad[0:12].reshape(3, 4)[:, :3])  # dW_layers_0ᵀ, in place\n" in source, source
+    assert "dW_layers_0 =" not in source, source
+
+
 def test_gradients_to_one_row_from_every_node_of_a_group_add_up():
     w = [Value(0.5), Value(-1.0), Value(2.0)]
 

@@ -187,13 +187,9 @@ class CompiledModel:
             if self._all is None or self._all.shape[0] != B:
                 self._all = np.empty((B, self.n_inputs))
             R, self._owner = self._all, weakref.ref(owner)
-            R[:, :nin] = X
-        elif idx is None:
-            R = np.empty((B, self.n_inputs))
-            R[:, :nin] = X
         else:
             R = np.empty((B, self.n_inputs))
-            R[:, :nin] = X[idx]
+        R[:, :nin] = X if idx is None else X[idx]
         col = nin
         for d, n in dropouts:
             # The eager loop draws layer by layer, then sample by sample: the same numbers here.

@@ -220,11 +220,7 @@ class FlatTrainer:
         elif self.flat_optimizer:
             where = self.opt_index
             new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, finite=self.finite)
-            # step_arrays refused anything non-finite: nothing can fail from here
-            if type(where) is slice and where == slice(0, len(theta)):
-                self.theta = new_w  # a fresh array: no copy back
-            else:
-                theta[where] = new_w
+            theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
             self.finite = bool(np.isfinite(self.theta).all())  # (values the optimiser does not step may not be)
         else:  # an optimiser without an array rule steps the Values themselves
             self.grad = grad

@@ -155,7 +155,7 @@ def _read_once(plan: FitPlan, trainer: Trainer) -> tuple | None:
     (eager training, no callbacks)."""
     if isinstance(trainer, EagerTrainer) or not plan.callbacks:
         return None
-    return state(plan.regularizer), [id(p) for p in getattr(plan.optimizer, "params", ())]
+    return state(plan.regularizer), tuple(getattr(plan.optimizer, "params", ()))  # Values: compared by identity
 
 
 def _after_callbacks(plan: FitPlan, trainer: Trainer, epoch: int, read_once: tuple | None) -> Trainer:

@@ -215,11 +215,13 @@ class FlatTrainer:
     def _update(self, grad: np.ndarray) -> None:
         opt, theta = self.plan.optimizer, self.theta
         if self.opt_whole:  # the usual case: the optimiser steps every value
-            self.theta, self.state = opt.step_arrays(theta, grad, self.state, finite=self.finite)  # fresh arrays
+            # theta and the state arrays are given up (nothing else holds them): written in place when the
+            # step is proved unable to fail, else fresh arrays
+            self.theta, self.state = opt.step_arrays(theta, grad, self.state, in_place=True)
             self.finite = True
         elif self.flat_optimizer:
             where = self.opt_index
-            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, finite=self.finite)
+            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, in_place=True)  # (a copy)
             theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
             self.finite = bool(np.isfinite(self.theta).all())  # (values the optimiser does not step may not be)
         else:  # an optimiser without an array rule steps the Values themselves

@@ -17,7 +17,8 @@ from typing import Any
 from autograd import Value
 from autograd.internal import FLOAT, numpy_backend
 
-from . import update_rules, validate
+from . import validate
+from .inplace_step import InPlaceSteps
 from .module import StateDictError
 
 __all__ = ["Optimizer"]
@@ -114,29 +115,39 @@ class Optimizer:
             self.state[k] = list(values)
         self.t = t
 
-    def step_arrays(self, w: Any, g: Any, state: dict[str, Any], finite: bool = False) -> tuple[Any, dict[str, Any]]:
+    def step_arrays(self, w: Any, g: Any, state: dict[str, Any],
+                    in_place: bool = False) -> tuple[Any, dict[str, Any]]:
         """One step of the same rule on numpy arrays: ``w``, ``g`` and each state entry hold one
-        number per parameter, in :attr:`params` order.  Returns the new ``(w, state)`` (fresh
-        arrays) and counts the step in ``t``; raises like :meth:`step` (naming the parameter)
-        when a gradient or an update is not finite, and then changes nothing, ``t`` included.
-        The parameters' Values are not touched: the caller owns the arrays.
+        number per parameter, in :attr:`params` order.  Returns the new ``(w, state)`` and counts the
+        step in ``t``; raises like :meth:`step` (naming the parameter) when a gradient or an update is
+        not finite, and then changes nothing, ``t`` and the arrays included.  The parameters' Values are
+        not touched: the caller owns the arrays.  ``g`` is never written.
 
-        ``finite=True`` says the caller knows every number in ``w`` is finite (fit keeps its parameters
-        so).  Then the rule runs with numpy's floating-point errors raised and its results need no check
-        of their own (see :meth:`_known_finite_step`); the state arrays a step returned are taken as
-        finite when they come back unchanged, so they must not be changed in place.
+        Without ``in_place`` the results are fresh arrays and the inputs stay as they are.
+        ``in_place=True`` gives ``w`` and the state arrays to the step: when it is proved unable to fail
+        (:mod:`nn.inplace_step`: interval bounds of every number the rule makes, from arrays of at least
+        ``MIN_SIZE`` numbers) its results are written into them (an array the caller has no use for, and
+        no memory traffic for fresh ones); the arrays it returns must come back unchanged if passed to the
+        next step (their bounds are carried over).  Otherwise, and always without ``in_place``, the rule
+        runs on numpy arrays and its results are checked (the careful way): the same numbers.
         """
         import numpy as np
 
         t = self.t + 1
         old_state = tuple(state[k] for k in self._slots)
-        if finite:
-            made = self._known_finite_step(np, w, g, old_state, t)
-            if made is not None:
-                new_w, new_state = made
-                self._finite_state = new_state
-                self.t = t
-                return new_w, dict(zip(self._slots, new_state))
+        if self._in_place is None:
+            self._in_place = InPlaceSteps()
+        made = self._in_place.step(self.rule, w, g, old_state, self.hyperparameters(t), in_place)
+        if made is None:
+            made = self._careful_step(np, w, g, old_state, t)
+        self.t = t
+        return made[0], dict(zip(self._slots, made[1]))
+
+    _in_place: InPlaceSteps | None = None  # the proved steps' bounds and scratch arrays (made on first use)
+
+    def _careful_step(self, np: Any, w: Any, g: Any, old_state: tuple, t: int) -> tuple[Any, tuple]:
+        """The rule on numpy arrays, fresh results checked: a ValueError like :meth:`step`'s when one is
+        not finite."""
         with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
             # finite only when every number of g and of the arrays the step made is; a non-finite result
             # of finite numbers (an overflow) is sorted out below.  g is summed first, while the
@@ -153,46 +164,7 @@ class Optimizer:
                 bad = _first_non_finite(np, a)
                 if bad is not None:
                     raise _overflow(name, bad, self.params[bad], float(w[bad]), float(g[bad]), self.lr)
-        # the arrays this step made are finite; one passed through unchanged is only if it was known to be
-        self._finite_state = tuple(a for a, was in zip(new_state, old_state) if a is not was or self._known(was))
-        self.t = t
-        return new_w, dict(zip(self._slots, new_state))
-
-    _finite_state: tuple = ()  # the state arrays known to be finite (the last step returned them)
-
-    def _known(self, a: Any) -> bool:
-        return any(a is b for b in self._finite_state)
-
-    def _known_finite_step(self, np: Any, w: Any, g: Any, old_state: tuple, t: int) -> tuple[Any, tuple] | None:
-        """The rule's results when every number it reads is finite, or None: then the careful way decides.
-
-        From finite numbers, IEEE arithmetic makes an inf or NaN only by an overflow, a division by zero
-        or an invalid operation, each of which numpy raises here (an underflow gives a finite number).
-        So the results need no check once the inputs are known finite: ``w`` (the caller says so), each
-        state array (returned by the last step, or summed once here), ``g`` (summed: finite only when
-        every number is) and the hyperparameters, passed as numpy floats so that what the rule computes
-        from them alone (Adam's ``lr / (1 - b1**t)``) raises on overflow too, where a Python float would
-        silently become inf (the rules of :mod:`nn.update_rules` compute nothing else from Python floats
-        alone; another rule always goes the careful way).  Any error sends the step the careful way,
-        which repeats it and raises exactly what it raises without ``finite``."""
-        if getattr(self.rule, "__module__", None) != update_rules.__name__:
-            return None  # a rule of the user's may compute an inf from Python floats of its own, unraised
-        for a in old_state:
-            if not (self._known(a) or math.isfinite(float(np.add.reduce(a, axis=None)))):
-                return None
-        h = self.hyperparameters(t)
-        for k, x in vars(h).items():
-            x = _numpy_floats(np, x)
-            if x is None:
-                return None
-            setattr(h, k, x)
-        if not math.isfinite(float(np.add.reduce(g, axis=None))):
-            return None
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                return self.rule(numpy_backend(), w, g, old_state, h)
-        except FloatingPointError:
-            return None
+        return new_w, tuple(new_state)
 
     # --- saving and restoring --------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -315,19 +287,6 @@ def _first_non_finite(np: Any, a: Any) -> int | None:
     """Index of the first NaN or infinity in a 1-D array, None when all are finite."""
     ok = np.isfinite(a)
     return None if ok.all() else int(np.argmin(ok))
-
-
-def _numpy_floats(np: Any, x: Any) -> Any:
-    """A hyperparameter with its floats as numpy floats (whose arithmetic obeys ``np.errstate``); None
-    when one is not finite or the value is of a kind the rule could compute an inf from unnoticed."""
-    if isinstance(x, (bool, int, str)) or x is None:
-        return x
-    if isinstance(x, float):
-        return np.float64(x) if math.isfinite(x) else None
-    if type(x) is tuple:
-        xs = tuple(_numpy_floats(np, y) for y in x)
-        return None if any(y is None for y in xs) else xs
-    return None
 
 
 def _finite_total(np: Any, arrays: list) -> float:

@@ -384,11 +384,17 @@ def test_every_key_of_the_state_dict_is_checked(where, value, words):
 
 
 # --- one rule, two backends --------------------------------------------------------------------------
-@pytest.mark.parametrize("finite", [False, True], ids=["checked", "known-finite"])
+@pytest.fixture
+def prove_small(monkeypatch):
+    """Steps of any size are proved (and run in place), not only those of nn.inplace_step.MIN_SIZE numbers."""
+    monkeypatch.setattr("nn.inplace_step.MIN_SIZE", 1)
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["fresh", "in-place"])
 @pytest.mark.parametrize("cls,kwargs", PARITY, ids=[f"{c.__name__}-{k}" for c, k in PARITY])
-def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs, finite):
+def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs, in_place, prove_small):
     """The same rule on numpy arrays gives the same parameters and state as step() on Values, bit for bit
-    (also with finite=True, where the hyperparameters reach the rule as numpy floats)."""
+    (also with in_place=True, where it runs recorded on Bounded arrays, then on the arrays in place)."""
     np = pytest.importorskip("numpy")
     ws = [Value(x) for x in INIT]
     opt = cls(ws, **kwargs)
@@ -401,7 +407,7 @@ def test_step_arrays_is_step_on_a_flat_vector(cls, kwargs, finite):
         opt.step()
         probe = [Value(x) for x in w.tolist()]
         objective(probe).backward()
-        w, state = flat.step_arrays(w, np.array([p.grad for p in probe]), state, finite=finite)
+        w, state = flat.step_arrays(w, np.array([p.grad for p in probe]), state, in_place=in_place)
         assert w.tolist() == [p.data for p in ws]
         assert {k: v.tolist() for k, v in state.items()} == opt.state
         assert flat.t == opt.t == step + 1
@@ -426,24 +432,23 @@ def test_step_arrays_refuses_non_finite_gradients_and_overflow_changing_nothing(
     assert sgd.t == 0 and w.tolist() == INIT
 
 
-def _refusal(opt, w, g, state, finite):
+def _refusal(opt, w, g, state, in_place):
     """The error step_arrays raises, after checking that it changed nothing."""
     np = pytest.importorskip("numpy")
-    before = (opt.t, w.tolist(), {k: v.tolist() for k, v in state.items()}, opt._finite_state)
+    before = (opt.t, w.tolist(), g.tolist(), {k: v.tolist() for k, v in state.items()})
     with pytest.raises(ValueError) as info:
-        opt.step_arrays(w, g, state, finite=finite)
-    after = (opt.t, w.tolist(), {k: v.tolist() for k, v in state.items()}, opt._finite_state)
-    assert len(before[3]) == len(after[3]) and all(a is b for a, b in zip(before[3], after[3]))
-    assert before[:3] == after[:3] and np.isfinite(w).all()
+        opt.step_arrays(w, g, state, in_place=in_place)
+    after = (opt.t, w.tolist(), g.tolist(), {k: v.tolist() for k, v in state.items()})
+    assert str(before) == str(after) and np.isfinite(w).all()  # (str: NaN equal to NaN)
     return str(info.value)
 
 
 @pytest.mark.parametrize("case", ["nan-grad", "overflow", "inf-lr-ratio", "unknown-inf-state"])
-def test_step_arrays_known_finite_refuses_like_the_checked_step(case):
-    """finite=True skips the checks of the results, not the promise: a step whose result is not finite
-    changes nothing and raises what the fully checked step raises, also after steps that succeeded (their
-    state then known finite), when only a Python-float intermediate would overflow (Adam's lr / (1 - b1),
-    silently inf as a Python float) and when the state was not made by a step and holds an inf."""
+def test_step_arrays_in_place_refuses_like_the_checked_step(case, prove_small):
+    """in_place=True writes nothing it has not proved: a step whose result is not finite changes nothing
+    and raises what the fully checked step raises, also after steps that succeeded (their bounds then
+    carried over), when only a Python-float intermediate would overflow (Adam's lr / (1 - b1), silently
+    inf as a Python float) and when the state was not made by a step and holds an inf."""
     np = pytest.importorskip("numpy")
     ws = [Value(x, label=n) for x, n in zip(INIT, "abc")]
     g = np.array([0.1, -0.2, 0.3])
@@ -454,24 +459,24 @@ def test_step_arrays_known_finite_refuses_like_the_checked_step(case):
         make = lambda: SGD(ws, lr=1e300 if case == "overflow" else 0.1, momentum=0.5)  # noqa: E731
         bad = np.array([0.0, math.nan, 1.0]) if case == "nan-grad" else np.array([0.0, 0.0, 1e300])
     messages = []
-    for finite in (False, True):
+    for in_place in (False, True):
         opt, w = make(), np.array(INIT)
         state = {k: np.zeros(3) for k in opt.state}
         if case == "unknown-inf-state":
             state = {"velocity": np.array([0.0, math.inf, 0.0])}
             bad = g
         elif case != "inf-lr-ratio":
-            w, state = opt.step_arrays(w, g * 1e-300, state, finite=finite)  # a good step first
+            w, state = opt.step_arrays(w, g * 1e-300, state, in_place=in_place)  # a good step first
             assert opt.t == 1 and np.isfinite(w).all()
-        messages.append(_refusal(opt, w, bad, state, finite))
+        messages.append(_refusal(opt, w, bad, state, in_place))
     assert messages[0] == messages[1]
     assert re.match(r"(SGD|Adam)\.step: (gradient of parameter 1 \('b'\) is nan|the update of parameter \d)",
                     messages[1])
 
 
-def test_step_arrays_known_finite_takes_a_rule_of_the_users_the_careful_way():
+def test_step_arrays_in_place_takes_a_rule_of_the_users_the_careful_way(prove_small):
     """A rule outside nn.update_rules may make an inf from Python floats of its own, which numpy cannot
-    see: finite=True must still refuse its non-finite result."""
+    see: in_place=True must still refuse its non-finite result."""
     np = pytest.importorskip("numpy")
 
     def reckless(m, w, g, state, h):

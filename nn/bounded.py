@@ -1,0 +1,216 @@
+"""Bounded arrays: what an update rule computes, recorded with an interval holding every number of it.
+
+An update rule (:mod:`nn.update_rules`, written once on a backend ``m``) run on :class:`Bounded` leaves
+computes nothing: each operation (``+ - * /``, unary ``-``, ``m.sqrt``, ``m.maximum``, ``m.minimum``)
+records itself in a :class:`Trace` with the interval ``[lo, hi]`` of the numbers it will make.  Numbers
+(the hyperparameters) are exact points.  IEEE arithmetic rounds monotonically, so an interval computed
+by the same operations on its operands' ends, with Python floats (the same IEEE doubles), holds every
+number numpy will make, exactly, with nothing to round outwards.  A bound leaving ``+-LIMIT`` (or a
+NaN), a divisor's interval holding 0 and a square root's reaching below 0 raise :class:`Unprovable`:
+then the operation could overflow or be invalid.  Anything else a Bounded is asked (another numpy
+function, ``bool()``, a comparison, indexing, an operand that is not a Python number) raises
+:class:`Unsupported`.  :mod:`nn.inplace_step` uses both to run a step in place only when it cannot fail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Bounded", "Trace", "magnitude", "Unprovable", "Unsupported", "BACKEND", "LIMIT", "OPS"]
+
+LIMIT = 1e300  # every bound within +-LIMIT: far from an overflow
+
+
+class Unprovable(Exception):
+    """A bound shows that the operation could fail (overflow, divide by 0, be invalid)."""
+
+
+class Unsupported(Exception):
+    """The rule did something a :class:`Bounded` does not record."""
+
+
+def _add(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    return a + c, b + d
+
+
+def _sub(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    return a - d, b - c
+
+
+def _mul(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    p = (a * c, a * d, b * c, b * d)
+    return min(p), max(p)
+
+
+def _div(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    if not (c > 0.0 or d < 0.0):
+        raise Unprovable("a divisor's interval holds 0")
+    q = (a / c, a / d, b / c, b / d)
+    return min(q), max(q)
+
+
+def _maximum(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    return max(a, c), max(b, d)
+
+
+def _minimum(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+    return min(a, c), min(b, d)
+
+
+def _sqrt(a: float, b: float) -> tuple[float, float]:
+    if not a >= 0.0:
+        raise Unprovable("a square root's interval reaches below 0")
+    return math.sqrt(a), math.sqrt(b)
+
+
+def _negative(a: float, b: float) -> tuple[float, float]:
+    return -b, -a
+
+
+# name -> (the ufunc, the bounds of its result from its operands' ends)
+OPS: dict[str, tuple[Any, Callable[..., tuple[float, float]]]] = {
+    "add": (np.add, _add), "subtract": (np.subtract, _sub), "multiply": (np.multiply, _mul),
+    "divide": (np.true_divide, _div), "maximum": (np.maximum, _maximum), "minimum": (np.minimum, _minimum),
+    "sqrt": (np.sqrt, _sqrt), "negative": (np.negative, _negative),
+}
+
+
+class Trace:
+    """The Bounded of one step in the order they were made, and ``sig``: each one's operation and the
+    positions of its Bounded operands (None for a number): the same for every step of one rule with the
+    same options, whatever the numbers."""
+
+    __slots__ = ("nodes", "sig")
+
+    def __init__(self) -> None:
+        self.nodes: list[Bounded] = []
+        self.sig: list[tuple[str, tuple]] = []
+
+    def leaf(self, a: Any, bounds: tuple[float, float] | None) -> Bounded:
+        """A Bounded for the array ``a``, with ``bounds`` or else its measured minimum and maximum."""
+        if bounds is None:  # (a NaN in a makes both NaN)
+            bounds = float(np.minimum.reduce(a, axis=None)), float(np.maximum.reduce(a, axis=None))
+        return Bounded(self, "leaf", (a,), *bounds)
+
+
+def magnitude(a: Any) -> tuple[float, float] | None:
+    """``(-r, r)`` holding every number of the 1-D float64 array ``a``, from one pass (its dot product with
+    itself, ``s``), or None when ``s`` is not finite (a NaN or an inf in ``a``, or numbers beyond 1e154).
+
+    A sum of non-negative terms, in any order, with or without fused multiply-adds, rounds to at least
+    each term's rounded square, which is at least ``a_i**2 * (1 - 2**-53)`` or, underflowed, at least
+    ``a_i**2 - 2**-1074``: ``r = sqrt(s) * (1 + 1e-12) + 1e-150`` covers both with room to spare."""
+    s = float(np.dot(a, a))
+    if not s <= 1e300:
+        return None
+    r = math.sqrt(s) * (1.0 + 1e-12) + 1e-150
+    return -r, r
+
+
+class Bounded:
+    """An array a rule makes: the operation making it, its operands and the interval of its numbers.
+
+    ``root`` and ``sign``: each number has the sign of ``root``'s times ``sign``, or is 0 (rounding keeps
+    a sign), so a product of two with one root is known >= 0 (or <= 0): RMSprop's and Adam's
+    ``(1 - beta) * g * g``, whose interval alone would reach below 0."""
+
+    __slots__ = ("trace", "i", "op", "args", "lo", "hi", "root", "sign")
+    __array_ufunc__ = None  # numpy's operators defer to ours; its functions refuse a Bounded
+
+    def __init__(self, trace: Trace, op: str, args: tuple, lo: float, hi: float) -> None:
+        if not (-LIMIT <= lo <= hi <= LIMIT):  # (False for a NaN)
+            raise Unprovable("a bound is not well inside the finite range")
+        self.trace, self.op, self.args, self.lo, self.hi = trace, op, args, lo, hi
+        self.root, self.sign = self, 1
+        self.i = len(trace.nodes)
+        trace.nodes.append(self)
+        trace.sig.append((op, tuple(a.i if type(a) is Bounded else None for a in args) if op != "leaf" else ()))
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise Unsupported("a Bounded used as a numpy array")
+
+    def __bool__(self) -> bool:
+        raise Unsupported("the truth of a Bounded")
+
+    def __eq__(self, other: Any) -> Any:
+        raise Unsupported("a Bounded compared")
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
+
+    def __add__(self, o: Any) -> Bounded:
+        return apply("add", self, o)
+
+    def __radd__(self, o: Any) -> Bounded:
+        return apply("add", o, self)
+
+    def __sub__(self, o: Any) -> Bounded:
+        return apply("subtract", self, o)
+
+    def __rsub__(self, o: Any) -> Bounded:
+        return apply("subtract", o, self)
+
+    def __mul__(self, o: Any) -> Bounded:
+        return apply("multiply", self, o)
+
+    def __rmul__(self, o: Any) -> Bounded:
+        return apply("multiply", o, self)
+
+    def __truediv__(self, o: Any) -> Bounded:
+        return apply("divide", self, o)
+
+    def __rtruediv__(self, o: Any) -> Bounded:
+        return apply("divide", o, self)
+
+    def __neg__(self) -> Bounded:
+        return apply("negative", self)
+
+
+def apply(op: str, *args: Any) -> Bounded:
+    """The Bounded result of ``op`` on ``args`` (Bounded, or Python numbers as numpy takes them)."""
+    ends: list[float] = []
+    x: Any = None
+    for a in args:
+        if type(a) is Bounded:
+            ends += (a.lo, a.hi)
+            if x is None:
+                x = a
+        elif type(a) is float or (type(a) is int and abs(a) <= 2**53):
+            ends += (float(a), float(a))
+        else:
+            raise Unsupported(f"an operand of type {type(a).__name__}")
+    if x is None:
+        raise Unsupported("no Bounded operand")
+    lo, hi = OPS[op][1](*ends)
+    k = args[1] if x is args[0] and len(args) == 2 else args[0]  # the other operand (x itself if unary)
+    if op == "multiply" and type(k) is Bounded and x.root is k.root:  # sign * x_i * x_i >= 0
+        lo, hi = (max(lo, 0.0), hi) if x.sign == k.sign else (lo, min(hi, 0.0))
+    out = Bounded(x.trace, op, args, lo, hi)
+    if op == "negative":
+        out.root, out.sign = x.root, -x.sign
+    elif op in ("multiply", "divide") and type(k) is not Bounded and k != 0:  # x_i times, over or into a number
+        out.root, out.sign = x.root, x.sign if k > 0 else -x.sign
+    return out
+
+
+class _Backend:
+    """The backend ``m`` a rule gets while it is proved: the functions of ``m`` the rules use."""
+
+    @staticmethod
+    def sqrt(x: Any) -> Bounded:
+        return apply("sqrt", x)
+
+    @staticmethod
+    def maximum(x: Any, y: Any) -> Bounded:
+        return apply("maximum", x, y)
+
+    @staticmethod
+    def minimum(x: Any, y: Any) -> Bounded:
+        return apply("minimum", x, y)
+
+
+BACKEND = _Backend()

@@ -9,12 +9,13 @@ with ufuncs' ``out=``, each into a buffer whose contents are dead (an output int
 it can: SGD with momentum becomes ``a *= m; t = lr*g; a += t; w -= a``): the same IEEE operations in
 the same order as the rule on numpy arrays, so the same numbers.  The gradient is never written.
 
-The leaves' bounds: the gradient's from one pass, its dot product with itself (:func:`nn.bounded.magnitude`;
-a NaN or an inf in it makes that NaN or inf: not provable); an array a step returned in place comes back with the bounds that step proved
-for it (measured again when, widened over many steps, they no longer prove the step), any other is
-measured.  A step the bounds do not prove, or whose rule does something a Bounded does not record,
-returns None: the caller takes the careful way, which computes the same numbers in fresh arrays and
-checks them.
+The leaves' bounds: the gradient's from one pass, its dot product with itself
+(:func:`nn.bounded.magnitude`; a NaN or an inf in it makes that NaN or inf: not provable); an array a
+step returned in place comes back with the bounds that step proved for it (measured again when,
+widened over many steps, they no longer prove the step), any other is measured by a ``minimum`` and a
+``maximum`` pass.  A step the bounds do not prove, or whose rule does something a Bounded does not
+record, returns None: the caller takes the careful way, which computes the same numbers in fresh
+arrays and checks them.
 """
 
 from __future__ import annotations

@@ -121,14 +121,15 @@ class Bounded:
     __slots__ = ("trace", "i", "op", "args", "lo", "hi", "root", "sign")
     __array_ufunc__ = None  # numpy's operators defer to ours; its functions refuse a Bounded
 
-    def __init__(self, trace: Trace, op: str, args: tuple, lo: float, hi: float) -> None:
+    def __init__(self, trace: Trace, op: str, args: tuple, lo: float, hi: float, refs: tuple = ()) -> None:
         if not (-LIMIT <= lo <= hi <= LIMIT):  # (False for a NaN)
             raise Unprovable("a bound is not well inside the finite range")
         self.trace, self.op, self.args, self.lo, self.hi = trace, op, args, lo, hi
         self.root, self.sign = self, 1
-        self.i = len(trace.nodes)
-        trace.nodes.append(self)
-        trace.sig.append((op, tuple(a.i if type(a) is Bounded else None for a in args) if op != "leaf" else ()))
+        nodes = trace.nodes
+        self.i = len(nodes)
+        nodes.append(self)
+        trace.sig.append((op, refs))  # refs: the operands' positions (None for a number)
 
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise Unsupported("a Bounded used as a numpy array")
@@ -143,57 +144,68 @@ class Bounded:
     __hash__ = object.__hash__
 
     def __add__(self, o: Any) -> Bounded:
-        return apply("add", self, o)
+        return binary("add", self, o)
 
     def __radd__(self, o: Any) -> Bounded:
-        return apply("add", o, self)
+        return binary("add", o, self)
 
     def __sub__(self, o: Any) -> Bounded:
-        return apply("subtract", self, o)
+        return binary("subtract", self, o)
 
     def __rsub__(self, o: Any) -> Bounded:
-        return apply("subtract", o, self)
+        return binary("subtract", o, self)
 
     def __mul__(self, o: Any) -> Bounded:
-        return apply("multiply", self, o)
+        return binary("multiply", self, o)
 
     def __rmul__(self, o: Any) -> Bounded:
-        return apply("multiply", o, self)
+        return binary("multiply", o, self)
 
     def __truediv__(self, o: Any) -> Bounded:
-        return apply("divide", self, o)
+        return binary("divide", self, o)
 
     def __rtruediv__(self, o: Any) -> Bounded:
-        return apply("divide", o, self)
+        return binary("divide", o, self)
 
     def __neg__(self) -> Bounded:
-        return apply("negative", self)
+        return unary("negative", self)
 
 
-def apply(op: str, *args: Any) -> Bounded:
-    """The Bounded result of ``op`` on ``args`` (Bounded, or Python numbers as numpy takes them)."""
-    ends: list[float] = []
-    x: Any = None
-    for a in args:
-        if type(a) is Bounded:
-            ends += (a.lo, a.hi)
-            if x is None:
-                x = a
-        elif type(a) is float or (type(a) is int and abs(a) <= 2**53):
-            ends += (float(a), float(a))
-        else:
-            raise Unsupported(f"an operand of type {type(a).__name__}")
-    if x is None:
+def _number(a: Any) -> float:
+    """A Python number as numpy takes it with a float64 array (exactly), else Unsupported."""
+    if type(a) is float:
+        return a
+    if type(a) is int and abs(a) <= 2**53:
+        return float(a)
+    raise Unsupported(f"an operand of type {type(a).__name__}")
+
+
+def binary(op: str, a: Any, b: Any) -> Bounded:
+    """The Bounded result of ``op`` on ``a`` and ``b`` (Bounded, or Python numbers)."""
+    ta, tb = type(a) is Bounded, type(b) is Bounded
+    alo, ahi = (a.lo, a.hi) if ta else (_number(a),) * 2
+    blo, bhi = (b.lo, b.hi) if tb else (_number(b),) * 2
+    lo, hi = OPS[op][1](alo, ahi, blo, bhi)
+    if ta and tb:
+        if op == "multiply" and a.root is b.root:  # sign * x_i * x_i >= 0
+            lo, hi = (max(lo, 0.0), hi) if a.sign == b.sign else (lo, min(hi, 0.0))
+        return Bounded(a.trace, op, (a, b), lo, hi, (a.i, b.i))
+    if not (ta or tb):
         raise Unsupported("no Bounded operand")
-    lo, hi = OPS[op][1](*ends)
-    k = args[1] if x is args[0] and len(args) == 2 else args[0]  # the other operand (x itself if unary)
-    if op == "multiply" and type(k) is Bounded and x.root is k.root:  # sign * x_i * x_i >= 0
-        lo, hi = (max(lo, 0.0), hi) if x.sign == k.sign else (lo, min(hi, 0.0))
-    out = Bounded(x.trace, op, args, lo, hi)
-    if op == "negative":
-        out.root, out.sign = x.root, -x.sign
-    elif op in ("multiply", "divide") and type(k) is not Bounded and k != 0:  # x_i times, over or into a number
+    x, k = (a, b) if ta else (b, a)
+    out = Bounded(x.trace, op, (a, b), lo, hi, (a.i, None) if ta else (None, b.i))
+    if (op == "multiply" or op == "divide") and k != 0:  # x_i times, over or into a number: x's sign or -x's
         out.root, out.sign = x.root, x.sign if k > 0 else -x.sign
+    return out
+
+
+def unary(op: str, a: Any) -> Bounded:
+    """The Bounded result of ``op`` on the Bounded ``a``."""
+    if type(a) is not Bounded:
+        raise Unsupported(f"an operand of type {type(a).__name__}")
+    out = Bounded(a.trace, op, (a,), *OPS[op][1](a.lo, a.hi), (a.i,))
+    if op == "negative":
+        out.root, out.sign = a.root, -a.sign
     return out
 
 
@@ -202,15 +214,15 @@ class _Backend:
 
     @staticmethod
     def sqrt(x: Any) -> Bounded:
-        return apply("sqrt", x)
+        return unary("sqrt", x)
 
     @staticmethod
     def maximum(x: Any, y: Any) -> Bounded:
-        return apply("maximum", x, y)
+        return binary("maximum", x, y)
 
     @staticmethod
     def minimum(x: Any, y: Any) -> Bounded:
-        return apply("minimum", x, y)
+        return binary("minimum", x, y)
 
 
 BACKEND = _Backend()

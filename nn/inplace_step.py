@@ -54,7 +54,7 @@ class InPlaceSteps:
         too small to gain): then nothing was written.  ``in_place``: the results may be written into
         ``w`` and the state arrays."""
         arrays = (w, *state, g)
-        if g.__class__ is not np.ndarray or g.size < MIN_SIZE \
+        if type(g) is not np.ndarray or g.size < MIN_SIZE \
                 or not all(type(a) is np.ndarray and a.dtype == np.float64 and a.shape == g.shape for a in arrays):
             return None
         made = None
@@ -70,7 +70,7 @@ class InPlaceSteps:
                 self.forget()
                 return None
             trace, outs = made
-            writable = len(arrays) - 1 if in_place and not _overlapping(arrays) else 0
+            writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
             results = self._run(trace, outs, arrays, writable)  # (proved: nothing but an underflow happens)
         self.known = [(a, x.lo, x.hi) for a, x in zip(results, outs)] if in_place else []
         return results[0], tuple(results[1:])
@@ -91,9 +91,13 @@ class InPlaceSteps:
         vals[:len(arrays)] = arrays
         nodes = trace.nodes
         for k, f, refs, slot in steps:
-            args = nodes[k].args
             out = vals[k] = bufs[slot]
-            f(*[args[p] if r is None else vals[r] for p, r in enumerate(refs)], out=out)
+            if len(refs) == 1:
+                f(vals[refs[0]], out=out)
+            else:
+                a, b = refs
+                args = nodes[k].args
+                f(args[0] if a is None else vals[a], args[1] if b is None else vals[b], out=out)
         n = len(arrays)
         given = {s - n for s in out_slots if s >= n}  # scratch arrays holding a result: the caller's now
         self.scratch = [a for j, a in enumerate(scratch) if j not in given]
@@ -114,10 +118,11 @@ def _prove(rule: Callable, arrays: tuple, h: Any, known: list) -> tuple[Trace, l
         raise
     except Exception:  # Unsupported, or anything else the rule does on a Bounded: the careful way decides
         return None
-    if len(outs) != len(leaves) or any(type(x) is not Bounded or x.trace is not trace for x in outs) \
-            or len({id(x) for x in outs}) != len(outs) \
-            or any(x.op == "leaf" and x is not leaf for x, leaf in zip(outs, leaves)):
-        return None  # (the same array returned twice, or another's, would alias)
+    if len(outs) != len(leaves) or len(set(map(id, outs))) != len(outs):
+        return None  # (the same array returned twice would alias)
+    for x, leaf in zip(outs, leaves):
+        if type(x) is not Bounded or x.trace is not trace or (x.op == "leaf" and x is not leaf):
+            return None  # (another's array returned would alias)
     return trace, outs
 
 
@@ -156,6 +161,10 @@ def _plan(sig: list, n_leaves: int, outs: list[int], writable: int) -> tuple[lis
     return steps, n_temps, [slot[o] for o in outs]
 
 
-def _overlapping(arrays: Sequence) -> bool:
-    """Whether any two of ``arrays`` may share memory (then none is written in place)."""
-    return any(np.may_share_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
+def _separate(arrays: Sequence) -> bool:
+    """Whether no two of ``arrays`` share memory (else none is written in place): distinct arrays owning
+    their memory cannot; a view is asked about."""
+    if len({id(a) for a in arrays}) < len(arrays):
+        return False
+    views = [a for a in arrays if a.base is not None]
+    return not any(np.may_share_memory(v, a) for v in views for a in arrays if a is not v)

@@ -82,13 +82,18 @@ OPS: dict[str, tuple[Any, Callable[..., tuple[float, float]]]] = {
 class Trace:
     """The Bounded of one step in the order they were made, and ``sig``: each one's operation and the
     positions of its Bounded operands (None for a number): the same for every step of one rule with the
-    same options, whatever the numbers."""
+    same options, whatever the numbers.  :meth:`close` breaks the cycle between the trace and its
+    Bounded, so that the arrays they hold are freed at once, not by the garbage collector (a gradient
+    kept alive until then makes the next one fault fresh pages in)."""
 
     __slots__ = ("nodes", "sig")
 
     def __init__(self) -> None:
         self.nodes: list[Bounded] = []
         self.sig: list[tuple[str, tuple]] = []
+
+    def close(self) -> None:
+        self.nodes = []
 
     def leaf(self, a: Any, bounds: tuple[float, float] | None) -> Bounded:
         """A Bounded for the array ``a``, with ``bounds`` or else its measured minimum and maximum."""
@@ -114,8 +119,9 @@ def magnitude(a: Any) -> tuple[float, float] | None:
 class Bounded:
     """An array a rule makes: the operation making it, its operands and the interval of its numbers.
 
-    ``root`` and ``sign``: each number has the sign of ``root``'s times ``sign``, or is 0 (rounding keeps
-    a sign), so a product of two with one root is known >= 0 (or <= 0): RMSprop's and Adam's
+    ``root`` and ``sign``: each number has the sign of the number of the Bounded at position ``root``
+    times ``sign``, or is 0 (rounding keeps a sign), so a product of two with one root is known >= 0
+    (or <= 0): RMSprop's and Adam's
     ``(1 - beta) * g * g``, whose interval alone would reach below 0."""
 
     __slots__ = ("trace", "i", "op", "args", "lo", "hi", "root", "sign")
@@ -125,9 +131,9 @@ class Bounded:
         if not (-LIMIT <= lo <= hi <= LIMIT):  # (False for a NaN)
             raise Unprovable("a bound is not well inside the finite range")
         self.trace, self.op, self.args, self.lo, self.hi = trace, op, args, lo, hi
-        self.root, self.sign = self, 1
         nodes = trace.nodes
-        self.i = len(nodes)
+        self.i = self.root = len(nodes)  # (positions, not references: a trace's only cycle is its list)
+        self.sign = 1
         nodes.append(self)
         trace.sig.append((op, refs))  # refs: the operands' positions (None for a number)
 
@@ -187,7 +193,7 @@ def binary(op: str, a: Any, b: Any) -> Bounded:
     blo, bhi = (b.lo, b.hi) if tb else (_number(b),) * 2
     lo, hi = OPS[op][1](alo, ahi, blo, bhi)
     if ta and tb:
-        if op == "multiply" and a.root is b.root:  # sign * x_i * x_i >= 0
+        if op == "multiply" and a.root == b.root:  # sign * x_i * x_i >= 0
             lo, hi = (max(lo, 0.0), hi) if a.sign == b.sign else (lo, min(hi, 0.0))
         return Bounded(a.trace, op, (a, b), lo, hi, (a.i, b.i))
     if not (ta or tb):

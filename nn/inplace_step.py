@@ -57,23 +57,24 @@ class InPlaceSteps:
         if type(g) is not np.ndarray or g.size < MIN_SIZE \
                 or not all(type(a) is np.ndarray and a.dtype == np.float64 and a.shape == g.shape for a in arrays):
             return None
-        made = None
         with np.errstate(all="ignore"):  # (a NaN or an overflow in the measuring shows as an unproved step)
             # bounds carried over many steps widen: when they do not prove it, measure them and try again
             for known in ([self.known, []] if in_place and self.known else [[]]):
+                trace = Trace()
                 try:
-                    made = _prove(rule, arrays, h, known)
-                    break
+                    outs = _prove(trace, rule, arrays, h, known)
+                    if outs is None:
+                        break
+                    writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
+                    results = self._run(trace, outs, arrays, writable)  # (proved: no error but an underflow)
+                    self.known = [(a, x.lo, x.hi) for a, x in zip(results, outs)] if in_place else []
+                    return results[0], tuple(results[1:])
                 except Unprovable:
                     pass
-            if made is None:
-                self.forget()
-                return None
-            trace, outs = made
-            writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
-            results = self._run(trace, outs, arrays, writable)  # (proved: nothing but an underflow happens)
-        self.known = [(a, x.lo, x.hi) for a, x in zip(results, outs)] if in_place else []
-        return results[0], tuple(results[1:])
+                finally:
+                    trace.close()
+        self.forget()
+        return None
 
     def _run(self, trace: Trace, outs: list, arrays: tuple, writable: int) -> list:
         """Run the recorded operations the ``outs`` need on ``arrays`` (the leaves; the first
@@ -104,10 +105,9 @@ class InPlaceSteps:
         return [bufs[s] for s in out_slots]
 
 
-def _prove(rule: Callable, arrays: tuple, h: Any, known: list) -> tuple[Trace, list] | None:
-    """The trace of ``rule`` on Bounded leaves for ``arrays`` (w, the state, g), with the bounds ``known``
-    for those it lists, and its outputs; None when the rule does something else.  Raises Unprovable."""
-    trace = Trace()
+def _prove(trace: Trace, rule: Callable, arrays: tuple, h: Any, known: list) -> list | None:
+    """The outputs of ``rule`` on Bounded leaves for ``arrays`` (w, the state, g) in ``trace``, with the
+    bounds ``known`` for those it lists; None when the rule does something else.  Raises Unprovable."""
     given = {id(a): (lo, hi) for a, lo, hi in known}
     leaves = [trace.leaf(a, given.get(id(a))) for a in arrays[:-1]]
     bg = trace.leaf(arrays[-1], magnitude(arrays[-1]))
@@ -123,7 +123,7 @@ def _prove(rule: Callable, arrays: tuple, h: Any, known: list) -> tuple[Trace, l
     for x, leaf in zip(outs, leaves):
         if type(x) is not Bounded or x.trace is not trace or (x.op == "leaf" and x is not leaf):
             return None  # (another's array returned would alias)
-    return trace, outs
+    return outs
 
 
 def _plan(sig: list, n_leaves: int, outs: list[int], writable: int) -> tuple[list, int, list[int]]:

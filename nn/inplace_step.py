@@ -56,6 +56,7 @@ class InPlaceSteps:
         arrays = (w, *state, g)
         if type(g) is not np.ndarray or g.size < MIN_SIZE \
                 or not all(type(a) is np.ndarray and a.dtype == np.float64 and a.shape == g.shape for a in arrays):
+            self.known = []
             return None
         with np.errstate(all="ignore"):  # (a NaN or an overflow in the measuring shows as an unproved step)
             # bounds carried over many steps widen: when they do not prove it, measure them and try again

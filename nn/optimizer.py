@@ -134,18 +134,20 @@ class Optimizer:
         import numpy as np
 
         t = self.t + 1
+        h = self.hyperparameters(t)
         old_state = tuple(state[k] for k in self._slots)
-        if self._in_place is None:
-            self._in_place = InPlaceSteps()
-        made = self._in_place.step(self.rule, w, g, old_state, self.hyperparameters(t), in_place)
+        steps = self._in_place
+        if steps is None:
+            steps = self._in_place = InPlaceSteps()
+        made = steps.step(self.rule, w, g, old_state, h, in_place)
         if made is None:
-            made = self._careful_step(np, w, g, old_state, t)
+            made = self._careful_step(np, w, g, old_state, h)
         self.t = t
         return made[0], dict(zip(self._slots, made[1]))
 
     _in_place: InPlaceSteps | None = None  # the proved steps' bounds and scratch arrays (made on first use)
 
-    def _careful_step(self, np: Any, w: Any, g: Any, old_state: tuple, t: int) -> tuple[Any, tuple]:
+    def _careful_step(self, np: Any, w: Any, g: Any, old_state: tuple, h: Any) -> tuple[Any, tuple]:
         """The rule on numpy arrays, fresh results checked: a ValueError like :meth:`step`'s when one is
         not finite."""
         with np.errstate(all="ignore"):  # an overflow shows as a non-finite result, refused below
@@ -153,7 +155,7 @@ class Optimizer:
             # of finite numbers (an overflow) is sorted out below.  g is summed first, while the
             # cache still holds it
             total = float(np.add.reduce(g, axis=None))
-            new_w, new_state = self.rule(numpy_backend(), w, g, old_state, self.hyperparameters(t))
+            new_w, new_state = self.rule(numpy_backend(), w, g, old_state, h)
             total += _finite_total(np, [new_w, *(a for a, was in zip(new_state, old_state) if a is not was)])
         if not math.isfinite(total):
             name = type(self).__name__

@@ -15,12 +15,13 @@ function, ``bool()``, a comparison, indexing, an operand that is not a Python nu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Bounded", "Trace", "magnitude", "Unprovable", "Unsupported", "BACKEND", "LIMIT", "OPS"]
+__all__ = ["Bounded", "Trace", "bounds_again", "magnitude", "measure", "Unprovable", "Unsupported", "BACKEND",
+           "LIMIT", "OPS"]
 
 LIMIT = 1e300  # every bound within +-LIMIT: far from an overflow
 
@@ -90,16 +91,41 @@ class Trace:
 
     def __init__(self) -> None:
         self.nodes: list[Bounded] = []
-        self.sig: list[tuple[str, tuple]] = []
+        self.sig: list[tuple[str, tuple, int]] = []
 
     def close(self) -> None:
         self.nodes = []
 
-    def leaf(self, a: Any, bounds: tuple[float, float] | None) -> Bounded:
-        """A Bounded for the array ``a``, with ``bounds`` or else its measured minimum and maximum."""
-        if bounds is None:  # (a NaN in a makes both NaN)
-            bounds = float(np.minimum.reduce(a, axis=None)), float(np.maximum.reduce(a, axis=None))
+    def leaf(self, a: Any, bounds: tuple[float, float]) -> Bounded:
+        """A Bounded for the array ``a``, whose numbers lie within ``bounds``."""
         return Bounded(self, "leaf", (a,), *bounds)
+
+    def numbers(self) -> list[tuple]:
+        """Each Bounded's operands with None for the Bounded ones: the numbers the operations take."""
+        return [tuple(None if type(a) is Bounded else a for a in x.args) for x in self.nodes]
+
+
+def measure(a: Any) -> tuple[float, float]:
+    """The minimum and the maximum of an array (both NaN when it holds a NaN)."""
+    return float(np.minimum.reduce(a, axis=None)), float(np.maximum.reduce(a, axis=None))
+
+
+def bounds_again(sig: Sequence[tuple], numbers: Sequence[tuple], lo: list[float], hi: list[float]) -> None:
+    """Append to ``lo`` and ``hi`` (the leaves' bounds) those of the operations a trace recorded (its
+    ``sig`` and :meth:`Trace.numbers`), as they are for these leaves: a trace of the same rule on the
+    same numbers without running the rule.  Raises Unprovable as the trace would."""
+    for k in range(len(lo), len(sig)):
+        op, refs, sign = sig[k]
+        ends: list[float] = []
+        for r, c in zip(refs, numbers[k]):
+            ends += (float(c), float(c)) if r is None else (lo[r], hi[r])
+        low, high = OPS[op][1](*ends)
+        if sign:
+            low, high = (max(low, 0.0), high) if sign > 0 else (low, min(high, 0.0))
+        if not (-LIMIT <= low <= high <= LIMIT):
+            raise Unprovable("a bound is not well inside the finite range")
+        lo.append(low)
+        hi.append(high)
 
 
 def magnitude(a: Any) -> tuple[float, float] | None:
@@ -127,7 +153,8 @@ class Bounded:
     __slots__ = ("trace", "i", "op", "args", "lo", "hi", "root", "sign")
     __array_ufunc__ = None  # numpy's operators defer to ours; its functions refuse a Bounded
 
-    def __init__(self, trace: Trace, op: str, args: tuple, lo: float, hi: float, refs: tuple = ()) -> None:
+    def __init__(self, trace: Trace, op: str, args: tuple, lo: float, hi: float, refs: tuple = (),
+                 sign: int = 0) -> None:
         if not (-LIMIT <= lo <= hi <= LIMIT):  # (False for a NaN)
             raise Unprovable("a bound is not well inside the finite range")
         self.trace, self.op, self.args, self.lo, self.hi = trace, op, args, lo, hi
@@ -135,7 +162,8 @@ class Bounded:
         self.i = self.root = len(nodes)  # (positions, not references: a trace's only cycle is its list)
         self.sign = 1
         nodes.append(self)
-        trace.sig.append((op, refs))  # refs: the operands' positions (None for a number)
+        # refs: the operands' positions (None for a number); sign: the result known >= 0 (1) or <= 0 (-1)
+        trace.sig.append((op, refs, sign))
 
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise Unsupported("a Bounded used as a numpy array")
@@ -193,9 +221,11 @@ def binary(op: str, a: Any, b: Any) -> Bounded:
     blo, bhi = (b.lo, b.hi) if tb else (_number(b),) * 2
     lo, hi = OPS[op][1](alo, ahi, blo, bhi)
     if ta and tb:
+        sign = 0
         if op == "multiply" and a.root == b.root:  # sign * x_i * x_i >= 0
-            lo, hi = (max(lo, 0.0), hi) if a.sign == b.sign else (lo, min(hi, 0.0))
-        return Bounded(a.trace, op, (a, b), lo, hi, (a.i, b.i))
+            sign = 1 if a.sign == b.sign else -1
+            lo, hi = (max(lo, 0.0), hi) if sign > 0 else (lo, min(hi, 0.0))
+        return Bounded(a.trace, op, (a, b), lo, hi, (a.i, b.i), sign)
     if not (ta or tb):
         raise Unsupported("no Bounded operand")
     x, k = (a, b) if ta else (b, a)

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .bounded import BACKEND, OPS, Bounded, Trace, Unprovable, magnitude
+from . import update_rules
+from .bounded import BACKEND, LIMIT, OPS, Bounded, Trace, Unprovable, bounds_again, magnitude, measure
 
 __all__ = ["InPlaceSteps", "MIN_SIZE"]
 
@@ -37,11 +38,13 @@ MIN_SIZE = 32768
 
 class InPlaceSteps:
     """One optimiser's proved steps: the bounds of the arrays its last step returned in place (valid while
-    the caller leaves them unchanged, as ``in_place=True`` promises), its plans and scratch arrays."""
+    the caller leaves them unchanged, as ``in_place=True`` promises), the last trace of a rule of
+    :mod:`nn.update_rules`, its plans and scratch arrays."""
 
     def __init__(self) -> None:
         self.known: list[tuple[Any, float, float]] = []  # (array, lo, hi)
-        self.plans: dict[tuple, tuple] = {}  # (the trace's sig, outputs, writable) -> _plan's
+        self.last: _Recorded | None = None
+        self.plans: dict[tuple, tuple] = {}  # (the trace's sig and outputs, writable) -> _plan's
         self.scratch: list[Any] = []
 
     def forget(self) -> None:
@@ -61,44 +64,72 @@ class InPlaceSteps:
         with np.errstate(all="ignore"):  # (a NaN or an overflow in the measuring shows as an unproved step)
             # bounds carried over many steps widen: when they do not prove it, measure them and try again
             for known in ([self.known, []] if in_place and self.known else [[]]):
-                trace = Trace()
                 try:
-                    outs = _prove(trace, rule, arrays, h, known)
-                    if outs is None:
-                        break
-                    writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
-                    results = self._run(trace, outs, arrays, writable)  # (proved: no error but an underflow)
-                    self.known = [(a, x.lo, x.hi) for a, x in zip(results, outs)] if in_place else []
-                    return results[0], tuple(results[1:])
+                    proved = self._prove(rule, arrays, h, known)
                 except Unprovable:
-                    pass
-                finally:
-                    trace.close()
+                    continue
+                if proved is None:
+                    break
+                key, numbers, out_bounds = proved
+                writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
+                results = self._run(key, numbers, arrays, writable)  # (proved: no error but an underflow)
+                self.known = [(a, *b) for a, b in zip(results, out_bounds)] if in_place else []
+                return results[0], tuple(results[1:])
         self.forget()
         return None
 
-    def _run(self, trace: Trace, outs: list, arrays: tuple, writable: int) -> list:
-        """Run the recorded operations the ``outs`` need on ``arrays`` (the leaves; the first
-        ``writable`` may be overwritten) and scratch arrays; returns the ``outs``' arrays."""
-        key = (tuple(trace.sig), tuple(x.i for x in outs), writable)
-        plan = self.plans.get(key)
+    def _prove(self, rule: Callable, arrays: tuple, h: Any, known: list) -> tuple | None:
+        """``(key, numbers, out_bounds)`` of the step (the key of its plan, the numbers its operations
+        take, the bounds of its results), None when the rule does something a Bounded does not record;
+        raises Unprovable.  The same rule of :mod:`nn.update_rules` on the same hyperparameters as last
+        time (a pure function of them) records the same operations on the same numbers: their bounds
+        are computed again from the leaves' without running the rule."""
+        given = {id(a): (lo, hi) for a, lo, hi in known}
+        bounds = [given.get(id(a)) or measure(a) for a in arrays[:-1]]
+        bounds.append(magnitude(arrays[-1]) or measure(arrays[-1]))
+        last = self.last
+        if last is not None and last.rule is rule and all(type(getattr(h, k)) is type(v) and getattr(h, k) == v
+                                                          for k, v in last.reads.items()):
+            lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
+            if not all(-LIMIT <= x <= y <= LIMIT for x, y in bounds):
+                raise Unprovable("a bound is not well inside the finite range")
+            bounds_again(last.key[0], last.numbers, lo, hi)
+            return last.key, last.numbers, [(lo[o], hi[o]) for o in last.key[1]]
+        pure = getattr(rule, "__module__", None) == update_rules.__name__
+        reads = _Reads(h) if pure else h
+        trace = Trace()
+        try:
+            outs = _outputs(trace, rule, arrays, bounds, reads)
+            if outs is None:
+                return None
+            key = (tuple(trace.sig), tuple(x.i for x in outs))
+            numbers = trace.numbers()
+            if isinstance(reads, _Reads):
+                self.last = _Recorded(rule, reads.read, key, numbers)
+            return key, numbers, [(x.lo, x.hi) for x in outs]
+        finally:
+            trace.close()
+
+    def _run(self, key: tuple, numbers: list, arrays: tuple, writable: int) -> list:
+        """Run the recorded operations the outputs need on ``arrays`` (the leaves; the first ``writable``
+        may be overwritten) and scratch arrays; returns the outputs' arrays."""
+        plan = self.plans.get((key, writable))
         if plan is None:
-            plan = self.plans[key] = _plan(trace.sig, len(arrays), [x.i for x in outs], writable)
+            plan = self.plans[key, writable] = _plan(key[0], len(arrays), list(key[1]), writable)
         steps, n_temps, out_slots = plan
         g = arrays[-1]
-        scratch = [a for a in self.scratch if a is not None and a.shape == g.shape][:n_temps]
+        scratch = [a for a in self.scratch if a.shape == g.shape][:n_temps]
         scratch += [np.empty_like(g) for _ in range(n_temps - len(scratch))]  # (before anything is written)
         bufs = [*arrays, *scratch]
-        vals: list[Any] = [None] * len(trace.nodes)
+        vals: list[Any] = [None] * len(numbers)
         vals[:len(arrays)] = arrays
-        nodes = trace.nodes
         for k, f, refs, slot in steps:
             out = vals[k] = bufs[slot]
             if len(refs) == 1:
                 f(vals[refs[0]], out=out)
             else:
                 a, b = refs
-                args = nodes[k].args
+                args = numbers[k]
                 f(args[0] if a is None else vals[a], args[1] if b is None else vals[b], out=out)
         n = len(arrays)
         given = {s - n for s in out_slots if s >= n}  # scratch arrays holding a result: the caller's now
@@ -106,20 +137,39 @@ class InPlaceSteps:
         return [bufs[s] for s in out_slots]
 
 
-def _prove(trace: Trace, rule: Callable, arrays: tuple, h: Any, known: list) -> list | None:
-    """The outputs of ``rule`` on Bounded leaves for ``arrays`` (w, the state, g) in ``trace``, with the
-    bounds ``known`` for those it lists; None when the rule does something else.  Raises Unprovable."""
-    given = {id(a): (lo, hi) for a, lo, hi in known}
-    leaves = [trace.leaf(a, given.get(id(a))) for a in arrays[:-1]]
-    bg = trace.leaf(arrays[-1], magnitude(arrays[-1]))
+class _Reads:
+    """The hyperparameters ``h`` as a rule reads them, each attribute read recorded in ``read``."""
+
+    def __init__(self, h: Any) -> None:
+        self.h = h
+        self.read: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        value = self.read[name] = getattr(self.h, name)
+        return value
+
+
+class _Recorded:
+    """A rule's trace: the hyperparameters it read, its plan's key and the numbers its operations take."""
+
+    __slots__ = ("rule", "reads", "key", "numbers")
+
+    def __init__(self, rule: Callable, reads: dict, key: tuple, numbers: list) -> None:
+        self.rule, self.reads, self.key, self.numbers = rule, reads, key, numbers
+
+
+def _outputs(trace: Trace, rule: Callable, arrays: tuple, bounds: list, h: Any) -> list | None:
+    """The outputs of ``rule`` on Bounded leaves for ``arrays`` (w, the state, g) with ``bounds``, in
+    ``trace``; None when the rule does something else.  Raises Unprovable."""
+    leaves = [trace.leaf(a, b) for a, b in zip(arrays, bounds)]
     try:
-        new_w, new_state = rule(BACKEND, leaves[0], bg, tuple(leaves[1:]), h)
+        new_w, new_state = rule(BACKEND, leaves[0], leaves[-1], tuple(leaves[1:-1]), h)
         outs = [new_w, *new_state]
     except Unprovable:
         raise
     except Exception:  # Unsupported, or anything else the rule does on a Bounded: the careful way decides
         return None
-    if len(outs) != len(leaves) or len(set(map(id, outs))) != len(outs):
+    if len(outs) != len(leaves) - 1 or len(set(map(id, outs))) != len(outs):
         return None  # (the same array returned twice would alias)
     for x, leaf in zip(outs, leaves):
         if type(x) is not Bounded or x.trace is not trace or (x.op == "leaf" and x is not leaf):
@@ -149,7 +199,7 @@ def _plan(sig: list, n_leaves: int, outs: list[int], writable: int) -> tuple[lis
     free = [j for j in range(writable) if j not in last]  # (a leaf no operation reads)
     steps, n_temps = [], 0
     for k in sorted(needed - set(range(n_leaves))):
-        op, refs = sig[k]
+        op, refs, _ = sig[k]
         dying = [slot[r] for r in refs if r is not None and last[r] == k]
         free += [s for s in dict.fromkeys(dying) if (s < writable or s >= n_leaves) and s not in free]
         pick = next((s for s in (home.get(k), *dying, *free) if s in free), None)

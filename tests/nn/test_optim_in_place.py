@@ -52,15 +52,16 @@ def _start(cls, kwargs, labels=False):
 @pytest.mark.parametrize("cls,kwargs", RULES, ids=IDS)
 def test_in_place_is_the_fresh_step_and_the_float_step_bit_for_bit(cls, kwargs, prove_small):
     """Eight steps in a row (the bounds carried from step to step), the learning rate changed by a schedule
-    between them: in place, fresh arrays and step() on floats give the same numbers; the results are
-    written into w and the state arrays; the gradient is never written."""
+    twice (between, the proof of a step repeats the last one's operations without running the rule): in
+    place, fresh arrays and step() on floats give the same numbers; the results are written into w and
+    the state arrays; the gradient is never written."""
     floats, w0, s0 = _start(cls, kwargs)
     fresh, placed = cls(floats.params, **kwargs), cls(floats.params, **kwargs)
     wf, sf = w0.copy(), {k: v.copy() for k, v in s0.items()}
     wp, sp = w0.copy(), {k: v.copy() for k, v in s0.items()}
     rng = np.random.default_rng(1)
     for step in range(8):
-        lr = kwargs["lr"] * (0.5 + 0.1 * step)
+        lr = kwargs["lr"] * (1.0, 0.5, 0.25)[step // 3]
         for opt in (floats, fresh, placed):
             opt.lr = lr
         g = rng.standard_normal(N) * 10.0 ** rng.integers(-3, 3)

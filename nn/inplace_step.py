@@ -13,7 +13,11 @@ The leaves' bounds: the gradient's from one pass, its dot product with itself
 (:func:`nn.bounded.magnitude`; a NaN or an inf in it makes that NaN or inf: not provable); an array a
 step returned in place comes back with the bounds that step proved for it (measured again when,
 widened over many steps, they no longer prove the step), any other is measured by a ``minimum`` and a
-``maximum`` pass.  A step the bounds do not prove, or whose rule does something a Bounded does not
+``maximum`` pass.  A rule of :mod:`nn.update_rules` (pure functions of their arguments) on the
+hyperparameters it read last step records the same operations on the same numbers: the proof then
+computes their bounds again (:func:`nn.bounded.bounds_again`) without running the rule.  The plan of
+which buffer each operation writes is made once per recorded sequence of operations; scratch arrays
+(one for SGD, two for Adam) stay with the optimiser from step to step.  A step the bounds do not prove, or whose rule does something a Bounded does not
 record, returns None: the caller takes the careful way, which computes the same numbers in fresh
 arrays and checks them.
 """

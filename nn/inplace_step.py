@@ -17,9 +17,9 @@ widened over many steps, they no longer prove the step), any other is measured b
 hyperparameters it read last step records the same operations on the same numbers: the proof then
 computes their bounds again (:func:`nn.bounded.bounds_again`) without running the rule.  The plan of
 which buffer each operation writes is made once per recorded sequence of operations; scratch arrays
-(one for SGD, two for Adam) stay with the optimiser from step to step.  A step the bounds do not prove, or whose rule does something a Bounded does not
-record, returns None: the caller takes the careful way, which computes the same numbers in fresh
-arrays and checks them.
+(one for SGD, two for Adam) stay with the optimiser from step to step.  A step the bounds do not
+prove, or whose rule does something a Bounded does not record, returns None: the caller takes the
+careful way, which computes the same numbers in fresh arrays and checks them.
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ from typing import Any
 from autograd import Value
 from autograd.internal import FLOAT, numpy_backend
 
-from . import validate
-from .inplace_step import InPlaceSteps
+from . import inplace_step, validate
 from .module import StateDictError
 
 __all__ = ["Optimizer"]
@@ -123,29 +122,32 @@ class Optimizer:
         not finite, and then changes nothing, ``t`` and the arrays included.  The parameters' Values are
         not touched: the caller owns the arrays.  ``g`` is never written.
 
-        Without ``in_place`` the results are fresh arrays and the inputs stay as they are.
-        ``in_place=True`` gives ``w`` and the state arrays to the step: when it is proved unable to fail
-        (:mod:`nn.inplace_step`: interval bounds of every number the rule makes, from arrays of at least
-        ``MIN_SIZE`` numbers) its results are written into them (an array the caller has no use for, and
-        no memory traffic for fresh ones); the arrays it returns must come back unchanged if passed to the
-        next step (their bounds are carried over).  Otherwise, and always without ``in_place``, the rule
-        runs on numpy arrays and its results are checked (the careful way): the same numbers.
+        From ``nn.inplace_step.MIN_SIZE`` numbers on, the step is first proved unable to fail
+        (:mod:`nn.inplace_step`: interval bounds of every number the rule makes), then computed without
+        checks: with ``in_place=True`` into ``w`` and the state arrays, which the caller gives up (no
+        memory traffic for fresh arrays; the arrays returned must come back unchanged if passed to the
+        next step: their bounds are carried over), else into fresh arrays, the inputs untouched.  A
+        smaller step, or one not proved, runs the rule on numpy arrays and checks its results (the
+        careful way), in fresh arrays.  The same numbers every way.
         """
         import numpy as np
 
         t = self.t + 1
         h = self.hyperparameters(t)
-        old_state = tuple(state[k] for k in self._slots)
-        steps = self._in_place
-        if steps is None:
-            steps = self._in_place = InPlaceSteps()
-        made = steps.step(self.rule, w, g, old_state, h, in_place)
+        old_state = tuple([state[k] for k in self._slots])
+        steps, made = self._in_place, None
+        if type(g) is np.ndarray and g.size >= inplace_step.MIN_SIZE:  # (smaller: the careful way is quicker)
+            if steps is None:
+                steps = self._in_place = inplace_step.InPlaceSteps()
+            made = steps.step(self.rule, w, g, old_state, h, in_place)
+        elif steps is not None:
+            steps.forget()
         if made is None:
             made = self._careful_step(np, w, g, old_state, h)
         self.t = t
         return made[0], dict(zip(self._slots, made[1]))
 
-    _in_place: InPlaceSteps | None = None  # the proved steps' bounds and scratch arrays (made on first use)
+    _in_place: inplace_step.InPlaceSteps | None = None  # proved steps' bounds, plans, scratch (made on first use)
 
     def _careful_step(self, np: Any, w: Any, g: Any, old_state: tuple, h: Any) -> tuple[Any, tuple]:
         """The rule on numpy arrays, fresh results checked: a ValueError like :meth:`step`'s when one is
@@ -156,7 +158,7 @@ class Optimizer:
             # cache still holds it
             total = float(np.add.reduce(g, axis=None))
             new_w, new_state = self.rule(numpy_backend(), w, g, old_state, h)
-            total += _finite_total(np, [new_w, *(a for a, was in zip(new_state, old_state) if a is not was)])
+            total += _finite_total(np, [new_w, *[a for a, was in zip(new_state, old_state) if a is not was]])
         if not math.isfinite(total):
             name = type(self).__name__
             bad = _first_non_finite(np, g)
@@ -294,13 +296,16 @@ def _first_non_finite(np: Any, a: Any) -> int | None:
 def _finite_total(np: Any, arrays: list) -> float:
     """A number that is finite when every number in ``arrays`` is, in one pass over two arrays at a time:
     their dot product (an inf or NaN carries through a product and a sum, 0 * inf being NaN)."""
-    total = 0.0
-    while arrays:
-        a, *arrays = arrays
-        if arrays and np.ndim(a) == 1 and np.shape(arrays[0]) == np.shape(a):
-            total += float(np.dot(a, arrays.pop(0)))
+    total, i, n = 0.0, 0, len(arrays)
+    while i < n:
+        a = arrays[i]
+        b: Any = arrays[i + 1] if i + 1 < n else None
+        if type(a) is type(b) is np.ndarray and a.ndim == 1 and a.shape == b.shape:
+            total += float(np.dot(a, b))
+            i += 2
         else:
             total += float(np.add.reduce(a, axis=None))
+            i += 1
     return total
 
 

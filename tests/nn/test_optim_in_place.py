@@ -197,7 +197,9 @@ def test_a_rule_of_the_users_is_proved_when_it_can_be_and_else_falls_back(prove_
         assert (new_w is w) == proved and new_w.tobytes() == expect_w.tobytes()
 
 
-def test_compiled_fit_in_place_is_compiled_fit_with_fresh_arrays(monkeypatch):
+@pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.01), lambda ps: SGD(ps, lr=0.05, momentum=0.9)],
+                         ids=["Adam", "SGD-momentum"])
+def test_compiled_fit_in_place_is_compiled_fit_with_fresh_arrays(monkeypatch, make):
     """fit's optimiser steps in place give the same parameters and state as fresh arrays, bit for bit."""
     X = np.random.default_rng(0).standard_normal((48, 5))
     y = (X[:, 0] > X[:, 1]).astype(int)
@@ -205,7 +207,7 @@ def test_compiled_fit_in_place_is_compiled_fit_with_fresh_arrays(monkeypatch):
     for min_size in (1, 10**9):  # every step in place; none
         monkeypatch.setattr("nn.inplace_step.MIN_SIZE", min_size)
         model = nn.MLP(5, [8, 2], seed=0)
-        opt = Adam(model.parameters(), lr=0.01)
+        opt = make(model.parameters())
         nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=16, progress=False,
                seed=0, compile=True)
         results.append(([p.data for p in model.parameters()], opt.state_dict()))

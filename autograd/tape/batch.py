@@ -66,8 +66,9 @@ class BatchPlan:
         order, or a sequence of 2-D blocks of rows (k_i, B) whose rows, stacked, are the inputs
         (:class:`~autograd.tape.rowblocks.RowBlocks`: the program reads them without stacking them;
         the careful variant stacks them); ``params`` the parameters' values in ``rec.params`` order,
-        or None to read each Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite;
-        ``scale``: the gradients are those of ``scale`` times the outputs' sum (the backward pass's seed).
+        or None to read each Value's ``.data``; ``finite``: the caller has checked that every column
+        and parameter is finite; ``scale``: the gradients are those of ``scale`` times the outputs' sum
+        (the backward pass's seed).
         """
         import numpy as np
 

@@ -28,7 +28,7 @@ class RowBlocks:
     def __init__(self, blocks: Sequence[Any], n_rows: int, where: str) -> None:
         import numpy as np
 
-        arrays = [np.asarray(b, dtype=float) for b in blocks]
+        arrays = [b if type(b) is np.ndarray and b.dtype == np.float64 else np.asarray(b, dtype=float) for b in blocks]
         shapes = [a.shape for a in arrays]
         if not arrays or any(len(s) != 2 for s in shapes) or len({s[1] for s in shapes}) != 1 \
                 or sum(s[0] for s in shapes) != n_rows:
@@ -44,8 +44,11 @@ class RowBlocks:
         import numpy as np
 
         starts, blocks = self.starts, self.blocks
-        if isinstance(key, slice):
+        if type(key) is slice:
             start, stop, step = key.indices(self.shape[0])
+            k = bisect_right(starts, start) - 1
+            if 0 < step and start <= stop and k < len(blocks) and stop <= starts[k + 1]:  # inside one block: a view
+                return blocks[k][start - starts[k]:stop - starts[k]:step]
             if step < 0:
                 return self.stacked()[key]
             pieces = []

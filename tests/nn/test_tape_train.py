@@ -145,3 +145,20 @@ def test_a_mini_batchs_blocks_of_inputs_train_as_one_stacked_array_and_as_eager(
     assert np.array_equal(train(True), blocks)
     assert fills[0] == [(64, 64), (16, 64), (16, 64), (10, 64)]  # pixels, two dropout layers' masks, targets
     assert np.abs(train(False) - blocks).max() <= 1e-9
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_one_tape_per_target_takes_its_samples_columns_of_each_block(dropout):
+    """Past MAX_MASKED targets each tape replays its own samples: their columns of every block."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(120, 3)), (np.arange(120) % 20) / 10  # 20 distinct targets: a tape each
+    from nn.compiled import _CACHE
+
+    runs = [np.array([p.data for p in nn.MLP(3, [6, 1], seed=0).parameters()])]
+    for compiled in (False, True):
+        model = nn.MLP(3, [6, 1], seed=0, dropout=dropout)
+        nn.fit(model, X, y, loss="mse", optimizer=nn.optim.SGD(model.parameters(), lr=0.05), epochs=3,
+               batch_size=16, progress=False, seed=2, compile=compiled)
+        runs.append(np.array([p.data for p in model.parameters()]))
+    assert len(_CACHE[model][1].tapes()) == 20
+    assert np.abs(runs[1] - runs[2]).max() <= 1e-12 and np.abs(runs[1] - runs[0]).max() > 1e-3

@@ -67,11 +67,13 @@ class _Writer(BackwardText):
         self.lines.append("")
         self.grad_rows = np.zeros(n_p, dtype=bool)
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
-        if dx == "dX":
-            self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
+        if dx == "dX":
+            self.make_gradient("X")
+            if "X" not in self.first:  # (no write reaches the inputs)
+                self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         # every parameter's first write sets it: grad needs no zeros
         zeroed = self.grad_zeroed or not self.grad_rows.all()
         self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"

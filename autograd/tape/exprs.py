@@ -10,8 +10,8 @@ import os
 import re
 from typing import Any
 
-from .arrays import item_run
 from ..backends import ELEMENTWISE, FLOAT
+from .arrays import item_run
 from .symbols import Sym, render
 
 __all__ = ["makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
@@ -92,7 +92,8 @@ def shared_parts(trees: list, others: list) -> set[str]:
                 else:
                     f = frozenset().union(*(free.get(id(a), frozenset()) for a in x.args))
                     free[id(x)] = f - {x.text} if x.kind == "lambda" else f
-            uses = [(x, None) for x in nodes[-1:]] + [(a, x) for x in nodes for a in x.args if type(a) is Sym]  # twice: twice
+            # (use, the expression it is an argument of): a part used twice is listed twice
+            uses = [(x, None) for x in nodes[-1:]] + [(a, x) for x in nodes for a in x.args if type(a) is Sym]
             for x, parent in uses:
                 if x.kind in ("name", "tuple", "lambda") or free[id(x)] or \
                         (x.kind == "item" and x.args[0].kind == "name"):

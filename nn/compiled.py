@@ -118,6 +118,7 @@ class CompiledModel:
         self.nn_layers = of_nn_layers(modules)  # only nn's own layers: eval mode is the tape with dropout masks 1
         self._all: np.ndarray | None = None  # a whole data set's input columns, a row per sample (see inputs)
         self._owner: weakref.ref | None = None  # who filled them last (weakly: the cache must not keep a fit alive)
+        self._eye = np.eye(len(self.keys))  # row k: the target masks of a sample whose target is keys[k]
         if masked:
             self._tapes[-1] = self._trace(None)
 
@@ -172,32 +173,33 @@ class CompiledModel:
         return [(modules[i], n) for i, n in self.widths]
 
     def inputs(self, X: np.ndarray, idx: np.ndarray | None, codes: np.ndarray, dropouts: list,
-               owner: Any = None) -> np.ndarray:
-        """The tape's input columns for the samples ``idx`` (rows of ``X``; None: all of them, in order)
-        with targets ``codes``.  For all of them with an ``owner`` the array is this graph's own, refilled
-        on each call and marked as ``owner``'s (:meth:`filled_by`): a full-batch fit hands the tape the same
-        array every time, so the replay plan bound to it is reused, and refills it if another fit took it
-        meanwhile.
+               owner: Any = None) -> Any:
+        """The tape's inputs for the samples ``idx`` (rows of ``X``; None: all of them, in order) with
+        targets ``codes``, made a row per sample: the samples' rows of ``X``, each dropout layer's masks,
+        the target masks (rows of an identity matrix, one row per target).
 
-        The columns are the transpose of an array with a row per sample: filling it copies the rows of
-        ``X`` as they are stored (a transposed copy is about five times slower), and the tape reads the
-        columns through that view without a copy."""
-        B, nin = (len(X) if idx is None else len(idx)), self.nin
-        if idx is None and owner is not None:
+        For a mini-batch they are given to :meth:`autograd.Tape.replay` as blocks of rows, each of these
+        transposed (the batch's rows of ``X`` gathered once, like ``X[idx]`` by hand; the first layer's
+        matrix product reads their transpose in place).  For all samples they are copied into one array
+        (n_inputs, B), the transpose of an array with a row per sample; with an ``owner`` that array is
+        this graph's own, refilled on each call and marked as ``owner``'s (:meth:`filled_by`), kept for
+        the next fit (:meth:`free_inputs`)."""
+        rows = [X if idx is None else X[idx]]
+        B = len(rows[0])
+        for d, n in dropouts:
+            # The eager loop draws layer by layer, then sample by sample: the same numbers here.
+            rows.append(np.array([d.draw(n) for _ in range(B)], dtype=float).reshape(B, n))
+        if self.masked:
+            rows.append(self._eye[codes])
+        if idx is not None:
+            return [r.T for r in rows]
+        if owner is not None:
             if self._all is None or self._all.shape[0] != B:
                 self._all = np.empty((B, self.n_inputs))
             R, self._owner = self._all, weakref.ref(owner)
         else:
             R = np.empty((B, self.n_inputs))
-        R[:, :nin] = X if idx is None else X[idx]
-        col = nin
-        for d, n in dropouts:
-            # The eager loop draws layer by layer, then sample by sample: the same numbers here.
-            R[:, col:col + n] = [d.draw(n) for _ in range(B)]
-            col += n
-        if self.masked:
-            R[:, col:] = 0.0
-            R[np.arange(B), col + codes] = 1.0
+        np.concatenate(rows, axis=1, out=R)
         return R.T
 
     def free_inputs(self, min_bytes: int = 0) -> None:

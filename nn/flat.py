@@ -137,11 +137,11 @@ class FlatTrainer:
         if self.full_batch:  # idx is every sample in order (FitPlan.batches)
             if not compiled.filled_by(self):  # first step, or a fit inside a callback refilled them
                 self.full_inputs = compiled.inputs(self.plan.X, None, self.codes, self.dropouts, owner=self)
-            inputs: np.ndarray = self.full_inputs
+            inputs: Any = self.full_inputs
         elif self.rows_of_all is not None:
             inputs = self.rows_of_all.take(idx, axis=0).T
         else:
-            inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)
+            inputs = compiled.inputs(self.plan.X, idx, self.codes[idx], self.dropouts)  # blocks of rows
         theta = self.theta
         scale = 1.0 / B  # the mean, as the eager loss multiplies its sum by 1/B: the replays' gradient seed
         if self.whole_tape is not None:  # the masked tape, over all values: every batch
@@ -182,11 +182,11 @@ class FlatTrainer:
                 total += loss([Value(o) for o in out] if listed else Value(out[0]), targets[code]).data
         return total
 
-    def _replay_per_target(self, inputs: np.ndarray, idx: np.ndarray,
+    def _replay_per_target(self, inputs: Any, idx: np.ndarray,
                            scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(losses, outputs, gradient of ``scale`` times the sum) of a batch through the tapes of its
         targets (one per target past ``MAX_MASKED``, traced as they first appear), each over its samples'
-        columns."""
+        columns (``inputs``: one array (n_inputs, B) or blocks of rows, as :meth:`autograd.Tape.replay` takes)."""
         B = len(idx)
         batches = self.compiled.batches(self.codes[idx])
         for tape, _ in batches:
@@ -204,7 +204,7 @@ class FlatTrainer:
         outs = np.empty((self.n_out, B))
         for tape, sel in batches:
             where = self.tape_index[id(tape)]
-            cols = inputs if sel is None else inputs[:, sel]
+            cols = inputs if sel is None else [b[:, sel] for b in inputs] if type(inputs) is list else inputs[:, sel]
             out, pg = tape.replay(cols, theta[where], finite=self.finite, scale=scale)
             grad[where] += pg
             if sel is None:

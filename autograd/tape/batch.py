@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from .batchgen import generate_batch
+from .rowblocks import RowBlocks, reads_by_rows
 from .schedule import Group, Schedule
 from .trace import Recording, replay_floats
 
@@ -32,11 +33,18 @@ class BatchPlan:
         self.groups = self.schedule.groups
         self._programs: dict[bool, Any] = {}
         self._consts_finite = all(math.isfinite(c) for c in rec.consts)
+        self._rows_only: bool | None = None  # whether the fast program reads X only by rows (found when needed)
         self._failed: int | None = None  # the sample of the careful variant's last eager error
 
     def source(self, careful: bool = False) -> str:
         """The program's source (``careful``: the variant that checks every group's values)."""
         return generate_batch(self.schedule, careful)[0]
+
+    def _by_rows(self) -> bool:
+        """Whether the fast program reads its inputs only by rows (:func:`~autograd.tape.rowblocks.reads_by_rows`)."""
+        if self._rows_only is None:
+            self._program(False)
+        return bool(self._rows_only)
 
     def _program(self, careful: bool) -> Any:
         fn = self._programs.get(careful)
@@ -44,6 +52,8 @@ class BatchPlan:
             src, namespace = generate_batch(self.schedule, careful)
             if careful:
                 namespace["_check"] = self._check
+            else:
+                self._rows_only = reads_by_rows(src)
             exec(compile(src, "<batch program>", "exec"), namespace)  # our own code, from the op table
             fn = self._programs[careful] = namespace.pop("program")
         return fn
@@ -52,24 +62,24 @@ class BatchPlan:
             finite: bool = False, scale: float = 1.0) -> tuple[Any, Any, Any]:
         """Evaluate B samples: (outputs (n_out, B), input grads (n_in, B) or None, param grads).
 
-        ``columns`` is a sequence of n_in arrays of shape (B,) or one array (n_in, B), in any memory
-        order; ``params`` the parameters' values in ``rec.params`` order, or None to read each
-        Value's ``.data``; ``finite``: the caller has checked that every column and parameter is finite;
-        ``scale``: the gradients are those of ``scale`` times the outputs' sum (the backward pass's seed).
+        ``columns`` is a sequence of n_in arrays of shape (B,), one array (n_in, B) in any memory
+        order, or a sequence of 2-D blocks of rows (k_i, B) whose rows, stacked, are the inputs
+        (:class:`~autograd.tape.rowblocks.RowBlocks`: the program reads them without stacking them;
+        the careful variant stacks them); ``params`` the parameters' values in ``rec.params`` order,
+        or None to read each Value's ``.data``; ``finite``: the caller has checked that every column
+        and parameter is finite; ``scale``: the gradients are those of ``scale`` times the outputs' sum
+        (the backward pass's seed).
         """
         import numpy as np
 
         rec = self.rec
-        if type(columns) is np.ndarray and columns.ndim == 2 and columns.dtype == np.float64:
-            X = columns
-        elif len(columns):
-            X = np.asarray(columns, dtype=float).reshape(rec.n_inputs, -1)
-        else:
-            X = np.empty((0, 1))
+        X = columns if type(columns) is np.ndarray and columns.ndim == 2 and columns.dtype == np.float64 \
+            else self._inputs(columns)
         theta = params if type(params) is np.ndarray and params.dtype == np.float64 else \
             np.asarray(params if params is not None else [p.data for p in rec.params], dtype=float)
         B = X.shape[1]
-        if self._consts_finite and (finite or (np.isfinite(X).all() and np.isfinite(theta).all())):
+        if self._consts_finite and (finite or ((X.finite() if type(X) is RowBlocks else np.isfinite(X).all())
+                                               and np.isfinite(theta).all())):
             fast = self._programs.get(False) or self._program(False)
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
@@ -77,8 +87,23 @@ class BatchPlan:
                 return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
             except FloatingPointError:
                 pass  # an inf or NaN appeared: eager may raise there, or carry it on
+        if type(X) is RowBlocks:
+            X = X.stacked()  # the careful variant and its messages read samples as columns of one array
         out, gin, pg = self._careful(X, theta, grad, scale)
         return out, gin, (pg / B if reduce == "mean" and pg is not None else pg)
+
+    def _inputs(self, columns: Any) -> Any:
+        """``columns`` as what the program reads as ``X``: one array (n_in, B), or :class:`RowBlocks`."""
+        import numpy as np
+
+        if type(columns) in (list, tuple) and columns and getattr(columns[0], "ndim", 1) == 2:  # blocks of rows
+            X = RowBlocks(columns, self.rec.n_inputs, "Tape.replay: columns")
+            if len(X.blocks) == 1:
+                return X.blocks[0]
+            return X if self._by_rows() else X.stacked()  # X read whole (a matrix product's operand): one array
+        if len(columns):
+            return np.asarray(columns, dtype=float).reshape(self.rec.n_inputs, -1)
+        return np.empty((0, 1))
 
     def _careful(self, X: Any, theta: Any, grad: bool, scale: float) -> tuple[Any, Any, Any]:
         """The careful variant.  It stops at the first error in group order, which may be a later

@@ -332,7 +332,10 @@ class Tape:
                input_grads: bool = False, scale: float = 1.0) -> tuple[Any, ...]:
         """``(outputs, parameter gradients)`` of a batch, the parameters' values given as an array.
 
-        ``columns``: an array of shape (n_inputs, B); ``params``: one value per entry of
+        ``columns``: an array of shape (n_inputs, B), or a list of 2-D blocks of rows (k_i, B) whose
+        rows, stacked, are the inputs (sum k_i == n_inputs, one B): the program reads a row range
+        inside one block as a view of it, so inputs from different places (fit's pixels and target
+        masks) need not be copied into one array first; ``params``: one value per entry of
         :attr:`params`, in that order.  Returns the outputs, shape (n_outputs, B) (aux outputs
         included), and d(sum over the batch of the differentiated outputs)/d(each parameter) as an
         array (None with ``grad=False``).  No Value is read or written and nothing is checked

@@ -113,3 +113,52 @@ def test_custom_loss_trains_eagerly_unless_compile_is_true():
         assert why_not_compiled(nn.MLP(2, [8, 1]), explicit=False, loss=nn.losses.get(loss)) == ""
     assert "custom function" in why_not_compiled(nn.MLP(2, [8, 1]), explicit=False, loss=_branchy)
     assert why_not_compiled(nn.MLP(2, [8, 1]), explicit=True, loss=_branchy) == ""
+
+
+def test_a_mini_batchs_blocks_of_inputs_train_as_one_stacked_array_and_as_eager(monkeypatch):
+    """A mini-batch's tape inputs go to the replay as blocks of rows (the pixels, each dropout layer's
+    masks, the target masks): fit trains bit for bit as when they are first stacked into one array
+    (the transpose of an array with a row per sample), and as eager fit."""
+    from nn.compiled import CompiledModel
+
+    X, y = datasets.digits()
+    X, y = X[:300], y[:300]
+
+    def train(compiled):
+        model = nn.MLP(64, [16, 16, 10], seed=0, dropout=0.2)
+        nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+               epochs=2, batch_size=64, progress=False, seed=1, compile=compiled)
+        return np.array([p.data for p in model.parameters()])
+
+    blocks = train(True)
+    fills = []
+    inputs = CompiledModel.inputs
+
+    def stacked(self, *args, **kw):
+        got = inputs(self, *args, **kw)
+        if type(got) is list:
+            fills.append([b.shape for b in got])
+            return np.concatenate([b.T for b in got], axis=1).T
+        return got
+
+    monkeypatch.setattr(CompiledModel, "inputs", stacked)
+    assert np.array_equal(train(True), blocks)
+    assert fills[0] == [(64, 64), (16, 64), (16, 64), (10, 64)]  # pixels, two dropout layers' masks, targets
+    assert np.abs(train(False) - blocks).max() <= 1e-9
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_one_tape_per_target_takes_its_samples_columns_of_each_block(dropout):
+    """Past MAX_MASKED targets each tape replays its own samples: their columns of every block."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(120, 3)), (np.arange(120) % 20) / 10  # 20 distinct targets: a tape each
+    from nn.compiled import _CACHE
+
+    runs = [np.array([p.data for p in nn.MLP(3, [6, 1], seed=0).parameters()])]
+    for compiled in (False, True):
+        model = nn.MLP(3, [6, 1], seed=0, dropout=dropout)
+        nn.fit(model, X, y, loss="mse", optimizer=nn.optim.SGD(model.parameters(), lr=0.05), epochs=3,
+               batch_size=16, progress=False, seed=2, compile=compiled)
+        runs.append(np.array([p.data for p in model.parameters()]))
+    assert len(_CACHE[model][1].tapes()) == 20
+    assert np.abs(runs[1] - runs[2]).max() <= 1e-12 and np.abs(runs[1] - runs[0]).max() > 1e-3

@@ -108,7 +108,8 @@ class Task:
         return hits / len(outputs)
 
     def _predicted_array(self, o: np.ndarray) -> np.ndarray:
-        return o.argmax(axis=1) if o.shape[1] > 1 else (o[:, 0] > self.threshold).astype(int)
+        # (one output: a bool per sample, which compares with the classes 0 and 1 as they are)
+        return o.argmax(axis=1) if o.shape[1] > 1 else o[:, 0] > self.threshold
 
     def _true_array(self, targets: list) -> np.ndarray:
         cached = self._classes.get(id(targets))

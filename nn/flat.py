@@ -105,7 +105,8 @@ class FlatTrainer:
 
     def _index(self, vs: list[Value]) -> Any:
         """Where the Values ``vs`` sit in ``theta``: a slice when they are a leading run, else an index array."""
-        if vs == self.values[:len(vs)]:  # the usual case, compared by identity at C speed
+        values = self.values
+        if vs == (values if len(vs) == len(values) else values[:len(vs)]):  # the usual case, by identity at C speed
             return slice(0, len(vs))
         if self._pos is None:
             self._pos = {id(v): i for i, v in enumerate(self.values)}

@@ -121,10 +121,18 @@ class FitPlan:
         return len(self.X)
 
     def batches(self) -> Iterator[np.ndarray]:
-        """One epoch's batches of sample indices: in order at full batch, reshuffled otherwise."""
-        order = np.arange(self.n) if self.batch_size is None else self.rng.permutation(self.n)
+        """One epoch's batches of sample indices: in order at full batch (one array, the same every
+        epoch), reshuffled otherwise."""
+        if self.batch_size is None:
+            yield self._every
+            return
+        order = self.rng.permutation(self.n)
         for lo in range(0, self.n, self.size):
             yield order[lo : lo + self.size]
+
+    @functools.cached_property
+    def _every(self) -> np.ndarray:
+        return np.arange(self.n)
 
 
 @dataclass(frozen=True)

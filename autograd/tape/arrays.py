@@ -186,8 +186,10 @@ ASYM = backend(dict(sum=_reduce("sum"), max=_reduce("max"), each=_each, sumprod=
 
 def finite_backend(np: Any) -> dict[str, Any]:
     """The numpy backend's comparisons for arrays known to hold finite numbers only (the fast variant:
-    an inf or NaN raises before anything reads it), which need no NaN handling, and its ``each``
-    returning one array."""
+    an inf or NaN raises before anything reads it), which need no NaN handling, its ``each``
+    returning one array, and its reductions taking that array (or a block of inputs) as it is."""
+    nd = np.ndarray
+
     def step(a: Any, b: Any = 0.0, tie: float = 0.0) -> Any:
         if tie == 0.0:
             return np.greater(a, b).astype(float)
@@ -196,12 +198,16 @@ def finite_backend(np: Any) -> dict[str, Any]:
     def each(f: Any, xs: Any) -> Any:
         # the generated code reads the result as one array (its rows, slices of it, sum or max of it):
         # the rows need not be made into a Stack
-        a = xs if type(xs) is np.ndarray else stacked(xs)
+        a = xs if type(xs) is nd else stacked(xs)
         r = f(a)
-        return r if type(r) is np.ndarray and r.shape == a.shape else np.broadcast_to(r, a.shape)
+        return r if type(r) is nd and r.shape == a.shape else np.broadcast_to(r, a.shape)
 
     return {"step": step, "select": lambda x, pos, neg: np.where(np.greater(x, 0.0), pos, neg),
-            "finite_or": lambda x, default: x, "each": each}
+            "finite_or": lambda x, default: x, "each": each,
+            "sum": lambda xs: np.add.reduce(xs if type(xs) is nd else stacked(xs), axis=0),
+            "max": lambda xs: np.maximum.reduce(xs if type(xs) is nd else stacked(xs), axis=0),
+            "sumprod": lambda w, x: np.add.reduce(np.multiply(w if type(w) is nd else stacked(w),
+                                                              x if type(x) is nd else stacked(x)), axis=0)}
 
 
 def full(x: Any, shape: tuple) -> Any:

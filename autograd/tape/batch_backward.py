@@ -40,19 +40,23 @@ class BackwardText(SlotText):
         """A write into ``space``'s gradient: ``add`` adds into it; ``assign`` (None: cannot) makes it.
         A group's first write is settled by :meth:`make_gradient`, once every write into it is known."""
         self.writes[space] = self.writes.get(space, 0) + 1
-        if type(space) is int and space not in self.first:
+        if (type(space) is int or space == "X") and space not in self.first:
             self.first[space] = (len(self.lines), add, assign)
         self.lines.append(f"    {add}")
 
-    def make_gradient(self, gi: int) -> None:
-        """Group ``gi``'s first write (its consumers, later in the schedule, have all written): the only
-        write makes the gradient; so does a first one that makes a new array (a product, not a name or a
-        view, which later writes must not add into); else the gradient starts at zero."""
+    def make_gradient(self, gi: int | str) -> None:
+        """Group ``gi``'s (or the inputs', ``"X"``) first write, once every write into it is known (its
+        consumers, later in the schedule, have all written): the only write makes the gradient; so does
+        a first one that makes a new array (a product, not a name or a view, which later writes must not
+        add into, nor a caller of the program get); else the gradient starts at zero."""
         if gi not in self.first:
             return
         i, add, assign = self.first[gi]
-        if assign is not None and (self.writes[gi] == 1 or makes_new_array(assign.split(" = ", 1)[1])):
+        # (the inputs' gradient is returned: made only as a new array, never a view of another)
+        if assign is not None and ((self.writes[gi] == 1 and gi != "X") or makes_new_array(assign.split(" = ", 1)[1])):
             self.lines[i] = f"    {assign}"
+        elif gi == "X":
+            self.lines[i] = f"    dX = np.zeros(({self.rec.n_inputs}, B))\n    {add}"
         else:
             g = self.s.groups[gi]
             self.lines[i] = f"    d{g.name} = np.zeros({f'({g.k}, B)' if g.vary else g.k})\n    {add}"

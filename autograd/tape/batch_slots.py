@@ -37,6 +37,7 @@ class SlotText:
         self.full: set[str] = set()  # texts of arrays with one row per node (and a column per sample)
         self.temps = 0
         self.shared: dict[str, str] = {}  # rendered sub-expression -> temp holding it (forward's, for partials)
+        self.blocks: dict[str, str] = {}  # text of an n-ary group's block of inputs -> its name
         # id of a layer group -> (weights' name, their text, slots, input's text, slots, bias's text)
         self.layers: dict[int, tuple] = {}
         self.grad_rows: Any = None  # per parameter: whether a write into grad has reached it (backward order)

@@ -26,7 +26,7 @@ from ..backends import NAMES
 from ..ops import built_in
 from .arrays import ASYM, Lane, SymStack, finite_backend, full
 from .batch_backward import BackwardText
-from .exprs import common_label, shared_parts, short
+from .exprs import common_label, on_finite, shared_parts, short
 from .schedule import Group, Schedule, layer_sides
 from .symbols import Sym, literal, render
 
@@ -67,11 +67,13 @@ class _Writer(BackwardText):
         self.lines.append("")
         self.grad_rows = np.zeros(n_p, dtype=bool)
         dx = "dX" if any(self.s.needs[:n_in]) else "None"
-        if dx == "dX":
-            self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         self.seeds()
         for gi in reversed(range(len(self.s.groups))):
             self.backward(gi)
+        if dx == "dX":
+            self.make_gradient("X")
+            if "X" not in self.first:  # (no write reaches the inputs)
+                self.lines.append(f"    dX = np.zeros(({n_in}, B))")
         # every parameter's first write sets it: grad needs no zeros
         zeroed = self.grad_zeroed or not self.grad_rows.all()
         self.lines[make_grad] = f"    grad = np.{'zeros' if zeroed else 'empty'}({n_p})"
@@ -173,7 +175,14 @@ class _Writer(BackwardText):
         syms = [x for block in args for x in block] if args and isinstance(args[0], SymStack) else \
             [Sym.name(a) for a in args]
         out = g.op.forward_on(ASYM, *syms, on="symbols")
-        ds = self.partials[id(g)] = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
+        ds = g.op.checked_partials(ASYM, Sym.name(g.name), *syms, on="symbols")
+        if not self.careful:  # the fast variant: every value finite
+            out = on_finite(out)
+            if isinstance(ds, SymStack):
+                on_finite(ds.array)  # in place: its rows read it
+            else:
+                ds = tuple(on_finite(d) if type(d) is Sym else d for d in ds)
+        self.partials[id(g)] = ds
         shared = shared_parts([out], list(ds) + ([ds.array] if isinstance(ds, SymStack) else []))  # logsumexp's exps
         text = render(out, self.hoist(out, shared))
         self.lines.append(f"    {g.name} = {text if self.is_full(out) else f'_full({text}, {shape})'}")
@@ -188,9 +197,13 @@ class _Writer(BackwardText):
             blocks: list[SymStack] = []
             for a, b in zip(starts, starts[1:]):
                 flat, _ = self.gather([c for pos in g.slots[a:b] for c in pos], keep=True)
-                name = self.fresh(f"{g.name}_in" if len(starts) == 2 else f"{g.name}_in{len(blocks) + 1}")
                 shape = f"{b - a}, {g.k}" + (", B" if g.pat[a] else ", 1" if g.vary else "")
-                self.lines.append(f"    {name} = {flat}.reshape({shape})")
+                text = f"{flat}.reshape({shape})"
+                name = self.blocks.get(text)
+                if name is None:  # (a block another group read already: its name)
+                    name = self.blocks[text] = self.fresh(f"{g.name}_in" if len(starts) == 2 else
+                                                          f"{g.name}_in{len(blocks) + 1}")
+                    self.lines.append(f"    {name} = {text}")
                 if g.pat[a] or not g.vary:
                     self.full.add(name)
                 blocks.append(SymStack(Sym.name(name), b - a))

@@ -10,11 +10,12 @@ import os
 import re
 from typing import Any
 
+from ..backends import ELEMENTWISE, FLOAT
 from .arrays import item_run
 from .symbols import Sym, render
 
 __all__ = ["makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
-           "expr_key"]
+           "expr_key", "on_finite"]
 
 
 def makes_new_array(text: str) -> bool:
@@ -76,8 +77,10 @@ def expr_key(x: Sym) -> str:
 
 def shared_parts(trees: list, others: list) -> set[str]:
     """Texts of sub-expressions worth a temp: used twice or more in ``trees`` and ``others`` together
-    (and present in ``trees``), never a name, a row of a block or anything inside a lambda."""
+    (and present in ``trees``), never a name, a row of a block or anything inside a lambda, nor a part
+    used only inside one larger shared sub-expression (which its temp computes once)."""
     counts: dict[str, int] = {}
+    within: dict[str, set] = {}  # key -> keys of the expressions it is an argument of (None: a root)
     in_trees: set[str] = set()
     for which, group in ((True, trees), (False, others)):
         for tree in group:
@@ -89,16 +92,19 @@ def shared_parts(trees: list, others: list) -> set[str]:
                 else:
                     f = frozenset().union(*(free.get(id(a), frozenset()) for a in x.args))
                     free[id(x)] = f - {x.text} if x.kind == "lambda" else f
-            uses = nodes[-1:] + [a for x in nodes for a in x.args if type(a) is Sym]  # used twice: listed twice
-            for x in uses:
+            # (use, the expression it is an argument of): a part used twice is listed twice
+            uses = [(x, None) for x in nodes[-1:]] + [(a, x) for x in nodes for a in x.args if type(a) is Sym]
+            for x, parent in uses:
                 if x.kind in ("name", "tuple", "lambda") or free[id(x)] or \
                         (x.kind == "item" and x.args[0].kind == "name"):
                     continue
                 key = expr_key(x)
                 counts[key] = counts.get(key, 0) + 1
+                within.setdefault(key, set()).add(None if parent is None else expr_key(parent))
                 if which:
                     in_trees.add(key)
-    return {k for k, n in counts.items() if n > 1 and k in in_trees}
+    shared = {k for k, n in counts.items() if n > 1 and k in in_trees}
+    return {k for k in shared if not (len(within[k]) == 1 and within[k] <= shared)}
 
 
 def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
@@ -114,3 +120,56 @@ def runs(ds: Any, wanted: list[int]) -> list[tuple[list[int], Any]]:
         out.append([j])
     return [(run, item_run([ds[j] for j in run]) if len(run) > 1 and type(ds[run[0]]) is Sym else ds[run[0]])
             for run in out]
+
+
+def on_finite(tree: Any) -> Any:
+    """``tree`` as the fast variant computes it, where every value is finite (an inf or NaN raises
+    first): ``finite_or(x, d)`` is ``x``, so ``x - x`` is 0; then ``+ 0``, ``- 0``, ``* 1`` and ``/ 1``
+    drop out (logsumexp's shift terms), a function of numbers alone is folded, and ``each(f, a)`` on
+    an array is ``f`` written on ``a`` itself (``f`` elementwise).  Nodes are rewritten in place, so
+    what holds one (a stack's rows) sees the new form; returns the new root."""
+    new: dict[int, Any] = {}
+    for x in post_order(tree):
+        x.args = tuple(new.get(id(a), a) for a in x.args)
+        folded = _folded(x)
+        if folded is not x:
+            new[id(x)] = folded
+    return new.get(id(tree), tree)
+
+
+def _folded(x: Sym) -> Any:
+    a = x.args
+    if x.kind == "op" and x.text in ("+", "-", "*", "/"):
+        left, right = a
+        unit = 0.0 if x.text in "+-" else 1.0
+        if type(right) is float and right == unit:
+            return left  # x + 0 and x - 0 (the sign of a zero aside), x * 1 and x / 1: x
+        if x.text in "+*" and type(left) is float and left == unit:
+            return right
+        if x.text == "-" and type(left) is Sym and type(right) is Sym and render(left) == render(right):
+            return 0.0  # x - x, x finite
+    elif x.kind == "neg" and type(a[0]) is float:
+        return -a[0]
+    elif x.kind == "call" and x.text in ELEMENTWISE and all(type(v) is float for v in a):
+        return getattr(FLOAT, x.text)(*a)
+    elif x.kind == "call" and x.text == "finite_or":
+        return a[0]
+    elif x.kind == "call" and x.text == "each" and type(a[1]) is Sym and a[1].kind != "tuple":  # one array
+        f, array = a
+        body = f.args[0]
+        if any(type(v) is Sym and v.kind == "name" and v.text == f.text for v in post_order(body)):
+            # (a body that ignores its input is a constant, which each repeats for every lane)
+            inlined = _substitute(body, f.text, array)
+            x.kind, x.text, x.args = inlined.kind, inlined.text, inlined.args
+    return x
+
+
+def _substitute(tree: Any, param: str, value: Sym) -> Any:
+    """``tree`` with the name ``param`` replaced by ``value`` (a copy of the nodes that contain it)."""
+    new: dict[int, Any] = {}
+    for x in post_order(tree):
+        if x.kind == "name" and x.text == param:
+            new[id(x)] = value
+        elif any(id(v) in new for v in x.args):
+            new[id(x)] = Sym(x.kind, x.text, tuple(new.get(id(v), v) for v in x.args))
+    return new.get(id(tree), tree)

@@ -426,7 +426,7 @@ def test_the_fast_replay_keeps_the_careful_passs_numbers():
         careful = careful_pass(tape, cols, params)
         assert_replay_close(fast[0], careful[0])
         assert_replay_close(fast[1], careful[2])
-    assert tape.batch_source().count("exp(_x") == 1  # logsumexp's partials reuse its forward's exps
+    assert tape.batch_source().count("exp(") == 1  # logsumexp's partials reuse its forward's exps
 
 
 def test_a_layer_read_whole_by_the_next_one_is_passed_on_without_a_copy():

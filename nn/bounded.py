@@ -15,13 +15,12 @@ function, ``bool()``, a comparison, indexing, an operand that is not a Python nu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Bounded", "Trace", "bounds_again", "magnitude", "measure", "Unprovable", "Unsupported", "BACKEND",
-           "LIMIT", "OPS"]
+__all__ = ["Bounded", "Trace", "magnitude", "measure", "Unprovable", "Unsupported", "BACKEND", "LIMIT", "OPS"]
 
 LIMIT = 1e300  # every bound within +-LIMIT: far from an overflow
 
@@ -106,39 +105,20 @@ class Trace:
 
 
 def measure(a: Any) -> tuple[float, float]:
-    """The minimum and the maximum of an array (both NaN when it holds a NaN)."""
+    """The minimum and the maximum of an array (both NaN when it holds a NaN), from two reductions that
+    compare without arithmetic: no floating-point flag is set, whatever the array holds."""
     return float(np.minimum.reduce(a, axis=None)), float(np.maximum.reduce(a, axis=None))
 
 
-def bounds_again(sig: Sequence[tuple], numbers: Sequence[tuple], lo: list[float], hi: list[float]) -> None:
-    """Append to ``lo`` and ``hi`` (the leaves' bounds) those of the operations a trace recorded (its
-    ``sig`` and :meth:`Trace.numbers`), as they are for these leaves: a trace of the same rule on the
-    same numbers without running the rule.  Raises Unprovable as the trace would."""
-    for k in range(len(lo), len(sig)):
-        op, refs, sign = sig[k]
-        ends: list[float] = []
-        for r, c in zip(refs, numbers[k]):
-            ends += (float(c), float(c)) if r is None else (lo[r], hi[r])
-        low, high = OPS[op][1](*ends)
-        if sign:
-            low, high = (max(low, 0.0), high) if sign > 0 else (low, min(high, 0.0))
-        if not (-LIMIT <= low <= high <= LIMIT):
-            raise Unprovable("a bound is not well inside the finite range")
-        lo.append(low)
-        hi.append(high)
-
-
-def magnitude(a: Any) -> tuple[float, float] | None:
-    """``(-r, r)`` holding every number of the 1-D float64 array ``a``, from one pass (its dot product with
-    itself, ``s``), or None when ``s`` is not finite (a NaN or an inf in ``a``, or numbers beyond 1e154).
+def magnitude(a: Any) -> tuple[float, float]:
+    """``(-r, r)`` holding every number of the float64 array ``a``, from one pass: its dot product with
+    itself, ``s`` (NaN when ``a`` holds a NaN, inf when it holds an inf or beyond 1e154, then an
+    overflow flag that the caller's ``np.errstate`` ignores: a bound that proves nothing).
 
     A sum of non-negative terms, in any order, with or without fused multiply-adds, rounds to at least
     each term's rounded square, which is at least ``a_i**2 * (1 - 2**-53)`` or, underflowed, at least
     ``a_i**2 - 2**-1074``: ``r = sqrt(s) * (1 + 1e-12) + 1e-150`` covers both with room to spare."""
-    s = float(np.dot(a, a))
-    if not s <= 1e300:
-        return None
-    r = math.sqrt(s) * (1.0 + 1e-12) + 1e-150
+    r = math.sqrt(float(np.vdot(a, a))) * (1.0 + 1e-12) + 1e-150
     return -r, r
 
 

@@ -9,29 +9,37 @@ with ufuncs' ``out=``, each into a buffer whose contents are dead (an output int
 it can: SGD with momentum becomes ``a *= m; t = lr*g; a += t; w -= a``): the same IEEE operations in
 the same order as the rule on numpy arrays, so the same numbers.  The gradient is never written.
 
-The leaves' bounds: the gradient's from one pass, its dot product with itself
-(:func:`nn.bounded.magnitude`; a NaN or an inf in it makes that NaN or inf: not provable); an array a
-step returned in place comes back with the bounds that step proved for it (measured again when,
-widened over many steps, they no longer prove the step), any other is measured by a ``minimum`` and a
-``maximum`` pass.  A rule of :mod:`nn.update_rules` (pure functions of their arguments) on the
-hyperparameters it read last step records the same operations on the same numbers: the proof then
-computes their bounds again (:func:`nn.bounded.bounds_again`) without running the rule.  The plan of
-which buffer each operation writes is made once per recorded sequence of operations; scratch arrays
-(one for SGD, two for Adam) stay with the optimiser from step to step.  A step the bounds do not
-prove, or whose rule does something a Bounded does not record, returns None: the caller takes the
-careful way, which computes the same numbers in fresh arrays and checks them.
+A recorded sequence of operations becomes a small generated function (:func:`_program`, made once per
+sequence and choice of writable arrays): straight-line code that computes the bounds of every
+operation the outputs need from the leaves' bounds (the interval functions of :data:`nn.bounded.OPS`,
+raising Unprovable before anything is written), then calls the ufuncs on the arrays, and returns the
+outputs with their bounds.  The numbers the operations take are its argument: a learning rate changed
+by a schedule runs the same function.
+
+The leaves' bounds: the gradient's from its ``minimum`` and ``maximum`` (:func:`nn.bounded.measure`: a
+NaN makes both NaN, an inf an infinite bound: not provable; neither reduction sets a floating-point
+flag, so no ``np.errstate`` is needed); an array a step returned in place comes back with the bounds
+that step proved for it (measured again when, widened over many steps, they no longer prove the step),
+any other is measured.  A rule of :mod:`nn.update_rules` (pure functions of their arguments) on the
+hyperparameters it read last step records the same operations on the same numbers: the rule is then
+not run again.  Scratch arrays (one for SGD, two for Adam) stay with the optimiser from step to step.
+The operations are proved not to overflow, divide by 0 or be invalid; only an underflow can set a flag,
+ignored unless ``np.seterr`` asks otherwise (then the run is wrapped in ``np.errstate``).  A step the
+bounds do not prove, or whose rule does something a Bounded does not record, returns None: the caller
+takes the careful way, which computes the same numbers in fresh arrays and checks them.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import update_rules
-from .bounded import BACKEND, LIMIT, OPS, Bounded, Trace, Unprovable, bounds_again, magnitude, measure
+from .bounded import BACKEND, LIMIT, OPS, Bounded, Trace, Unprovable, magnitude, measure
 
 __all__ = ["InPlaceSteps", "MIN_SIZE"]
 
@@ -41,19 +49,22 @@ MIN_SIZE = 32768
 
 
 class InPlaceSteps:
-    """One optimiser's proved steps: the bounds of the arrays its last step returned in place (valid while
-    the caller leaves them unchanged, as ``in_place=True`` promises), the last trace of a rule of
-    :mod:`nn.update_rules`, its plans and scratch arrays."""
+    """One optimiser's proved steps: the arrays its last step returned in place and their bounds (valid
+    while the caller leaves them unchanged, as ``in_place=True`` promises), the last trace of a rule of
+    :mod:`nn.update_rules`, its plans, their programs and scratch arrays."""
 
     def __init__(self) -> None:
-        self.known: list[tuple[Any, float, float]] = []  # (array, lo, hi)
+        self.kept: tuple = ()  # the arrays (w, *state) the last step returned in place
+        self.kept_bounds: list[float] = []  # their bounds, flat (lo, hi, lo, hi, ...)
+        self.again: tuple | None = None  # (rule, recorded, program, ids of kept, views among kept): to repeat
         self.last: _Recorded | None = None
         self.plans: dict[tuple, tuple] = {}  # (the trace's sig and outputs, writable) -> _plan's
+        self.programs: dict[tuple, Callable] = {}  # the same keys -> _program's
         self.scratch: list[Any] = []
 
     def forget(self) -> None:
         """Carry no bounds to the next step (its arrays were not made by a proved step)."""
-        self.known = []
+        self.kept, self.kept_bounds, self.again = (), [], None
 
     def step(self, rule: Callable, w: Any, g: Any, state: Sequence, h: Any,
              in_place: bool) -> tuple[Any, tuple] | None:
@@ -61,84 +72,116 @@ class InPlaceSteps:
         too small to gain): then nothing was written.  ``in_place``: the results may be written into
         ``w`` and the state arrays."""
         arrays = (w, *state, g)
-        if type(g) is not np.ndarray or g.size < MIN_SIZE \
-                or not all(type(a) is np.ndarray and a.dtype == np.float64 and a.shape == g.shape for a in arrays):
-            self.known = []
-            return None
-        with np.errstate(all="ignore"):  # (a NaN or an overflow in the measuring shows as an unproved step)
-            # bounds carried over many steps widen: when they do not prove it, measure them and try again
-            for known in ([self.known, []] if in_place and self.known else [[]]):
-                try:
-                    proved = self._prove(rule, arrays, h, known)
-                except Unprovable:
-                    continue
-                if proved is None:
-                    break
-                key, numbers, out_bounds = proved
-                writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
-                results = self._run(key, numbers, arrays, writable)  # (proved: no error but an underflow)
-                self.known = [(a, *b) for a, b in zip(results, out_bounds)] if in_place else []
+        if in_place and self.again is not None:
+            results = self._again(rule, arrays, h)
+            if results is not None:
                 return results[0], tuple(results[1:])
+        self.again = None
+        if not _fit(arrays):
+            self.forget()
+            return None
+        writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
+        last = self.last
+        recorded = last if last is not None and last.rule is rule and last.matches(h) else None
+        # bounds carried over many steps widen: when they do not prove it, measure them and try again
+        for carried in ((True, False) if in_place and self.kept else (False,)):
+            bounds = self._leaf_bounds(arrays, carried)
+            try:
+                if recorded is None:
+                    recorded = _record(rule, arrays, [*bounds, *magnitude(arrays[-1])], h)
+                    if recorded is None:
+                        break
+                    if recorded.reads is not None:
+                        self.last = recorded
+                program = self._program(recorded, arrays, writable)
+                results, out_bounds = program(arrays, bounds, recorded.numbers, self.scratch)
+            except Unprovable:
+                continue
+            kept = program.kept  # type: ignore[attr-defined]  # scratch arrays not holding a result: the caller's now
+            if len(kept) < len(self.scratch):
+                self.scratch = [self.scratch[j] for j in kept]
+            self.forget()
+            if in_place:
+                self.kept, self.kept_bounds = tuple(results), out_bounds
+                if writable and recorded.reads is not None and len(kept) == program.n_temps:  # type: ignore[attr-defined]
+                    views = [a for a in results if a.base is not None]
+                    self.again = (rule, recorded, program, {id(a) for a in results}, views)
+            return results[0], tuple(results[1:])
         self.forget()
         return None
 
-    def _prove(self, rule: Callable, arrays: tuple, h: Any, known: list) -> tuple | None:
-        """``(key, numbers, out_bounds)`` of the step (the key of its plan, the numbers its operations
-        take, the bounds of its results), None when the rule does something a Bounded does not record;
-        raises Unprovable.  The same rule of :mod:`nn.update_rules` on the same hyperparameters as last
-        time (a pure function of them) records the same operations on the same numbers: their bounds
-        are computed again from the leaves' without running the rule."""
-        given = {id(a): (lo, hi) for a, lo, hi in known}
-        bounds = [given.get(id(a)) or measure(a) for a in arrays[:-1]]
-        bounds.append(magnitude(arrays[-1]) or measure(arrays[-1]))
-        last = self.last
-        if last is not None and last.rule is rule and all(type(getattr(h, k)) is type(v) and getattr(h, k) == v
-                                                          for k, v in last.reads.items()):
-            lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
-            if not all(-LIMIT <= x <= y <= LIMIT for x, y in bounds):
-                raise Unprovable("a bound is not well inside the finite range")
-            bounds_again(last.key[0], last.numbers, lo, hi)
-            return last.key, last.numbers, [(lo[o], hi[o]) for o in last.key[1]]
-        pure = getattr(rule, "__module__", None) == update_rules.__name__
-        reads = _Reads(h) if pure else h
-        trace = Trace()
+    def _again(self, rule: Callable, arrays: tuple, h: Any) -> list | None:
+        """The step by the last one's program, when it takes the arrays that step returned in place, a
+        gradient of their shape sharing no memory with them and a rule that records the same operations
+        on the same numbers; None when it does not apply or the carried bounds do not prove it."""
+        rule_again, recorded, program, ids, views = self.again  # type: ignore[misc]
+        kept, g = self.kept, arrays[-1]
+        if not (rule_again is rule and len(arrays) == len(kept) + 1 and all(map(operator.is_, arrays, kept))
+                and type(g) is np.ndarray and g.base is None and g.dtype == _F64 and g.shape == kept[0].shape
+                and id(g) not in ids and not (views and any(np.may_share_memory(g, a) for a in views))
+                and recorded.matches(h)):
+            return None
         try:
-            outs = _outputs(trace, rule, arrays, bounds, reads)
-            if outs is None:
-                return None
-            key = (tuple(trace.sig), tuple(x.i for x in outs))
-            numbers = trace.numbers()
-            if isinstance(reads, _Reads):
-                self.last = _Recorded(rule, reads.read, key, numbers)
-            return key, numbers, [(x.lo, x.hi) for x in outs]
-        finally:
-            trace.close()
+            results, self.kept_bounds = program(arrays, self.kept_bounds, recorded.numbers, self.scratch)
+        except Unprovable:
+            return None
+        return results
 
-    def _run(self, key: tuple, numbers: list, arrays: tuple, writable: int) -> list:
-        """Run the recorded operations the outputs need on ``arrays`` (the leaves; the first ``writable``
-        may be overwritten) and scratch arrays; returns the outputs' arrays."""
-        plan = self.plans.get((key, writable))
-        if plan is None:
-            plan = self.plans[key, writable] = _plan(key[0], len(arrays), list(key[1]), writable)
-        steps, n_temps, out_slots = plan
-        g = arrays[-1]
+    def _leaf_bounds(self, arrays: tuple, carried: bool) -> list[float]:
+        """The bounds of the leaves but the gradient, flat (lo, hi, lo, hi, ...): those carried for the
+        arrays the last step returned in place (when ``carried``), the others measured."""
+        kept, bounds = self.kept if carried else (), []
+        for j, a in enumerate(arrays[:-1]):
+            bounds += self.kept_bounds[2 * j:2 * j + 2] if j < len(kept) and a is kept[j] else measure(a)
+        return bounds
+
+    def _program(self, recorded: _Recorded, arrays: tuple, writable: int) -> Callable:
+        """The program of the recorded operations on ``arrays`` (the first ``writable`` may be written),
+        made once per recorded sequence; the scratch arrays it needs made ready, of the arrays' shape."""
+        key = (recorded.key, writable)
+        program = self.programs.get(key)
+        if program is None:
+            n, outs = len(arrays), list(recorded.key[1])
+            plan = self.plans[key] = _plan(recorded.key[0], n, outs, writable)
+            program = self.programs[key] = _program(recorded.key[0], n, outs, *plan)
+        n_temps, g = program.n_temps, arrays[-1]  # type: ignore[attr-defined]
         scratch = [a for a in self.scratch if a.shape == g.shape][:n_temps]
-        scratch += [np.empty_like(g) for _ in range(n_temps - len(scratch))]  # (before anything is written)
-        bufs = [*arrays, *scratch]
-        vals: list[Any] = [None] * len(numbers)
-        vals[:len(arrays)] = arrays
-        for k, f, refs, slot in steps:
-            out = vals[k] = bufs[slot]
-            if len(refs) == 1:
-                f(vals[refs[0]], out=out)
-            else:
-                a, b = refs
-                args = numbers[k]
-                f(args[0] if a is None else vals[a], args[1] if b is None else vals[b], out=out)
-        n = len(arrays)
-        given = {s - n for s in out_slots if s >= n}  # scratch arrays holding a result: the caller's now
-        self.scratch = [a for j, a in enumerate(scratch) if j not in given]
-        return [bufs[s] for s in out_slots]
+        self.scratch = scratch + [np.empty_like(g) for _ in range(n_temps - len(scratch))]
+        return program
+
+
+_F64 = np.dtype(np.float64)
+# A program's flags: magnitude's overflow (an unproved step) and an underflow (the only flag a proved
+# operation can set) are no errors; numpy ignores neither by default.
+_QUIET = np.errstate(all="ignore")
+
+
+def _fit(arrays: tuple) -> bool:
+    """Whether ``arrays`` are float64 numpy arrays of one shape, at least MIN_SIZE numbers."""
+    g = arrays[-1]
+    if type(g) is not np.ndarray or g.size < MIN_SIZE:
+        return False
+    shape = g.shape
+    return all(type(a) is np.ndarray and a.dtype == _F64 and a.shape == shape for a in arrays)
+
+
+def _record(rule: Callable, arrays: tuple, bounds: list, h: Any) -> _Recorded | None:
+    """The rule's trace on Bounded leaves with ``bounds``: its operations and the numbers they take, with
+    the hyperparameters it read when it is a rule of :mod:`nn.update_rules` (a pure function of them: the
+    same hyperparameters record the same operations on the same numbers); None when the rule does
+    something a Bounded does not record.  Raises Unprovable."""
+    pure = getattr(rule, "__module__", None) == update_rules.__name__
+    reads = _Reads(h) if pure else h
+    trace = Trace()
+    try:
+        leaves = [trace.leaf(a, (lo, hi)) for a, lo, hi in zip(arrays, bounds[::2], bounds[1::2])]
+        outs = _outputs(rule, leaves, reads)
+        if outs is None:
+            return None
+        key = (tuple(trace.sig), tuple(x.i for x in outs))
+        return _Recorded(rule, reads.read if pure else None, key, trace.numbers())
+    finally:
+        trace.close()
 
 
 class _Reads:
@@ -154,18 +197,34 @@ class _Reads:
 
 
 class _Recorded:
-    """A rule's trace: the hyperparameters it read, its plan's key and the numbers its operations take."""
+    """A rule's trace: the hyperparameters it read (None: not a rule of nn.update_rules), its plan's key
+    and the numbers its operations take."""
 
-    __slots__ = ("rule", "reads", "key", "numbers")
+    __slots__ = ("rule", "reads", "key", "numbers", "names", "values")
 
-    def __init__(self, rule: Callable, reads: dict, key: tuple, numbers: list) -> None:
+    def __init__(self, rule: Callable, reads: dict | None, key: tuple, numbers: list) -> None:
         self.rule, self.reads, self.key, self.numbers = rule, reads, key, numbers
+        self.names = tuple(reads or ())
+        self.values = [reads[k] for k in self.names] if reads else []
+
+    def matches(self, h: Any) -> bool:
+        """Whether ``h`` holds what the rule read, the very objects (as an optimiser's unchanged
+        hyperparameters do) or exactly equal ones (type, value and the sign of a zero)."""
+        if self.reads is None:
+            return False
+        now = [getattr(h, k) for k in self.names]
+        if all(map(operator.is_, now, self.values)):
+            return True
+        if any(type(a) is not type(b) or repr(a) != repr(b) for a, b in zip(now, self.values)):
+            return False
+        self.values = now  # (equal: the same objects from now on are recognised at once)
+        return True
 
 
-def _outputs(trace: Trace, rule: Callable, arrays: tuple, bounds: list, h: Any) -> list | None:
-    """The outputs of ``rule`` on Bounded leaves for ``arrays`` (w, the state, g) with ``bounds``, in
-    ``trace``; None when the rule does something else.  Raises Unprovable."""
-    leaves = [trace.leaf(a, b) for a, b in zip(arrays, bounds)]
+def _outputs(rule: Callable, leaves: list, h: Any) -> list | None:
+    """The outputs of ``rule`` on the Bounded ``leaves`` (w, the state, g); None when the rule does
+    something else.  Raises Unprovable."""
+    trace = leaves[0].trace
     try:
         new_w, new_state = rule(BACKEND, leaves[0], leaves[-1], tuple(leaves[1:-1]), h)
         outs = [new_w, *new_state]
@@ -223,3 +282,49 @@ def _separate(arrays: Sequence) -> bool:
         return False
     views = [a for a in arrays if a.base is not None]
     return not any(np.may_share_memory(v, a) for v in views for a in arrays if a is not v)
+
+
+def _program(sig: list, n_leaves: int, outs: list[int], steps: list, n_temps: int, out_slots: list[int]) -> Callable:
+    """A function ``run(arrays, bounds, numbers, scratch) -> (results, out_bounds)`` for one plan: checks
+    the leaves' bounds (``bounds`` flat, the gradient's, the last leaf, by :func:`nn.bounded.magnitude`),
+    computes those of each operation the outputs need as the trace did (the
+    interval functions of ``OPS``, a product of one root clamped by its sign), raising Unprovable before
+    anything is written, then runs the plan's ufuncs on the arrays and the ``n_temps`` scratch arrays.
+    ``numbers``: the trace's, each operation's operands with None for its Bounded ones."""
+    env: dict[str, Any] = {"L": LIMIT, "U": Unprovable, "magnitude": magnitude}
+    ok = "if not (-L <= {l} <= {h} <= L): raise U('a bound is not well inside the finite range')"
+    bufs = [f"x{j}" for j in range(n_leaves)] + [f"s{j}" for j in range(n_temps)]
+    lines = ["def run(arrays, bounds, numbers, scratch):",
+             f"    {', '.join(bufs[:n_leaves])}, = arrays",
+             f"    {''.join(f'l{j}, h{j}, ' for j in range(n_leaves - 1))}= bounds",
+             f"    l{n_leaves - 1}, h{n_leaves - 1} = magnitude(x{n_leaves - 1})"]
+    lines += ["    " + ok.format(l=f"l{j}", h=f"h{j}") for j in range(n_leaves)]
+    calls, where = [], {j: j for j in range(n_leaves)}  # node -> the slot of its buffer
+    for k, ufunc, refs, slot in steps:
+        op, _, sign = sig[k]
+        env[f"b{k}"], env[f"u{k}"] = OPS[op][1], ufunc
+        ends, args = [], []
+        for i, r in enumerate(refs):
+            if r is None:
+                lines.append(f"    n{k}_{i} = numbers[{k}][{i}]; f{k}_{i} = float(n{k}_{i})")
+                ends += [f"f{k}_{i}"] * 2
+                args.append(f"n{k}_{i}")
+            else:
+                ends += [f"l{r}", f"h{r}"]
+                args.append(bufs[where[r]])
+        lines.append(f"    l{k}, h{k} = b{k}({', '.join(ends)})")
+        if sign:
+            lines.append(f"    l{k} = max(l{k}, 0.0)" if sign > 0 else f"    h{k} = min(h{k}, 0.0)")
+        lines.append("    " + ok.format(l=f"l{k}", h=f"h{k}"))
+        where[k] = slot
+        calls.append(f"    u{k}({', '.join(args)}, out={bufs[slot]})")
+    if n_temps:
+        lines.append(f"    {', '.join(bufs[n_leaves:])}, = scratch")
+    lines += calls
+    lines.append(f"    return [{', '.join(bufs[s] for s in out_slots)}], [{', '.join(f'l{o}, h{o}' for o in outs)}]")
+    exec("\n".join(lines), env)  # (generated from the plan alone: no user text)
+    run = _QUIET(env["run"])
+    run.n_temps = n_temps
+    run.kept = [j for j in range(n_temps) if n_leaves + j not in out_slots]
+    run.source = "\n".join(lines)
+    return run

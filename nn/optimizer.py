@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -73,8 +74,27 @@ class Optimizer:
         self._lr = validate.non_negative(type(self).__name__, "lr", value)
 
     def hyperparameters(self, t: int) -> SimpleNamespace:
-        """What :attr:`rule` reads as ``h``: the hyperparameters now, and ``t``, the step being taken."""
+        """What :attr:`rule` reads as ``h``: the hyperparameters now, and ``t``, the step being taken.  A
+        function of the attributes named in ``_hyper`` and ``t`` (an override too): :meth:`step_arrays`
+        keeps the namespace from step to step while those attributes hold the same objects."""
         return SimpleNamespace(**{k: getattr(self, k) for k in self._hyper}, t=t)
+
+    def _hyperparameters_now(self, t: int) -> SimpleNamespace:
+        """:meth:`hyperparameters` ``(t)``, last step's namespace with ``t`` set when the attributes of
+        ``_hyper`` are the same objects as then (rules read ``h``, never write it)."""
+        kept = self._kept_h
+        if kept is not None:
+            values = kept[0](self)
+            if all(map(operator.is_, values, kept[1])):
+                h = kept[2]
+                h.t = t
+                return h
+        get = operator.attrgetter("_hyper", *self._hyper)  # (two names at least: a tuple)
+        h = self.hyperparameters(t)
+        self._kept_h = (get, get(self), h)
+        return h
+
+    _kept_h: tuple[Callable, tuple, SimpleNamespace] | None = None  # (reader, the _hyper attributes, namespace)
 
     # --- training --------------------------------------------------------------------------------
     def zero_grad(self) -> None:
@@ -130,19 +150,19 @@ class Optimizer:
         smaller step, or one not proved, runs the rule on numpy arrays and checks its results (the
         careful way), in fresh arrays.  The same numbers every way.
         """
-        import numpy as np
-
         t = self.t + 1
-        h = self.hyperparameters(t)
+        h = self._hyperparameters_now(t)
         old_state = tuple([state[k] for k in self._slots])
         steps, made = self._in_place, None
-        if type(g) is np.ndarray and g.size >= inplace_step.MIN_SIZE:  # (smaller: the careful way is quicker)
+        if getattr(g, "size", 0) >= inplace_step.MIN_SIZE:  # (smaller: the careful way is quicker)
             if steps is None:
                 steps = self._in_place = inplace_step.InPlaceSteps()
             made = steps.step(self.rule, w, g, old_state, h, in_place)
         elif steps is not None:
             steps.forget()
         if made is None:
+            import numpy as np
+
             made = self._careful_step(np, w, g, old_state, h)
         self.t = t
         return made[0], dict(zip(self._slots, made[1]))

@@ -80,18 +80,12 @@ class Optimizer:
         return SimpleNamespace(**{k: getattr(self, k) for k in self._hyper}, t=t)
 
     def _hyperparameters_now(self, t: int) -> SimpleNamespace:
-        """:meth:`hyperparameters` ``(t)``, last step's namespace with ``t`` set when the attributes of
-        ``_hyper`` are the same objects as then (rules read ``h``, never write it)."""
-        kept = self._kept_h
-        if kept is not None:
-            values = kept[0](self)
-            if all(map(operator.is_, values, kept[1])):
-                h = kept[2]
-                h.t = t
-                return h
-        get = operator.attrgetter("_hyper", *self._hyper)  # (two names at least: a tuple)
+        """:meth:`hyperparameters` ``(t)``, kept with the attributes of ``_hyper`` it was made of: while
+        they are the same objects, :meth:`step_arrays` sets ``t`` in it and reads it again (rules read
+        ``h``, never write it)."""
+        read = operator.attrgetter("_hyper", *self._hyper)  # (two names at least: a tuple)
         h = self.hyperparameters(t)
-        self._kept_h = (get, get(self), h)
+        self._kept_h = (read, read(self), h)
         return h
 
     _kept_h: tuple[Callable, tuple, SimpleNamespace] | None = None  # (reader, the _hyper attributes, namespace)
@@ -151,8 +145,13 @@ class Optimizer:
         careful way), in fresh arrays.  The same numbers every way.
         """
         t = self.t + 1
-        h = self._hyperparameters_now(t)
-        old_state = tuple([state[k] for k in self._slots])
+        kept = self._kept_h  # (the namespace of the hyperparameters, while they are the same objects)
+        if kept is not None and all(map(operator.is_, kept[0](self), kept[1])):
+            h = kept[2]
+            h.t = t
+        else:
+            h = self._hyperparameters_now(t)
+        old_state = tuple(map(state.__getitem__, self._slots))
         steps, made = self._in_place, None
         if getattr(g, "size", 0) >= inplace_step.MIN_SIZE:  # (smaller: the careful way is quicker)
             if steps is None:

@@ -92,7 +92,8 @@ def test_without_in_place_the_inputs_are_untouched(cls, kwargs, prove_small):
 
 
 def test_sgd_with_momentum_runs_as_four_in_place_operations():
-    """a *= m; t = lr*g; a += t; w -= a: one scratch array, kept for the next step."""
+    """t = lr*g; a *= m; a += t; w -= a: one scratch array, kept for the next step (the operation reading
+    the gradient first, while the pass that bounded it left it in the cache)."""
     n = MIN_SIZE
     w, g, a = np.ones(n), np.full(n, 0.5), np.zeros(n)
     steps = InPlaceSteps()
@@ -101,7 +102,7 @@ def test_sgd_with_momentum_runs_as_four_in_place_operations():
     assert new_w is w and new_a is a and w.tolist() == [1.0 - 0.05 * 0.5] * n
     ((ops, n_temps, out_slots),) = steps.plans.values()
     # slots: 0 w, 1 a, 2 g, 3 the scratch array
-    assert [(f.__name__, slot) for _, f, _, slot in ops] == [("multiply", 1), ("multiply", 3), ("add", 1),
+    assert [(f.__name__, slot) for _, f, _, slot in ops] == [("multiply", 3), ("multiply", 1), ("add", 1),
                                                             ("subtract", 0)]
     assert n_temps == 1 and out_slots == [0, 1] and len(steps.scratch) == 1
 

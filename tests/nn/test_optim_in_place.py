@@ -214,3 +214,79 @@ def test_compiled_fit_in_place_is_compiled_fit_with_fresh_arrays(monkeypatch, ma
         results.append(([p.data for p in model.parameters()], opt.state_dict()))
     assert results[0] == results[1]
 
+
+
+def test_hyperparameters_changed_between_steps_are_taken_into_account(prove_small, monkeypatch):
+    """The namespace of the hyperparameters and the last trace are kept while the hyperparameters are the
+    same objects; a momentum, lr or weight_decay changed between steps (also to an equal number, and back)
+    makes the same numbers as fresh arrays and step() on floats.  Unchanged, the rule is not traced again."""
+    traces = []
+
+    class Counted(nn.bounded.Trace):
+        def __init__(self):
+            super().__init__()
+            traces.append(self)
+
+    monkeypatch.setattr("nn.inplace_step.Trace", Counted)
+    kwargs = {"lr": 0.05, "momentum": 0.9}
+    floats, w0, s0 = _start(SGD, kwargs)
+    fresh, placed = SGD(floats.params, **kwargs), SGD(floats.params, **kwargs)
+    wf, sf, wp, sp = w0.copy(), dict(s0), w0.copy(), {k: v.copy() for k, v in s0.items()}
+    changes = {2: ("momentum", 0.5), 4: ("lr", 0.01), 5: ("weight_decay", 0.1), 6: ("lr", float("0.01")),
+               7: ("momentum", 0.0), 8: ("momentum", 0.9)}
+    rng = np.random.default_rng(5)
+    for step in range(10):
+        if step in changes:
+            for opt in (floats, fresh, placed):
+                setattr(opt, *changes[step])
+        g = rng.standard_normal(N)
+        for p, x in zip(floats.params, g.tolist()):
+            p.grad = x
+        floats.step()
+        wf, sf = fresh.step_arrays(wf, g, sf)
+        given, before = wp, len(traces)
+        wp, sp = placed.step_arrays(wp, g, sp, in_place=True)
+        assert wp is given and wp.tobytes() == wf.tobytes() and wp.tolist() == [p.data for p in floats.params]
+        assert sp["velocity"].tobytes() == sf["velocity"].tobytes()
+        assert len(traces) - before == (1 if step in (0, 2, 4, 5, 7, 8) else 0), step  # (6: an equal lr)
+
+
+def test_carried_bounds_that_no_longer_prove_a_step_are_measured_again(prove_small):
+    """Bounds carried from step to step hold every number of the arrays; widened beyond what proves a step
+    (here set so), they are measured again: the step is still run in place, with the same numbers."""
+    kwargs = {"lr": 0.05, "momentum": 0.9}
+    opt, w, state = _start(SGD, kwargs)
+    ref = SGD(opt.params, **kwargs)
+    wf, sf = w.copy(), {k: v.copy() for k, v in state.items()}
+    rng = np.random.default_rng(2)
+    for step in range(6):
+        g = rng.standard_normal(N)
+        if step == 4:
+            opt._in_place.kept_bounds = [-1e301, 1e301] * 2  # (as if widened over many steps)
+        given = w
+        w, state = opt.step_arrays(w, g, state, in_place=True)
+        wf, sf = ref.step_arrays(wf, g, sf)
+        assert w is given and w.tobytes() == wf.tobytes() and state["velocity"].tobytes() == sf["velocity"].tobytes()
+        lo_w, hi_w, lo_a, hi_a = opt._in_place.kept_bounds
+        assert lo_w <= w.min() <= w.max() <= hi_w and lo_a <= state["velocity"].min() <= state["velocity"].max() <= hi_a
+        assert hi_w - lo_w < 10.0  # (measured again at step 4: not the wide bounds)
+
+
+def test_a_failing_step_after_repeated_steps_changes_nothing_even_when_numpy_raises_on_underflow(prove_small):
+    """Steps repeated from the last one's program (bounds carried): a NaN gradient changes nothing and raises
+    what the careful step raises; with np.seterr(all="raise") a proved step that underflows still runs whole."""
+    opt, w, state = _start(SGD, {"lr": 0.05, "momentum": 0.9}, labels=True)
+    for _ in range(3):
+        w, state = opt.step_arrays(w, np.full(N, 1e-3), state, in_place=True)
+    assert opt._in_place.again is not None
+    g = np.full(N, 1e-3)
+    g[5] = math.nan
+    assert re.match(r"SGD\.step: gradient of parameter 5 \('p5'\) is nan", _refused(opt, w, g, state, True))
+    ref = SGD(opt.params, lr=0.05, momentum=0.9)
+    ref.t = opt.t
+    tiny = np.full(N, 1e-320)  # (lr * tiny underflows)
+    expect_w, expect_state = ref.step_arrays(w.copy(), tiny, {k: v.copy() for k, v in state.items()})
+    with np.errstate(all="raise"):
+        new_w, new_state = opt.step_arrays(w, tiny, state, in_place=True)
+    assert new_w is w and new_w.tobytes() == expect_w.tobytes()
+    assert new_state["velocity"].tobytes() == expect_state["velocity"].tobytes()

@@ -30,3 +30,18 @@ def test_a_read_only_w_is_not_written_and_nothing_is_half_updated(prove_small):
     assert new_w.tobytes() == want_w.tobytes()
     assert state["velocity"].tobytes() == want_state["velocity"].tobytes()
     assert w.tolist() == [1.0] * n and opt.t == 1
+
+
+@pytest.mark.xfail(strict=True, reason="from MIN_SIZE numbers on, step_arrays on 2-D arrays crashes in "
+                   "nn.bounded.magnitude (np.dot(a, a) is a matrix product: 'shapes (256,128) and (256,128) not "
+                   "aligned'); before this round, and below MIN_SIZE, the rule ran elementwise on any shape")
+def test_step_arrays_on_a_weight_matrix_steps_it_elementwise():
+    from nn.inplace_step import MIN_SIZE
+
+    shape = (256, MIN_SIZE // 256)  # one number per parameter, held as a matrix
+    opt = SGD([Value(0.0) for _ in range(MIN_SIZE)], lr=0.1, momentum=0.9)
+    w, a, g = np.ones(shape), np.zeros(shape), np.full(shape, 2.0)
+    for in_place in (False, True):
+        new_w, state = opt.step_arrays(w.copy(), g, {"velocity": a.copy()}, in_place=in_place)
+        assert new_w.shape == shape and np.all(new_w == 1.0 - 0.1 * 2.0)
+        assert np.all(state["velocity"] == 0.1 * 2.0)

@@ -161,7 +161,7 @@ class BackwardText(SlotText):
         the slots those positions read."""
         flat = [s for j in positions for s in g.slots[j]]
         if len(positions) > 1:
-            c = f"({c}).reshape(-1, B)" if g.vary else f"({c}).reshape(-1)"
+            c = f"({c}).reshape({len(flat)}, B)" if g.vary else f"({c}).reshape(-1)"
         self.scatter_flat(g, c, flat, vary=g.vary)
 
     def scatter_flat(self, g: Group, c: str, slots: list[int], vary: bool) -> None:

@@ -273,7 +273,8 @@ def _torch_natives(torch):
         "abs": torch.abs, "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh,
         "sigmoid": torch.sigmoid, "relu": torch.relu,
         "leaky_relu": lambda x, alpha: F.leaky_relu(x, alpha), "elu": lambda x, alpha: F.elu(x, alpha),
-        "selu": F.selu, "softplus": lambda x: F.softplus(x, threshold=40.0), "swish": lambda x, beta: x * torch.sigmoid(beta * x),
+        "selu": F.selu, "softplus": lambda x: F.softplus(x, threshold=40.0),
+        "swish": lambda x, beta: x * torch.sigmoid(beta * x),
         "maximum": torch.maximum, "minimum": torch.minimum, "sum": lambda *xs: stack(xs).sum(),
         "dot": dot, "logsumexp": lambda *xs: torch.logsumexp(stack(xs), 0),
     }

@@ -83,3 +83,15 @@ def test_the_inputs_gradient_is_made_by_its_first_write_when_that_is_a_new_array
     _, grads, _ = tape.batch_value_and_grad(np.array([0.5, -2.0, 3.0]))
     assert np.array_equal(grads[0], [1.0, -4.0, 6.0]) and grads[0].flags.writeable
     _batched_equals_eager(lambda a, b: (a * b).tanh() * b, [0.1, 0.2], [0.0, 0.3, -0.5])
+
+
+def test_an_empty_batch_replays_to_empty_arrays():
+    """B = 0: the contributions of an n-ary group are reshaped to their known number of rows, not -1 (which
+    numpy cannot infer from an empty array: 'cannot reshape array of size 0 into shape (0)')."""
+    tape, _ = _cross_entropy_tape()
+    params = np.array([p.data for p in tape.params])
+    X = np.empty((6, 0))
+    for columns in (X, [X[:3], X[3:]]):
+        out, gin, grad = tape.replay(columns, params, input_grads=True)
+        assert out.shape == (1, 0) and gin.shape == (6, 0) and grad.tolist() == [0.0, 0.0, 0.0]
+    assert ".reshape(-1, B)" not in tape.batch_source(input_grads=True)

@@ -84,6 +84,7 @@ class InPlaceSteps:
             if (rule_again is rule and len(arrays) == len(kept) + 1 and all(map(operator.is_, arrays, kept))
                     and type(g) is np.ndarray and g.base is None and g.dtype == _F64 and g.shape == kept[0].shape
                     and id(g) not in ids and not (views and any(np.may_share_memory(g, a) for a in views))
+                    and all([a.flags.writeable for a in kept])
                     and all(map(operator.is_, recorded.read(h), recorded.values))):
                 try:
                     made: tuple[Any, tuple]
@@ -100,7 +101,7 @@ class InPlaceSteps:
         if not _fit(arrays):
             self.forget()
             return None
-        writable = len(arrays) - 1 if in_place and _separate(arrays) else 0
+        writable = len(arrays) - 1 if in_place and _writable(arrays) else 0
         last = self.last
         recorded = last if last is not None and last.rule is rule and last.matches(h) else None
         # bounds carried over many steps widen: when they do not prove it, measure them and try again
@@ -298,10 +299,10 @@ def _order(sig: list, nodes: set, n_leaves: int) -> list[int]:
     return order
 
 
-def _separate(arrays: Sequence) -> bool:
-    """Whether no two of ``arrays`` share memory (else none is written in place): distinct arrays owning
-    their memory cannot; a view is asked about."""
-    if len({id(a) for a in arrays}) < len(arrays):
+def _writable(arrays: Sequence) -> bool:
+    """Whether ``w`` and the state (all of ``arrays`` but the gradient) may be written: each writeable, and
+    no two of ``arrays`` sharing memory (distinct arrays owning their memory cannot; a view is asked)."""
+    if len({id(a) for a in arrays}) < len(arrays) or not all(a.flags.writeable for a in arrays[:-1]):
         return False
     views = [a for a in arrays if a.base is not None]
     return not any(np.may_share_memory(v, a) for v in views for a in arrays if a is not v)

@@ -1,5 +1,4 @@
-"""Review of the in-place optimiser step (nn/inplace_step.py, nn/bounded.py): bugs found, kept as strict
-xfails until they are fixed there (the files belong to another change in flight)."""
+"""Review of the in-place optimiser step (nn/inplace_step.py, nn/bounded.py): the bugs it found, fixed."""
 
 from __future__ import annotations
 
@@ -16,9 +15,6 @@ def prove_small(monkeypatch):
     monkeypatch.setattr("nn.inplace_step.MIN_SIZE", 1)
 
 
-@pytest.mark.xfail(strict=True, reason="step_arrays(in_place=True) writes the state, then fails on a read-only w: "
-                   "numpy's bare 'output array is read-only', the velocity half-updated (inplace_step._separate "
-                   "does not ask whether the arrays are writeable)")
 def test_a_read_only_w_is_not_written_and_nothing_is_half_updated(prove_small):
     n = 4
     opt = SGD([Value(0.0) for _ in range(n)], lr=0.1, momentum=0.9)
@@ -32,9 +28,6 @@ def test_a_read_only_w_is_not_written_and_nothing_is_half_updated(prove_small):
     assert w.tolist() == [1.0] * n and opt.t == 1
 
 
-@pytest.mark.xfail(strict=True, reason="from MIN_SIZE numbers on, step_arrays on 2-D arrays crashes in "
-                   "nn.bounded.magnitude (np.dot(a, a) is a matrix product: 'shapes (256,128) and (256,128) not "
-                   "aligned'); before this round, and below MIN_SIZE, the rule ran elementwise on any shape")
 def test_step_arrays_on_a_weight_matrix_steps_it_elementwise():
     from nn.inplace_step import MIN_SIZE
 

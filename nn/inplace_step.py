@@ -159,8 +159,8 @@ class InPlaceSteps:
 
 
 _F64 = np.dtype(np.float64)
-# A program's flags: magnitude's overflow (an unproved step) and an underflow (the only flag a proved
-# operation can set) are no errors; numpy ignores neither by default.
+# A program's flags are no errors: magnitude's overflow (a step then unproved; numpy warns of it by
+# default) and an underflow (the only flag a proved operation can set; np.seterr may make it raise).
 _QUIET = np.errstate(all="ignore")
 
 

@@ -13,13 +13,16 @@ import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value
 from autograd.internal import FLOAT, numpy_backend
 
-from . import inplace_step, validate
+from . import validate
 from .module import StateDictError
+
+if TYPE_CHECKING:
+    from . import inplace_step
 
 __all__ = ["Optimizer"]
 
@@ -144,6 +147,8 @@ class Optimizer:
         smaller step, or one not proved, runs the rule on numpy arrays and checks its results (the
         careful way), in fresh arrays.  The same numbers every way.
         """
+        from . import inplace_step  # numpy's side, imported with the first array step: nn itself runs without numpy
+
         t = self.t + 1
         kept = self._kept_h  # (the namespace of the hyperparameters, while they are the same objects)
         if kept is not None and all(map(operator.is_, kept[0](self), kept[1])):

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .batchgen import generate_batch
-from .rowblocks import RowBlocks, reads_by_rows
+from .rowblocks import RowBlocks
 from .schedule import Group, Schedule
 from .trace import Recording, replay_floats
 
@@ -41,7 +41,7 @@ class BatchPlan:
         return generate_batch(self.schedule, careful)[0]
 
     def _by_rows(self) -> bool:
-        """Whether the fast program reads its inputs only by rows (:func:`~autograd.tape.rowblocks.reads_by_rows`)."""
+        """Whether the fast program reads its inputs only by rows (its generator says so)."""
         if self._rows_only is None:
             self._program(False)
         return bool(self._rows_only)
@@ -49,11 +49,11 @@ class BatchPlan:
     def _program(self, careful: bool) -> Any:
         fn = self._programs.get(careful)
         if fn is None:
-            src, namespace = generate_batch(self.schedule, careful)
+            src, namespace, x_whole = generate_batch(self.schedule, careful)
             if careful:
                 namespace["_check"] = self._check
             else:
-                self._rows_only = reads_by_rows(src)
+                self._rows_only = not x_whole
             exec(compile(src, "<batch program>", "exec"), namespace)  # our own code, from the op table
             fn = self._programs[careful] = namespace.pop("program")
         return fn

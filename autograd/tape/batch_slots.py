@@ -44,6 +44,7 @@ class SlotText:
         self.grad_zeroed = False  # whether grad must start at zero (some row's first write adds)
         self.generic: dict[int, str] = {}  # id of a group whose rule is called as it is -> its arguments
         self.partials: dict[int, Any] = {}  # id of a group -> its partials on symbols
+        self.x_whole = False  # whether the program reads its inputs X whole (a matrix product's operand), not by rows
 
     # --- names ---------------------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -80,6 +81,7 @@ class SlotText:
         ``keep=False`` a row read by all (a layer's shared input) is that row alone."""
         m = len(rows)
         if rows == list(range(n)):
+            self.x_whole = self.x_whole or var == "X"
             return var
         if not keep and m > 1 and len(set(rows)) == 1:
             return f"{var}[{rows[0]}]"  # one row for every node: it broadcasts

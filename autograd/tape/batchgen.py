@@ -33,15 +33,17 @@ from .symbols import Sym, literal, render
 __all__ = ["generate_batch"]
 
 
-def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict]:
-    """Source of ``program(X, theta, backward, scale)`` for ``sched``, and the namespace it runs in."""
+def generate_batch(sched: Schedule, careful: bool = False) -> tuple[str, dict, bool]:
+    """Source of ``program(X, theta, backward, scale)`` for ``sched``, the namespace it runs in, and whether
+    it reads ``X`` whole (else only by rows: ``X[a]``, ``X[a:b]``..., which
+    :class:`~autograd.tape.rowblocks.RowBlocks` answers without stacking its blocks)."""
     return _Writer(sched, careful).write()
 
 
 class _Writer(BackwardText):
     """The whole program: the forward lines, then :class:`BackwardText`'s."""
 
-    def write(self) -> tuple[str, dict]:
+    def write(self) -> tuple[str, dict, bool]:
         import numpy as np
 
         from .arrays import numpy_backend
@@ -83,7 +85,7 @@ class _Writer(BackwardText):
                   **{f: getattr(nb, f) for f in NAMES})
         if not self.careful:
             ns.update(finite_backend(np))
-        return "\n".join(head + self.lines) + "\n", ns
+        return "\n".join(head + self.lines) + "\n", ns, self.x_whole
 
     def name_groups(self) -> None:
         counts: dict[str, int] = {}

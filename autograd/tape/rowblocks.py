@@ -11,13 +11,12 @@ one array.  Stacking the blocks first would copy every input once more per batch
 
 from __future__ import annotations
 
-import ast
 from bisect import bisect_right
 from typing import Any, Sequence
 
 from ..errors import short
 
-__all__ = ["RowBlocks", "reads_by_rows"]
+__all__ = ["RowBlocks"]
 
 
 class RowBlocks:
@@ -79,14 +78,3 @@ class RowBlocks:
 
         return all(bool(np.isfinite(a).all()) for a in self.blocks)
 
-
-def reads_by_rows(source: str) -> bool:
-    """Whether the program ``source`` reads its inputs ``X`` only as rows (``X[...]``) and ``X.shape``:
-    then :class:`RowBlocks` can stand for ``X``; otherwise (``X`` read whole, as a matrix product's
-    operand) the blocks are stacked first."""
-    tree = ast.parse(source)
-    names = sum(isinstance(x, ast.Name) and x.id == "X" for x in ast.walk(tree))
-    by_rows = sum(isinstance(x.value, ast.Name) and x.value.id == "X" and not isinstance(x.slice, ast.Tuple)
-                  if isinstance(x, ast.Subscript) else isinstance(x, ast.Attribute) and x.attr == "shape"
-                  and isinstance(x.value, ast.Name) and x.value.id == "X" for x in ast.walk(tree))
-    return names == by_rows

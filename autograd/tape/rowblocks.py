@@ -48,23 +48,15 @@ class RowBlocks:
             k = bisect_right(starts, start) - 1
             if 0 < step and start <= stop and k < len(blocks) and stop <= starts[k + 1]:  # inside one block: a view
                 return blocks[k][start - starts[k]:stop - starts[k]:step]
-            if step < 0:
-                return self.stacked()[key]
-            pieces = []
-            for a, s, e in zip(blocks, starts, starts[1:]):
-                first = start if start >= s else start + -(s - start) // step * -step  # first row >= s
-                if first < min(stop, e):
-                    pieces.append(a[first - s:min(stop, e) - s:step])
-            return pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else self.stacked()[key]
-        if isinstance(key, (int, np.integer)) and 0 <= key < self.shape[0]:
+        elif isinstance(key, (int, np.integer)) and 0 <= key < self.shape[0]:
             k = bisect_right(starts, key) - 1  # the last block starting at or before row key: not an empty one
             return blocks[k][key - starts[k]]
-        if isinstance(key, np.ndarray) and key.dtype.kind in "iu" and len(key) and key.min() >= 0:
+        elif isinstance(key, np.ndarray) and key.dtype.kind in "iu" and len(key) and key.min() >= 0:
             which = np.searchsorted(starts, key, side="right") - 1
             k = int(which[0])
             if k < len(blocks) and (which == k).all():  # rows of one block: one gather from it
                 return blocks[k][key - starts[k]]
-        return self.stacked()[key]
+        return self.stacked()[key]  # a read spanning blocks (or anything else): from one copy of them all
 
     def stacked(self) -> Any:
         """The one array (n, B): a copy of every block."""

@@ -14,10 +14,10 @@ from operator import itemgetter
 from typing import Any
 
 from ..backends import NAMES  # the backend functions a rule may call: each a call by this name in the code
-from .exprs import expr_key, post_order
+from .exprs import expr_key
 from .schedule import Group, Schedule
 from .symbols import RESERVED as SYMBOL_NAMES
-from .symbols import Sym, literal, render
+from .symbols import Sym, literal, post_order, render
 
 __all__ = ["SlotText", "RESERVED"]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from typing import Any
 
-from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, render
+from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, post_order, render
 from .trace import Recording
 
 __all__ = ["generate"]
@@ -41,22 +42,9 @@ class _Names:
 
 def _cse(roots: list[Any]) -> list[Sym]:
     """Sub-expressions used more than once, in an order where each comes after its parts."""
-    count: dict[int, int] = {}
-    objs: dict[int, Sym] = {}
-    order: list[Sym] = []
-    stack = [(r, False) for r in reversed(roots) if type(r) is Sym]
-    while stack:  # iterative post-order over the expression DAG
-        x, done = stack.pop()
-        if done:
-            order.append(x)
-            continue
-        count[id(x)] = count.get(id(x), 0) + 1
-        if count[id(x)] > 1:
-            continue
-        objs[id(x)] = x
-        stack.append((x, True))
-        stack.extend((a, False) for a in reversed(x.args) if type(a) is Sym)
-    return [x for x in order if count[id(x)] > 1 and x.kind not in ("name", "tuple")]
+    order = post_order(Sym("tuple", "", tuple(roots)))  # each node once, parts first
+    uses = Counter(id(a) for x in order for a in x.args if type(a) is Sym)
+    return [x for x in order if uses[id(x)] > 1 and x.kind not in ("name", "tuple")]
 
 
 def _emit(lines: list[str], exprs: list[Any], temps: dict, counter: list[int]) -> None:

@@ -12,10 +12,9 @@ from typing import Any
 
 from ..backends import ELEMENTWISE, FLOAT
 from .arrays import item_run
-from .symbols import Sym, render
+from .symbols import Sym, post_order, render
 
-__all__ = ["makes_new_array", "atom", "short", "common_label", "post_order", "shared_parts", "runs",
-           "expr_key", "on_finite"]
+__all__ = ["makes_new_array", "atom", "short", "common_label", "shared_parts", "runs", "expr_key", "on_finite"]
 
 
 def makes_new_array(text: str) -> bool:
@@ -44,26 +43,6 @@ def common_label(rec: Any, slots: list[int], fallback: str) -> str:
     parts = re.split(r"\W+", prefix)  # without "neurons.3", "w" and "b": the layer's own name
     return "_".join(p for i, p in enumerate(parts) if p and p not in ("neurons", "w", "b")
                     and not (p.isdigit() and i and parts[i - 1] == "neurons")) or fallback
-
-
-def post_order(tree: Any) -> list:
-    """The symbols of an expression tree, parts before wholes (each object once)."""
-    out: list = []
-    seen: set[int] = set()
-    stack = [(tree, False)]
-    while stack:
-        x, done = stack.pop()
-        if type(x) is not Sym:
-            continue
-        if done:
-            out.append(x)
-            continue
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        stack.append((x, True))
-        stack.extend((a, False) for a in reversed(x.args))
-    return out
 
 
 PARAM = re.compile(r"\b_x\d+\b")

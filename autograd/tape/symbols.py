@@ -16,7 +16,7 @@ from typing import Any
 
 from ..backends import FLOAT, NAMES, backend
 
-__all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE"]
+__all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE", "post_order"]
 
 # Binding strength, as in Python's grammar: higher binds tighter.
 _PREC = {"lambda": 0, "if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "@": 12, "/": 12, "neg": 13, "**": 14,
@@ -32,9 +32,7 @@ class Sym:
         # "name" | "op" (text is the operator) | "neg" | "call" | "if"; batch code (arrays.py) also
         # has "item" (args[0][text]; a stack's row also args[1], the stack's number of rows) and
         # "lambda" (text: its parameter, args: its body)
-        self.kind = kind
-        self.text = text
-        self.args = args
+        self.kind, self.text, self.args = kind, text, args
 
     @staticmethod
     def name(text: str) -> Sym:
@@ -165,10 +163,7 @@ def _sumprod(w: Any, x: Any) -> Any:
         return FLOAT.sumprod(w, x)
     if len(w) > 16:
         return _call("sumprod", Sym("tuple", "", tuple(w)), Sym("tuple", "", tuple(x)))
-    out = w[0] * x[0]
-    for a, b in zip(w[1:], x[1:]):
-        out = out + a * b
-    return out
+    return _sum([a * b for a, b in zip(w, x)])  # w0 * x0 + w1 * x1 + ..., as the chain adds them
 
 
 def _max(xs: Any) -> Any:
@@ -179,23 +174,13 @@ def _max(xs: Any) -> Any:
 
 # Every name not written here is a call of the float backend's function by that name (maximum/minimum
 # too, so NaN propagates exactly as in eager).
-SYM = backend(dict(
-    pow=_pow,
-    step=_step,
-    select=_select,
-    sum=_sum,
-    sumprod=_sumprod,
-    max=_max,
-    each=FLOAT.each,  # one expression per input, as a loop in the rule would give
-    sigmoid=lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x),
-), _fn)
+# ``each``: one expression per input, as a loop in the rule would give.
+SYM = backend(dict(pow=_pow, step=_step, select=_select, sum=_sum, sumprod=_sumprod, max=_max, each=FLOAT.each,
+                   sigmoid=lambda x: _call("sigmoid", x) if _is_sym(x) else FLOAT.sigmoid(x)), _fn)
 
 # What the names used by generated code mean: the float backend, so replay runs the same floats.
-NAMESPACE: dict[str, Any] = {
-    **{f: getattr(FLOAT, f) for f in NAMES if f != "each"},  # each runs while tracing, never in the code
-    "inf": math.inf,
-    "nan": math.nan,
-}
+# (each runs while tracing, never in the code)
+NAMESPACE: dict[str, Any] = {**{f: getattr(FLOAT, f) for f in NAMES if f != "each"}, "inf": math.inf, "nan": math.nan}
 RESERVED = frozenset(NAMESPACE) | frozenset(keyword.kwlist) | {"self", "None", "True", "False"}
 
 
@@ -213,8 +198,7 @@ def _prec(x: Any) -> int:
 
 def render(x: Any, names: dict | None = None) -> str:
     """Python source for ``x``; ``names`` maps shared sub-expressions (by id) to temporaries."""
-    names = names or {}
-    return _render(x, names, top=True)
+    return _render(x, names or {}, top=True)
 
 
 def _render(x: Any, names: dict, top: bool = False) -> str:
@@ -234,9 +218,8 @@ def _render(x: Any, names: dict, top: bool = False) -> str:
     if k == "lambda":
         return f"lambda {x.text}: {_render(x.args[0], names)}"
     if k == "neg":
-        a = x.args[0]
-        s = _render(a, names)
-        return f"-{s}" if _prec_named(a, names) > _PREC["neg"] else f"-({s})"
+        s = _render(x.args[0], names)
+        return f"-{s}" if _prec_named(x.args[0], names) > _PREC["neg"] else f"-({s})"
     if k == "if":
         val, cond, other = x.args
         return f"{_wrap(val, names, _PREC['if'] + 1)} if {_render(cond, names)} else {_wrap(other, names, _PREC['if'])}"
@@ -255,3 +238,21 @@ def _prec_named(x: Any, names: dict) -> int:
 def _wrap(x: Any, names: dict, need: int) -> str:
     s = _render(x, names)
     return s if _prec_named(x, names) >= need else f"({s})"
+
+
+def post_order(tree: Any) -> list:
+    """The symbols of an expression tree, parts before wholes (each object once)."""
+    out: list = []
+    seen: set[int] = set()
+    stack = [(tree, False)]
+    while stack:
+        x, done = stack.pop()
+        if type(x) is not Sym:
+            continue
+        if done:
+            out.append(x)
+        elif id(x) not in seen:
+            seen.add(id(x))
+            stack.append((x, True))
+            stack.extend((a, False) for a in reversed(x.args))
+    return out

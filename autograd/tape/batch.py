@@ -17,9 +17,7 @@ from typing import Any
 from .batchgen import generate_batch
 from .rowblocks import RowBlocks
 from .schedule import Group, Schedule
-from .trace import Recording, replay_floats
-
-_MATH_ERRORS = (ArithmeticError, ValueError)
+from .trace import MATH_ERRORS, Recording, replay_floats
 
 __all__ = ["BatchPlan"]
 
@@ -121,7 +119,7 @@ class BatchPlan:
                         result: tuple[Any, Any, Any] = self._program(True)(X, theta, grad, scale)
                     except FloatingPointError as e:  # raised by a rule itself (pow of a negative base)
                         raise self._explain(e) from None
-            except _MATH_ERRORS as e:
+            except MATH_ERRORS as e:
                 if self._failed is None:  # not one sample's eager error
                     raise
                 error, X = e, X[:, :self._failed]
@@ -195,7 +193,7 @@ class BatchPlan:
                     g.op.float_partials(self._at(env, first + i, b), *vals, where=f"batch sample {b}")
                 else:
                     g.op.float_forward(*vals, where=f"batch sample {b}")
-            except _MATH_ERRORS as e:
+            except MATH_ERRORS as e:
                 self._failed = b
                 return e
         return None

@@ -15,11 +15,9 @@ from typing import Any, Sequence
 
 from ..errors import call_text, names
 from .symbols import NAMESPACE, SYM, Sym, render
-from .trace import Recording
+from .trace import MATH_ERRORS, Recording
 
 __all__ = ["generate_jvp", "replay_jvp", "check_tangents"]
-
-_MATH_ERRORS = (ArithmeticError, ValueError)
 
 
 def check_tangents(rec: Recording, name: str, tangents: Any) -> list[float]:
@@ -78,14 +76,14 @@ def replay_jvp(rec: Recording, inputs: Sequence[float], tangents: Sequence[float
         op = rec.ops[rec.codes[i]]
         ps = rec.parents(i)
         xs = [vals[p] for p in ps]
-        out = op.float_forward(*xs, where=_where(rec, first + i))
+        out = op.float_forward(*xs, where=rec.where(first + i))
         vals.append(out)
         t = None
         if any(tans[p] is not None for p in ps):
             try:
                 ds = op.float_partials(out, *xs)
-            except _MATH_ERRORS as e:
-                raise type(e)(f"{_where(rec, first + i)}: the derivative of {call_text(op, xs)} is undefined here") \
+            except MATH_ERRORS as e:
+                raise type(e)(f"{rec.where(first + i)}: the derivative of {call_text(op, xs)} is undefined here") \
                     from None
             t = 0.0
             for p, d in zip(ps, ds):
@@ -95,8 +93,3 @@ def replay_jvp(rec: Recording, inputs: Sequence[float], tangents: Sequence[float
         tans.append(t)
     outs = [vals[s] for s in rec.outputs]
     return outs, [0.0 if tans[s] is None else tans[s] for s in rec.outputs]
-
-
-def _where(rec: Recording, slot: int) -> str:
-    label = rec.labels.get(slot)
-    return f"tape node {label!r}" if label else f"tape node t{slot - rec.first_node}"

@@ -12,11 +12,9 @@ from ..modes import OWN_WORK, refuse_in_own_work
 from .codegen import generate
 from .forward import check_tangents, generate_jvp, replay_jvp
 from .schedule import layer_sides
-from .trace import Recording, TraceMismatch, describe_difference, record, replay_floats, structure
+from .trace import MATH_ERRORS, Recording, TraceMismatch, describe_difference, record, replay_floats, structure
 
 __all__ = ["Tape", "trace"]
-
-_MATH_ERRORS = (ArithmeticError, ValueError)
 
 
 def trace(fn: Callable, *example_inputs: float, check: bool = False, mode: str = "auto",
@@ -101,9 +99,7 @@ class Tape:
     def nbytes(self) -> int:
         """Bytes held by the recording's arrays (the tape proper, without generated code)."""
         r = self.recording
-        total = sum(sys.getsizeof(a) for a in (r.consts, r.codes, r.offsets, r.args, r.outputs))
-        total += sys.getsizeof(r.params) + sys.getsizeof(r.ops) + sys.getsizeof(r.labels)
-        return total
+        return sum(map(sys.getsizeof, (r.consts, r.codes, r.offsets, r.args, r.outputs, r.params, r.ops, r.labels)))
 
     def numpy_calls(self) -> int:
         """Number of op-rule evaluations (numpy groups) of one batch replay: nodes -> groups."""
@@ -155,7 +151,7 @@ class Tape:
                      f"    return _slow(*[x for x in ({args}{',' if len(names) == 1 else ''}) if x is not _missing],"
                      f" *_rest)\n")
             name = getattr(self.fn, "__name__", "fn")
-            scope = dict(value_and_grad=vg, _errors=_MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
+            scope = dict(value_and_grad=vg, _errors=MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
                          _fail=partial(_fail, rec), _missing=object(), _own=OWN_WORK)
             exec(compile(entry, "<tape entry>", "exec"), scope)
             self.value_and_grad = scope.pop("_entry")  # type: ignore[method-assign]  # a faster entry, per tape
@@ -172,8 +168,8 @@ class Tape:
         if self.mode == "numpy":
             try:
                 out, _, _ = self._batch_run([[x] for x in inputs], grad=False)
-            except _MATH_ERRORS:
-                self._interpret(inputs, grad=False)  # the error python mode gives, naming the node
+            except MATH_ERRORS:
+                replay_floats(self.recording, inputs, grad=False)  # the error python mode gives, naming the node
                 raise
             result = self._shape(tuple(float(o[0]) for o in out))
             return result
@@ -184,8 +180,8 @@ class Tape:
             out = self._forward(*inputs)
             result = self._shape(out) if self.recording.has_aux else out
             return result
-        except _MATH_ERRORS:
-            self._interpret(inputs, grad=False)
+        except MATH_ERRORS:
+            replay_floats(self.recording, inputs, grad=False)
             raise
 
     def value_and_grad(self, *inputs: float) -> tuple[Any, tuple[float, ...]]:
@@ -203,8 +199,8 @@ class Tape:
         if self.mode == "numpy":
             try:
                 out, gin, _ = self._batch_run([[x] for x in inputs], grad=True, accumulate=True)
-            except _MATH_ERRORS:
-                self._interpret(inputs, grad=True)
+            except MATH_ERRORS:
+                replay_floats(self.recording, inputs, grad=True)
                 raise
             return self._shape(tuple(float(o[0]) for o in out)), tuple(float(g[0]) for g in gin)
         if self._vg is None:
@@ -213,8 +209,8 @@ class Tape:
         try:
             out, grads = self._vg(*inputs)
             return (self._shape(out) if self.recording.has_aux else out), grads
-        except _MATH_ERRORS:
-            self._interpret(inputs, grad=True)
+        except MATH_ERRORS:
+            replay_floats(self.recording, inputs, grad=True)
             raise
 
     def jvp(self, *args: Any, tangents: Any = None) -> tuple[Any, Any]:
@@ -247,10 +243,9 @@ class Tape:
             src, namespace = generate_jvp(self.recording)
             exec(compile(src, f"<tape jvp of {name}>", "exec"), namespace)  # our own code, from the op table
             self._jvp = namespace.pop("jvp")
-        run = self._jvp
         try:
-            outs, touts = run(*inputs, *ts)
-        except _MATH_ERRORS:
+            outs, touts = self._jvp(*inputs, *ts)
+        except MATH_ERRORS:
             replay_jvp(self.recording, inputs, ts)  # names the node where it failed
             raise
         return self._shape(outs), self._shape(touts)
@@ -275,10 +270,8 @@ class Tape:
 
         name = getattr(self.fn, "__name__", "fn")
         if len(columns) != self._n:
-            raise TypeError(
-                f"tape of {name}: expected {self._n} column(s) ({', '.join(self.recording.input_names)}), "
-                f"got {len(columns)}"
-            )
+            raise TypeError(f"tape of {name}: expected {self._n} column(s) ({', '.join(self.recording.input_names)}), "
+                            f"got {len(columns)}")
         cols = []
         for c, nm in zip(columns, self.recording.input_names):
             a = _column(np, c, f"tape of {name}: input {nm!r}")
@@ -324,9 +317,7 @@ class Tape:
         if self.check:
             self._check_batch(cols)
         out, gin, pg = self._batch_run(cols, grad=True, reduce=reduce, input_grads=input_grads)
-        values = self._shape(out)
-        grads = tuple(gin) if input_grads else None
-        return values, grads, pg
+        return self._shape(out), tuple(gin) if input_grads else None, pg
 
     def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False,
                input_grads: bool = False, scale: float = 1.0) -> tuple[Any, ...]:
@@ -370,16 +361,12 @@ class Tape:
         for b in range(len(cols[0]) if cols else 0):
             self._check(tuple(float(c[b]) for c in cols))
 
-    def _interpret(self, inputs: tuple, grad: bool) -> None:
-        replay_floats(self.recording, inputs, grad)
-
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:
     """The inputs as floats, checked against the recording (count, real numbers)."""
     if len(inputs) != rec.n_inputs:
-        raise TypeError(
-            f"tape of {name}: expected {rec.n_inputs} input(s) ({names(rec.input_names)}), got {len(inputs)}"
-        )
+        raise TypeError(f"tape of {name}: expected {rec.n_inputs} input(s) ({names(rec.input_names)}), "
+                        f"got {len(inputs)}")
     for x in inputs:
         if type(x) is not float:
             return tuple(_number(x, nm) for x, nm in zip(inputs, rec.input_names))
@@ -392,7 +379,7 @@ def _replay_vg(rec: Recording, name: str, vg: Callable[..., tuple[Any, ...]], *i
     inputs = _inputs(rec, name, inputs)
     try:
         return vg(*inputs)
-    except _MATH_ERRORS:
+    except MATH_ERRORS:
         replay_floats(rec, inputs, grad=True)
         raise
 

@@ -20,7 +20,9 @@ from ..graph import topological_order
 from ..modes import enable_grad
 from ..value import Value
 
-__all__ = ["Recording", "record", "replay_floats", "TraceMismatch", "input_names"]
+__all__ = ["Recording", "record", "replay_floats", "TraceMismatch", "input_names", "MATH_ERRORS"]
+
+MATH_ERRORS = (ArithmeticError, ValueError)  # what a float rule raises where eager fails
 
 
 class TraceMismatch(ValueError):
@@ -82,14 +84,16 @@ class Recording:
             return "param"
         return "const" if s < self.first_node else "node"
 
+    def where(self, slot: int) -> str:
+        """How an error names the node of ``slot``: by its label, else by its number."""
+        return f"tape node {self.labels[slot]!r}" if slot in self.labels else f"tape node t{slot - self.first_node}"
+
 
 def input_names(fn: Callable, n: int) -> list[str]:
     """Names of ``fn``'s first ``n`` positional parameters (``x0, x1, ...`` when it has none)."""
     try:
-        params = [
-            p.name for p in inspect.signature(fn).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         params = []
     names = params[:n] if len(params) >= n else []
@@ -178,20 +182,9 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
     for v in params + consts + nodes:
         if v.label:
             labels[slot[id(v)]] = v.label
-    return Recording(
-        input_names=list(names),
-        params=params,
-        consts=array("d", (c.data for c in consts)),
-        ops=ops,
-        codes=codes,
-        offsets=offsets,
-        args=args,
-        outputs=array("I", (slot[id(o)] for o in outs)),
-        single=single,
-        labels=labels,
-        n_grad=1 if has_aux else -1,
-        has_aux=has_aux,
-    )
+    return Recording(input_names=list(names), params=params, consts=array("d", (c.data for c in consts)), ops=ops,
+                     codes=codes, offsets=offsets, args=args, outputs=array("I", (slot[id(o)] for o in outs)),
+                     single=single, labels=labels, n_grad=1 if has_aux else -1, has_aux=has_aux)
 
 
 def declared_rule(op: Any) -> Any:
@@ -201,16 +194,10 @@ def declared_rule(op: Any) -> Any:
 
 def structure(rec: Recording) -> tuple:
     """Everything that makes two recordings the same graph (labels aside)."""
-    return (
-        tuple(id(p) for p in rec.params),
-        rec.consts.tobytes(),  # bit patterns: a NaN constant equals itself (nan != nan as a float)
-        tuple((op.name, op.bound, id(declared_rule(op))) for op in rec.ops),  # a replaced op is another op
-        tuple(rec.codes),
-        tuple(rec.args),
-        tuple(rec.outputs),
-        rec.single,
-        rec.n_grad,
-    )
+    # the constants' bit patterns: a NaN constant equals itself (nan != nan as a float); a replaced op is another op
+    return (tuple(id(p) for p in rec.params), rec.consts.tobytes(),
+            tuple((op.name, op.bound, id(declared_rule(op))) for op in rec.ops),
+            tuple(rec.codes), tuple(rec.args), tuple(rec.outputs), rec.single, rec.n_grad)
 
 
 def describe_difference(traced: Recording, now: Recording) -> str:
@@ -244,12 +231,7 @@ def replay_floats(rec: Recording, inputs: Sequence[float], grad: bool, params: S
     parameters' values (default: each Value's ``.data``)."""
     vals = [*inputs, *(params if params is not None else [p.data for p in rec.params]), *rec.consts]
     first = rec.first_node
-
-    def at(slot: int) -> str:
-        if where is not None:
-            return where
-        return f"tape node {rec.labels[slot]!r}" if slot in rec.labels else f"tape node t{slot - first}"
-
+    at = rec.where if where is None else lambda slot: where
     for i in range(rec.n_nodes):
         vals.append(rec.ops[rec.codes[i]].float_forward(*[vals[p] for p in rec.parents(i)], where=at(first + i)))
     if not grad:

@@ -21,8 +21,7 @@ from ..backends import backend
 from ..table import BUILTINS
 from .symbols import Sym
 
-__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "item_run", "finite_backend",
-           "full"]
+__all__ = ["numpy_backend", "Stack", "ASYM", "SymStack", "Lane", "item_run", "finite_backend", "full"]
 
 _NUMPY = None
 

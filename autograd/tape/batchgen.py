@@ -58,7 +58,11 @@ class _Writer(BackwardText):
         for gi, g in enumerate(self.s.groups):
             if self.careful:
                 self.lines.append(f"    _gi = {gi}")
-            self.group(g)
+            sides = layer_sides(g)
+            if sides is not None:
+                self.layer_forward(g, *sides)
+            else:
+                self.rule_forward(g)
             self.full.add(g.name)
             if self.careful:
                 self.lines.append(f"    _check({gi}, locals())")
@@ -101,13 +105,6 @@ class _Writer(BackwardText):
             else:
                 counts[g.op.name] = counts.get(g.op.name, 0) + 1
                 g.name = self.fresh(f"{g.op.name}{counts[g.op.name]}")
-
-    def group(self, g: Group) -> None:
-        sides = layer_sides(g)
-        if sides is not None:
-            self.layer_forward(g, *sides)
-        else:
-            self.rule_forward(g)
 
     def layer_forward(self, g: Group, inv: range, var: range) -> None:
         """A layer: ``z = W.T @ x + b[:, None]``, from dot's rule given the weights and the inputs as

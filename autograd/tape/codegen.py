@@ -67,15 +67,11 @@ def _slots(rec: Recording) -> tuple[dict[int, str], dict[int, Any]]:
     for s in range(n_in):
         slot_name[s] = names.take(rec.input_names[s], f"x{s}")
     for i in range(len(rec.params)):
-        s = n_in + i
-        slot_name[s] = names.take(rec.labels.get(s, ""), f"p{i}")
-    for i, c in enumerate(rec.consts):
-        sym[n_in + len(rec.params) + i] = c  # constants are literals in the code
+        slot_name[n_in + i] = names.take(rec.labels.get(n_in + i, ""), f"p{i}")
     for i in range(rec.n_nodes):
-        s = first + i
-        slot_name[s] = names.take(rec.labels.get(s, ""), f"t{i}")
-    for s, nm in slot_name.items():
-        sym[s] = Sym.name(nm)
+        slot_name[first + i] = names.take(rec.labels.get(first + i, ""), f"t{i}")
+    sym.update((n_in + len(rec.params) + i, c) for i, c in enumerate(rec.consts))  # constants are literals in the code
+    sym.update((s, Sym.name(nm)) for s, nm in slot_name.items())
     return slot_name, sym
 
 
@@ -155,10 +151,7 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
         _add_to_grads(bwd, contribs, g, temps, slot_name, assigned)
 
     grads_in = [f"g_{slot_name[s]}" if s in assigned else "0.0" for s in range(n_in)]
-    tail = [
-        f"    params[{i}].grad += g_{slot_name[n_in + i]}"
-        for i in range(len(rec.params)) if n_in + i in assigned
-    ]
+    tail = [f"    params[{i}].grad += g_{slot_name[n_in + i]}" for i in range(len(rec.params)) if n_in + i in assigned]
     forward = [f"def forward({args}):", *head, *fwd, f"    return {ret}"]
     vg = [f"def value_and_grad({args}):", "    # forward", *head, *fwd]
     vg += ["    # backward: the chain rule, node by node in reverse", *bwd, *tail]

@@ -24,10 +24,8 @@ def check_tangents(rec: Recording, name: str, tangents: Any) -> list[float]:
     """The tangents as floats, one per input of the recording, or an error in one line."""
     where = f"tape.jvp of {name}"
     if not isinstance(tangents, (list, tuple)) or len(tangents) != rec.n_inputs:
-        raise TypeError(
-            f"{where}: tangents must be a sequence of {rec.n_inputs} number(s), one per input "
-            f"({names(rec.input_names)}), got {type(tangents).__name__} {tangents!r:.60}"
-        )
+        raise TypeError(f"{where}: tangents must be a sequence of {rec.n_inputs} number(s), one per input "
+                        f"({names(rec.input_names)}), got {type(tangents).__name__} {tangents!r:.60}")
     out = []
     for t, nm in zip(tangents, rec.input_names):
         if not isinstance(t, numbers.Real) or isinstance(t, bool):

@@ -12,6 +12,7 @@ one array.  Stacking the blocks first would copy every input once more per batch
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import accumulate
 from typing import Any, Sequence
 
 from ..errors import short
@@ -34,9 +35,7 @@ class RowBlocks:
             raise ValueError(f"{where}: blocks of rows must be 2-D, (k_i, B) with one B and sum k_i == "
                              f"{n_rows} inputs, got shapes {short(shapes, 120)}")
         self.blocks = arrays
-        self.starts = [0]
-        for a in arrays:
-            self.starts.append(self.starts[-1] + a.shape[0])
+        self.starts = [0, *accumulate(s[0] for s in shapes)]
         self.shape = (n_rows, shapes[0][1])
 
     def __getitem__(self, key: Any) -> Any:

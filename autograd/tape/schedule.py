@@ -34,8 +34,7 @@ class Schedule:
 
     def __init__(self, rec: Recording, input_grads: bool = True) -> None:
         self.rec = rec
-        n_in, n_p, first = rec.n_inputs, len(rec.params), rec.first_node
-        n = rec.n_slots
+        n_in, n_p, first, n = rec.n_inputs, len(rec.params), rec.first_node, rec.n_slots
         vary = [True] * n_in + [False] * (n - n_in)
         needs = [input_grads] * n_in + [True] * n_p + [False] * (n - n_in - n_p)
         depth = [0] * n

@@ -144,12 +144,12 @@ class Tape:
             names = [f"_x{i}" for i in range(self._n)]
             args = ", ".join(names)
             guard = " and ".join([f"type({x}) is float" for x in names] + ["not _rest", "not _own[0]"])
+            given = f"({args}{',' if len(names) == 1 else ''})"  # the inputs as a tuple
             entry = (f"def _entry({''.join(x + '=_missing, ' for x in names)}*_rest):\n"
                      f"    if {guard}:\n        try:\n"
                      f"            return value_and_grad({args})\n        except _errors:\n"
-                     f"            _fail(({args}{',' if len(names) == 1 else ''}))\n"
-                     f"    return _slow(*[x for x in ({args}{',' if len(names) == 1 else ''}) if x is not _missing],"
-                     f" *_rest)\n")
+                     f"            _fail({given})\n"
+                     f"    return _slow(*[x for x in {given} if x is not _missing], *_rest)\n")
             name = getattr(self.fn, "__name__", "fn")
             scope = dict(value_and_grad=vg, _errors=MATH_ERRORS, _slow=partial(_replay_vg, rec, name, vg),
                          _fail=partial(_fail, rec), _missing=object(), _own=OWN_WORK)

@@ -161,27 +161,16 @@ def record(fn: Callable, inputs: Sequence[Any], names: list[str] | None = None, 
             consts.append(v)
         else:
             nodes.append(v)
-    n_in = len(xs)
-    for i, v in enumerate(params):
-        slot[id(v)] = n_in + i
-    for i, v in enumerate(consts):
-        slot[id(v)] = n_in + len(params) + i
-    first = n_in + len(params) + len(consts)
-    op_index: dict[int, int] = {}
-    ops: list = []
-    codes, offsets, args = array("H"), array("I", [0]), array("I")
+    slot.update((id(v), len(xs) + i) for i, v in enumerate(params + consts))
+    first = len(xs) + len(params) + len(consts)
+    fns = {id(v.fn): v.fn for v in nodes}  # each op once, in order of first use
+    ops, code = list(fns.values()), {f: k for k, f in enumerate(fns)}
+    codes, offsets, args = array("H", (code[id(v.fn)] for v in nodes)), array("I", [0]), array("I")
     for i, v in enumerate(nodes):
         slot[id(v)] = first + i
-        k = op_index.get(id(v.fn))
-        if k is None:
-            k = op_index[id(v.fn)] = len(ops)
-            ops.append(v.fn)
-        codes.append(k)
         args.extend(slot[id(p)] for p in v.parents)
         offsets.append(len(args))
-    for v in params + consts + nodes:
-        if v.label:
-            labels[slot[id(v)]] = v.label
+    labels.update((slot[id(v)], v.label) for v in params + consts + nodes if v.label)
     return Recording(input_names=list(names), params=params, consts=array("d", (c.data for c in consts)), ops=ops,
                      codes=codes, offsets=offsets, args=args, outputs=array("I", (slot[id(o)] for o in outs)),
                      single=single, labels=labels, n_grad=1 if has_aux else -1, has_aux=has_aux)

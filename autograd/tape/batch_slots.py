@@ -17,7 +17,7 @@ from ..backends import NAMES  # the backend functions a rule may call: each a ca
 from .exprs import expr_key
 from .schedule import Group, Schedule
 from .symbols import RESERVED as SYMBOL_NAMES
-from .symbols import Sym, literal, post_order, render
+from .symbols import Sym, literal, post_order, render, unique_name
 
 __all__ = ["SlotText", "RESERVED"]
 
@@ -48,13 +48,7 @@ class SlotText:
 
     # --- names ---------------------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
-        base = re.sub(r"\W+", "_", base).strip("_") or "v"
-        base = "_" + base if base[0].isdigit() else base
-        name, k = base, 2
-        while name in self.used or "d" + name in self.used:
-            name, k = f"{base}_{k}", k + 1
-        self.used.update((name, "d" + name))
-        return name
+        return unique_name(re.sub(r"\W+", "_", base).strip("_") or "v", self.used, "d")
 
     def const(self, prefix: str, value: Any) -> str:
         name = f"_{prefix}{len(self.ns)}"

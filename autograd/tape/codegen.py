@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, post_order, render
+from .symbols import NAMESPACE, RESERVED, SYM, Sym, literal, post_order, render, unique_name
 from .trace import Recording
 
 __all__ = ["generate"]
@@ -31,13 +31,7 @@ class _Names:
         # Python folds identifiers to NFKC ("ℌ" is "H"): such a label could alias another name.
         if not base or unicodedata.normalize("NFKC", base) != base:
             base = fallback
-        if base[0].isdigit():
-            base = "_" + base
-        name, k = base, 2
-        while name in self.used or "g_" + name in self.used:
-            name, k = f"{base}_{k}", k + 1
-        self.used.update((name, "g_" + name))
-        return name
+        return unique_name(base, self.used, "g_")
 
 
 def _cse(roots: list[Any]) -> list[Sym]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..backends import FLOAT, NAMES, backend
 
-__all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE", "post_order"]
+__all__ = ["Sym", "SYM", "render", "literal", "NAMESPACE", "post_order", "unique_name"]
 
 # Binding strength, as in Python's grammar: higher binds tighter.
 _PREC = {"lambda": 0, "if": 1, "cmp": 6, "+": 11, "-": 11, "*": 12, "@": 12, "/": 12, "neg": 13, "**": 14,
@@ -182,6 +182,17 @@ SYM = backend(dict(pow=_pow, step=_step, select=_select, sum=_sum, sumprod=_sump
 # (each runs while tracing, never in the code)
 NAMESPACE: dict[str, Any] = {**{f: getattr(FLOAT, f) for f in NAMES if f != "each"}, "inf": math.inf, "nan": math.nan}
 RESERVED = frozenset(NAMESPACE) | frozenset(keyword.kwlist) | {"self", "None", "True", "False"}
+
+
+def unique_name(base: str, used: set[str], grad: str) -> str:
+    """``base`` (``_`` first if it starts with a digit), else ``base_2``, ``base_3`` ...: the first name
+    that is not in ``used``, nor is its gradient's (``grad`` + name); both are then taken."""
+    base = "_" + base if base[0].isdigit() else base
+    name, k = base, 2
+    while name in used or grad + name in used:
+        name, k = f"{base}_{k}", k + 1
+    used.update((name, grad + name))
+    return name
 
 
 def _prec(x: Any) -> int:

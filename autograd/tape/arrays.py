@@ -67,9 +67,6 @@ def numpy_backend() -> SimpleNamespace:
                 return above.astype(float)
             return np.where(above, 1.0, np.where(np.less(a, b), 0.0, np.where(np.equal(a, b), tie, np.nan)))
 
-        def select(x: Any, pos: Any, neg: Any) -> Any:
-            return np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan))
-
         def pow_positive(a: Any, b: Any) -> Any:
             if not np.all(np.greater(a, 0.0)):  # what np.errstate(invalid="raise") would say
                 raise FloatingPointError("invalid value encountered in pow: the base must be positive")
@@ -96,7 +93,7 @@ def numpy_backend() -> SimpleNamespace:
         nb: SimpleNamespace = backend(dict(
             pow=power, pow_positive=pow_positive,
             finite_or=lambda x, default: np.where(np.isfinite(x), x, default),
-            step=step, select=select,
+            step=step, select=lambda x, pos, neg: np.where(x > 0.0, pos, np.where(x <= 0.0, neg, np.nan)),
             sum=lambda xs: np.add.reduce(stacked(xs), axis=0),  # np.sum without its Python wrapper
             sumprod=lambda w, x: np.add.reduce(np.multiply(stacked(w), stacked(x)), axis=0),
             max=lambda xs: np.maximum.reduce(stacked(xs), axis=0),

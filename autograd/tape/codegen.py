@@ -132,14 +132,10 @@ def generate(rec: Recording, which: str = "both") -> tuple[str, dict]:
         if s not in assigned:
             continue  # no gradient reaches this node
         op, ins = node_syms[i]
-        parents = rec.parents(i)
         ds = op.checked_partials(SYM, sym[s], *ins, on="symbols")
         g = Sym.name("g_" + slot_name[s])
-        contribs = []
-        for p, d in zip(parents, ds):
-            if not needs[p] or (type(d) is not Sym and d == 0.0):
-                continue
-            contribs.append((p, g if d == 1.0 and type(d) is not Sym else g * d))
+        contribs = [(p, g if type(d) is not Sym and d == 1.0 else g * d) for p, d in zip(rec.parents(i), ds)
+                    if needs[p] and (type(d) is Sym or d != 0.0)]  # a partial 0.0 adds nothing
         temps = {}
         _emit(bwd, [c for _, c in contribs], temps, counter)
         _add_to_grads(bwd, contribs, g, temps, slot_name, assigned)

@@ -284,6 +284,9 @@ class Tape:
             raise ValueError(f"tape of {name}: all inputs need the same batch size B, got {shapes}")
         if cols and len(cols[0]) == 0:
             raise ValueError(f"tape of {name}: empty batch (B = 0)")
+        if self.check:  # every sample's graph compared with the traced one
+            for b in range(len(cols[0]) if cols else 0):
+                self._check(tuple(float(c[b]) for c in cols))
         return cols
 
     def _batch_run(self, cols: list[Any], grad: bool, reduce: str = "sum", input_grads: bool = True,
@@ -296,10 +299,7 @@ class Tape:
 
     def batch(self, *columns: Any) -> Any:
         """Outputs for B samples at once: one array of shape (B,) per input, one per output."""
-        cols = self._columns(columns)
-        if self.check:
-            self._check_batch(cols)
-        out, _, _ = self._batch_run(cols, grad=False)
+        out, _, _ = self._batch_run(self._columns(columns), grad=False)
         return self._shape(out)
 
     def batch_value_and_grad(self, *columns: Any, reduce: str = "sum", input_grads: bool = True) -> tuple:
@@ -313,10 +313,7 @@ class Tape:
         if reduce not in ("sum", "mean"):
             raise ValueError(f"batch_value_and_grad: reduce must be 'sum' or 'mean', got {reduce!r}")
         refuse_in_own_work("a tape's batch_value_and_grad")
-        cols = self._columns(columns)
-        if self.check:
-            self._check_batch(cols)
-        out, gin, pg = self._batch_run(cols, grad=True, reduce=reduce, input_grads=input_grads)
+        out, gin, pg = self._batch_run(self._columns(columns), grad=True, reduce=reduce, input_grads=input_grads)
         return self._shape(out), tuple(gin) if input_grads else None, pg
 
     def replay(self, columns: Any, params: Any, grad: bool = True, finite: bool = False,
@@ -356,10 +353,6 @@ class Tape:
                 f"different graph than when traced: {describe_difference(self.recording, now)}. Python "
                 "control flow on .data is fixed at trace time; use ops (relu, abs, maximum) or re-trace."
             )
-
-    def _check_batch(self, cols: list) -> None:
-        for b in range(len(cols[0]) if cols else 0):
-            self._check(tuple(float(c[b]) for c in cols))
 
 
 def _inputs(rec: Recording, name: str, inputs: tuple) -> tuple:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_tape import small_expressions
+from test_tape_batch import digits_masked_loss
 
 import autograd
 import nn
@@ -123,14 +124,7 @@ def test_wrong_blocks_are_a_one_line_error_naming_replay_and_the_shapes(blocks):
 def test_fits_masked_tape_replays_blocks_as_the_stacked_array_bit_for_bit():
     """The graph fit traces fed as fit feeds it: a batch's pixel rows gathered and transposed, target
     masks from an identity matrix, against the transpose of one array with a row per sample."""
-    X, y = nn.datasets.digits()
-    model = nn.MLP(64, [8, 10], seed=0)
-
-    def f(*xs):
-        z = model(list(xs[:64]))
-        return autograd.dot(xs[64:], [autograd.logsumexp(z) - z[k] for k in range(10)])
-
-    tape = trace(f, *X[0], *np.eye(10)[y[0]])
+    X, y, _, tape = digits_masked_loss()
     theta = np.array([p.data for p in tape.params])
     rng = np.random.default_rng(1)
     for _ in range(3):

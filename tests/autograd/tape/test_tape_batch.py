@@ -448,11 +448,9 @@ def test_a_layer_read_whole_by_the_next_one_is_passed_on_without_a_copy():
         del autograd.ops.OPS["half_const"]
 
 
-def test_fits_masked_loss_replays_as_the_careful_pass_from_a_row_per_sample_array():
-    """The graph fit traces (a layer, the ten per-class losses ``logsumexp(z) - z_k`` with logsumexp
-    read beside every logit, and one dot with the 0/1 masks), fed as fit feeds it: the transpose of
-    an array with a row per sample, read in place and refilled in place, with ``finite=True``.  Every
-    replay keeps the careful pass's numbers (REPLAY_ULPS), also after the array is refilled."""
+def digits_masked_loss():
+    """``(X, y, f, tape)``: the digits, and the graph fit traces for them: a 64-8-10 layer, the ten
+    per-class losses ``logsumexp(z) - z_k`` and one dot with the 0/1 target masks (inputs 64..73)."""
     X, y = nn.datasets.digits()
     model = nn.MLP(64, [8, 10], seed=0)
 
@@ -460,7 +458,15 @@ def test_fits_masked_loss_replays_as_the_careful_pass_from_a_row_per_sample_arra
         z = model(list(xs[:64]))
         return autograd.dot(xs[64:], [autograd.logsumexp(z) - z[k] for k in range(10)])
 
-    tape = trace(f, *X[0], *np.eye(10)[y[0]])
+    return X, y, f, trace(f, *X[0], *np.eye(10)[y[0]])
+
+
+def test_fits_masked_loss_replays_as_the_careful_pass_from_a_row_per_sample_array():
+    """The graph fit traces (a layer, the ten per-class losses ``logsumexp(z) - z_k`` with logsumexp
+    read beside every logit, and one dot with the 0/1 masks), fed as fit feeds it: the transpose of
+    an array with a row per sample, read in place and refilled in place, with ``finite=True``.  Every
+    replay keeps the careful pass's numbers (REPLAY_ULPS), also after the array is refilled."""
+    X, y, f, tape = digits_masked_loss()
     params = np.array([p.data for p in tape.params])
     rng = np.random.default_rng(1)
     rows = np.empty((9, 74))  # a row per sample; the tape reads rows.T

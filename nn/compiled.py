@@ -250,7 +250,7 @@ def _dropout_widths(model: Any, modules: list, nin: int) -> list[tuple[int, int]
     return widths
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (key, CompiledModel)
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> CompiledModel (traced from its .key)
 
 
 class TargetKeys:
@@ -287,16 +287,15 @@ def compiled_model(model: Any, loss: Callable, targets: Sequence[Any], keys: Tar
         # lambda's margin) is traced anew, as model(x) and eager training see it
         # and the op table: an op replaced by defop(..., replace=True) changes what model(x) makes
         key = graph_key(modules, loss, structure)
-        cached = _CACHE.get(model)
+        cached: CompiledModel | None = _CACHE.get(model)
     except TypeError:  # a model that cannot be weakly referenced or has no attributes: not cached
         return CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
-    if cached is not None and cached[0] == key and cached[1].masked == masked and distinct <= cached[1].position.keys():
-        found: CompiledModel = cached[1]
-        found.trace_with(loss)  # the key holds the loss's state: an equal loss, another object, is the same graph
-        return found
+    if cached is not None and cached.key == key and cached.masked == masked and distinct <= cached.position.keys():
+        cached.trace_with(loss)  # the key holds the loss's state: an equal loss, another object, is the same graph
+        return cached
     compiled = CompiledModel(model, loss, targets, keys.keys, nin, masked, modules)
     compiled.key = key
-    _CACHE[model] = (key, compiled)
+    _CACHE[model] = compiled
     return compiled
 
 

@@ -300,7 +300,7 @@ def test_class_labels_given_as_floats_train_exactly_as_ints(compile):
 def _compiled_of(model):
     from nn.compiled import _CACHE
 
-    return _CACHE[model][1]
+    return _CACHE[model]
 
 
 def test_fit_drops_large_kept_arrays_at_the_end_and_keeps_small_ones(monkeypatch):

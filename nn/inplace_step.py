@@ -58,15 +58,14 @@ MIN_SIZE = 32768
 class InPlaceSteps:
     """One optimiser's proved steps: the arrays its last step returned in place and their bounds (valid
     while the caller leaves them unchanged, as ``in_place=True`` promises), the last trace of a rule of
-    :mod:`nn.update_rules`, its plans, their programs and scratch arrays."""
+    :mod:`nn.update_rules`, its programs and scratch arrays."""
 
     def __init__(self) -> None:
         self.kept: tuple = ()  # the arrays (w, *state) the last step returned in place
         self.kept_bounds: list[float] = []  # their bounds, flat (lo, hi, lo, hi, ...)
         self.again: tuple | None = None  # (rule, recorded, program, ids of kept, views among kept): to repeat
         self.last: _Recorded | None = None
-        self.plans: dict[tuple, tuple] = {}  # (the trace's sig and outputs, writable) -> _plan's
-        self.programs: dict[tuple, Callable] = {}  # the same keys -> _program's
+        self.programs: dict[tuple, Callable] = {}  # (the trace's sig and outputs, writable) -> _program's
         self.scratch: list[Any] = []
 
     def forget(self) -> None:
@@ -149,9 +148,8 @@ class InPlaceSteps:
         key = (recorded.key, writable)
         program = self.programs.get(key)
         if program is None:
-            n, outs = len(arrays), list(recorded.key[1])
-            plan = self.plans[key] = _plan(recorded.key[0], n, outs, writable)
-            program = self.programs[key] = _program(recorded.key[0], n, outs, *plan)
+            sig, n, outs = recorded.key[0], len(arrays), list(recorded.key[1])
+            program = self.programs[key] = _program(sig, n, outs, *_plan(sig, n, outs, writable))
         n_temps, g = program.n_temps, arrays[-1]  # type: ignore[attr-defined]
         scratch = [a for a in self.scratch if a.shape == g.shape][:n_temps]
         self.scratch = scratch + [np.empty_like(g) for _ in range(n_temps - len(scratch))]
@@ -351,7 +349,7 @@ def _program(sig: list, n_leaves: int, outs: list[int], steps: list, n_temps: in
     lines.append(f"    return ({bufs[out_slots[0]]}, ({state})), [{', '.join(f'l{o}, h{o}' for o in outs)}]")
     exec("\n".join(lines), env)  # (generated from the plan alone: no user text)
     run: Any = _QUIET(env["run"])
-    run.n_temps = n_temps
+    run.plan, run.n_temps = (steps, n_temps, out_slots), n_temps  # (plan: what it runs, for reading it)
     run.kept = [j for j in range(n_temps) if n_leaves + j not in out_slots]
     run.source = "\n".join(lines)
     return cast(Callable, run)

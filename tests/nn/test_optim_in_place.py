@@ -105,7 +105,8 @@ def test_sgd_with_momentum_runs_as_four_in_place_operations():
     h = SimpleNamespace(lr=0.05, momentum=0.9, nesterov=False, weight_decay=0.0, t=1)
     new_w, (new_a,) = steps.step(sgd_rule, w, g, (a,), h, True)
     assert new_w is w and new_a is a and w.tolist() == [1.0 - 0.05 * 0.5] * n
-    ((ops, n_temps, out_slots),) = steps.plans.values()
+    (program,) = steps.programs.values()
+    ops, n_temps, out_slots = program.plan
     # slots: 0 w, 1 a, 2 g, 3 the scratch array
     assert [(f.__name__, slot) for _, f, _, slot in ops] == [("multiply", 3), ("multiply", 1), ("add", 1),
                                                             ("subtract", 0)]

@@ -222,7 +222,8 @@ class FlatTrainer:
             self.finite = True
         elif self.flat_optimizer:
             where = self.opt_index
-            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, in_place=True)  # (a copy)
+            # theta[where]: a copy for an index array, a view for a slice (then written in place and copied onto itself)
+            new_w, self.state = opt.step_arrays(theta[where], grad[where], self.state, in_place=True)
             theta[where] = new_w  # step_arrays refused anything non-finite: nothing can fail from here
             self.finite = bool(np.isfinite(self.theta).all())  # (values the optimiser does not step may not be)
         else:  # an optimiser without an array rule steps the Values themselves
